@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Dependencies point one way: ChatTUI → ChatClient → ChatProtocol ← ChatServices ← servers.
+let package = Package(
+    name: "wechat",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wechat-server", targets: ["wechat-server"]),
+        .library(name: "ChatClient", targets: ["ChatClient"]),
+        .library(name: "ServerStack", targets: ["ServerStack"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Wire schema (generated), framing, limits and the error codes shared by TCP and HTTP.
+        .target(
+            name: "ChatProtocol",
+            dependencies: [
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Service protocols, their in-process implementations and the stores behind them.
+        .target(
+            name: "ChatServices",
+            dependencies: [
+                "ChatProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The HTTP JSON API in front of the services.
+        .target(
+            name: "GateServer",
+            dependencies: [
+                "ChatServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // Long-lived TCP sessions speaking the framed protobuf protocol.
+        .target(
+            name: "ChatServer",
+            dependencies: [
+                "ChatServices",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Every service wired together in one process: what `wechat-server` and `wechat --serve` run.
+        .target(
+            name: "ServerStack",
+            dependencies: [
+                "ChatServices", "GateServer", "ChatServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The client core the terminal client sits on.
+        .target(
+            name: "ChatClient",
+            dependencies: [
+                "ChatProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "wechat-server",
+            dependencies: [
+                "ServerStack",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
+        .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ServerStack", "ChatClient", "wechat-server",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

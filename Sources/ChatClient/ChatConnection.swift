@@ -1,0 +1,118 @@
+import ChatProtocol
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One TCP connection to a chat server: frames out, frames in, replies matched to requests by
+/// request id, everything else (pushes) handed out on `pushes`.
+///
+/// It knows nothing of sessions or reconnecting; `ChatSession` builds those on top.
+public actor ChatConnection {
+    public nonisolated let pushes: AsyncStream<WireEnvelope>
+    private let pushContinuation: AsyncStream<WireEnvelope>.Continuation
+    private let channel: Channel
+    private var pending: [UInt64: CheckedContinuation<WireEnvelope.OneOf_Payload, Error>] = [:]
+    private var nextRequestID: UInt64 = 1
+    private var closedError: ChatError?
+    private let logger: Logger
+
+    private init(channel: Channel, logger: Logger) {
+        self.channel = channel
+        self.logger = logger
+        (pushes, pushContinuation) = AsyncStream.makeStream(of: WireEnvelope.self)
+    }
+
+    /// Connects; throws `unavailable` if nothing answers at that address.
+    public static func connect(host: String, port: Int, logger: Logger,
+                               group: EventLoopGroup = NIOSingletons.posixEventLoopGroup) async throws -> ChatConnection {
+        let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            asyncChannel = try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(5))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ChatError(.unavailable, "Cannot reach the chat server at \(host):\(port).")
+        }
+        let connection = ChatConnection(channel: asyncChannel.channel, logger: logger)
+        Task { await connection.readLoop(asyncChannel) }
+        return connection
+    }
+
+    private func readLoop(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        var reason = ChatError(.unavailable, "The connection to the chat server was lost.")
+        do {
+            try await asyncChannel.executeThenClose { inbound, _ in
+                for try await frame in inbound {
+                    try self.received(WireEnvelope.decode(frame: frame))
+                }
+            }
+        } catch let error as ChatError {
+            reason = error
+        } catch {
+            logger.debug("connection read failed", metadata: ["error": "\(error)"])
+        }
+        didClose(reason)
+    }
+
+    private func received(_ envelope: WireEnvelope) {
+        if envelope.requestID != 0, let continuation = pending.removeValue(forKey: envelope.requestID) {
+            if case .error(let error) = envelope.payload {
+                continuation.resume(throwing: error.chatError)
+            } else if let payload = envelope.payload {
+                continuation.resume(returning: payload)
+            } else {
+                continuation.resume(throwing: ChatError(.malformedFrame, "The server sent an empty reply."))
+            }
+            return
+        }
+        if case .error(let error) = envelope.payload {
+            // A connection-level error (bad token, idle, …): the close that follows carries it.
+            closedError = error.chatError
+        }
+        pushContinuation.yield(envelope)
+    }
+
+    private func didClose(_ reason: ChatError) {
+        let error = closedError ?? reason
+        closedError = error
+        for continuation in pending.values { continuation.resume(throwing: error) }
+        pending.removeAll()
+        pushContinuation.finish()
+    }
+
+    /// Why the connection closed, once it has.
+    public var closeReason: ChatError? { closedError }
+
+    /// Sends a request and waits for its reply. A server `Error` reply is thrown as `ChatError`.
+    public func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
+        if let closedError, !channel.isActive { throw closedError }
+        let id = nextRequestID
+        nextRequestID += 1
+        let frame = try WireEnvelope.reply(to: id, payload).framed(allocator: channel.allocator)
+        return try await withCheckedThrowingContinuation { continuation in
+            pending[id] = continuation
+            channel.writeAndFlush(frame).whenFailure { _ in
+                Task { await self.failRequest(id, ChatError(.unavailable, "The connection to the chat server was lost.")) }
+            }
+        }
+    }
+
+    private func failRequest(_ id: UInt64, _ error: ChatError) {
+        pending.removeValue(forKey: id)?.resume(throwing: error)
+    }
+
+    /// Writes raw bytes (tests use it to send garbage).
+    public func sendRaw(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    public func close() {
+        channel.close(promise: nil)
+    }
+}

@@ -1,0 +1,479 @@
+import ChatProtocol
+import Foundation
+import Logging
+
+/// The signed-in user's live session: keeps a `ChatState` from the cache and the chat server,
+/// stays connected (reconnecting with backoff and jitter on its token), replays what it missed,
+/// and sends typed messages from a durable outbox in order.
+///
+/// Delivery: every message goes to the outbox first, and leaves it only when the server's ack
+/// (sent after the durable commit) comes back; resends carry the same client message id, so the
+/// server stores each message once however often it is sent.
+public actor ChatSession {
+    public let credentials: SessionCredentials
+    public let cache: MessageCache
+    public let deviceID: String
+    public private(set) var state: ChatState
+
+    private let gate: GateClient
+    private let logger: Logger
+    private let backoff: Backoff
+    private var connection: ChatConnection?
+    private var runTask: Task<Void, Never>?
+    private var subscribers: [UUID: AsyncStream<ChatEvent>.Continuation] = [:]
+    private var cursor: UInt64
+    private var syncing = false
+    private var resyncNeeded = false
+    private var flushingOutbox = false
+    private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(credentials: SessionCredentials, cache: MessageCache, deviceID: String = UUID().uuidString,
+                gate: GateClient? = nil, backoff: Backoff = Backoff(), logger: Logger = Logger(label: "wechat.session")) throws {
+        self.credentials = credentials
+        self.cache = cache
+        self.deviceID = deviceID
+        self.gate = gate ?? GateClient(baseURL: credentials.gateURL)
+        self.backoff = backoff
+        self.logger = logger
+        self.cursor = try cache.syncCursor()
+        // Start from the cache: the UI has something to show before the network answers.
+        var state = ChatState(me: UserSummary(id: credentials.userID, username: credentials.username))
+        for friend in try cache.friends() { state.friends[friend.user.id] = friend }
+        for conversation in try cache.conversations() { state.conversations[conversation.peerID] = conversation }
+        state.outbox = try cache.outbox()
+        self.state = state
+    }
+
+    /// Signs in with a password and opens the cache for that account and server.
+    public static func signIn(gateURL: String, account: String, password: String, deviceID: String = UUID().uuidString,
+                              cachePath: String? = nil, logger: Logger = Logger(label: "wechat.session")) async throws -> ChatSession {
+        let gate = GateClient(baseURL: gateURL)
+        let login = try await gate.login(account: account, password: password)
+        let credentials = SessionCredentials(login: login, gateURL: gateURL)
+        let path = cachePath ?? MessageCache.defaultPath(host: login.chatServer.host, port: login.chatServer.port, username: login.username)
+        return try ChatSession(credentials: credentials, cache: try MessageCache(path: path), deviceID: deviceID, gate: gate, logger: logger)
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts connecting (and reconnecting, for as long as the session runs).
+    public func start() {
+        guard runTask == nil else { return }
+        runTask = Task { await self.run() }
+    }
+
+    /// Disconnects and stops reconnecting. The cache and outbox stay for next time.
+    public func stop() async {
+        runTask?.cancel()
+        await connection?.close()
+        await runTask?.value
+        runTask = nil
+        connection = nil
+        if case .signedOut = state.connection {} else { setConnection(.offline) }
+    }
+
+    /// Revokes the token at the gate and stops.
+    public func signOut() async throws {
+        await stop()
+        try await gate.logout(token: credentials.token)
+        setConnection(.signedOut(reason: "Signed out."))
+    }
+
+    /// A stream of events from now on, starting with the current state.
+    public func events() -> AsyncStream<ChatEvent> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ChatEvent.self)
+        let id = UUID()
+        subscribers[id] = continuation
+        continuation.yield(.stateChanged(state))
+        continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
+        return stream
+    }
+
+    private func unsubscribe(_ id: UUID) {
+        subscribers.removeValue(forKey: id)
+    }
+
+    /// Waits until connected and caught up (tests and scripts use it).
+    public func waitUntilConnected() async {
+        if state.connection.isConnected && !syncing { return }
+        await withCheckedContinuation { connectedWaiters.append($0) }
+    }
+
+    private func run() async {
+        var attempt = 0
+        var address = credentials.chatServer
+        var first = true
+        while !Task.isCancelled {
+            setConnection(.connecting)
+            do {
+                if !first {
+                    // Ask the gate where to go: the old chat server may be gone, and this also
+                    // finds out at once if the token was revoked.
+                    address = try await gate.chatServer(token: credentials.token).chatServer
+                }
+                first = false
+                let connection = try await ChatConnection.connect(host: address.host, port: address.port, logger: logger)
+                self.connection = connection
+                try await serve(connection, address: address)
+                attempt = 0
+                if let reason = await connection.closeReason, reason.code == .invalidToken {
+                    throw reason
+                }
+            } catch let error as ChatError where error.code == .invalidToken {
+                logger.info("session token refused; signed out", metadata: ["reason": "\(error.message)"])
+                setConnection(.signedOut(reason: error.message))
+                connection = nil
+                return
+            } catch {
+                logger.debug("connection attempt failed", metadata: ["error": "\(error)"])
+            }
+            connection = nil
+            if Task.isCancelled { break }
+            let delay = backoff.delay(attempt: attempt)
+            attempt += 1
+            let message = (await connectionCloseReason()) ?? "Disconnected."
+            setConnection(.reconnecting(at: Date().addingTimeInterval(delay), lastError: message))
+            try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+        }
+    }
+
+    private func connectionCloseReason() async -> String? {
+        nil
+    }
+
+    /// Says hello, catches up, then handles pushes until the connection closes.
+    private func serve(_ connection: ChatConnection, address: GateAPI.ChatServerAddress) async throws {
+        var hello = WireHello()
+        hello.protocolVersion = ProtocolLimits.protocolVersion
+        hello.token = credentials.token
+        hello.deviceID = deviceID
+        hello.syncCursor = cursor
+        guard case .helloOk(let ok) = try await connection.request(.hello(hello)) else {
+            throw ChatError(.malformedFrame, "The server did not answer Hello.")
+        }
+        state.me = UserSummary(ok.me)
+        let heartbeat = Task { [weak connection] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Int(max(1, ok.heartbeatSeconds))))
+                guard let connection, !Task.isCancelled else { return }
+                _ = try? await connection.request(.ping(WirePing()))
+            }
+        }
+        defer { heartbeat.cancel() }
+        let pushes = Task {
+            for await push in connection.pushes {
+                await self.handle(push)
+            }
+        }
+        defer { pushes.cancel() }
+
+        syncing = true
+        do {
+            try await refreshSocial()
+            try await refreshConversations()
+            try await catchUp()
+        } catch {
+            syncing = false
+            await connection.close()
+            throw error
+        }
+        syncing = false
+        setConnection(.connected(server: "\(address.host):\(address.port)"))
+        logger.info("connected", metadata: ["server": "\(address.host):\(address.port)", "cursor": "\(cursor)"])
+        for waiter in connectedWaiters { waiter.resume() }
+        connectedWaiters.removeAll()
+        Task { await self.flushOutbox() }
+        await pushes.value
+    }
+
+    // MARK: Sync
+
+    /// Pulls every update after the cursor, page by page.
+    private func catchUp() async throws {
+        guard let connection else { return }
+        repeat {
+            resyncNeeded = false
+            var more = true
+            while more {
+                var request = WireSync()
+                request.afterUpdateID = cursor
+                request.limit = ProtocolLimits.maxPageSize
+                guard case .syncReply(let reply) = try await connection.request(.sync(request)) else { return }
+                try apply(reply.updates)
+                more = reply.moreAvailable
+            }
+        } while resyncNeeded
+    }
+
+    /// Applies updates in id order; ones already applied are skipped, so pushes and sync pages
+    /// may overlap freely. A gap stops the run and asks for a pull.
+    private func apply(_ updates: [WireUpdate]) throws {
+        var messages: [ChatMessage] = []
+        var marks: [(peer: UserID, seq: UInt64)] = []
+        var newCursor = cursor
+        for update in updates.sorted(by: { $0.updateID < $1.updateID }) {
+            guard update.updateID > newCursor else { continue }
+            guard update.updateID == newCursor + 1 else {
+                resyncNeeded = true
+                break
+            }
+            switch update.kind {
+            case .message(let wire):
+                messages.append(ChatMessage(wire))
+            case .read(let mark):
+                marks.append((mark.peerID, mark.seq))
+            case nil:
+                break
+            }
+            newCursor = update.updateID
+        }
+        guard newCursor > cursor else { return }
+        try cache.apply(messages: messages, readMarks: marks, me: state.me.id, cursor: newCursor)
+        cursor = newCursor
+        for message in messages { noteMessage(message) }
+        for mark in marks {
+            state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].readSeq =
+                max(state.conversations[mark.peer]?.readSeq ?? 0, mark.seq)
+        }
+        publishState()
+        for message in messages { publish(.message(message)) }
+    }
+
+    private func noteMessage(_ message: ChatMessage) {
+        let peer = message.peer(of: state.me.id)
+        var conversation = state.conversations[peer] ?? Conversation(peerID: peer)
+        if message.seq > conversation.lastSeq {
+            conversation.lastSeq = message.seq
+            conversation.lastMessage = message
+        }
+        if message.senderID == state.me.id {
+            conversation.readSeq = max(conversation.readSeq, message.seq)
+            state.outbox.removeAll { $0.clientMessageID == message.clientMessageID }
+        }
+        state.conversations[peer] = conversation
+    }
+
+    private func handle(_ push: WireEnvelope) async {
+        switch push.payload {
+        case .updatePush(let update):
+            if update.update.updateID > cursor + 1 || syncing {
+                // A gap (or a pull already running): let the pull repair it.
+                resyncNeeded = true
+                if !syncing { await pull() }
+            } else {
+                do { try apply([update.update]) } catch { logger.error("cache write failed", metadata: ["error": "\(error)"]) }
+            }
+        case .presencePush(let presence):
+            if state.friends[presence.userID] != nil {
+                state.friends[presence.userID]?.online = presence.online
+                publishState()
+            }
+        case .friendEvent(let event):
+            publish(.friendEvent(event.kind, UserSummary(event.user), message: event.message))
+            try? await refreshSocial()
+        case .goodbye(let goodbye):
+            logger.info("server said goodbye", metadata: ["reason": "\(goodbye.reason)"])
+        default:
+            break
+        }
+    }
+
+    private func pull() async {
+        guard !syncing else { return }
+        syncing = true
+        defer { syncing = false }
+        do { try await catchUp() } catch { logger.debug("pull failed", metadata: ["error": "\(error)"]) }
+    }
+
+    private func refreshSocial() async throws {
+        guard let connection else { return }
+        guard case .friendList(let list) = try await connection.request(.listFriends(WireListFriends())),
+              case .friendRequestList(let requests) = try await connection.request(.listFriendRequests(WireListFriendRequests()))
+        else { return }
+        let friends = list.friends.map { wire in
+            Friend(user: UserSummary(wire.user), remark: wire.remark, online: wire.online, blockedByMe: wire.blockedByMe, sinceMs: wire.sinceMs)
+        }
+        try cache.replaceFriends(friends)
+        state.friends = Dictionary(uniqueKeysWithValues: friends.map { ($0.user.id, $0) })
+        let convert = { (wire: WireFriendRequest) in
+            FriendRequest(from: UserSummary(wire.from), to: UserSummary(wire.to), message: wire.message, createdAtMs: wire.createdAtMs)
+        }
+        state.incomingRequests = requests.incoming.map(convert)
+        state.outgoingRequests = requests.outgoing.map(convert)
+        try cache.saveUsers(state.incomingRequests.map(\.from) + state.outgoingRequests.map(\.to))
+        publishState()
+    }
+
+    private func refreshConversations() async throws {
+        guard let connection,
+              case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
+        else { return }
+        let conversations = list.conversations.map { wire in
+            Conversation(peerID: wire.peerID, lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
+                         lastSeq: wire.lastSeq, readSeq: wire.readSeq)
+        }
+        try cache.mergeConversations(conversations, me: state.me.id)
+        for conversation in try cache.conversations() {
+            state.conversations[conversation.peerID] = conversation
+        }
+        publishState()
+    }
+
+    // MARK: Sending
+
+    /// Queues a message: it is in the outbox (and on screen) at once, and sent as soon as the
+    /// session is connected. Returns the queued message.
+    @discardableResult
+    public func send(_ text: String, to peer: UserID) throws -> OutboxMessage {
+        try AccountRules.validateText(text)
+        guard !text.allSatisfy(\.isWhitespace) else { throw ChatError(.invalidText, "A message cannot be empty.") }
+        let message = OutboxMessage(clientMessageID: UUID().uuidString.lowercased(), peerID: peer, text: text,
+                                    createdAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+        try cache.enqueue(message)
+        state.outbox.append(message)
+        publishState()
+        Task { await self.flushOutbox() }
+        return message
+    }
+
+    /// Sends the outbox in order, one ack at a time. A message the server refuses for good
+    /// (not friends, blocked, invalid) is dropped and reported; a lost connection leaves the rest
+    /// for the next connect.
+    private func flushOutbox() async {
+        guard !flushingOutbox, state.connection.isConnected, let connection else { return }
+        flushingOutbox = true
+        defer { flushingOutbox = false }
+        while let next = state.outbox.first {
+            var request = WireSendMessage()
+            request.toUserID = next.peerID
+            request.clientMsgID = next.clientMessageID
+            request.text = next.text
+            do {
+                guard case .messageAck(let ack) = try await connection.request(.sendMessage(request)) else { return }
+                let message = ChatMessage(ack.message)
+                try cache.apply(messages: [message], me: state.me.id)
+                noteMessage(message)
+                publishState()
+            } catch let error as ChatError where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest].contains(error.code) {
+                try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
+                state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
+                publishState()
+                publish(.error(error))
+            } catch {
+                return
+            }
+        }
+    }
+
+    // MARK: Requests
+
+    private func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
+        guard let connection, state.connection.isConnected || syncing else {
+            throw ChatError(.unavailable, "Not connected to the server.")
+        }
+        return try await connection.request(payload)
+    }
+
+    public func searchUsers(_ query: String, limit: UInt32 = 20) async throws -> [UserSummary] {
+        var search = WireSearchUsers()
+        search.query = query
+        search.limit = limit
+        guard case .userList(let list) = try await request(.searchUsers(search)) else { return [] }
+        return list.users.map(UserSummary.init)
+    }
+
+    public func sendFriendRequest(to user: UserID, message: String) async throws {
+        var wire = WireSendFriendRequest()
+        wire.toUserID = user
+        wire.message = message
+        _ = try await request(.sendFriendRequest(wire))
+        try await refreshSocial()
+    }
+
+    public func respondToFriendRequest(from user: UserID, accept: Bool) async throws {
+        var wire = WireRespondFriendRequest()
+        wire.fromUserID = user
+        wire.accept = accept
+        _ = try await request(.respondFriendRequest(wire))
+        try await refreshSocial()
+    }
+
+    public func removeFriend(_ user: UserID) async throws {
+        var wire = WireRemoveFriend()
+        wire.userID = user
+        _ = try await request(.removeFriend(wire))
+        try await refreshSocial()
+    }
+
+    public func setBlocked(_ user: UserID, _ blocked: Bool) async throws {
+        var wire = WireSetBlocked()
+        wire.userID = user
+        wire.blocked = blocked
+        _ = try await request(.setBlocked(wire))
+        try await refreshSocial()
+    }
+
+    public func setRemark(_ remark: String, for user: UserID) async throws {
+        var wire = WireSetRemark()
+        wire.userID = user
+        wire.remark = remark
+        _ = try await request(.setRemark(wire))
+        try await refreshSocial()
+    }
+
+    /// Marks the conversation read up to its newest message (here and on my other devices).
+    public func markRead(_ peer: UserID) async throws {
+        guard var conversation = state.conversations[peer], conversation.unread > 0 else { return }
+        conversation.readSeq = conversation.lastSeq
+        state.conversations[peer] = conversation
+        try cache.setReadSeq(conversation.lastSeq, peer: peer)
+        publishState()
+        var wire = WireMarkRead()
+        wire.peerID = peer
+        wire.seq = conversation.lastSeq
+        _ = try await request(.markRead(wire))
+    }
+
+    /// A page of history, newest first: from the cache when it has the whole page, otherwise
+    /// from the server (and then kept in the cache).
+    public func history(with peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) async throws -> [ChatMessage] {
+        let cached = try cache.history(peer: peer, beforeSeq: beforeSeq, limit: limit)
+        let expectedFirst = cached.last.map { $0.seq } ?? 0
+        let contiguous = cached.enumerated().allSatisfy { index, message in
+            index == 0 || cached[index - 1].seq == message.seq + 1
+        }
+        let top = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) + 1 : beforeSeq
+        if cached.count == limit && contiguous && cached.first?.seq == top - 1 { return cached }
+        if !cached.isEmpty && contiguous && expectedFirst == 1 && cached.first?.seq == top - 1 { return cached }
+        guard state.connection.isConnected else { return cached }
+        var wire = WireFetchHistory()
+        wire.peerID = peer
+        wire.beforeSeq = beforeSeq
+        wire.limit = UInt32(limit)
+        guard case .messageList(let list) = try await request(.fetchHistory(wire)) else { return cached }
+        let messages = list.messages.map(ChatMessage.init)
+        try cache.apply(messages: messages, me: state.me.id)
+        return messages
+    }
+
+    /// Full-text search of the local cache, newest first.
+    public func search(_ text: String, limit: Int = 100) throws -> [ChatMessage] {
+        try cache.search(text, limit: limit)
+    }
+
+    // MARK: Publishing
+
+    private func setConnection(_ status: ConnectionStatus) {
+        guard state.connection != status else { return }
+        state.connection = status
+        publishState()
+    }
+
+    private func publishState() {
+        publish(.stateChanged(state))
+    }
+
+    private func publish(_ event: ChatEvent) {
+        for subscriber in subscribers.values { subscriber.yield(event) }
+    }
+}

@@ -1,0 +1,60 @@
+import ChatProtocol
+import Foundation
+
+/// Where the session's connection stands, for the status bar.
+public enum ConnectionStatus: Sendable, Equatable {
+    case offline
+    case connecting
+    case connected(server: String)
+    /// Waiting to retry; `at` is when the next attempt starts.
+    case reconnecting(at: Date, lastError: String)
+    /// The token no longer works (signed out elsewhere, password reset): sign in again.
+    case signedOut(reason: String)
+
+    public var isConnected: Bool {
+        if case .connected = self { return true }
+        return false
+    }
+}
+
+/// Everything a UI shows about the signed-in user, as one value: the session publishes a new one
+/// after every change.
+public struct ChatState: Sendable, Equatable {
+    public var me: UserSummary
+    public var connection: ConnectionStatus = .offline
+    public var friends: [UserID: Friend] = [:]
+    public var incomingRequests: [FriendRequest] = []
+    public var outgoingRequests: [FriendRequest] = []
+    public var conversations: [UserID: Conversation] = [:]
+    /// Typed but not yet acknowledged, oldest first.
+    public var outbox: [OutboxMessage] = []
+
+    public init(me: UserSummary) {
+        self.me = me
+    }
+
+    public var totalUnread: UInt64 {
+        conversations.values.reduce(0) { $0 + $1.unread }
+    }
+
+    /// Friends, the most recently active conversation first, then by name.
+    public var friendsByActivity: [Friend] {
+        friends.values.sorted { a, b in
+            let ta = conversations[a.user.id]?.lastMessage?.sentAtMs ?? 0
+            let tb = conversations[b.user.id]?.lastMessage?.sentAtMs ?? 0
+            if ta != tb { return ta > tb }
+            return a.displayName.localizedCaseInsensitiveCompare(b.displayName) == .orderedAscending
+        }
+    }
+}
+
+/// What a session tells its UI.
+public enum ChatEvent: Sendable {
+    case stateChanged(ChatState)
+    /// A message arrived or was confirmed (mine, from any of my devices, or theirs).
+    case message(ChatMessage)
+    /// Someone sent me a friend request, accepted or rejected mine, or removed me.
+    case friendEvent(WireFriendEvent.Kind, UserSummary, message: String)
+    /// A request failed in the background (e.g. an outbox message refused for good).
+    case error(ChatError)
+}

@@ -1,0 +1,91 @@
+/// The stable error codes shared by the TCP protocol (`Error.code`) and the HTTP API
+/// (`{"error": {"code": ...}}`). Codes are only ever added; a code's meaning never changes.
+public enum ErrorCode: String, Sendable, CaseIterable, Codable {
+    // Request shape
+    case badRequest = "bad_request"                 // malformed JSON, wrong types, missing fields
+    case payloadTooLarge = "payload_too_large"      // HTTP body or text over its limit
+    case notFound = "not_found"                     // unknown route, or no such user
+    case methodNotAllowed = "method_not_allowed"
+
+    // Accounts
+    case invalidUsername = "invalid_username"
+    case invalidEmail = "invalid_email"
+    case weakPassword = "weak_password"
+    case usernameTaken = "username_taken"
+    case emailTaken = "email_taken"
+    case invalidCredentials = "invalid_credentials"
+
+    // Verification codes
+    case invalidCode = "invalid_code"               // wrong, expired or already used
+    case tooManyAttempts = "too_many_attempts"      // the code is burnt; request a new one
+    case rateLimited = "rate_limited"
+
+    // Sessions
+    case invalidToken = "invalid_token"             // unknown, revoked or expired
+    case helloRequired = "hello_required"
+    case unsupportedVersion = "unsupported_version"
+
+    // Frames
+    case frameTooLarge = "frame_too_large"
+    case malformedFrame = "malformed_frame"
+    case idleTimeout = "idle_timeout"
+
+    // Social graph and messages
+    case invalidText = "invalid_text"
+    case notFriends = "not_friends"
+    case blocked = "blocked"
+    case alreadyFriends = "already_friends"
+    case cannotFriendSelf = "cannot_friend_self"
+    case noSuchRequest = "no_such_request"
+
+    // Server side
+    case unavailable = "unavailable"
+    case internalError = "internal"
+
+    /// The HTTP status the gate answers with for this code.
+    public var httpStatus: Int {
+        switch self {
+        case .badRequest, .invalidUsername, .invalidEmail, .weakPassword, .invalidText,
+             .invalidCode, .frameTooLarge, .malformedFrame, .cannotFriendSelf:
+            return 400
+        case .invalidCredentials, .invalidToken, .helloRequired, .idleTimeout:
+            return 401
+        case .notFriends, .blocked:
+            return 403
+        case .notFound, .noSuchRequest:
+            return 404
+        case .methodNotAllowed:
+            return 405
+        case .usernameTaken, .emailTaken, .alreadyFriends:
+            return 409
+        case .payloadTooLarge:
+            return 413
+        case .unsupportedVersion:
+            return 426
+        case .tooManyAttempts, .rateLimited:
+            return 429
+        case .unavailable:
+            return 503
+        case .internalError:
+            return 500
+        }
+    }
+}
+
+/// An error a person can read, with its stable code. Thrown by services, rendered by the gate as
+/// JSON and by the chat server as an `Error` frame.
+public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: ErrorCode
+    public var message: String
+
+    public init(_ code: ErrorCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+
+    public static func internalError() -> ChatError {
+        ChatError(.internalError, "Something went wrong on the server. Please try again.")
+    }
+}

@@ -1,0 +1,32 @@
+/// Every limit of the wire protocol, in one place, so client, server and tests agree.
+public enum ProtocolLimits {
+    /// Bumped when a change is not backward compatible; `Hello` carries it.
+    public static let protocolVersion: UInt32 = 1
+
+    /// The largest frame body (after the 4-byte length) either side accepts. A bigger announced
+    /// length closes the connection before the body is even buffered.
+    public static let maxFrameBytes = 64 * 1024
+
+    /// The longest message text, in UTF-8 bytes. Well under `maxFrameBytes` so a full message
+    /// always fits in a frame with its envelope.
+    public static let maxTextBytes = 16 * 1024
+
+    /// Longest friend-request greeting and remark, in UTF-8 bytes.
+    public static let maxShortTextBytes = 256
+
+    /// The longest client message id, in UTF-8 bytes.
+    public static let maxClientMessageIDBytes = 64
+
+    /// How often a client sends `Ping` when it has nothing else to send.
+    public static let heartbeatSeconds: UInt32 = 15
+
+    /// A connection that sends nothing (not even `Ping`) for this long is closed.
+    public static let idleTimeoutSeconds: Int64 = 45
+
+    /// A connection must complete `Hello` within this long.
+    public static let helloTimeoutSeconds: Int64 = 10
+
+    /// The most items one history page, search or sync reply returns.
+    public static let maxPageSize: UInt32 = 200
+    public static let defaultPageSize: UInt32 = 50
+}

@@ -1,0 +1,294 @@
+import ChatProtocol
+import ChatServices
+import Logging
+import NIOCore
+
+/// What a chat server does for an authenticated user: friends, messages, history, sync.
+///
+/// Every operation acts as `user`, the session's authenticated user; no field a client sends can
+/// make it act as someone else. It holds no per-connection state, so one instance serves all.
+struct ChatRequestHandler: Sendable {
+    let users: UserStore
+    let social: SocialStore
+    let messages: MessageStore
+    let status: StatusService
+    let router: PushRouter
+    let logger: Logger
+
+    func handle(_ payload: WireEnvelope.OneOf_Payload, from user: UserID) async throws -> WireEnvelope.OneOf_Payload {
+        switch payload {
+        case .ping:
+            return .pong(WirePong())
+        case .searchUsers(let request):
+            return .userList(try await searchUsers(request))
+        case .sendFriendRequest(let request):
+            try await sendFriendRequest(request, from: user)
+            return .ok(WireOk())
+        case .respondFriendRequest(let request):
+            try await respondFriendRequest(request, by: user)
+            return .ok(WireOk())
+        case .listFriendRequests:
+            return .friendRequestList(try await friendRequests(of: user))
+        case .removeFriend(let request):
+            try await removeFriend(request.userID, by: user)
+            return .ok(WireOk())
+        case .setBlocked(let request):
+            try await setBlocked(request, by: user)
+            return .ok(WireOk())
+        case .setRemark(let request):
+            try await setRemark(request, by: user)
+            return .ok(WireOk())
+        case .listFriends:
+            return .friendList(try await friends(of: user))
+        case .sendMessage(let request):
+            return .messageAck(try await sendMessage(request, from: user))
+        case .fetchHistory(let request):
+            return .messageList(try await history(request, of: user))
+        case .sync(let request):
+            return .syncReply(try await sync(request, of: user))
+        case .markRead(let request):
+            try await markRead(request, by: user)
+            return .ok(WireOk())
+        case .listConversations:
+            return .conversationList(try await conversations(of: user))
+        case .hello:
+            throw ChatError(.badRequest, "This connection has already said hello.")
+        default:
+            throw ChatError(.badRequest, "That frame is not a request a client can send.")
+        }
+    }
+
+    // MARK: People
+
+    func searchUsers(_ request: WireSearchUsers) async throws -> WireUserList {
+        let query = request.query.trimmingCharacters(in: .whitespaces)
+        guard !query.isEmpty, query.utf8.count <= AccountRules.emailMaxLength else {
+            throw ChatError(.badRequest, "Search for a username or an email address.")
+        }
+        let found = try await users.searchUsers(query: AccountRules.normalizedQuery(query), limit: Self.pageSize(request.limit))
+        var list = WireUserList()
+        list.users = found.map { WireUser($0) }
+        return list
+    }
+
+    func sendFriendRequest(_ request: WireSendFriendRequest, from user: UserID) async throws {
+        let target = request.toUserID
+        guard target != user else { throw ChatError(.cannotFriendSelf, "You cannot add yourself as a friend.") }
+        try AccountRules.validateText(request.message, maxBytes: ProtocolLimits.maxShortTextBytes, what: "A request message")
+        guard let targetUser = try await users.user(id: target), let me = try await users.user(id: user) else {
+            throw ChatError(.notFound, "There is no such user.")
+        }
+        if try await social.areFriends(user, target) {
+            throw ChatError(.alreadyFriends, "You are already friends with \(targetUser.username).")
+        }
+        if try await social.isBlockedEitherWay(user, target) {
+            throw ChatError(.blocked, "You cannot send a friend request to \(targetUser.username).")
+        }
+        // They asked first: asking back is saying yes.
+        if try await social.request(from: target, to: user) != nil {
+            try await social.makeFriends(user, target, nowMs: WallClock.nowMs())
+            await pushFriendEvent(.requestAccepted, about: me, to: target)
+            await pushFriendEvent(.requestAccepted, about: targetUser, to: user)
+            return
+        }
+        try await social.upsertRequest(FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: WallClock.nowMs()))
+        await pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
+        await pushFriendEvent(.friendsChanged, about: targetUser, to: user)
+    }
+
+    func respondFriendRequest(_ request: WireRespondFriendRequest, by user: UserID) async throws {
+        guard try await social.request(from: request.fromUserID, to: user) != nil,
+              let requester = try await users.user(id: request.fromUserID),
+              let me = try await users.user(id: user)
+        else { throw ChatError(.noSuchRequest, "There is no friend request from that user.") }
+        if request.accept {
+            try await social.makeFriends(user, requester.id, nowMs: WallClock.nowMs())
+            await pushFriendEvent(.requestAccepted, about: me, to: requester.id)
+        } else {
+            _ = try await social.deleteRequest(from: requester.id, to: user)
+            await pushFriendEvent(.requestRejected, about: me, to: requester.id)
+        }
+        await pushFriendEvent(.friendsChanged, about: requester, to: user)
+    }
+
+    func friendRequests(of user: UserID) async throws -> WireFriendRequestList {
+        let incoming = try await social.incomingRequests(of: user)
+        let outgoing = try await social.outgoingRequests(of: user)
+        let people = try await users.users(ids: incoming.map(\.fromID) + outgoing.map(\.toID) + [user])
+        func wire(_ record: FriendRequestRecord) -> WireFriendRequest? {
+            guard let from = people[record.fromID], let to = people[record.toID] else { return nil }
+            var request = WireFriendRequest()
+            request.from = WireUser(from)
+            request.to = WireUser(to)
+            request.message = record.message
+            request.createdAtMs = record.createdAtMs
+            return request
+        }
+        var list = WireFriendRequestList()
+        list.incoming = incoming.compactMap(wire)
+        list.outgoing = outgoing.compactMap(wire)
+        return list
+    }
+
+    func removeFriend(_ friend: UserID, by user: UserID) async throws {
+        guard try await social.removeFriendship(user, friend) else {
+            throw ChatError(.notFriends, "You are not friends with that user.")
+        }
+        if let me = try await users.user(id: user) {
+            await pushFriendEvent(.friendRemoved, about: me, to: friend)
+        }
+        if let other = try await users.user(id: friend) {
+            await pushFriendEvent(.friendsChanged, about: other, to: user)
+        }
+    }
+
+    func setBlocked(_ request: WireSetBlocked, by user: UserID) async throws {
+        guard request.userID != user, let other = try await users.user(id: request.userID) else {
+            throw ChatError(.notFound, "There is no such user.")
+        }
+        try await social.setBlocked(blocker: user, blocked: other.id, request.blocked)
+        if request.blocked {
+            // A blocked person's pending request goes away with the block.
+            _ = try await social.deleteRequest(from: other.id, to: user)
+        }
+        logger.info(request.blocked ? "user blocked" : "user unblocked", metadata: ["user": "\(user)", "other": "\(other.id)"])
+        await pushFriendEvent(.friendsChanged, about: other, to: user)
+    }
+
+    func setRemark(_ request: WireSetRemark, by user: UserID) async throws {
+        try AccountRules.validateText(request.remark, maxBytes: ProtocolLimits.maxShortTextBytes, what: "A remark")
+        guard try await social.setRemark(user: user, friend: request.userID, remark: request.remark) else {
+            throw ChatError(.notFriends, "You are not friends with that user.")
+        }
+        if let other = try await users.user(id: request.userID) {
+            await pushFriendEvent(.friendsChanged, about: other, to: user)
+        }
+    }
+
+    func friends(of user: UserID) async throws -> WireFriendList {
+        let records = try await social.friends(of: user)
+        let ids = records.map(\.friendID)
+        let people = try await users.users(ids: ids)
+        let online = await status.onlineUsers(among: ids)
+        var list = WireFriendList()
+        list.friends = records.compactMap { record in
+            guard let person = people[record.friendID] else { return nil }
+            var friend = WireFriend()
+            friend.user = WireUser(person)
+            friend.online = online.contains(record.friendID)
+            friend.remark = record.remark
+            friend.blockedByMe = record.blockedByMe
+            friend.sinceMs = record.sinceMs
+            return friend
+        }
+        return list
+    }
+
+    // MARK: Messages
+
+    func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
+        guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes else {
+            throw ChatError(.badRequest, "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes.")
+        }
+        try AccountRules.validateText(request.text)
+        guard !request.text.allSatisfy(\.isWhitespace) else {
+            throw ChatError(.invalidText, "A message cannot be empty.")
+        }
+        let peer = request.toUserID
+        guard peer != user, try await social.areFriends(user, peer) else {
+            throw ChatError(.notFriends, "You can only message your friends.")
+        }
+        if try await social.isBlockedEitherWay(user, peer) {
+            throw ChatError(.blocked, "This conversation is blocked.")
+        }
+        let committed = try await messages.commit(NewMessage(
+            senderID: user, recipientID: peer, clientMessageID: request.clientMsgID,
+            text: request.text, sentAtMs: WallClock.nowMs()))
+        let message = WireChatMessage(committed.message)
+        if !committed.duplicate {
+            await pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: peer)
+            await pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: user)
+        }
+        var ack = WireMessageAck()
+        ack.message = message
+        ack.duplicate = committed.duplicate
+        return ack
+    }
+
+    func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {
+        let limit = Self.pageSize(request.limit)
+        // The conversation is always (user, peer): nobody can page through another pair's history.
+        let page = try await messages.history(of: user, with: request.peerID, beforeSeq: request.beforeSeq, limit: limit + 1)
+        var list = WireMessageList()
+        list.messages = page.prefix(limit).map(WireChatMessage.init)
+        list.moreAvailable = page.count > limit
+        return list
+    }
+
+    func sync(_ request: WireSync, of user: UserID) async throws -> WireSyncReply {
+        let limit = Self.pageSize(request.limit)
+        let page = try await messages.updates(of: user, after: request.afterUpdateID, limit: limit + 1)
+        var reply = WireSyncReply()
+        reply.updates = page.prefix(limit).map(WireUpdate.init)
+        reply.moreAvailable = page.count > limit
+        reply.latestUpdateID = try await messages.latestUpdateID(of: user)
+        return reply
+    }
+
+    func markRead(_ request: WireMarkRead, by user: UserID) async throws {
+        if let update = try await messages.markRead(user: user, peer: request.peerID, seq: request.seq) {
+            await pushUpdate(update, to: user)
+        }
+    }
+
+    func conversations(of user: UserID) async throws -> WireConversationList {
+        var list = WireConversationList()
+        list.conversations = try await messages.conversations(of: user).map { record in
+            var conversation = WireConversation()
+            conversation.peerID = record.peerID
+            if let last = record.lastMessage { conversation.lastMessage = WireChatMessage(last) }
+            conversation.lastSeq = record.lastSeq
+            conversation.readSeq = record.readSeq
+            conversation.unread = record.unread
+            return conversation
+        }
+        return list
+    }
+
+    // MARK: Pushes
+
+    func pushUpdate(_ update: UpdateRecord, to user: UserID) async {
+        var updatePush = WireUpdatePush()
+        updatePush.update = WireUpdate(update)
+        await push(.updatePush(updatePush), to: user)
+    }
+
+    func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "") async {
+        var event = WireFriendEvent()
+        event.kind = kind
+        event.user = WireUser(subject)
+        event.message = message
+        await push(.friendEvent(event), to: user)
+    }
+
+    /// Tells the user's friends that they came online or went offline.
+    func pushPresence(of user: UserID, online: Bool) async {
+        var presence = WirePresencePush()
+        presence.userID = user
+        presence.online = online
+        guard let frame = try? WireEnvelope.push(.presencePush(presence)).framed() else { return }
+        let friends = (try? await social.friendIDs(of: user)) ?? []
+        for friend in friends {
+            await router.push(frame, to: friend)
+        }
+    }
+
+    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID) async {
+        guard let frame = try? WireEnvelope.push(payload).framed() else { return }
+        await router.push(frame, to: user)
+    }
+
+    static func pageSize(_ requested: UInt32) -> Int {
+        Int(requested == 0 ? ProtocolLimits.defaultPageSize : min(requested, ProtocolLimits.maxPageSize))
+    }
+}

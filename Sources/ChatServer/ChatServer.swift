@@ -1,0 +1,249 @@
+import ChatProtocol
+import ChatServices
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// ChatServer: long-lived TCP sessions speaking framed protobuf (`WireEnvelope`).
+///
+/// A connection must open with `Hello` carrying a valid token; from then on its requests are
+/// served one at a time, in order (so a client's messages keep their order), while pushes for its
+/// user arrive at any moment from other sessions through the `PushRouter`.
+public final class ChatServer: Service {
+    public struct Configuration: Sendable {
+        public var id: String
+        public var host: String
+        public var port: Int
+        public var idleTimeout: TimeAmount = .seconds(ProtocolLimits.idleTimeoutSeconds)
+        public var helloTimeout: TimeAmount = .seconds(ProtocolLimits.helloTimeoutSeconds)
+
+        public init(id: String, host: String, port: Int) {
+            self.id = id
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public struct Dependencies: Sendable {
+        public var users: UserStore
+        public var social: SocialStore
+        public var messages: MessageStore
+        public var status: StatusService
+        public var router: InProcessPushRouter
+
+        public init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService, router: InProcessPushRouter) {
+            self.users = users
+            self.social = social
+            self.messages = messages
+            self.status = status
+            self.router = router
+        }
+    }
+
+    public let configuration: Configuration
+    private let dependencies: Dependencies
+    private let handler: ChatRequestHandler
+    private let registry = ConnectionRegistry()
+    private let logger: Logger
+    private let boundPort = Mutex<Int?>(nil)
+    private let onListening: @Sendable (Int) -> Void
+
+    public init(configuration: Configuration, dependencies: Dependencies, logger: Logger,
+                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.configuration = configuration
+        self.dependencies = dependencies
+        var logger = logger
+        logger[metadataKey: "chatServer"] = "\(configuration.id)"
+        self.logger = logger
+        self.onListening = onListening
+        self.handler = ChatRequestHandler(
+            users: dependencies.users, social: dependencies.social, messages: dependencies.messages,
+            status: dependencies.status, router: dependencies.router, logger: logger)
+    }
+
+    public var port: Int? { boundPort.withLock { $0 } }
+
+    public var connectionCount: Int { registry.count }
+
+    public func run() async throws {
+        let idleTimeout = configuration.idleTimeout
+        let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        IdleStateHandler(readTimeout: idleTimeout),
+                        IdleTimeoutHandler(),
+                        ByteToMessageHandler(FrameDecoder()),
+                    ])
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let port = server.channel.localAddress?.port ?? configuration.port
+        boundPort.withLock { $0 = port }
+        let info = ChatServerInfo(id: configuration.id, host: configuration.host, port: port)
+        dependencies.router.attach(chatServerID: configuration.id, registry: registry)
+        await dependencies.status.registerChatServer(info)
+        logger.notice("chat server listening", metadata: ["address": "\(configuration.host):\(port)"])
+        onListening(port)
+
+        defer { dependencies.router.detach(chatServerID: configuration.id) }
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.shutDown(serverChannel: server.channel)
+        }
+        await dependencies.status.unregisterChatServer(id: configuration.id)
+        logger.notice("chat server stopped")
+    }
+
+    /// Stops accepting, says goodbye to every client so it reconnects elsewhere or later, and
+    /// closes them. Requests already being served finish first: their commits are not abandoned.
+    private func shutDown(serverChannel: Channel) {
+        logger.notice("chat server shutting down", metadata: ["connections": "\(registry.count)"])
+        serverChannel.close(promise: nil)
+        var goodbye = WireGoodbye()
+        goodbye.reason = "The server is restarting."
+        goodbye.retryAfterMs = 1000
+        for connection in registry.all() {
+            connection.send(.reply(to: 0, .goodbye(goodbye)))
+            connection.channel.close(mode: .input, promise: nil)
+        }
+    }
+
+    // MARK: One connection
+
+    private func serve(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let channel = asyncChannel.channel
+        let peer = channel.remoteAddress?.description ?? "?"
+        let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
+            channel.close(promise: nil)
+        }
+        var connection: ClientConnection?
+        do {
+            try await asyncChannel.executeThenClose { inbound, _ in
+                for try await frame in inbound {
+                    let envelope: WireEnvelope
+                    do {
+                        envelope = try WireEnvelope.decode(frame: frame)
+                    } catch let error as ChatError {
+                        // The stream can no longer be trusted: say why and close.
+                        logger.warning("malformed frame; closing", metadata: ["peer": "\(peer)"])
+                        try await Self.closeWithError(error, channel: channel)
+                        return
+                    }
+                    guard let current = connection else {
+                        connection = try await hello(envelope, channel: channel, peer: peer)
+                        helloDeadline.cancel()
+                        if connection == nil { return }
+                        continue
+                    }
+                    await respond(to: envelope, on: current)
+                }
+            }
+        } catch let error as ChatError {
+            logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
+            try? await Self.closeWithError(error, channel: channel)
+        } catch {
+            logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+        helloDeadline.cancel()
+        if let connection {
+            await disconnected(connection)
+        }
+    }
+
+    /// Authenticates the first frame. Returns nil (after telling the client why) if it fails.
+    private func hello(_ envelope: WireEnvelope, channel: Channel, peer: String) async throws -> ClientConnection? {
+        guard case .hello(let hello) = envelope.payload else {
+            logger.warning("frame before hello; closing", metadata: ["peer": "\(peer)"])
+            try await Self.closeWithError(ChatError(.helloRequired, "The first frame must be Hello."), channel: channel, requestID: envelope.requestID)
+            return nil
+        }
+        guard hello.protocolVersion == ProtocolLimits.protocolVersion else {
+            try await Self.closeWithError(
+                ChatError(.unsupportedVersion, "This server speaks protocol version \(ProtocolLimits.protocolVersion); please update the client."),
+                channel: channel, requestID: envelope.requestID)
+            return nil
+        }
+        let user: UserID
+        let record: UserRecord
+        do {
+            user = try await dependencies.status.authenticate(token: hello.token)
+            guard let found = try await dependencies.users.user(id: user) else {
+                throw ChatError(.invalidToken, "Your account no longer exists.")
+            }
+            record = found
+        } catch let error as ChatError {
+            logger.info("hello refused", metadata: ["peer": "\(peer)", "code": "\(error.code.rawValue)"])
+            try await Self.closeWithError(error, channel: channel, requestID: envelope.requestID)
+            return nil
+        }
+        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel)
+        // Registered before HelloOk, so no push is lost between the two; the client's sync covers
+        // anything older.
+        registry.add(connection)
+        let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
+        var ok = WireHelloOk()
+        ok.me = WireUser(record, includeEmail: true)
+        ok.serverID = configuration.id
+        ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
+        ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
+        connection.send(.reply(to: envelope.requestID, .helloOk(ok)))
+        logger.info("session started", metadata: ["user": "\(user)", "device": "\(connection.deviceID)", "peer": "\(peer)"])
+        if cameOnline {
+            await handler.pushPresence(of: user, online: true)
+        }
+        return connection
+    }
+
+    private func respond(to envelope: WireEnvelope, on connection: ClientConnection) async {
+        guard let payload = envelope.payload else {
+            connection.send(.error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID))
+            return
+        }
+        do {
+            let reply = try await handler.handle(payload, from: connection.userID)
+            connection.send(.reply(to: envelope.requestID, reply))
+        } catch let error as ChatError {
+            logger.info("request refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
+            connection.send(.error(error, requestID: envelope.requestID))
+        } catch {
+            logger.error("request failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
+            connection.send(.error(.internalError(), requestID: envelope.requestID))
+        }
+    }
+
+    private func disconnected(_ connection: ClientConnection) async {
+        registry.remove(connection)
+        let wentOffline = await dependencies.status.connectionClosed(user: connection.userID, chatServerID: configuration.id)
+        logger.info("session ended", metadata: ["user": "\(connection.userID)", "device": "\(connection.deviceID)"])
+        if wentOffline {
+            await handler.pushPresence(of: connection.userID, online: false)
+        }
+    }
+
+    /// Closes every live connection of a user (after a password reset revoked their tokens).
+    public func disconnect(user: UserID, reason: ChatError) {
+        for connection in registry.connections(of: user) {
+            connection.send(.error(reason))
+            connection.channel.close(promise: nil)
+        }
+    }
+
+    private static func closeWithError(_ error: ChatError, channel: Channel, requestID: UInt64 = 0) async throws {
+        let frame = try WireEnvelope.error(error, requestID: requestID).framed(allocator: channel.allocator)
+        try? await channel.writeAndFlush(frame)
+        try? await channel.close()
+    }
+}

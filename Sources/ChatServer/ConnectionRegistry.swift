@@ -1,0 +1,41 @@
+import ChatServices
+import NIOCore
+import Synchronization
+
+/// The live connections of one chat server, by user.
+final class ConnectionRegistry: Sendable {
+    private let connections = Mutex<[UserID: [ObjectIdentifier: ClientConnection]]>([:])
+
+    func add(_ connection: ClientConnection) {
+        connections.withLock { $0[connection.userID, default: [:]][connection.id] = connection }
+    }
+
+    func remove(_ connection: ClientConnection) {
+        connections.withLock { connections in
+            connections[connection.userID]?.removeValue(forKey: connection.id)
+            if connections[connection.userID]?.isEmpty == true {
+                connections.removeValue(forKey: connection.userID)
+            }
+        }
+    }
+
+    func connections(of user: UserID) -> [ClientConnection] {
+        connections.withLock { $0[user].map { Array($0.values) } ?? [] }
+    }
+
+    func all() -> [ClientConnection] {
+        connections.withLock { $0.values.flatMap(\.values) }
+    }
+
+    var count: Int {
+        connections.withLock { $0.values.reduce(0) { $0 + $1.count } }
+    }
+
+    /// Writes the frame to every connection of the user here; returns how many got it.
+    @discardableResult
+    func deliver(_ frame: ByteBuffer, to user: UserID) -> Int {
+        let targets = connections(of: user)
+        for connection in targets { connection.send(frame: frame) }
+        return targets.count
+    }
+}

@@ -1,0 +1,56 @@
+/// A message as committed: `seq` orders it within its conversation; `id` is server-wide.
+public struct MessageRecord: Sendable, Equatable {
+    public var id: Int64
+    public var clientMessageID: String
+    public var senderID: UserID
+    public var recipientID: UserID
+    public var seq: UInt64
+    public var text: String
+    public var sentAtMs: Int64
+}
+
+/// What the chat server hands to the store to commit.
+public struct NewMessage: Sendable {
+    public var senderID: UserID
+    public var recipientID: UserID
+    public var clientMessageID: String
+    public var text: String
+    public var sentAtMs: Int64
+
+    public init(senderID: UserID, recipientID: UserID, clientMessageID: String, text: String, sentAtMs: Int64) {
+        self.senderID = senderID
+        self.recipientID = recipientID
+        self.clientMessageID = clientMessageID
+        self.text = text
+        self.sentAtMs = sentAtMs
+    }
+}
+
+/// The outcome of a commit: the stored message, the update-log entries it made for sender and
+/// recipient, or (for a resend of a known client id) the original with `duplicate` set.
+public struct CommittedMessage: Sendable, Equatable {
+    public var message: MessageRecord
+    public var senderUpdateID: UInt64
+    public var recipientUpdateID: UInt64
+    public var duplicate: Bool
+}
+
+/// One entry of a user's update log.
+public enum UpdateRecord: Sendable, Equatable {
+    case message(updateID: UInt64, MessageRecord)
+    case read(updateID: UInt64, peerID: UserID, seq: UInt64)
+
+    public var updateID: UInt64 {
+        switch self {
+        case .message(let id, _), .read(let id, _, _): return id
+        }
+    }
+}
+
+public struct ConversationRecord: Sendable, Equatable {
+    public var peerID: UserID
+    public var lastMessage: MessageRecord?
+    public var lastSeq: UInt64
+    public var readSeq: UInt64
+    public var unread: UInt64 { lastSeq > readSeq ? lastSeq - readSeq : 0 }
+}

@@ -1,0 +1,21 @@
+public struct FriendRequestRecord: Sendable, Equatable {
+    public var fromID: UserID
+    public var toID: UserID
+    public var message: String
+    public var createdAtMs: Int64
+
+    public init(fromID: UserID, toID: UserID, message: String, createdAtMs: Int64) {
+        self.fromID = fromID
+        self.toID = toID
+        self.message = message
+        self.createdAtMs = createdAtMs
+    }
+}
+
+public struct FriendshipRecord: Sendable, Equatable {
+    public var friendID: UserID
+    public var remark: String
+    public var sinceMs: Int64
+    /// I have blocked this friend: their messages to me are refused.
+    public var blockedByMe: Bool
+}

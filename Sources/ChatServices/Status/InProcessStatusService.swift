@@ -1,0 +1,145 @@
+import ChatProtocol
+import Crypto
+import Foundation
+import Logging
+import Synchronization
+
+/// Registry, load and presence in memory; tokens in the `SessionStore` so they outlive a restart.
+public final class InProcessStatusService: StatusService {
+    private struct State {
+        var servers: [String: ChatServerInfo] = [:]
+        var order: [String] = []
+        /// Live connections per chat server.
+        var connections: [String: Int] = [:]
+        /// Logins assigned to a server that have not connected yet; they count as load so a burst
+        /// of logins spreads out instead of all landing on the server that was idle a moment ago.
+        var pending: [String: Int] = [:]
+        var nextTieBreak = 0
+        /// user → chat server id → live connections
+        var presence: [UserID: [String: Int]] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let sessions: SessionStore
+    private let tokenLifetimeSeconds: Int64
+    private let logger: Logger
+
+    public init(sessions: SessionStore, tokenLifetimeSeconds: Int64 = 30 * 24 * 3600, logger: Logger) {
+        self.sessions = sessions
+        self.tokenLifetimeSeconds = tokenLifetimeSeconds
+        self.logger = logger
+    }
+
+    public func registerChatServer(_ server: ChatServerInfo) async {
+        state.withLock { state in
+            if state.servers[server.id] == nil { state.order.append(server.id) }
+            state.servers[server.id] = server
+        }
+        logger.info("chat server registered", metadata: ["id": "\(server.id)", "address": "\(server.host):\(server.port)"])
+    }
+
+    public func unregisterChatServer(id: String) async {
+        state.withLock { state in
+            state.servers.removeValue(forKey: id)
+            state.order.removeAll { $0 == id }
+            state.pending.removeValue(forKey: id)
+        }
+    }
+
+    public func assignChatServer() async throws -> ChatServerInfo {
+        try state.withLock { state in
+            guard !state.order.isEmpty else {
+                throw ChatError(.unavailable, "No chat server is running. Please try again shortly.")
+            }
+            // Least loaded wins; ties go round-robin so equal servers share evenly.
+            let count = state.order.count
+            var best: String?
+            var bestLoad = Int.max
+            for offset in 0..<count {
+                let id = state.order[(state.nextTieBreak + offset) % count]
+                let load = state.connections[id, default: 0] + state.pending[id, default: 0]
+                if load < bestLoad {
+                    best = id
+                    bestLoad = load
+                }
+            }
+            state.nextTieBreak = (state.nextTieBreak + 1) % count
+            let id = best!
+            state.pending[id, default: 0] += 1
+            return state.servers[id]!
+        }
+    }
+
+    public func issueToken(for user: UserID) async throws -> IssuedToken {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = generator.next() }
+        let token = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        let now = WallClock.nowMs()
+        let expires = now + tokenLifetimeSeconds * 1000
+        try await sessions.insertSession(tokenHash: Self.hash(token), userID: user, createdAtMs: now, expiresAtMs: expires)
+        return IssuedToken(token: token, userID: user, expiresAtMs: expires)
+    }
+
+    /// The token is looked up by its SHA-256, never compared as a secret: the database sees only
+    /// hashes, so lookup timing reveals nothing about a valid token.
+    public func authenticate(token: String) async throws -> UserID {
+        guard !token.isEmpty, token.utf8.count <= 128,
+              let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: WallClock.nowMs())
+        else {
+            throw ChatError(.invalidToken, "Your session has expired or was signed out. Please sign in again.")
+        }
+        return user
+    }
+
+    public func revokeToken(_ token: String) async throws -> Bool {
+        guard token.utf8.count <= 128 else { return false }
+        return try await sessions.deleteSession(tokenHash: Self.hash(token))
+    }
+
+    public func revokeAllTokens(of user: UserID) async throws {
+        try await sessions.deleteSessions(userID: user)
+    }
+
+    public func connectionOpened(user: UserID, chatServerID: String) async -> Bool {
+        state.withLock { state in
+            state.connections[chatServerID, default: 0] += 1
+            if let pending = state.pending[chatServerID], pending > 0 {
+                state.pending[chatServerID] = pending - 1
+            }
+            let wasOnline = !(state.presence[user]?.isEmpty ?? true)
+            state.presence[user, default: [:]][chatServerID, default: 0] += 1
+            return !wasOnline
+        }
+    }
+
+    public func connectionClosed(user: UserID, chatServerID: String) async -> Bool {
+        state.withLock { state in
+            state.connections[chatServerID] = max(0, state.connections[chatServerID, default: 0] - 1)
+            guard var servers = state.presence[user], let count = servers[chatServerID] else { return false }
+            servers[chatServerID] = count > 1 ? count - 1 : nil
+            state.presence[user] = servers.isEmpty ? nil : servers
+            return servers.isEmpty
+        }
+    }
+
+    public func onlineUsers(among users: [UserID]) async -> Set<UserID> {
+        state.withLock { state in Set(users.filter { state.presence[$0] != nil }) }
+    }
+
+    public func chatServers(of user: UserID) async -> [String] {
+        state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
+    }
+
+    public func connectionCounts() async -> [String: Int] {
+        state.withLock { state in
+            Dictionary(uniqueKeysWithValues: state.order.map { ($0, state.connections[$0, default: 0]) })
+        }
+    }
+
+    static func hash(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(token.utf8)))
+    }
+}

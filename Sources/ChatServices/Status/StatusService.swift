@@ -1,0 +1,47 @@
+import ChatProtocol
+
+/// A chat server as the status service knows it.
+public struct ChatServerInfo: Sendable, Hashable {
+    public var id: String
+    public var host: String
+    public var port: Int
+
+    public init(id: String, host: String, port: Int) {
+        self.id = id
+        self.host = host
+        self.port = port
+    }
+
+    public var address: GateAPI.ChatServerAddress { .init(host: host, port: port) }
+}
+
+public struct IssuedToken: Sendable {
+    public var token: String
+    public var userID: UserID
+    public var expiresAtMs: Int64
+}
+
+/// StatusServer: which chat servers exist and how loaded they are, session tokens, and presence
+/// (which users are online, on which chat servers).
+public protocol StatusService: Sendable {
+    func registerChatServer(_ server: ChatServerInfo) async
+    func unregisterChatServer(id: String) async
+    /// The least-loaded chat server, counting live connections and logins not yet connected.
+    func assignChatServer() async throws -> ChatServerInfo
+
+    func issueToken(for user: UserID) async throws -> IssuedToken
+    /// Throws `invalidToken` for an unknown, revoked or expired token.
+    func authenticate(token: String) async throws -> UserID
+    /// Returns whether the token was live.
+    func revokeToken(_ token: String) async throws -> Bool
+    func revokeAllTokens(of user: UserID) async throws
+
+    /// Returns true when this was the user's first live connection (they just came online).
+    func connectionOpened(user: UserID, chatServerID: String) async -> Bool
+    /// Returns true when this was the user's last live connection (they just went offline).
+    func connectionClosed(user: UserID, chatServerID: String) async -> Bool
+    func onlineUsers(among users: [UserID]) async -> Set<UserID>
+    /// The chat servers the user has live connections on.
+    func chatServers(of user: UserID) async -> [String]
+    func connectionCounts() async -> [String: Int]
+}

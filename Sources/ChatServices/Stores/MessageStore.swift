@@ -1,0 +1,14 @@
+/// Messages, per-conversation sequence numbers, read marks and the per-user update log.
+public protocol MessageStore: Sendable {
+    /// Durably commits the message (or finds the original of a resend) before returning.
+    /// Concurrent callers share transactions (group commit).
+    func commit(_ message: NewMessage) async throws -> CommittedMessage
+    /// Newest first, `seq < beforeSeq` (0 = from the newest).
+    func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord]
+    /// Oldest first, `updateID > after`.
+    func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord]
+    func latestUpdateID(of user: UserID) async throws -> UInt64
+    /// Moves the read mark forward (never back). Returns the update it logged, or nil if it did not move.
+    func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord?
+    func conversations(of user: UserID) async throws -> [ConversationRecord]
+}

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+
+public struct SQLiteSessionStore: SessionStore {
+    let database: SQLiteDatabase
+
+    public init(database: SQLiteDatabase) {
+        self.database = database
+    }
+
+    public func insertSession(tokenHash: [UInt8], userID: UserID, createdAtMs: Int64, expiresAtMs: Int64) async throws {
+        try await database.pool.write { db in
+            // Expired sessions are swept as new ones arrive, so the table stays small without a timer.
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND expires_at_ms <= ?", arguments: [userID, createdAtMs])
+            try db.execute(
+                sql: "INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
+                arguments: [Data(tokenHash), userID, createdAtMs, expiresAtMs])
+        }
+    }
+
+    public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
+        try await database.pool.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?",
+                arguments: [Data(tokenHash), nowMs])
+        }
+    }
+
+    public func deleteSession(tokenHash: [UInt8]) async throws -> Bool {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)])
+            return db.changesCount > 0
+        }
+    }
+
+    public func deleteSessions(userID: UserID) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [userID])
+        }
+    }
+}

@@ -1,0 +1,14 @@
+/// Accounts. The embedded implementation is SQLite; a split deployment uses PostgreSQL.
+public protocol UserStore: Sendable {
+    /// Throws `usernameTaken` or `emailTaken`.
+    func createUser(username: String, email: String, passwordHash: String, nowMs: Int64) async throws -> UserRecord
+    func user(id: UserID) async throws -> UserRecord?
+    func users(ids: [UserID]) async throws -> [UserID: UserRecord]
+    /// By username or email, without case.
+    func user(account: String) async throws -> UserRecord?
+    func usernameExists(_ username: String) async throws -> Bool
+    func emailExists(_ email: String) async throws -> Bool
+    func updatePasswordHash(userID: UserID, hash: String) async throws
+    /// Users whose username starts with `query`, or whose email is exactly `query`.
+    func searchUsers(query: String, limit: Int) async throws -> [UserRecord]
+}

@@ -1,0 +1,99 @@
+import ChatProtocol
+import Foundation
+import Logging
+import Synchronization
+
+/// Codes live in memory: they last minutes, and a restart only means asking for a new one.
+public final class InProcessVerifyService: VerifyService {
+    private struct Key: Hashable {
+        var email: String
+        var purpose: GateAPI.CodePurpose
+    }
+
+    private struct Entry {
+        var code: String
+        var expiresAtMs: Int64
+        var wrongAttempts = 0
+        var sentAtMs: Int64
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
+    private let mail: MailSender
+    private let policy: VerifyPolicy
+    private let logger: Logger
+
+    public init(mail: MailSender, policy: VerifyPolicy = VerifyPolicy(), logger: Logger) {
+        self.mail = mail
+        self.policy = policy
+        self.logger = logger
+    }
+
+    public func sendCode(to email: String, purpose: GateAPI.CodePurpose) async throws {
+        let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
+        let now = WallClock.nowMs()
+        let code = Self.randomCode()
+        try entries.withLock { entries in
+            entries = entries.filter { $0.value.expiresAtMs > now }
+            if let existing = entries[key] {
+                let wait = existing.sentAtMs + policy.sendIntervalSeconds * 1000 - now
+                if wait > 0 {
+                    throw ChatError(.rateLimited, "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s.")
+                }
+            }
+            entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000, sentAtMs: now)
+        }
+        let minutes = policy.codeLifetimeSeconds / 60
+        let action = purpose == .register ? "finish signing up" : "reset your password"
+        do {
+            try await mail.send(Mail(
+                to: key.email,
+                subject: "Your WeChat verification code: \(code)",
+                body: "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."))
+        } catch {
+            // The code was never delivered: forget it so the user can ask again at once.
+            _ = entries.withLock { $0.removeValue(forKey: key) }
+            logger.error("could not send a verification mail", metadata: ["error": "\(error)"])
+            throw ChatError(.unavailable, "The verification mail could not be sent. Please try again.")
+        }
+        logger.info("verification code sent", metadata: ["email": "\(key.email)", "purpose": "\(purpose.rawValue)"])
+    }
+
+    public func consumeCode(_ code: String, email: String, purpose: GateAPI.CodePurpose) async throws {
+        let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
+        let now = WallClock.nowMs()
+        let invalid = ChatError(.invalidCode, "That code is wrong or has expired. Check the mail or ask for a new code.")
+        try entries.withLock { entries in
+            guard var entry = entries[key], entry.expiresAtMs > now else {
+                entries.removeValue(forKey: key)
+                throw invalid
+            }
+            if Self.constantTimeEqual(entry.code, code) {
+                entries.removeValue(forKey: key)
+                return
+            }
+            entry.wrongAttempts += 1
+            if entry.wrongAttempts >= policy.maxAttempts {
+                entries.removeValue(forKey: key)
+                logger.warning("verification code burnt after too many wrong tries", metadata: ["email": "\(key.email)"])
+                throw ChatError(.tooManyAttempts, "Too many wrong codes. Ask for a new code.")
+            }
+            entries[key] = entry
+            throw invalid
+        }
+    }
+
+    /// Six digits from the system CSPRNG, without modulo bias.
+    static func randomCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = UInt32.random(in: 0..<1_000_000, using: &generator)
+        return String(format: "%06u", value)
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+}

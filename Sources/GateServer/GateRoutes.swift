@@ -1,0 +1,89 @@
+import ChatProtocol
+import ChatServices
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// The routes of `GateAPI`, each a thin translation between JSON and the account service.
+struct GateRoutes {
+    let accounts: AccountService
+
+    func register(on router: Router<GateRequestContext>) {
+        let api = router.group(RouterPath(GateAPI.prefix))
+        api.get("health") { _, _ in
+            try Self.json(GateAPI.HealthResponse(status: "ok"))
+        }
+        api.post("verification-codes") { request, context in
+            let body = try await Self.decode(GateAPI.SendCodeRequest.self, from: request, context: context)
+            try await accounts.sendCode(email: body.email, purpose: body.purpose)
+            return try Self.json(["status": "sent"], status: .accepted)
+        }
+        api.post("users") { request, context in
+            let body = try await Self.decode(GateAPI.RegisterRequest.self, from: request, context: context)
+            return try Self.json(try await accounts.register(body), status: .created)
+        }
+        api.post("sessions") { request, context in
+            let body = try await Self.decode(GateAPI.LoginRequest.self, from: request, context: context)
+            return try Self.json(try await accounts.login(body))
+        }
+        api.delete("sessions/current") { request, _ in
+            try await accounts.logout(token: try Self.bearerToken(request))
+            return Response(status: .noContent)
+        }
+        api.get("chat-server") { request, _ in
+            try Self.json(try await accounts.chatServer(forToken: try Self.bearerToken(request)))
+        }
+        api.post("password-resets") { request, context in
+            let body = try await Self.decode(GateAPI.PasswordResetRequest.self, from: request, context: context)
+            try await accounts.resetPassword(body)
+            return Response(status: .noContent)
+        }
+    }
+
+    static func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ChatError(.invalidToken, "Send the session token as 'Authorization: Bearer TOKEN'.")
+        }
+        return String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Decodes a JSON body, naming the field at fault when it can.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: GateRequestContext) async throws -> T {
+        let buffer = try await request.body.collect(upTo: GateServer.maxBodyBytes)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
+        } catch let error as DecodingError {
+            throw ChatError(.badRequest, describe(error))
+        } catch {
+            throw ChatError(.badRequest, "The request body is not valid JSON.")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [CodingKey]) -> String {
+            codingPath.map(\.stringValue).joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "The field '\(path(context.codingPath + [key]))' is missing."
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return context.codingPath.isEmpty
+                ? "The request body must be a JSON object."
+                : "The field '\(path(context.codingPath))' has the wrong type."
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty
+                ? "The request body is not valid JSON."
+                : "The field '\(path(context.codingPath))' has a value that is not allowed."
+        @unknown default:
+            return "The request body is not valid."
+        }
+    }
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,45 @@
+import ChatServices
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// GateServer: the HTTP JSON API (`GateAPI`) for sign-up, sign-in and password reset.
+public struct GateServer: Service {
+    static let maxBodyBytes = 16 * 1024
+
+    let host: String
+    let port: Int
+    let accounts: AccountService
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    /// `onListening` receives the bound port (useful with port 0).
+    public init(host: String, port: Int, accounts: AccountService, logger: Logger,
+                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+        self.host = host
+        self.port = port
+        self.accounts = accounts
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let router = Router(context: GateRequestContext.self)
+        // Added before any route, so it wraps them all, and the not-found responder too.
+        router.add(middleware: JSONErrorMiddleware())
+        GateRoutes(accounts: accounts).register(on: router)
+        let logger = logger
+        let onListening = onListening
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "wechat-gate"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("gate listening", metadata: ["address": "\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
+                onListening(port)
+            },
+            logger: logger)
+        try await app.run()
+    }
+}

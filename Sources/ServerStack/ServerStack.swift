@@ -1,0 +1,158 @@
+import ChatProtocol
+import ChatServer
+import ChatServices
+import Foundation
+import GateServer
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Every service in one process on the embedded SQLite store: what `wechat-server` and
+/// `wechat --serve` run. Each piece is reached only through its protocol, so splitting the stack
+/// across processes later swaps implementations here and nowhere else.
+public final class ServerStack: Service {
+    public let configuration: ServerStackConfiguration
+    public let mailbox: DevMailbox
+    public let chatServers: [ChatServer]
+    let gate: GateServer
+    let logger: Logger
+    private let readiness = Readiness()
+
+    public init(configuration: ServerStackConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try Self.prepare(dataDirectory: configuration.dataDirectory)
+
+        let database = try SQLiteDatabase(path: configuration.databasePath, logger: logger)
+        let users = SQLiteUserStore(database: database)
+        let sessions = SQLiteSessionStore(database: database)
+        let social = SQLiteSocialStore(database: database)
+        let messages = SQLiteMessageStore(database: database)
+
+        let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
+        self.mailbox = mailbox
+        let verify = InProcessVerifyService(mail: mailbox, logger: logger.named("verify"))
+        let status = InProcessStatusService(sessions: sessions, logger: logger.named("status"))
+        let router = InProcessPushRouter(status: status)
+
+        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status, router: router)
+        let readiness = readiness
+        let count = max(1, configuration.chatServers)
+        let chatServers = (0..<count).map { index in
+            let port = configuration.chatPort == 0 ? 0 : configuration.chatPort + index
+            return ChatServer(
+                configuration: .init(id: "chat-\(index + 1)", host: configuration.host, port: port),
+                dependencies: dependencies, logger: logger.named("chat"),
+                onListening: { port in readiness.chatListening(index: index, port: port, of: count) })
+        }
+        self.chatServers = chatServers
+
+        let accounts = InProcessAccountService(
+            users: users, verify: verify, status: status, hasher: PasswordHasher(cost: configuration.bcryptCost),
+            logger: logger.named("gate"),
+            onPasswordReset: { user in
+                for server in chatServers {
+                    server.disconnect(user: user, reason: ChatError(.invalidToken, "Your password was reset. Please sign in again."))
+                }
+            })
+        self.gate = GateServer(host: configuration.host, port: configuration.gatePort, accounts: accounts,
+                               logger: logger.named("gate"),
+                               onListening: { port in readiness.gateListening(port: port) })
+    }
+
+    public func run() async throws {
+        let services: [any Service] = [gate] + chatServers
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        try await group.run()
+    }
+
+    /// Waits until the gate and every chat server are listening.
+    public func endpoints() async -> ServerStackEndpoints {
+        let (gatePort, chatPorts) = await readiness.wait()
+        return ServerStackEndpoints(host: configuration.host, gatePort: gatePort, chatPorts: chatPorts)
+    }
+
+    /// Creates the data directory and proves it writable, so a bad `--data-dir` fails with a
+    /// clear message at start, not with a database error later.
+    static func prepare(dataDirectory: String) throws {
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw ServerStackError.unwritableDataDirectory(dataDirectory)
+        }
+        let probe = dataDirectory + "/.write-test"
+        guard manager.createFile(atPath: probe, contents: Data()) else {
+            throw ServerStackError.unwritableDataDirectory(dataDirectory)
+        }
+        try? manager.removeItem(atPath: probe)
+    }
+}
+
+public enum ServerStackError: Error, CustomStringConvertible {
+    case unwritableDataDirectory(String)
+
+    public var description: String {
+        switch self {
+        case .unwritableDataDirectory(let path):
+            return "The data directory \(path) cannot be created or written to. Choose another with --data-dir."
+        }
+    }
+}
+
+extension Logger {
+    func named(_ service: String) -> Logger {
+        var logger = self
+        logger[metadataKey: "service"] = "\(service)"
+        return logger
+    }
+}
+
+/// Collects the bound ports as the servers come up, and wakes whoever waits for all of them.
+final class Readiness: Sendable {
+    private struct State {
+        var gatePort: Int?
+        var chatPorts: [Int: Int] = [:]
+        var chatCount = Int.max
+        var waiters: [CheckedContinuation<(Int, [Int]), Never>] = []
+
+        var ready: (Int, [Int])? {
+            guard let gatePort, chatPorts.count == chatCount else { return nil }
+            return (gatePort, chatPorts.sorted { $0.key < $1.key }.map(\.value))
+        }
+    }
+
+    private let state = Mutex(State())
+
+    func gateListening(port: Int) {
+        update { $0.gatePort = port }
+    }
+
+    func chatListening(index: Int, port: Int, of count: Int) {
+        update {
+            $0.chatPorts[index] = port
+            $0.chatCount = count
+        }
+    }
+
+    func wait() async -> (Int, [Int]) {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { state -> (Int, [Int])? in
+                if let ready = state.ready { return ready }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    private func update(_ change: (inout State) -> Void) {
+        let (ready, waiters) = state.withLock { state -> ((Int, [Int])?, [CheckedContinuation<(Int, [Int]), Never>]) in
+            change(&state)
+            guard let ready = state.ready else { return (nil, []) }
+            defer { state.waiters = [] }
+            return (ready, state.waiters)
+        }
+        if let ready { waiters.forEach { $0.resume(returning: ready) } }
+    }
+}

@@ -1,0 +1,30 @@
+import ChatProtocol
+
+/// Where and how the whole stack runs; `wechat-server`'s options map onto this one to one.
+public struct ServerStackConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests); the bound one is in `ServerStack.endpoints()`.
+    public var gatePort = 8888
+    /// The first chat server's port; the others take the following ports (or free ones with 0).
+    public var chatPort = 8090
+    public var chatServers = 1
+    public var dataDirectory: String
+    /// bcrypt cost for new password hashes.
+    public var bcryptCost: UInt8 = 10
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+
+    public var databasePath: String { dataDirectory + "/wechat.sqlite" }
+    public var mailboxPath: String { dataDirectory + "/dev-mailbox.txt" }
+}
+
+/// The addresses the stack is serving on, once it is.
+public struct ServerStackEndpoints: Sendable, Equatable {
+    public var host: String
+    public var gatePort: Int
+    public var chatPorts: [Int]
+
+    public var gateURL: String { "http://\(host):\(gatePort)" }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServerStack
+import ServiceLifecycle
+
+/// `wechat-server`: the whole server stack, headless, in one process.
+@main
+struct WeChatServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wechat-server",
+        abstract: "Runs the WeChat-style chat server stack (gate, verify, status and chat servers) on an embedded SQLite store.",
+        version: "0.1.0")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .customLong("gate-port"), help: "HTTP port of the gate API (0 picks a free port).")
+    var gatePort = 8888
+
+    @Option(name: .customLong("chat-port"), help: "TCP port of the first chat server; more chat servers take the next ports (0 picks free ports).")
+    var chatPort = 8090
+
+    @Option(name: .customLong("chat-servers"), help: "How many chat servers to run in this process.")
+    var chatServers = 1
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the database and the dev mailbox (default: $XDG_DATA_HOME/wechat/server).")
+    var dataDir: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (10 or more).")
+    var bcryptCost: UInt8 = 10
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("Unknown log level '\(logLevel)'.")
+        }
+        guard (1...64).contains(chatServers) else { throw ValidationError("--chat-servers takes 1 to 64.") }
+        guard (0...65535).contains(gatePort), (0...65535).contains(chatPort) else { throw ValidationError("Ports are 0 to 65535.") }
+        guard chatPort == 0 || chatPort + chatServers - 1 <= 65535 else { throw ValidationError("The chat ports run past 65535.") }
+        guard (10...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost takes 10 to 31.") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "wechat-server")
+
+        var configuration = ServerStackConfiguration(dataDirectory: dataDir ?? Self.defaultDataDirectory())
+        configuration.host = host
+        configuration.gatePort = gatePort
+        configuration.chatPort = chatPort
+        configuration.chatServers = chatServers
+        configuration.bcryptCost = bcryptCost
+
+        let stack: ServerStack
+        do {
+            stack = try ServerStack(configuration: configuration, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("wechat-server: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let announce = Task {
+            let endpoints = await stack.endpoints()
+            let chats = endpoints.chatPorts.map { "\(endpoints.host):\($0)" }.joined(separator: ",")
+            // One machine-readable line on stdout: scripts and tests wait for it.
+            print("wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) chat=\(chats) data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)")
+            fflush(stdout)
+        }
+        defer { announce.cancel() }
+        let group = ServiceGroup(configuration: .init(
+            services: [stack], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+            logger.notice("stopped cleanly")
+        } catch {
+            let text = "\(error)"
+            if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+                FileHandle.standardError.write(Data("wechat-server: a port is already in use (gate \(gatePort), chat \(chatPort)…). Stop the other server or choose other ports with --gate-port and --chat-port.\n".utf8))
+                throw ExitCode(2)
+            }
+            FileHandle.standardError.write(Data("wechat-server: \(text)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func defaultDataDirectory() -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() + "/.local/share")
+        return base + "/wechat/server"
+    }
+}
+
