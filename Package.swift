@@ -66,6 +66,7 @@ let package = Package(
             name: "ServerStack",
             dependencies: [
                 "ChatServices", "GateServer", "ChatServer",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

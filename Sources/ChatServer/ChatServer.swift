@@ -132,6 +132,7 @@ public final class ChatServer: Service {
         var connection: ClientConnection?
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
+              do {
                 for try await frame in inbound {
                     let envelope: WireEnvelope
                     do {
@@ -150,10 +151,12 @@ public final class ChatServer: Service {
                     }
                     await respond(to: envelope, on: current)
                 }
+              } catch let error as ChatError {
+                // Inside executeThenClose, so the channel is still open to carry the reason.
+                logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
+                try await Self.closeWithError(error, channel: channel)
+              }
             }
-        } catch let error as ChatError {
-            logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
-            try? await Self.closeWithError(error, channel: channel)
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }

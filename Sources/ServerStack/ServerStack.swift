@@ -4,6 +4,7 @@ import ChatServices
 import Foundation
 import GateServer
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -32,7 +33,7 @@ public final class ServerStack: Service {
         let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
         self.mailbox = mailbox
         let verify = InProcessVerifyService(mail: mailbox, logger: logger.named("verify"))
-        let status = InProcessStatusService(sessions: sessions, logger: logger.named("status"))
+        let status = InProcessStatusService(sessions: sessions, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds, logger: logger.named("status"))
         let router = InProcessPushRouter(status: status)
 
         let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status, router: router)
@@ -40,8 +41,11 @@ public final class ServerStack: Service {
         let count = max(1, configuration.chatServers)
         let chatServers = (0..<count).map { index in
             let port = configuration.chatPort == 0 ? 0 : configuration.chatPort + index
+            var chatConfiguration = ChatServer.Configuration(id: "chat-\(index + 1)", host: configuration.host, port: port)
+            chatConfiguration.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
+            chatConfiguration.helloTimeout = .seconds(configuration.helloTimeoutSeconds)
             return ChatServer(
-                configuration: .init(id: "chat-\(index + 1)", host: configuration.host, port: port),
+                configuration: chatConfiguration,
                 dependencies: dependencies, logger: logger.named("chat"),
                 onListening: { port in readiness.chatListening(index: index, port: port, of: count) })
         }

@@ -11,6 +11,12 @@ public struct ServerStackConfiguration: Sendable {
     public var dataDirectory: String
     /// bcrypt cost for new password hashes.
     public var bcryptCost: UInt8 = 10
+    /// How long a session token stays valid.
+    public var tokenLifetimeSeconds: Int64 = 30 * 24 * 3600
+    /// A chat connection silent for this long is closed.
+    public var idleTimeoutSeconds = ProtocolLimits.idleTimeoutSeconds
+    /// A chat connection must say Hello within this long.
+    public var helloTimeoutSeconds = ProtocolLimits.helloTimeoutSeconds
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

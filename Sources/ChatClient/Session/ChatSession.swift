@@ -10,9 +10,9 @@ import Logging
 /// (sent after the durable commit) comes back; resends carry the same client message id, so the
 /// server stores each message once however often it is sent.
 public actor ChatSession {
-    public let credentials: SessionCredentials
-    public let cache: MessageCache
-    public let deviceID: String
+    public nonisolated let credentials: SessionCredentials
+    public nonisolated let cache: MessageCache
+    public nonisolated let deviceID: String
     public private(set) var state: ChatState
 
     private let gate: GateClient

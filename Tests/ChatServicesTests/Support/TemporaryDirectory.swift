@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+
+/// A fresh directory of its own for one test (Swift Testing runs tests in parallel), removed when
+/// the test is done.
+struct TemporaryDirectory: Sendable {
+    let path: String
+
+    init(_ name: String = #function) throws {
+        let label = name.filter { $0.isLetter || $0.isNumber }.prefix(40)
+        path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("chat-services-tests-\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    /// The path of `name` inside this directory.
+    func file(_ name: String) -> String {
+        (path as NSString).appendingPathComponent(name)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// Runs `body` with a new temporary directory and removes the directory afterwards.
+func withTemporaryDirectory<Result>(
+    _ name: String = #function,
+    _ body: (TemporaryDirectory) async throws -> Result
+) async throws -> Result {
+    let directory = try TemporaryDirectory(name)
+    defer { directory.remove() }
+    return try await body(directory)
+}
+
+extension Logger {
+    /// A logger that stays quiet unless something is critical.
+    static var quiet: Logger {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }
+}

@@ -1,0 +1,232 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+import Logging
+import Testing
+
+/// What "no message lost" means here: idempotent resends, catch-up after being offline, every
+/// device of a user seeing every message, and routing between chat servers.
+@Suite struct DeliveryTests {
+    @Test func resendWithSameClientIDIsStoredOnce() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        let bob = try await stack.user("bob")
+        try await stack.befriend(alice, bob)
+        let bobID = await bob.state.me.id
+        let aliceID = await alice.state.me.id
+
+        // A raw connection plays a client whose ack was lost and who sends again.
+        let connection = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+        var send = WireSendMessage()
+        send.toUserID = bobID
+        send.clientMsgID = "retry-1"
+        send.text = "只发一次"
+        guard case .messageAck(let first) = try await connection.request(.sendMessage(send)),
+              case .messageAck(let second) = try await connection.request(.sendMessage(send))
+        else { Issue.record("expected acks"); return }
+        #expect(!first.duplicate)
+        #expect(second.duplicate)
+        #expect(first.message.id == second.message.id)
+        #expect(first.message.seq == second.message.seq)
+
+        try await eventually { await bob.state.conversations[aliceID]?.lastSeq == first.message.seq }
+        let history = try await bob.history(with: aliceID)
+        #expect(history.filter { $0.text == "只发一次" }.count == 1)
+        await connection.close()
+        await alice.stop()
+        await bob.stop()
+    }
+
+    @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        let bob = try await stack.user("bob")
+        try await stack.befriend(alice, bob)
+        let bobID = await bob.state.me.id
+        let aliceID = await alice.state.me.id
+
+        try await bob.send("before", to: aliceID)
+        try await eventually { await alice.state.conversations[bobID]?.lastSeq == 1 }
+        await alice.stop()
+
+        // Alice is away while Bob writes 250 messages (more than one sync page).
+        for i in 1...250 {
+            try await bob.send("missed \(i) 🌙", to: aliceID)
+        }
+        try await eventually(20) { await bob.state.outbox.isEmpty }
+
+        // Alice comes back with the same cache: she pulls exactly what she missed, in order.
+        let events = await alice.events()
+        await alice.start()
+        await alice.waitUntilConnected()
+        #expect(await alice.state.conversations[bobID]?.lastSeq == 251)
+        #expect(await alice.state.conversations[bobID]?.unread == 251)
+        let received = try await withTimeout {
+            var texts: [String] = []
+            for await event in events {
+                if case .message(let message) = event { texts.append(message.text) }
+                if texts.count == 250 { break }
+            }
+            return texts
+        }
+        #expect(received == (1...250).map { "missed \($0) 🌙" })
+        #expect(try alice.cache.messageCount() == 251)
+        await alice.stop()
+        await bob.stop()
+    }
+
+    @Test func everyDeviceOfAUserReceivesEveryMessage() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        let bob = try await stack.user("bob")
+        try await stack.befriend(alice, bob)
+        let bobOnTablet = try await stack.signIn("bob", cacheName: "bob-tablet")
+        let aliceOnLaptop = try await stack.signIn("alice", cacheName: "alice-laptop")
+        let aliceID = await alice.state.me.id
+        let bobID = await bob.state.me.id
+
+        try await alice.send("to both of your devices", to: bobID)
+        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
+        try await eventually { await bobOnTablet.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
+        // Alice's other device sees what she sent.
+        try await eventually { await aliceOnLaptop.state.conversations[bobID]?.lastMessage?.text == "to both of your devices" }
+
+        try await bobOnTablet.send("sent from the tablet", to: aliceID)
+        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "sent from the tablet" }
+        try await eventually { await alice.state.conversations[bobID]?.lastMessage?.text == "sent from the tablet" }
+
+        // Bob stays online while one of his devices leaves.
+        await bobOnTablet.stop()
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await alice.state.friends[bobID]?.online == true)
+        for session in [alice, bob, aliceOnLaptop] { await session.stop() }
+    }
+
+    @Test func loginsSpreadAcrossChatServersAndUsersOnDifferentServersChat() async throws {
+        let stack = try await TestStack.start(chatServers: 2)
+        defer { Task { await stack.stop() } }
+        #expect(stack.endpoints.chatPorts.count == 2)
+        var sessions: [ChatSession] = []
+        for name in ["ann", "ben", "cat", "dan"] {
+            sessions.append(try await stack.user(name))
+        }
+        let ports = sessions.map { $0.credentials.chatServer.port }
+        #expect(Set(ports) == Set(stack.endpoints.chatPorts), "four logins should use both chat servers, got \(ports)")
+        let counts = stack.stack.chatServers.map(\.connectionCount)
+        #expect(counts == [2, 2])
+
+        // Find two users on different servers and let them chat.
+        let a = sessions[0]
+        let b = try #require(sessions.first { $0.credentials.chatServer.port != a.credentials.chatServer.port })
+        try await stack.befriend(a, b)
+        let aID = await a.state.me.id
+        let bID = await b.state.me.id
+        try await a.send("across servers 🌉", to: bID)
+        try await eventually { await b.state.conversations[aID]?.lastMessage?.text == "across servers 🌉" }
+        try await b.send("received 🌉", to: aID)
+        try await eventually { await a.state.conversations[bID]?.lastMessage?.text == "received 🌉" }
+        try await eventually { await a.state.friends[bID]?.online == true }
+        for session in sessions { await session.stop() }
+    }
+
+    @Test func outboxSurvivesARestartOfTheClient() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        let bob = try await stack.user("bob")
+        try await stack.befriend(alice, bob)
+        let aliceID = await alice.state.me.id
+        let bobID = await bob.state.me.id
+        await alice.stop()
+
+        // Typed while offline: it waits in the outbox, on disk.
+        try await alice.send("typed offline ✈️", to: bobID)
+        try await alice.send("and a second one", to: bobID)
+        #expect(await alice.state.outbox.count == 2)
+
+        // The app is closed and opened again from the same cache file.
+        let reopened = try ChatSession(credentials: alice.credentials, cache: try MessageCache(path: alice.cache.path))
+        #expect(await reopened.state.outbox.map(\.text) == ["typed offline ✈️", "and a second one"])
+        await reopened.start()
+        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "and a second one" }
+        try await eventually { await reopened.state.outbox.isEmpty }
+        #expect(try reopened.cache.outbox().isEmpty)
+        let history = try await bob.history(with: aliceID)
+        #expect(history.map(\.text) == ["and a second one", "typed offline ✈️"])
+        await reopened.stop()
+        await bob.stop()
+    }
+
+    @Test func passwordResetRevokesEverySessionAndDisconnectsThem() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        try await stack.gate.requestCode(email: "alice@example.com", purpose: .reset)
+        let code = try stack.mailedCode(for: "alice@example.com")
+        try await stack.gate.resetPassword(email: "alice@example.com", code: code, newPassword: "a new password")
+
+        try await eventually {
+            if case .signedOut = await alice.state.connection { return true }
+            return false
+        }
+        await #expect(throws: ChatError.self) { try await stack.gate.chatServer(token: alice.credentials.token) }
+        await #expect(throws: ChatError.self) { _ = try await stack.gate.login(account: "alice", password: "correct horse") }
+        let again = try await stack.signIn("alice", password: "a new password")
+        #expect(await again.state.connection.isConnected)
+        // The code was used: it cannot reset the password a second time.
+        await #expect(throws: ChatError.self) {
+            try await stack.gate.resetPassword(email: "alice@example.com", code: code, newPassword: "yet another one")
+        }
+        await again.stop()
+    }
+
+    @Test func signOutRevokesTheToken() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        try await alice.signOut()
+        do {
+            _ = try await stack.gate.chatServer(token: alice.credentials.token)
+            Issue.record("a revoked token still works")
+        } catch let error as ChatError {
+            #expect(error.code == .invalidToken)
+        }
+        // Its connection is refused too.
+        let raw = try await RawClient.connectExpectingRefusal(stack: stack, token: alice.credentials.token)
+        #expect(raw.code == .invalidToken)
+    }
+}
+
+/// A bare protocol client: one `ChatConnection` and a Hello, nothing else.
+enum RawClient {
+    static func connect(stack: TestStack, token: String, port: Int? = nil) async throws -> ChatConnection {
+        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: port ?? stack.endpoints.chatPorts[0], logger: quietLogger)
+        var hello = WireHello()
+        hello.protocolVersion = ProtocolLimits.protocolVersion
+        hello.token = token
+        hello.deviceID = "raw"
+        guard case .helloOk = try await connection.request(.hello(hello)) else {
+            throw ChatError(.badRequest, "no HelloOk")
+        }
+        return connection
+    }
+
+    static func connectExpectingRefusal(stack: TestStack, token: String) async throws -> ChatError {
+        do {
+            let connection = try await connect(stack: stack, token: token)
+            await connection.close()
+        } catch let error as ChatError {
+            return error
+        }
+        throw ChatError(.internalError, "the hello was accepted")
+    }
+
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "raw-client")
+        logger.logLevel = .critical
+        return logger
+    }()
+}

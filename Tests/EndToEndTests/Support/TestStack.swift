@@ -1,0 +1,118 @@
+import ChatClient
+import ChatProtocol
+import ChatServices
+import Foundation
+import Logging
+import ServerStack
+
+/// A whole server stack in this process, on free loopback ports and a fresh data directory.
+final class TestStack: Sendable {
+    let stack: ServerStack
+    let endpoints: ServerStackEndpoints
+    let directory: String
+    private let task: Task<Void, Error>
+
+    var gate: GateClient { GateClient(baseURL: endpoints.gateURL) }
+
+    static func start(chatServers: Int = 1, tokenLifetimeSeconds: Int64 = 3600,
+                      idleTimeoutSeconds: Int64 = 45, helloTimeoutSeconds: Int64 = 10) async throws -> TestStack {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-test-\(UUID().uuidString)").path
+        var configuration = ServerStackConfiguration(dataDirectory: directory)
+        configuration.gatePort = 0
+        configuration.chatPort = 0
+        configuration.chatServers = chatServers
+        // The lowest cost keeps tests fast; the hashing path is the same.
+        configuration.bcryptCost = 4
+        configuration.tokenLifetimeSeconds = tokenLifetimeSeconds
+        configuration.idleTimeoutSeconds = idleTimeoutSeconds
+        configuration.helloTimeoutSeconds = helloTimeoutSeconds
+        var logger = Logger(label: "test-stack")
+        logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG"] == nil ? .critical : .debug
+        let stack = try ServerStack(configuration: configuration, logger: logger)
+        let task = Task { try await stack.run() }
+        let endpoints = await stack.endpoints()
+        return TestStack(stack: stack, endpoints: endpoints, directory: directory, task: task)
+    }
+
+    private init(stack: ServerStack, endpoints: ServerStackEndpoints, directory: String, task: Task<Void, Error>) {
+        self.stack = stack
+        self.endpoints = endpoints
+        self.directory = directory
+        self.task = task
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The code the dev mailbox holds for `email`, as a person would read it.
+    func mailedCode(for email: String) throws -> String {
+        guard let code = DevMailbox.latestCode(for: email, inMailboxAt: stack.configuration.mailboxPath) else {
+            throw ChatError(.notFound, "no code mailed to \(email)")
+        }
+        return code
+    }
+
+    /// Registers through the gate exactly as a person would: ask for a code, read it, sign up.
+    @discardableResult
+    func register(_ username: String, password: String = "correct horse") async throws -> GateAPI.RegisterResponse {
+        let email = "\(username.lowercased())@example.com"
+        try await gate.requestCode(email: email, purpose: .register)
+        return try await gate.register(username: username, email: email, password: password, code: try mailedCode(for: email))
+    }
+
+    /// Signs in and connects a session with its own cache file; waits until it is caught up.
+    func signIn(_ account: String, password: String = "correct horse", cacheName: String? = nil) async throws -> ChatSession {
+        let path = "\(directory)/clients/\(cacheName ?? account)-\(UUID().uuidString).sqlite"
+        let session = try await ChatSession.signIn(gateURL: endpoints.gateURL, account: account, password: password, cachePath: path, logger: RawClient.quietLogger)
+        await session.start()
+        try await withTimeout { await session.waitUntilConnected() }
+        return session
+    }
+
+    /// Registers and signs in.
+    func user(_ username: String) async throws -> ChatSession {
+        try await register(username)
+        return try await signIn(username)
+    }
+
+    /// Makes two signed-in users friends, through a request and an accept.
+    func befriend(_ a: ChatSession, _ b: ChatSession) async throws {
+        let bID = await b.state.me.id
+        let aID = await a.state.me.id
+        try await a.sendFriendRequest(to: bID, message: "hi")
+        try await eventually { await b.state.incomingRequests.contains { $0.from.id == aID } }
+        try await b.respondToFriendRequest(from: aID, accept: true)
+        try await eventually { await a.state.friends[bID] != nil }
+    }
+}
+
+struct TimedOut: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs `body`, failing if it takes longer than `seconds`.
+func withTimeout<T: Sendable>(_ seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            throw TimedOut(description: "timed out after \(seconds) s")
+        }
+        let result = try await group.next()!
+        group.cancelAll()
+        return result
+    }
+}
+
+/// Polls `condition` until it holds, failing after `seconds`.
+func eventually(_ seconds: Double = 10, _ what: String = "condition", _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw TimedOut(description: "\(what) did not hold within \(seconds) s")
+}
