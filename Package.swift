@@ -97,6 +97,7 @@ let package = Package(
                 "ServerStack", "ChatClient", "wechat-server",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
     ],

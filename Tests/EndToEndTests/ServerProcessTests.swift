@@ -1,0 +1,103 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+import Testing
+
+/// `wechat-server` as a user runs it: a separate process, its options, its errors, its signals.
+@Suite struct ServerProcessTests {
+    static func register(_ username: String, gate: GateClient, mailbox: String) async throws {
+        let email = "\(username)@example.com"
+        try await gate.requestCode(email: email, purpose: .register)
+        let code = try #require(DevMailboxReader.latestCode(for: email, path: mailbox))
+        _ = try await gate.register(username: username, email: email, password: "correct horse", code: code)
+    }
+
+    @Test func twoChatServersShareLoadAndAShutdownLosesNothing() async throws {
+        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--chat-servers", "2", "--bcrypt-cost", "10"])
+        let (gateURL, chatPorts) = try await server.ready()
+        #expect(chatPorts.count == 2)
+        let gate = GateClient(baseURL: gateURL)
+        let mailbox = server.dataDirectory + "/dev-mailbox.txt"
+
+        var sessions: [ChatSession] = []
+        for name in ["ann", "ben", "cat", "dan"] {
+            try await Self.register(name, gate: gate, mailbox: mailbox)
+            let session = try await ChatSession.signIn(gateURL: gateURL, account: name, password: "correct horse",
+                                                       cachePath: server.dataDirectory + "/clients/\(name).sqlite", logger: RawClient.quietLogger)
+            await session.start()
+            try await withTimeout { await session.waitUntilConnected() }
+            sessions.append(session)
+        }
+        #expect(Set(sessions.map { $0.credentials.chatServer.port }) == Set(chatPorts))
+
+        let ann = sessions[0]
+        let other = try #require(sessions.first { $0.credentials.chatServer.port != ann.credentials.chatServer.port })
+        let annID = await ann.state.me.id
+        let otherID = await other.state.me.id
+        try await ann.sendFriendRequest(to: otherID, message: "你好")
+        try await eventually { await other.state.incomingRequests.count == 1 }
+        try await other.respondToFriendRequest(from: annID, accept: true)
+        try await eventually { await ann.state.friends[otherID] != nil }
+        for i in 1...20 { try await ann.send("消息 \(i) 🚀", to: otherID) }
+        try await eventually { await ann.state.outbox.isEmpty }
+        try await eventually { await other.state.conversations[annID]?.lastSeq == 20 }
+
+        // SIGTERM: a clean exit.
+        #expect(try await server.stop() == 0)
+        #expect(server.stderr.contains("stopped cleanly"))
+        #expect(!server.stderr.contains("correct horse"), "a password appeared in the log")
+
+        // The clients notice, and reconnect on their own when the server is back on the same data.
+        try await eventually { !(await ann.state.connection.isConnected) }
+        let restarted = try ServerProcess(arguments: ["--gate-port", "\(URL(string: gateURL)!.port!)", "--chat-port", "0", "--chat-servers", "2"],
+                                          dataDirectory: server.dataDirectory)
+        _ = try await restarted.ready()
+        try await eventually(20) { await ann.state.connection.isConnected }
+        try await ann.send("after the restart", to: otherID)
+        try await eventually(20) { await other.state.conversations[annID]?.lastMessage?.text == "after the restart" }
+        let history = try await other.history(with: annID, limit: 100)
+        #expect(history.map(\.seq) == Array((1...21).reversed()))
+        for session in sessions { await session.stop() }
+        #expect(try await restarted.stop(signal: SIGINT) == 0)
+        try? FileManager.default.removeItem(atPath: server.dataDirectory)
+    }
+
+    @Test func aPortInUseIsAClearError() async throws {
+        let first = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
+        let (gateURL, _) = try await first.ready()
+        let port = URL(string: gateURL)!.port!
+        let second = try ServerProcess(arguments: ["--gate-port", "\(port)", "--chat-port", "0"])
+        let status = try await second.exitStatus(timeout: 20)
+        #expect(status == 2)
+        #expect(second.stderr.contains("already in use"), "stderr: \(second.stderr)")
+        #expect(try await first.stop() == 0)
+    }
+
+    @Test func anUnwritableDataDirectoryIsAClearError() async throws {
+        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--data-dir", "/proc/wechat-cannot-write-here"])
+        #expect(try await server.exitStatus() == 2)
+        #expect(server.stderr.contains("cannot be created or written"), "stderr: \(server.stderr)")
+    }
+
+    @Test func badOptionsAreRefused() async throws {
+        let server = try ServerProcess(arguments: ["--chat-servers", "0"])
+        #expect(try await server.exitStatus() != 0)
+        #expect(server.stderr.contains("--chat-servers"))
+    }
+}
+
+/// Reads codes from a dev mailbox file the way a person would.
+enum DevMailboxReader {
+    static func latestCode(for email: String, path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        var recipient = ""
+        var code: String?
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("To: ") { recipient = String(line.dropFirst(4)) }
+            if recipient == email, let range = line.range(of: "Your verification code is ") {
+                code = String(line[range.upperBound...].prefix(6))
+            }
+        }
+        return code
+    }
+}
