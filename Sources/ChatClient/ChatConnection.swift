@@ -89,18 +89,31 @@ public actor ChatConnection {
     /// Why the connection closed, once it has.
     public var closeReason: ChatError? { closedError }
 
-    /// Sends a request and waits for its reply. A server `Error` reply is thrown as `ChatError`.
-    public func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
+    /// Sends a request and waits for its reply. A server `Error` reply is thrown as `ChatError`;
+    /// with a `timeout` (seconds), no reply in time throws `unavailable`.
+    public func request(_ payload: WireEnvelope.OneOf_Payload, timeout: Double? = nil) async throws -> WireEnvelope.OneOf_Payload {
         if let closedError, !channel.isActive { throw closedError }
         let id = nextRequestID
         nextRequestID += 1
         let frame = try WireEnvelope.reply(to: id, payload).framed(allocator: channel.allocator)
+        let watchdog = timeout.map { seconds in
+            Task {
+                try await Task.sleep(for: .seconds(seconds))
+                self.failRequest(id, ChatError(.unavailable, "The chat server stopped answering."))
+            }
+        }
+        defer { watchdog?.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
             pending[id] = continuation
             channel.writeAndFlush(frame).whenFailure { _ in
                 Task { await self.failRequest(id, ChatError(.unavailable, "The connection to the chat server was lost.")) }
             }
         }
+    }
+
+    /// Whether the server answers a ping within `timeout` seconds.
+    public func ping(timeout: Double) async -> Bool {
+        (try? await request(.ping(WirePing()), timeout: timeout)) != nil
     }
 
     private func failRequest(_ id: UInt64, _ error: ChatError) {

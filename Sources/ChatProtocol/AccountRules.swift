@@ -42,8 +42,9 @@ public enum AccountRules {
         }
     }
 
-    /// A message text: not empty or blank, within `maxTextBytes`, no NUL or other C0 controls but
-    /// tab and newline (they would corrupt a terminal), valid UTF-8 (guaranteed by `String`).
+    /// A text (message, greeting, remark): within `maxBytes`, no NUL or other C0 controls but tab
+    /// and newline (they would corrupt a terminal), valid UTF-8 (guaranteed by `String`). Whether
+    /// it may be blank is the caller's rule: a message may not, a greeting may.
     public static func validateText(_ text: String, maxBytes: Int = ProtocolLimits.maxTextBytes, what: String = "A message") throws {
         guard text.utf8.count <= maxBytes else {
             throw ChatError(.payloadTooLarge, "\(what) is longer than \(maxBytes) bytes.")

@@ -129,38 +129,31 @@ public final class ChatServer: Service {
         let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
             channel.close(promise: nil)
         }
+        defer { helloDeadline.cancel() }
         var connection: ClientConnection?
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
-              do {
-                for try await frame in inbound {
-                    let envelope: WireEnvelope
-                    do {
-                        envelope = try WireEnvelope.decode(frame: frame)
-                    } catch let error as ChatError {
-                        // The stream can no longer be trusted: say why and close.
-                        logger.warning("malformed frame; closing", metadata: ["peer": "\(peer)"])
-                        try await Self.closeWithError(error, channel: channel)
-                        return
+                // Errors are answered inside executeThenClose, while the channel can still carry them.
+                do {
+                    for try await frame in inbound {
+                        let envelope = try WireEnvelope.decode(frame: frame)
+                        guard let current = connection else {
+                            connection = try await hello(envelope, channel: channel, peer: peer)
+                            helloDeadline.cancel()
+                            if connection == nil { return }
+                            continue
+                        }
+                        await respond(to: envelope, on: current)
                     }
-                    guard let current = connection else {
-                        connection = try await hello(envelope, channel: channel, peer: peer)
-                        helloDeadline.cancel()
-                        if connection == nil { return }
-                        continue
-                    }
-                    await respond(to: envelope, on: current)
+                } catch let error as ChatError {
+                    // A bad frame: the byte stream can no longer be trusted. Say why and close.
+                    logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
+                    try await Self.closeWithError(error, channel: channel)
                 }
-              } catch let error as ChatError {
-                // Inside executeThenClose, so the channel is still open to carry the reason.
-                logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
-                try await Self.closeWithError(error, channel: channel)
-              }
             }
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
-        helloDeadline.cancel()
         if let connection {
             await disconnected(connection)
         }

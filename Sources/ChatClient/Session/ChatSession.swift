@@ -103,6 +103,7 @@ public actor ChatSession {
         var attempt = 0
         var address = credentials.chatServer
         var first = true
+        var lastError: ChatError?
         while !Task.isCancelled {
             setConnection(.connecting)
             do {
@@ -116,8 +117,9 @@ public actor ChatSession {
                 self.connection = connection
                 try await serve(connection, address: address)
                 attempt = 0
-                if let reason = await connection.closeReason, reason.code == .invalidToken {
-                    throw reason
+                lastError = await connection.closeReason
+                if let lastError, lastError.code == .invalidToken {
+                    throw lastError
                 }
             } catch let error as ChatError where error.code == .invalidToken {
                 logger.info("session token refused; signed out", metadata: ["reason": "\(error.message)"])
@@ -125,20 +127,16 @@ public actor ChatSession {
                 connection = nil
                 return
             } catch {
+                lastError = error as? ChatError
                 logger.debug("connection attempt failed", metadata: ["error": "\(error)"])
             }
             connection = nil
             if Task.isCancelled { break }
             let delay = backoff.delay(attempt: attempt)
             attempt += 1
-            let message = (await connectionCloseReason()) ?? "Disconnected."
-            setConnection(.reconnecting(at: Date().addingTimeInterval(delay), lastError: message))
+            setConnection(.reconnecting(at: Date().addingTimeInterval(delay), lastError: lastError?.message ?? "Disconnected."))
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
-    }
-
-    private func connectionCloseReason() async -> String? {
-        nil
     }
 
     /// Says hello, catches up, then handles pushes until the connection closes.
@@ -153,10 +151,16 @@ public actor ChatSession {
         }
         state.me = UserSummary(ok.me)
         let heartbeat = Task { [weak connection] in
+            let interval = Double(max(1, ok.heartbeatSeconds))
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(Int(max(1, ok.heartbeatSeconds))))
+                try? await Task.sleep(for: .seconds(interval))
                 guard let connection, !Task.isCancelled else { return }
-                _ = try? await connection.request(.ping(WirePing()))
+                // A server that vanished without closing (cable pulled, machine gone) never
+                // answers: give up on the connection and let the reconnect loop take over.
+                if !(await connection.ping(timeout: interval * 2)) {
+                    await connection.close()
+                    return
+                }
             }
         }
         defer { heartbeat.cancel() }
@@ -434,18 +438,15 @@ public actor ChatSession {
         _ = try await request(.markRead(wire))
     }
 
-    /// A page of history, newest first: from the cache when it has the whole page, otherwise
-    /// from the server (and then kept in the cache).
+    /// A page of history, newest first: from the cache when it holds the whole page without
+    /// holes, otherwise from the server (and then kept in the cache).
     public func history(with peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) async throws -> [ChatMessage] {
         let cached = try cache.history(peer: peer, beforeSeq: beforeSeq, limit: limit)
-        let expectedFirst = cached.last.map { $0.seq } ?? 0
-        let contiguous = cached.enumerated().allSatisfy { index, message in
-            index == 0 || cached[index - 1].seq == message.seq + 1
-        }
-        let top = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) + 1 : beforeSeq
-        if cached.count == limit && contiguous && cached.first?.seq == top - 1 { return cached }
-        if !cached.isEmpty && contiguous && expectedFirst == 1 && cached.first?.seq == top - 1 { return cached }
-        guard state.connection.isConnected else { return cached }
+        let newest = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) : beforeSeq - 1
+        // A complete page runs newest, newest-1, … down to either `limit` messages or seq 1.
+        let complete = cached.enumerated().allSatisfy { $0.element.seq == newest - UInt64($0.offset) }
+            && (cached.count == limit || cached.last?.seq == 1 || newest == 0)
+        if complete || !state.connection.isConnected { return cached }
         var wire = WireFetchHistory()
         wire.peerID = peer
         wire.beforeSeq = beforeSeq

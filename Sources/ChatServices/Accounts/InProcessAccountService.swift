@@ -62,7 +62,7 @@ public final class InProcessAccountService: AccountService {
         else { throw wrong }
         let account = request.account.contains("@") ? AccountRules.normalizedEmail(request.account) : request.account
         guard let user = try await users.user(account: account) else {
-            _ = try await hasher.verify(request.password, hash: PasswordHasher.decoyHash)
+            _ = try await hasher.verify(request.password, hash: hasher.decoyHash)
             logger.info("sign-in refused: unknown account")
             throw wrong
         }

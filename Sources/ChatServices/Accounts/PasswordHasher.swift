@@ -5,11 +5,15 @@ import NIOPosix
 /// never stall an event loop or the cooperative pool.
 public struct PasswordHasher: Sendable {
     /// 2^cost rounds; 10 is the floor for new hashes.
-    public var cost: UInt8
+    public let cost: UInt8
+    /// A real hash of nothing in particular, at the same cost, verified against when an account
+    /// does not exist: a wrong username then costs the same time as a wrong password.
+    let decoyHash: String
 
     public init(cost: UInt8 = 10) {
         precondition(cost >= 4 && cost <= 31)
         self.cost = cost
+        self.decoyHash = Bcrypt.hash("decoy password that matches nothing", cost: cost)
     }
 
     public func hash(_ password: String) async throws -> String {
@@ -20,8 +24,4 @@ public struct PasswordHasher: Sendable {
     public func verify(_ password: String, hash: String) async throws -> Bool {
         try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
     }
-
-    /// A real hash of nothing in particular, verified against when the account does not exist so
-    /// a wrong username costs the same time as a wrong password.
-    static let decoyHash = Bcrypt.hash("decoy password that matches nothing", cost: 10)
 }

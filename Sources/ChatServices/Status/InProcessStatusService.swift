@@ -11,9 +11,10 @@ public final class InProcessStatusService: StatusService {
         var order: [String] = []
         /// Live connections per chat server.
         var connections: [String: Int] = [:]
-        /// Logins assigned to a server that have not connected yet; they count as load so a burst
-        /// of logins spreads out instead of all landing on the server that was idle a moment ago.
-        var pending: [String: Int] = [:]
+        /// Logins assigned to a server that have not connected yet (their assignment times); they
+        /// count as load so a burst of logins spreads out instead of all landing on the server
+        /// that was idle a moment ago. An assignment nobody uses stops counting after a while.
+        var pending: [String: [Int64]] = [:]
         var nextTieBreak = 0
         /// user → chat server id → live connections
         var presence: [UserID: [String: Int]] = [:]
@@ -43,6 +44,12 @@ public final class InProcessStatusService: StatusService {
             state.servers.removeValue(forKey: id)
             state.order.removeAll { $0 == id }
             state.pending.removeValue(forKey: id)
+            // Its connections are gone with it: nobody is online there any more.
+            state.connections.removeValue(forKey: id)
+            for user in Array(state.presence.keys) {
+                state.presence[user]?.removeValue(forKey: id)
+                if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
+            }
         }
     }
 
@@ -55,9 +62,13 @@ public final class InProcessStatusService: StatusService {
             let count = state.order.count
             var best: String?
             var bestLoad = Int.max
+            let now = WallClock.nowMs()
+            for id in state.order {
+                state.pending[id]?.removeAll { $0 < now - Self.pendingLifetimeMs }
+            }
             for offset in 0..<count {
                 let id = state.order[(state.nextTieBreak + offset) % count]
-                let load = state.connections[id, default: 0] + state.pending[id, default: 0]
+                let load = state.connections[id, default: 0] + (state.pending[id]?.count ?? 0)
                 if load < bestLoad {
                     best = id
                     bestLoad = load
@@ -65,7 +76,7 @@ public final class InProcessStatusService: StatusService {
             }
             state.nextTieBreak = (state.nextTieBreak + 1) % count
             let id = best!
-            state.pending[id, default: 0] += 1
+            state.pending[id, default: []].append(now)
             return state.servers[id]!
         }
     }
@@ -106,8 +117,8 @@ public final class InProcessStatusService: StatusService {
     public func connectionOpened(user: UserID, chatServerID: String) async -> Bool {
         state.withLock { state in
             state.connections[chatServerID, default: 0] += 1
-            if let pending = state.pending[chatServerID], pending > 0 {
-                state.pending[chatServerID] = pending - 1
+            if state.pending[chatServerID]?.isEmpty == false {
+                state.pending[chatServerID]?.removeFirst()
             }
             let wasOnline = !(state.presence[user]?.isEmpty ?? true)
             state.presence[user, default: [:]][chatServerID, default: 0] += 1
@@ -117,8 +128,8 @@ public final class InProcessStatusService: StatusService {
 
     public func connectionClosed(user: UserID, chatServerID: String) async -> Bool {
         state.withLock { state in
-            state.connections[chatServerID] = max(0, state.connections[chatServerID, default: 0] - 1)
             guard var servers = state.presence[user], let count = servers[chatServerID] else { return false }
+            state.connections[chatServerID] = max(0, state.connections[chatServerID, default: 0] - 1)
             servers[chatServerID] = count > 1 ? count - 1 : nil
             state.presence[user] = servers.isEmpty ? nil : servers
             return servers.isEmpty
@@ -138,6 +149,8 @@ public final class InProcessStatusService: StatusService {
             Dictionary(uniqueKeysWithValues: state.order.map { ($0, state.connections[$0, default: 0]) })
         }
     }
+
+    static let pendingLifetimeMs: Int64 = 30_000
 
     static func hash(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(token.utf8)))

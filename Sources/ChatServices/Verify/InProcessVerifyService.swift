@@ -14,10 +14,12 @@ public final class InProcessVerifyService: VerifyService {
         var code: String
         var expiresAtMs: Int64
         var wrongAttempts = 0
-        var sentAtMs: Int64
     }
 
     private let entries = Mutex<[Key: Entry]>([:])
+    /// When each address was last mailed, kept apart from the codes: burning or using a code must
+    /// not reopen the send window, or the send limit would stop capping guesses.
+    private let lastSent = Mutex<[Key: Int64]>([:])
     private let mail: MailSender
     private let policy: VerifyPolicy
     private let logger: Logger
@@ -32,15 +34,18 @@ public final class InProcessVerifyService: VerifyService {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = WallClock.nowMs()
         let code = Self.randomCode()
-        try entries.withLock { entries in
-            entries = entries.filter { $0.value.expiresAtMs > now }
-            if let existing = entries[key] {
-                let wait = existing.sentAtMs + policy.sendIntervalSeconds * 1000 - now
-                if wait > 0 {
-                    throw ChatError(.rateLimited, "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s.")
-                }
+        let interval = policy.sendIntervalSeconds * 1000
+        try lastSent.withLock { lastSent in
+            lastSent = lastSent.filter { $0.value + interval > now }
+            if let sent = lastSent[key] {
+                let wait = sent + interval - now
+                throw ChatError(.rateLimited, "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s.")
             }
-            entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000, sentAtMs: now)
+            lastSent[key] = now
+        }
+        entries.withLock { entries in
+            entries = entries.filter { $0.value.expiresAtMs > now }
+            entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000)
         }
         let minutes = policy.codeLifetimeSeconds / 60
         let action = purpose == .register ? "finish signing up" : "reset your password"
@@ -52,6 +57,7 @@ public final class InProcessVerifyService: VerifyService {
         } catch {
             // The code was never delivered: forget it so the user can ask again at once.
             _ = entries.withLock { $0.removeValue(forKey: key) }
+            _ = lastSent.withLock { $0.removeValue(forKey: key) }
             logger.error("could not send a verification mail", metadata: ["error": "\(error)"])
             throw ChatError(.unavailable, "The verification mail could not be sent. Please try again.")
         }

@@ -24,10 +24,10 @@ struct TemporaryDirectory: Sendable {
 }
 
 /// Runs `body` with a new temporary directory and removes the directory afterwards.
-func withTemporaryDirectory<Result>(
+func withTemporaryDirectory<R>(
     _ name: String = #function,
-    _ body: (TemporaryDirectory) async throws -> Result
-) async throws -> Result {
+    _ body: (TemporaryDirectory) async throws -> R
+) async throws -> R {
     let directory = try TemporaryDirectory(name)
     defer { directory.remove() }
     return try await body(directory)

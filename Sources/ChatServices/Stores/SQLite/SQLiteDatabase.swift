@@ -80,6 +80,9 @@ public final class SQLiteDatabase: Sendable {
                     client_msg_id TEXT NOT NULL,
                     text TEXT NOT NULL,
                     sent_at_ms INTEGER NOT NULL,
+                    -- The update-log entries this message made, so a resend is answered without a scan.
+                    sender_update_id INTEGER NOT NULL DEFAULT 0,
+                    recipient_update_id INTEGER NOT NULL DEFAULT 0,
                     UNIQUE(user_lo, user_hi, seq),
                     UNIQUE(sender_id, client_msg_id)
                 );

@@ -34,25 +34,24 @@ public final class SQLiteMessageStore: MessageStore {
             db, sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?",
             arguments: [message.senderID, message.clientMessageID]
         ) {
-            let record = Self.message(original)
-            let senderUpdate = try Int64.fetchOne(
-                db, sql: "SELECT update_id FROM updates WHERE user_id = ? AND message_id = ?",
-                arguments: [record.senderID, record.id]) ?? 0
-            let recipientUpdate = try Int64.fetchOne(
-                db, sql: "SELECT update_id FROM updates WHERE user_id = ? AND message_id = ?",
-                arguments: [record.recipientID, record.id]) ?? 0
-            return CommittedMessage(message: record, senderUpdateID: UInt64(senderUpdate),
-                                    recipientUpdateID: UInt64(recipientUpdate), duplicate: true)
+            return CommittedMessage(message: Self.message(original),
+                                    senderUpdateID: UInt64(original["sender_update_id"] as Int64),
+                                    recipientUpdateID: UInt64(original["recipient_update_id"] as Int64), duplicate: true)
         }
         let (lo, hi) = ordered(message.senderID, message.recipientID)
         let seq = (try Int64.fetchOne(
             db, sql: "SELECT last_seq FROM conversations WHERE user_lo = ? AND user_hi = ?", arguments: [lo, hi]) ?? 0) + 1
+        let senderUpdate = try nextUpdateID(db, user: message.senderID)
+        let recipientUpdate = message.recipientID == message.senderID
+            ? senderUpdate : try nextUpdateID(db, user: message.recipientID)
         try db.execute(
             sql: """
-                INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
+                                     sender_update_id, recipient_update_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [lo, hi, seq, message.senderID, message.recipientID, message.clientMessageID, message.text, message.sentAtMs])
+            arguments: [lo, hi, seq, message.senderID, message.recipientID, message.clientMessageID, message.text,
+                        message.sentAtMs, Int64(senderUpdate), Int64(recipientUpdate)])
         let id = db.lastInsertedRowID
         try db.execute(
             sql: """
@@ -67,25 +66,30 @@ public final class SQLiteMessageStore: MessageStore {
                 ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
                 """,
             arguments: [message.senderID, message.recipientID, seq])
-        let senderUpdate = try appendUpdate(db, user: message.senderID, messageID: id)
-        let recipientUpdate = message.recipientID == message.senderID
-            ? senderUpdate : try appendUpdate(db, user: message.recipientID, messageID: id)
+        try insertUpdate(db, user: message.senderID, updateID: senderUpdate, messageID: id)
+        if message.recipientID != message.senderID {
+            try insertUpdate(db, user: message.recipientID, updateID: recipientUpdate, messageID: id)
+        }
         let record = MessageRecord(id: id, clientMessageID: message.clientMessageID, senderID: message.senderID,
                                    recipientID: message.recipientID, seq: UInt64(seq), text: message.text,
                                    sentAtMs: message.sentAtMs)
         return CommittedMessage(message: record, senderUpdateID: senderUpdate, recipientUpdateID: recipientUpdate, duplicate: false)
     }
 
-    /// Appends to a user's update log and returns the new, gapless update id.
-    static func appendUpdate(_ db: Database, user: UserID, messageID: Int64? = nil, readPeer: UserID? = nil, readSeq: UInt64? = nil) throws -> UInt64 {
+    /// Takes the next number of a user's update log: gapless, from 1.
+    static func nextUpdateID(_ db: Database, user: UserID) throws -> UInt64 {
         guard let next = try Int64.fetchOne(
             db, sql: "UPDATE users SET last_update_id = last_update_id + 1 WHERE id = ? RETURNING last_update_id",
             arguments: [user])
         else { throw ChatError(.notFound, "No such user.") }
+        return UInt64(next)
+    }
+
+    static func insertUpdate(_ db: Database, user: UserID, updateID: UInt64, messageID: Int64? = nil,
+                             readPeer: UserID? = nil, readSeq: UInt64? = nil) throws {
         try db.execute(
             sql: "INSERT INTO updates(user_id, update_id, message_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?, ?)",
-            arguments: [user, next, messageID, readPeer, readSeq.map { Int64($0) }])
-        return UInt64(next)
+            arguments: [user, Int64(updateID), messageID, readPeer, readSeq.map { Int64($0) }])
     }
 
     public func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord] {
@@ -142,7 +146,8 @@ public final class SQLiteMessageStore: MessageStore {
                     ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = excluded.read_seq
                     """,
                 arguments: [user, peer, target])
-            let updateID = try Self.appendUpdate(db, user: user, readPeer: peer, readSeq: UInt64(target))
+            let updateID = try Self.nextUpdateID(db, user: user)
+            try Self.insertUpdate(db, user: user, updateID: updateID, readPeer: peer, readSeq: UInt64(target))
             return .read(updateID: updateID, peerID: peer, seq: UInt64(target))
         }
     }

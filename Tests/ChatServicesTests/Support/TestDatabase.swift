@@ -1,0 +1,25 @@
+import ChatServices
+import Foundation
+import Logging
+
+/// A server database in a test's temporary directory, with the stores on it.
+struct TestDatabase: Sendable {
+    let database: SQLiteDatabase
+
+    init(in directory: TemporaryDirectory, file: String = "server.sqlite") throws {
+        database = try SQLiteDatabase(path: directory.file(file), logger: .quiet)
+    }
+
+    var path: String { database.path }
+    var users: SQLiteUserStore { SQLiteUserStore(database: database) }
+    var social: SQLiteSocialStore { SQLiteSocialStore(database: database) }
+    var sessions: SQLiteSessionStore { SQLiteSessionStore(database: database) }
+
+    /// Creates `name` with the email `name@example.com` (lower-cased).
+    @discardableResult
+    func makeUser(_ name: String, nowMs: Int64 = 1_000) async throws -> UserRecord {
+        try await users.createUser(
+            username: name, email: "\(name.lowercased())@example.com",
+            passwordHash: "not-a-real-hash-\(name)", nowMs: nowMs)
+    }
+}
