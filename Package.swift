@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wechat-server", targets: ["wechat-server"]),
+        .executable(name: "wechat", targets: ["wechat"]),
         .library(name: "ChatClient", targets: ["ChatClient"]),
         .library(name: "ServerStack", targets: ["ServerStack"]),
     ],
@@ -81,6 +82,34 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The terminal app: state, actions, views rendering into a cell grid, themes, key bindings.
+        // Plain Swift: no curses here, so every screen is testable in memory.
+        .target(
+            name: "ChatTUI",
+            dependencies: ["ChatClient", "ChatProtocol", "CWideChar"]
+        ),
+        // wcwidth, which Glibc's Swift overlay does not export.
+        .target(name: "CWideChar"),
+        // ncurses (wide-character build) from Debian's libncurses-dev.
+        .systemLibrary(
+            name: "CNCursesW",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // The one place that talks to curses: draws a Canvas, reads keys.
+        .target(
+            name: "CursesBackend",
+            dependencies: ["CNCursesW", "ChatTUI"]
+        ),
+        .executableTarget(
+            name: "wechat",
+            dependencies: [
+                "ChatTUI", "CursesBackend", "ChatClient", "ChatProtocol", "ChatServices", "ServerStack",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "wechat-server",
             dependencies: [
@@ -91,10 +120,11 @@ let package = Package(
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
+        .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ServerStack", "ChatClient", "wechat-server",
+                "ServerStack", "ChatClient", "wechat-server", "wechat",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -43,6 +43,13 @@ public struct FriendRequest: Sendable, Hashable {
     public var to: UserSummary
     public var message: String
     public var createdAtMs: Int64
+
+    public init(from: UserSummary, to: UserSummary, message: String, createdAtMs: Int64) {
+        self.from = from
+        self.to = to
+        self.message = message
+        self.createdAtMs = createdAtMs
+    }
 }
 
 public struct ChatMessage: Sendable, Hashable {
@@ -80,6 +87,13 @@ public struct OutboxMessage: Sendable, Hashable {
     public var peerID: UserID
     public var text: String
     public var createdAtMs: Int64
+
+    public init(clientMessageID: String, peerID: UserID, text: String, createdAtMs: Int64) {
+        self.clientMessageID = clientMessageID
+        self.peerID = peerID
+        self.text = text
+        self.createdAtMs = createdAtMs
+    }
 }
 
 public struct Conversation: Sendable, Hashable {

@@ -50,7 +50,10 @@ public actor ChatSession {
         let gate = GateClient(baseURL: gateURL)
         let login = try await gate.login(account: account, password: password)
         let credentials = SessionCredentials(login: login, gateURL: gateURL)
-        let path = cachePath ?? MessageCache.defaultPath(host: login.chatServer.host, port: login.chatServer.port, username: login.username)
+        // Keyed by the gate's address: the chat server a login lands on varies, the account's cache must not.
+        let gateAddress = URLComponents(string: gateURL)
+        let path = cachePath ?? MessageCache.defaultPath(host: gateAddress?.host ?? "localhost", port: gateAddress?.port ?? 80,
+                                                         username: login.username)
         return try ChatSession(credentials: credentials, cache: try MessageCache(path: path), deviceID: deviceID, gate: gate, logger: logger)
     }
 

@@ -1,0 +1,490 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+
+extension AppState {
+    mutating func handleKey(_ key: Key) -> [Effect] {
+        if key == .resize { return [] }
+        if key == .control("q") || key == .function(10) {
+            quitRequested = true
+            return []
+        }
+        switch screen {
+        case .signIn: return signInKey(key)
+        case .register: return registerKey(key)
+        case .resetPassword: return resetKey(key)
+        case .main:
+            if overlay != nil { return overlayKey(key) }
+            return mainKey(key)
+        }
+    }
+
+    // MARK: Sign-in screens
+
+    mutating func signInKey(_ key: Key) -> [Effect] {
+        switch key {
+        case .function(2), .control("n"):
+            screen = .register
+            register.focus = 0
+            return []
+        case .function(3):
+            screen = .resetPassword
+            if !signIn.account.text.isEmpty, signIn.account.text.contains("@") { reset.email.setText(signIn.account.text) }
+            return []
+        case .tab, .down:
+            signIn.focus = (signIn.focus + 1) % SignInForm.fieldCount
+            return []
+        case .backTab, .up:
+            signIn.focus = (signIn.focus + SignInForm.fieldCount - 1) % SignInForm.fieldCount
+            return []
+        case .enter:
+            if signIn.focus == 0 {
+                signIn.focus = 1
+                return []
+            }
+            guard !signIn.busy else { return [] }
+            let account = signIn.account.text.trimmingCharacters(in: .whitespaces)
+            guard !account.isEmpty, !signIn.password.text.isEmpty else {
+                signIn.error = "Enter your username or email and your password."
+                return []
+            }
+            signIn.busy = true
+            signIn.error = nil
+            return [.signIn(account: account, password: signIn.password.text)]
+        default:
+            if signIn.focus == 0 { _ = signIn.account.handle(key) } else { _ = signIn.password.handle(key) }
+            return []
+        }
+    }
+
+    mutating func registerKey(_ key: Key) -> [Effect] {
+        switch key {
+        case .escape, .function(2):
+            screen = .signIn
+            return []
+        case .tab, .down:
+            register.focus = (register.focus + 1) % RegisterForm.fieldCount
+            return []
+        case .backTab, .up:
+            register.focus = (register.focus + RegisterForm.fieldCount - 1) % RegisterForm.fieldCount
+            return []
+        case .function(5):
+            return sendRegisterCode()
+        case .enter:
+            switch register.focus {
+            case 1: return sendRegisterCode()
+            case 4: return submitRegistration()
+            default:
+                register.focus += 1
+                return []
+            }
+        default:
+            switch register.focus {
+            case 0: _ = register.username.handle(key)
+            case 1: _ = register.email.handle(key)
+            case 2: _ = register.code.handle(key)
+            case 3: _ = register.password.handle(key)
+            default: _ = register.confirm.handle(key)
+            }
+            return []
+        }
+    }
+
+    mutating func sendRegisterCode() -> [Effect] {
+        let email = register.email.text.trimmingCharacters(in: .whitespaces)
+        if let problem = register.emailProblem ?? (email.isEmpty ? "Enter your email address first." : nil) {
+            register.error = problem
+            register.focus = 1
+            return []
+        }
+        register.busy = true
+        register.error = nil
+        return [.requestCode(email: email, purpose: .register)]
+    }
+
+    mutating func submitRegistration() -> [Effect] {
+        let form = register
+        let problems: [String?] = [
+            form.usernameProblem, form.emailProblem, form.codeProblem, form.passwordProblem, form.confirmProblem,
+            form.username.text.isEmpty ? "Choose a username." : nil,
+            form.code.text.isEmpty ? "Enter the code from the mail (F5 sends one)." : nil,
+            form.password.text.isEmpty ? "Choose a password." : nil,
+        ]
+        let problem = problems.compactMap { $0 }.first
+        if let problem {
+            register.error = problem
+            return []
+        }
+        register.busy = true
+        register.error = nil
+        return [.register(username: form.username.text, email: form.email.text.trimmingCharacters(in: .whitespaces),
+                          password: form.password.text, code: form.code.text)]
+    }
+
+    mutating func resetKey(_ key: Key) -> [Effect] {
+        switch key {
+        case .escape, .function(3):
+            screen = .signIn
+            return []
+        case .tab, .down:
+            reset.focus = (reset.focus + 1) % ResetForm.fieldCount
+            return []
+        case .backTab, .up:
+            reset.focus = (reset.focus + ResetForm.fieldCount - 1) % ResetForm.fieldCount
+            return []
+        case .function(5):
+            return sendResetCode()
+        case .enter:
+            switch reset.focus {
+            case 0: return sendResetCode()
+            case 3:
+                let problem = RegisterForm.problem(reset.password.text) { try AccountRules.validatePassword($0) }
+                    ?? (reset.confirm.text != reset.password.text ? "The passwords do not match." : nil)
+                    ?? (reset.code.text.isEmpty ? "Enter the code from the mail." : nil)
+                if let problem {
+                    reset.error = problem
+                    return []
+                }
+                reset.busy = true
+                reset.error = nil
+                return [.resetPassword(email: reset.email.text.trimmingCharacters(in: .whitespaces), code: reset.code.text,
+                                       newPassword: reset.password.text)]
+            default:
+                reset.focus += 1
+                return []
+            }
+        default:
+            switch reset.focus {
+            case 0: _ = reset.email.handle(key)
+            case 1: _ = reset.code.handle(key)
+            case 2: _ = reset.password.handle(key)
+            default: _ = reset.confirm.handle(key)
+            }
+            return []
+        }
+    }
+
+    mutating func sendResetCode() -> [Effect] {
+        let email = reset.email.text.trimmingCharacters(in: .whitespaces)
+        if let problem = RegisterForm.problem(email, { try AccountRules.validateEmail($0) }) ?? (email.isEmpty ? "Enter your email address." : nil) {
+            reset.error = problem
+            return []
+        }
+        reset.busy = true
+        reset.error = nil
+        return [.requestCode(email: email, purpose: .reset)]
+    }
+
+    // MARK: Main screen
+
+    mutating func mainKey(_ key: Key) -> [Effect] {
+        // Keys that work wherever the focus is.
+        switch key {
+        case .function(1):
+            overlay = .help
+            return []
+        case .control("f"):
+            overlay = .findUser(FindUser())
+            return []
+        case .control("r"):
+            overlay = .requests(RequestsPanel())
+            return []
+        case .control("s"):
+            overlay = .search(MessageSearch())
+            return []
+        case .function(2), .control("t"):
+            let current = themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
+            overlay = .themes(ThemePicker(selected: current))
+            return []
+        case .control("o"):
+            overlay = .confirm(Confirmation(question: "Sign out of \(me?.username ?? "this account")?", action: .signOut))
+            return []
+        case .control("n"), .alt("j"):
+            return moveSelection(by: 1)
+        case .control("p"), .alt("k"):
+            return moveSelection(by: -1)
+        case .pageUp:
+            return scroll(by: max(1, chatPaneHeight - 2))
+        case .pageDown:
+            return scroll(by: -max(1, chatPaneHeight - 2))
+        case .control("g"):
+            if let peer = selectedPeer { conversations[peer]?.scrollOffset = 0 }
+            return []
+        case .tab, .backTab:
+            focus = focus == .input ? .friends : .input
+            friendFilter = nil
+            return []
+        default:
+            break
+        }
+        return focus == .friends ? friendsKey(key) : inputKey(key)
+    }
+
+    mutating func friendsKey(_ key: Key) -> [Effect] {
+        if var filter = friendFilter {
+            switch key {
+            case .escape:
+                friendFilter = nil
+                return []
+            case .enter:
+                friendFilter = nil
+                focus = .input
+                return []
+            case .up: return moveSelection(by: -1)
+            case .down: return moveSelection(by: 1)
+            default:
+                _ = filter.handle(key)
+                friendFilter = filter
+                if let first = visibleFriends.first, !visibleFriends.contains(where: { $0.user.id == selectedPeer }) {
+                    return select(first.user.id)
+                }
+                return []
+            }
+        }
+        switch key {
+        case .up, .character("k"): return moveSelection(by: -1)
+        case .down, .character("j"): return moveSelection(by: 1)
+        case .enter, .right, .character("l"):
+            focus = .input
+            return []
+        case .character("/"):
+            friendFilter = LineEditor()
+            return []
+        case .character("?"):
+            overlay = .help
+            return []
+        case .character("x"), .delete:
+            guard let friend = selectedFriend else { return [] }
+            overlay = .confirm(Confirmation(question: "Remove \(friend.displayName) from your friends?", action: .removeFriend(friend.user.id)))
+            return []
+        case .character("b"):
+            guard let friend = selectedFriend else { return [] }
+            overlay = friend.blockedByMe
+                ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
+                : .confirm(Confirmation(question: "Block \(friend.displayName)? Neither of you can message the other.", action: .block(friend.user.id)))
+            return []
+        case .character("n"):
+            guard let friend = selectedFriend else { return [] }
+            var editor = RemarkEditor(friend: friend.user.id)
+            editor.remark.setText(friend.remark)
+            overlay = .remark(editor)
+            return []
+        default:
+            return []
+        }
+    }
+
+    mutating func inputKey(_ key: Key) -> [Effect] {
+        if key == .escape {
+            focus = .friends
+            return []
+        }
+        switch input.handle(key) {
+        case .submitted(let text):
+            guard let peer = selectedPeer else {
+                showNotice("Pick a friend to talk to first (Tab, then ↑/↓).", .error)
+                input.setText(text)
+                return []
+            }
+            if let friend = chat?.friends[peer], friend.blockedByMe {
+                showNotice("You blocked \(friend.displayName). Unblock them (b in the friend list) to write.", .error)
+                input.setText(text)
+                return []
+            }
+            conversations[peer]?.scrollOffset = 0
+            conversations[peer]?.firstUnreadSeq = nil
+            return [.send(text: text, to: peer)]
+        case .edited, .unhandled:
+            return []
+        }
+    }
+
+    mutating func moveSelection(by delta: Int) -> [Effect] {
+        let friends = visibleFriends
+        guard !friends.isEmpty else { return [] }
+        let index = friends.firstIndex { $0.user.id == selectedPeer } ?? 0
+        let next = min(max(0, index + delta), friends.count - 1)
+        guard friends[next].user.id != selectedPeer else { return [] }
+        return select(friends[next].user.id)
+    }
+
+    /// Rows of the chat pane's message area (used for paging).
+    var chatPaneHeight: Int { max(1, height - 6) }
+
+    mutating func scroll(by rows: Int) -> [Effect] {
+        guard let peer = selectedPeer, var view = conversations[peer] else { return [] }
+        view.scrollOffset = max(0, view.scrollOffset + rows)
+        var effects: [Effect] = []
+        // Near the top of what is loaded: fetch the page before it, without waiting for it.
+        if rows > 0, view.olderAvailable, !view.loadingOlder, let oldest = view.messages.first,
+           view.scrollOffset + chatPaneHeight >= ChatPaneView.lineCount(of: view, state: self) - chatPaneHeight {
+            view.loadingOlder = true
+            effects.append(.loadHistory(peer: peer, beforeSeq: oldest.seq))
+        }
+        conversations[peer] = view
+        return effects
+    }
+
+    // MARK: Overlays
+
+    mutating func overlayKey(_ key: Key) -> [Effect] {
+        guard let overlay else { return [] }
+        if key == .escape {
+            self.overlay = nil
+            return []
+        }
+        switch overlay {
+        case .help:
+            self.overlay = nil
+            return []
+        case .confirm(let confirmation):
+            return confirmKey(key, confirmation)
+        case .remark(var editor):
+            if key == .enter {
+                self.overlay = nil
+                return [.setRemark(editor.friend, editor.remark.text.trimmingCharacters(in: .whitespaces))]
+            }
+            _ = editor.remark.handle(key)
+            self.overlay = .remark(editor)
+            return []
+        case .themes(var picker):
+            switch key {
+            case .up, .character("k"): picker.selected = max(0, picker.selected - 1)
+            case .down, .character("j"): picker.selected = min(max(0, themeNames.count - 1), picker.selected + 1)
+            case .enter:
+                self.overlay = nil
+                guard themeNames.indices.contains(picker.selected) else { return [] }
+                return [.loadTheme(themeNames[picker.selected])]
+            default: break
+            }
+            self.overlay = .themes(picker)
+            // Preview as you move.
+            if themeNames.indices.contains(picker.selected), key == .up || key == .down || key == .character("j") || key == .character("k") {
+                return [.loadTheme(themeNames[picker.selected])]
+            }
+            return []
+        case .requests(var panel):
+            return requestsKey(key, &panel)
+        case .search(var search):
+            return searchKey(key, &search)
+        case .findUser(var find):
+            return findUserKey(key, &find)
+        }
+    }
+
+    mutating func confirmKey(_ key: Key, _ confirmation: Confirmation) -> [Effect] {
+        switch key {
+        case .character("y"), .character("Y"), .enter:
+            overlay = nil
+            switch confirmation.action {
+            case .removeFriend(let user): return [.removeFriend(user)]
+            case .block(let user): return [.setBlocked(user, true)]
+            case .unblock(let user): return [.setBlocked(user, false)]
+            case .signOut: return [.signOut]
+            }
+        case .character("n"), .character("N"):
+            overlay = nil
+            return []
+        default:
+            return []
+        }
+    }
+
+    var requestRows: [(FriendRequest, incoming: Bool)] {
+        (chat?.incomingRequests.map { ($0, true) } ?? []) + (chat?.outgoingRequests.map { ($0, false) } ?? [])
+    }
+
+    mutating func requestsKey(_ key: Key, _ panel: inout RequestsPanel) -> [Effect] {
+        let rows = requestRows
+        defer { if case .requests = overlay { overlay = .requests(panel) } }
+        switch key {
+        case .up, .character("k"): panel.selected = max(0, panel.selected - 1)
+        case .down, .character("j"): panel.selected = min(max(0, rows.count - 1), panel.selected + 1)
+        case .character("a"), .enter:
+            guard rows.indices.contains(panel.selected), rows[panel.selected].incoming else { return [] }
+            return [.respondToRequest(from: rows[panel.selected].0.from.id, accept: true)]
+        case .character("r"), .character("d"):
+            guard rows.indices.contains(panel.selected), rows[panel.selected].incoming else { return [] }
+            return [.respondToRequest(from: rows[panel.selected].0.from.id, accept: false)]
+        default: break
+        }
+        return []
+    }
+
+    mutating func searchKey(_ key: Key, _ search: inout MessageSearch) -> [Effect] {
+        defer { if case .search = overlay { overlay = .search(search) } }
+        switch key {
+        case .up: search.selected = max(0, search.selected - 1)
+        case .down: search.selected = min(max(0, search.results.count - 1), search.selected + 1)
+        case .enter:
+            if search.searched, search.results.indices.contains(search.selected) {
+                let message = search.results[search.selected]
+                overlay = nil
+                return jump(to: message, query: search.query.text)
+            }
+            search.searched = false
+            return [.searchMessages(search.query.text)]
+        default:
+            _ = search.query.handle(key)
+            // Search as you type: the cache answers in a millisecond.
+            search.searched = false
+            return search.query.text.trimmingCharacters(in: .whitespaces).isEmpty ? [] : [.searchMessages(search.query.text)]
+        }
+        return []
+    }
+
+    /// Opens the message's conversation with the message in view and highlighted.
+    mutating func jump(to message: ChatMessage, query: String) -> [Effect] {
+        guard let me else { return [] }
+        let peer = message.peer(of: me.id)
+        var effects = select(peer)
+        conversations[peer]?.merge([message])
+        conversations[peer]?.highlightedMessageID = message.id
+        conversations[peer]?.highlightQuery = query
+        conversations[peer]?.firstUnreadSeq = nil
+        focus = .input
+        // Load the messages around it so it shows in context.
+        effects = [.loadHistory(peer: peer, beforeSeq: message.seq + 26)] + effects.filter {
+            if case .loadHistory = $0 { return false }
+            return true
+        }
+        return effects
+    }
+
+    mutating func findUserKey(_ key: Key, _ find: inout FindUser) -> [Effect] {
+        defer { if case .findUser = overlay { overlay = .findUser(find) } }
+        switch find.step {
+        case .query:
+            switch key {
+            case .up: find.selected = max(0, find.selected - 1)
+            case .down: find.selected = min(max(0, find.results.count - 1), find.selected + 1)
+            case .enter:
+                if find.searched, find.results.indices.contains(find.selected) {
+                    let user = find.results[find.selected]
+                    if chat?.friends[user.id] != nil {
+                        showNotice("\(user.username) is already your friend.", .info)
+                        return []
+                    }
+                    find.step = .greeting(user)
+                    find.greeting.setText("Hi, I'm \(me?.username ?? "")!")
+                    return []
+                }
+                let query = find.query.text.trimmingCharacters(in: .whitespaces)
+                guard !query.isEmpty else { return [] }
+                find.busy = true
+                return [.findUsers(find.query.text)]
+            default:
+                _ = find.query.handle(key)
+                find.searched = false
+                find.results = []
+            }
+        case .greeting(let user):
+            if key == .enter {
+                overlay = nil
+                return [.sendFriendRequest(to: user.id, message: find.greeting.text)]
+            }
+            _ = find.greeting.handle(key)
+        }
+        return []
+    }
+}

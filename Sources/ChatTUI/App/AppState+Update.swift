@@ -1,0 +1,223 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+
+extension AppState {
+    /// The one place state changes: applies an action, returns the work it asks for.
+    public mutating func apply(_ action: Action) -> [Effect] {
+        switch action {
+        case .key(let key):
+            return handleKey(key)
+        case .resized(let width, let height):
+            self.width = width
+            self.height = height
+            return []
+        case .tick(let date):
+            now = date
+            if let notice, notice.expires < date { self.notice = nil }
+            return []
+        case .session(let event):
+            return handleSession(event)
+        case .signedIn(let result):
+            signIn.busy = false
+            switch result {
+            case .success:
+                signIn.password.clear()
+                signIn.error = nil
+                screen = .main
+            case .failure(let error):
+                signIn.error = error.message
+            }
+            return []
+        case .codeSent(let purpose, let result):
+            switch (purpose, result) {
+            case (.register, .success(let email)):
+                register.info = "A code is on its way to \(email)."
+                register.error = nil
+                register.focus = 2
+            case (.register, .failure(let error)):
+                register.error = error.message
+            case (.reset, .success(let email)):
+                reset.info = "If \(email) has an account, a code is on its way."
+                reset.error = nil
+                reset.focus = 1
+            case (.reset, .failure(let error)):
+                reset.error = error.message
+            }
+            register.busy = false
+            reset.busy = false
+            return []
+        case .registered(let result):
+            register.busy = false
+            switch result {
+            case .success:
+                register = RegisterForm()
+                screen = .main
+                showNotice("Welcome! Press Ctrl-F to find your friends.", .success)
+            case .failure(let error):
+                register.error = error.message
+            }
+            return []
+        case .passwordReset(let result):
+            reset.busy = false
+            switch result {
+            case .success:
+                let email = reset.email.text
+                reset = ResetForm()
+                screen = .signIn
+                signIn.account.setText(email)
+                signIn.focus = 1
+                signIn.error = nil
+                showNotice("Password changed. Sign in with the new one.", .success)
+            case .failure(let error):
+                reset.error = error.message
+            }
+            return []
+        case .signedOut:
+            chat = nil
+            conversations = [:]
+            selectedPeer = nil
+            overlay = nil
+            screen = .signIn
+            return []
+        case .historyLoaded(let peer, let beforeSeq, let result):
+            var view = conversations[peer] ?? ConversationView()
+            view.loadingOlder = false
+            switch result {
+            case .success(let messages):
+                if beforeSeq != 0 && messages.isEmpty { view.olderAvailable = false }
+                if messages.last?.seq == 1 || (beforeSeq == 0 && messages.count < Self.historyPage) { view.olderAvailable = false }
+                view.merge(messages)
+            case .failure(let error):
+                showNotice(error.message, .error)
+            }
+            conversations[peer] = view
+            return []
+        case .searchResults(let query, let results):
+            if case .search(var search) = overlay, search.query.text == query {
+                search.results = results
+                search.selected = 0
+                search.searched = true
+                overlay = .search(search)
+            }
+            return []
+        case .usersFound(let query, let result):
+            if case .findUser(var find) = overlay, find.query.text == query {
+                find.busy = false
+                find.searched = true
+                switch result {
+                case .success(let users):
+                    find.results = users.filter { $0.id != me?.id }
+                    find.selected = 0
+                case .failure(let error):
+                    showNotice(error.message, .error)
+                }
+                overlay = .findUser(find)
+            }
+            return []
+        case .finished(let result):
+            switch result {
+            case .success(let message) where !message.isEmpty: showNotice(message, .success)
+            case .success: break
+            case .failure(let error): showNotice(error.message, .error)
+            }
+            return []
+        case .devMail(let email, let code):
+            devMail.append(DevMailEntry(email: email, code: code))
+            if devMail.count > 5 { devMail.removeFirst(devMail.count - 5) }
+            showNotice("📬 Code for \(email): \(code)", .info, seconds: 60)
+            return []
+        case .themeLoaded(let theme, let warning):
+            self.theme = theme
+            if let warning { showNotice(warning, .error, seconds: 8) }
+            return []
+        }
+    }
+
+    static let historyPage = 50
+
+    mutating func showNotice(_ text: String, _ kind: Notice.Kind, seconds: Double = 4) {
+        notice = Notice(text: text, kind: kind, expires: now.addingTimeInterval(seconds))
+    }
+
+    // MARK: Session events
+
+    mutating func handleSession(_ event: ChatEvent) -> [Effect] {
+        switch event {
+        case .stateChanged(let state):
+            let first = chat == nil
+            chat = state
+            if case .signedOut(let reason) = state.connection, screen == .main {
+                chat = nil
+                conversations = [:]
+                selectedPeer = nil
+                overlay = nil
+                screen = .signIn
+                signIn.error = reason
+                return []
+            }
+            if selectedPeer == nil || (selectedPeer.map { state.friends[$0] == nil } ?? false) {
+                if let firstFriend = visibleFriends.first {
+                    return select(firstFriend.user.id)
+                }
+                selectedPeer = nil
+            }
+            if first, let selectedPeer {
+                return [.loadHistory(peer: selectedPeer, beforeSeq: 0)]
+            }
+            return []
+        case .message(let message):
+            guard let me else { return [] }
+            let peer = message.peer(of: me.id)
+            if conversations[peer] != nil {
+                conversations[peer]?.merge([message])
+            }
+            var effects: [Effect] = []
+            if peer == selectedPeer, message.senderID != me.id {
+                effects.append(.markRead(peer))
+            }
+            if message.senderID != me.id && peer != selectedPeer {
+                let name = chat?.friends[peer]?.displayName ?? "Someone"
+                effects.append(.bell)
+                effects.append(.notify(title: name, body: message.text))
+            }
+            return effects
+        case .friendEvent(let kind, let user, let greeting):
+            switch kind {
+            case .requestReceived:
+                showNotice("\(user.username) wants to be your friend\(greeting.isEmpty ? "" : ": “\(greeting)”") — Ctrl-R", .info, seconds: 8)
+                return [.bell]
+            case .requestAccepted:
+                showNotice("You and \(user.username) are now friends.", .success)
+            case .requestRejected:
+                showNotice("\(user.username) declined your friend request.", .info)
+            case .friendRemoved:
+                showNotice("\(user.username) removed you as a friend.", .info)
+            default:
+                break
+            }
+            return []
+        case .error(let error):
+            showNotice(error.message, .error)
+            return []
+        }
+    }
+
+    /// Opens a conversation: shows what is loaded, loads the newest page, marks it read.
+    mutating func select(_ peer: UserID) -> [Effect] {
+        selectedPeer = peer
+        var view = conversations[peer] ?? ConversationView()
+        view.scrollOffset = 0
+        view.highlightedMessageID = nil
+        view.highlightQuery = nil
+        if let conversation = chat?.conversations[peer], conversation.unread > 0 {
+            view.firstUnreadSeq = conversation.readSeq + 1
+        } else {
+            view.firstUnreadSeq = nil
+        }
+        conversations[peer] = view
+        var effects: [Effect] = [.loadHistory(peer: peer, beforeSeq: 0)]
+        if (chat?.conversations[peer]?.unread ?? 0) > 0 { effects.append(.markRead(peer)) }
+        return effects
+    }
+}

@@ -1,0 +1,184 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+
+/// Everything the screen shows, as one value. Only `AppModel.update` changes it; views only read it.
+public struct AppState: Sendable {
+    public enum Screen: Sendable, Equatable {
+        case signIn
+        case register
+        case resetPassword
+        case main
+    }
+
+    /// Which part of the main screen has the keyboard.
+    public enum Focus: Sendable, Equatable {
+        case friends
+        case input
+    }
+
+    public var screen: Screen = .signIn
+    public var width = 80
+    public var height = 24
+    public var theme: Theme = .fallback
+    public var themeNames: [String] = []
+    public var serverURL: String
+    public var now = Date()
+
+    public var signIn = SignInForm()
+    public var register = RegisterForm()
+    public var reset = ResetForm()
+
+    /// The signed-in user's session state, as last published by `ChatSession`.
+    public var chat: ChatState?
+    public var selectedPeer: UserID?
+    public var focus: Focus = .input
+    public var friendFilter: LineEditor?
+    public var input = LineEditor()
+    /// Messages loaded for display, per conversation.
+    public var conversations: [UserID: ConversationView] = [:]
+    public var overlay: Overlay?
+    /// A one-line message in the status bar (errors, confirmations), with when it expires.
+    public var notice: Notice?
+    /// Codes from the in-process server's dev mailbox (`wechat --serve`), newest last.
+    public var devMail: [DevMailEntry] = []
+    /// Shown in the sign-in footer when the demo seeded accounts.
+    public var demoLogins: [String] = []
+    public var quitRequested = false
+
+    public init(serverURL: String) {
+        self.serverURL = serverURL
+    }
+
+    public var me: UserSummary? { chat?.me }
+
+    /// Friends as the list shows them: filtered, most recent conversation first.
+    public var visibleFriends: [Friend] {
+        guard let chat else { return [] }
+        let all = chat.friendsByActivity
+        guard let filter = friendFilter?.text.lowercased(), !filter.isEmpty else { return all }
+        return all.filter { $0.displayName.lowercased().contains(filter) || $0.user.username.lowercased().contains(filter) }
+    }
+
+    public var selectedFriend: Friend? {
+        selectedPeer.flatMap { chat?.friends[$0] }
+    }
+}
+
+public struct Notice: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable { case info, success, error }
+    public var text: String
+    public var kind: Kind
+    public var expires: Date
+}
+
+public struct DevMailEntry: Sendable, Equatable {
+    public var email: String
+    public var code: String
+}
+
+/// What is on screen of one conversation: the loaded window of messages and the scroll position.
+public struct ConversationView: Sendable, Equatable {
+    /// Oldest first.
+    public var messages: [ChatMessage] = []
+    /// Rows scrolled up from the bottom (0 = showing the newest).
+    public var scrollOffset = 0
+    public var olderAvailable = true
+    public var loadingOlder = false
+    /// The first unread message when the conversation was opened: the "new messages" line goes above it.
+    public var firstUnreadSeq: UInt64?
+    /// A message to show highlighted (jumped to from search).
+    public var highlightedMessageID: Int64?
+    public var highlightQuery: String?
+
+    public init() {}
+
+    public mutating func merge(_ incoming: [ChatMessage]) {
+        guard !incoming.isEmpty else { return }
+        var byID = Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for message in incoming { byID[message.id] = message }
+        messages = byID.values.sorted { $0.seq < $1.seq }
+    }
+}
+
+// MARK: Forms
+
+public struct SignInForm: Sendable, Equatable {
+    public var account = LineEditor()
+    public var password: LineEditor = {
+        var editor = LineEditor()
+        editor.masked = true
+        return editor
+    }()
+    public var focus = 0
+    public var error: String?
+    public var busy = false
+
+    public static let fieldCount = 2
+}
+
+public struct RegisterForm: Sendable, Equatable {
+    public var username = LineEditor()
+    public var email = LineEditor()
+    public var code = LineEditor()
+    public var password: LineEditor = {
+        var editor = LineEditor()
+        editor.masked = true
+        return editor
+    }()
+    public var confirm: LineEditor = {
+        var editor = LineEditor()
+        editor.masked = true
+        return editor
+    }()
+    public var focus = 0
+    public var error: String?
+    public var info: String?
+    public var busy = false
+
+    public static let fieldCount = 5
+
+    /// Live validation, field by field, as the person types (nil = fine or not typed yet).
+    public var usernameProblem: String? { Self.problem(username.text) { try AccountRules.validateUsername($0) } }
+    public var emailProblem: String? { Self.problem(email.text) { try AccountRules.validateEmail($0) } }
+    public var passwordProblem: String? { Self.problem(password.text) { try AccountRules.validatePassword($0) } }
+    public var confirmProblem: String? {
+        confirm.text.isEmpty || confirm.text == password.text ? nil : "The passwords do not match."
+    }
+    public var codeProblem: String? {
+        code.text.isEmpty || (code.text.count == 6 && code.text.allSatisfy(\.isNumber)) ? nil : "The code has 6 digits."
+    }
+
+    static func problem(_ text: String, _ check: (String) throws -> Void) -> String? {
+        guard !text.isEmpty else { return nil }
+        do {
+            try check(text)
+            return nil
+        } catch let error as ChatError {
+            return error.message
+        } catch {
+            return "\(error)"
+        }
+    }
+}
+
+public struct ResetForm: Sendable, Equatable {
+    public var email = LineEditor()
+    public var code = LineEditor()
+    public var password: LineEditor = {
+        var editor = LineEditor()
+        editor.masked = true
+        return editor
+    }()
+    public var confirm: LineEditor = {
+        var editor = LineEditor()
+        editor.masked = true
+        return editor
+    }()
+    public var focus = 0
+    public var error: String?
+    public var info: String?
+    public var busy = false
+
+    public static let fieldCount = 4
+}

@@ -1,0 +1,139 @@
+import ChatClient
+import Foundation
+import Logging
+
+/// The running app: one thread owns the terminal and loops — read a key (briefly), apply it and
+/// whatever the network posted, draw if anything changed. Network work runs in the
+/// `EffectRunner`, so typing and drawing never wait for it.
+public final class ChatApp {
+    public struct Options {
+        public var serverURL: String
+        public var config: AppConfig
+        public var themeSearchPaths: [String]
+        /// Shown on the sign-in screen (`wechat --serve --demo`).
+        public var demoLogins: [String] = []
+        /// Signs in with these at start when there is no saved session (the demo).
+        public var autoSignIn: (account: String, password: String)?
+
+        public init(serverURL: String, config: AppConfig, themeSearchPaths: [String]) {
+            self.serverURL = serverURL
+            self.config = config
+            self.themeSearchPaths = themeSearchPaths
+        }
+    }
+
+    public let queue = ActionQueue()
+    private let terminal: TerminalBackend
+    private let options: Options
+    private let runner: EffectRunner
+    private var state: AppState
+    private var lastTitle = ""
+    /// Polled by the loop: set from a signal handler to shut down cleanly.
+    private let shouldStop: () -> Bool
+    private let suspend: () -> Void
+
+    public init(terminal: TerminalBackend, options: Options, logger: Logger,
+                shouldStop: @escaping () -> Bool = { false }, suspend: @escaping () -> Void = {}) {
+        self.terminal = terminal
+        self.options = options
+        self.shouldStop = shouldStop
+        self.suspend = suspend
+        runner = EffectRunner(serverURL: options.serverURL, queue: queue, logger: logger)
+        state = AppState(serverURL: options.serverURL)
+        state.demoLogins = options.demoLogins
+        state.themeNames = ThemeLoader.available(in: options.themeSearchPaths)
+        let (theme, warning) = ThemeLoader.load(named: options.config.theme, searchPaths: options.themeSearchPaths)
+        state.theme = theme
+        if let warning { state.showNotice(warning, .error, seconds: 10) }
+    }
+
+    /// Runs until the user quits. Blocks the calling thread, which must be the one that owns the terminal.
+    public func run() {
+        let runner = runner
+        let loop = Task.detached { await runner.run() }
+        let resumed = blockingAwait { await runner.resumeSavedSession() }
+        if resumed {
+            state.screen = .main
+        } else if let auto = options.autoSignIn {
+            state.signIn.account.setText(auto.account)
+            state.signIn.busy = true
+            runner.submit(.signIn(account: auto.account, password: auto.password))
+        }
+        let size = terminal.size
+        state.width = size.width
+        state.height = size.height
+        var dirty = true
+        var lastTick = Date()
+        while !state.quitRequested && !shouldStop() {
+            if let key = terminal.readKey(timeoutMilliseconds: dirty ? 0 : 40) {
+                dirty = true
+                switch key {
+                case .resize:
+                    let size = terminal.size
+                    apply(.resized(width: size.width, height: size.height))
+                case .control("l"):
+                    terminal.draw(Canvas(width: 0, height: 0))
+                case .control("z"):
+                    suspend()
+                    let size = terminal.size
+                    apply(.resized(width: size.width, height: size.height))
+                default:
+                    apply(.key(key))
+                }
+            }
+            for action in queue.drain() {
+                apply(action)
+                dirty = true
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastTick) >= 1 {
+                lastTick = now
+                apply(.tick(now))
+                dirty = true
+            }
+            if dirty {
+                dirty = false
+                terminal.draw(AppView.render(state))
+                let title = AppView.title(state)
+                if title != lastTitle {
+                    lastTitle = title
+                    terminal.setTitle(title)
+                }
+            }
+        }
+        blockingAwait { await runner.stop() }
+        loop.cancel()
+    }
+
+    private func apply(_ action: Action) {
+        for effect in state.apply(action) {
+            switch effect {
+            case .bell:
+                if options.config.bell { terminal.bell() }
+            case .notify(let title, let body):
+                if options.config.desktopNotifications { terminal.notify(title: title, body: body) }
+            case .loadTheme(let name):
+                let (theme, warning) = ThemeLoader.load(named: name, searchPaths: options.themeSearchPaths)
+                _ = state.apply(.themeLoaded(theme, warning: warning))
+            default:
+                runner.submit(effect)
+            }
+        }
+    }
+
+    /// Waits on the UI thread for a short async call (start-up and shut-down only).
+    private func blockingAwait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+        let semaphore = DispatchSemaphore(value: 0)
+        let box = ResultBox<T>()
+        Task.detached {
+            box.value = await body()
+            semaphore.signal()
+        }
+        semaphore.wait()
+        return box.value!
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}

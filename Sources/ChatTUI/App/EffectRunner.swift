@@ -1,0 +1,171 @@
+import ChatClient
+import ChatProtocol
+import Foundation
+import Logging
+
+/// Does the network and disk work the update asks for, off the UI thread, and answers with
+/// actions. Sends run one after another, in order; everything else runs concurrently.
+public actor EffectRunner {
+    private let queue: ActionQueue
+    private let gate: GateClient
+    private let saved: SavedSession
+    private let logger: Logger
+    private var session: ChatSession?
+    private var subscription: Task<Void, Never>?
+    private let effects: AsyncStream<Effect>
+    private let effectsContinuation: AsyncStream<Effect>.Continuation
+
+    public init(serverURL: String, queue: ActionQueue, logger: Logger) {
+        self.queue = queue
+        self.gate = GateClient(baseURL: serverURL)
+        self.saved = SavedSession(serverURL: serverURL)
+        self.logger = logger
+        (effects, effectsContinuation) = AsyncStream.makeStream(of: Effect.self)
+    }
+
+    /// Queues an effect; the runner's loop picks it up in order.
+    public nonisolated func submit(_ effect: Effect) {
+        effectsContinuation.yield(effect)
+    }
+
+    /// Processes effects until the stream ends.
+    public func run() async {
+        for await effect in effects {
+            if case .send = effect {
+                await perform(effect)
+            } else {
+                Task { await self.perform(effect) }
+            }
+        }
+    }
+
+    /// Opens the saved session, if there is one, straight from the cache (no network needed).
+    public func resumeSavedSession() -> Bool {
+        guard let credentials = saved.load() else { return false }
+        do {
+            try open(credentials)
+            return true
+        } catch {
+            logger.error("could not open the saved session", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    public func stop() async {
+        effectsContinuation.finish()
+        await session?.stop()
+        subscription?.cancel()
+    }
+
+    private func open(_ credentials: SessionCredentials) throws {
+        let cache = try MessageCache(path: saved.cachePath(username: credentials.username))
+        let session = try ChatSession(credentials: credentials, cache: cache, gate: gate, logger: logger)
+        self.session = session
+        let queue = queue
+        subscription?.cancel()
+        let saved = saved
+        subscription = Task {
+            for await event in await session.events() {
+                // A refused token is dead for good: forget it so the next start asks for the password.
+                if case .stateChanged(let state) = event, case .signedOut = state.connection { saved.delete() }
+                queue.post(.session(event))
+            }
+        }
+        Task { await session.start() }
+    }
+
+    private func signIn(account: String, password: String) async throws -> SessionCredentials {
+        let login = try await gate.login(account: account, password: password)
+        let credentials = SessionCredentials(login: login, gateURL: gate.baseURL)
+        do { try saved.save(credentials) } catch {
+            logger.warning("could not save the session token", metadata: ["error": "\(error)"])
+        }
+        try open(credentials)
+        return credentials
+    }
+
+    private func perform(_ effect: Effect) async {
+        do {
+            switch effect {
+            case .signIn(let account, let password):
+                do {
+                    queue.post(.signedIn(.success(try await signIn(account: account, password: password))))
+                } catch let error as ChatError {
+                    queue.post(.signedIn(.failure(error)))
+                }
+            case .requestCode(let email, let purpose):
+                do {
+                    try await gate.requestCode(email: email, purpose: purpose)
+                    queue.post(.codeSent(purpose, .success(email)))
+                } catch let error as ChatError {
+                    queue.post(.codeSent(purpose, .failure(error)))
+                }
+            case .register(let username, let email, let password, let code):
+                do {
+                    _ = try await gate.register(username: username, email: email, password: password, code: code)
+                    queue.post(.registered(.success(try await signIn(account: username, password: password))))
+                } catch let error as ChatError {
+                    queue.post(.registered(.failure(error)))
+                }
+            case .resetPassword(let email, let code, let newPassword):
+                do {
+                    try await gate.resetPassword(email: email, code: code, newPassword: newPassword)
+                    queue.post(.passwordReset(.success(email)))
+                } catch let error as ChatError {
+                    queue.post(.passwordReset(.failure(error)))
+                }
+            case .signOut:
+                let session = self.session
+                self.session = nil
+                subscription?.cancel()
+                saved.delete()
+                try? await session?.signOut()
+                queue.post(.signedOut)
+            case .send(let text, let peer):
+                try await session?.send(text, to: peer)
+            case .markRead(let peer):
+                try await session?.markRead(peer)
+            case .loadHistory(let peer, let beforeSeq):
+                guard let session else { return }
+                do {
+                    let page = try await session.history(with: peer, beforeSeq: beforeSeq, limit: 50)
+                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .success(page)))
+                } catch let error as ChatError {
+                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .failure(error)))
+                }
+            case .searchMessages(let query):
+                guard let session else { return }
+                queue.post(.searchResults(query: query, (try? await session.search(query)) ?? []))
+            case .findUsers(let query):
+                guard let session else { return }
+                do {
+                    queue.post(.usersFound(query: query, .success(try await session.searchUsers(query))))
+                } catch let error as ChatError {
+                    queue.post(.usersFound(query: query, .failure(error)))
+                }
+            case .sendFriendRequest(let user, let message):
+                try await session?.sendFriendRequest(to: user, message: message)
+                queue.post(.finished(.success("Friend request sent.")))
+            case .respondToRequest(let user, let accept):
+                try await session?.respondToFriendRequest(from: user, accept: accept)
+                queue.post(.finished(.success(accept ? "Accepted." : "Declined.")))
+            case .removeFriend(let user):
+                try await session?.removeFriend(user)
+                queue.post(.finished(.success("Removed.")))
+            case .setBlocked(let user, let blocked):
+                try await session?.setBlocked(user, blocked)
+                queue.post(.finished(.success(blocked ? "Blocked." : "Unblocked.")))
+            case .setRemark(let user, let remark):
+                try await session?.setRemark(remark, for: user)
+                queue.post(.finished(.success(remark.isEmpty ? "Remark cleared." : "Remark saved.")))
+            case .loadTheme, .bell, .notify:
+                break  // The UI thread does these itself.
+            }
+        } catch let error as ChatError {
+            queue.post(.finished(.failure(error)))
+        } catch {
+            logger.error("effect failed", metadata: ["error": "\(error)"])
+            queue.post(.finished(.failure(ChatError(.internalError, "Something went wrong: \(error)"))))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+
+/// The user's settings from `config.toml`. Every field has a default, so the app runs with no
+/// file at all; a broken file never stops it either (defaults plus a warning naming the line),
+/// because a chat client that refuses to start over a typo is worse than one that says so.
+///
+/// Format:
+///
+///     server = "http://127.0.0.1:8888"
+///     theme = "default"
+///     [notifications]
+///     bell = true
+///     desktop = true
+public struct AppConfig: Sendable, Equatable {
+    /// The gate server's base URL.
+    public var server: String = "http://127.0.0.1:8888"
+    /// A theme name: a file `<name>.toml` in one of the theme search paths.
+    public var theme: String = "default"
+    /// Ring the terminal bell when a message arrives.
+    public var bell: Bool = true
+    /// Ask the terminal for a desktop notification when a message arrives.
+    public var desktopNotifications: Bool = true
+
+    public init(server: String = "http://127.0.0.1:8888", theme: String = "default",
+                bell: Bool = true, desktopNotifications: Bool = true) {
+        self.server = server
+        self.theme = theme
+        self.bell = bell
+        self.desktopNotifications = desktopNotifications
+    }
+
+    /// Reads the config file. A missing file gives the defaults and no warning. A file that does
+    /// not parse gives the defaults and "<path> line N: …; using defaults.". Unknown keys or
+    /// values of the wrong type are skipped (the rest still applies) with a warning naming each line.
+    public static func load(path: String) -> (AppConfig, warning: String?) {
+        guard FileManager.default.fileExists(atPath: path) else { return (AppConfig(), nil) }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            return (AppConfig(), "\(path): cannot read the file (or it is not UTF-8); using defaults.")
+        }
+        do {
+            let (config, problems) = try parse(text)
+            let warning = problems.isEmpty ? nil : problems.map { "\(path) \($0)" }.joined(separator: "; ")
+            return (config, warning)
+        } catch let error as TOMLError {
+            return (AppConfig(), "\(path) line \(error.line): \(error.message); using defaults.")
+        } catch {
+            return (AppConfig(), "\(path): \(error); using defaults.")
+        }
+    }
+
+    /// Parses config text. Throws `TOMLError` only for syntax errors; problems that can be
+    /// skipped come back as warnings ("line 3: 'colour' is not a setting; ignored").
+    public static func parse(_ text: String) throws -> (AppConfig, warnings: [String]) {
+        let document = try TOMLDocument(parsing: text)
+        var config = AppConfig()
+        var warnings: [String] = []
+
+        func skip(_ table: String?, _ key: String, _ problem: String) {
+            let name = table.map { "\($0).\(key)" } ?? key
+            warnings.append("line \(document.line(of: key, in: table) ?? 0): '\(name)' \(problem); ignored")
+        }
+
+        for table in [nil] + document.tables.map(Optional.some) {
+            for key in document.keys(in: table) {
+                switch (table, key) {
+                case (nil, "server"), (nil, "theme"):
+                    guard let value = document.string(table, key), !value.isEmpty else {
+                        skip(table, key, "must be a non-empty string")
+                        continue
+                    }
+                    if key == "server" { config.server = value } else { config.theme = value }
+                case ("notifications", "bell"), ("notifications", "desktop"):
+                    guard let value = document.bool(table, key) else {
+                        skip(table, key, "must be true or false")
+                        continue
+                    }
+                    if key == "bell" { config.bell = value } else { config.desktopNotifications = value }
+                default:
+                    skip(table, key, "is not a setting")
+                }
+            }
+            if let table, table != "notifications", document.keys(in: table).isEmpty {
+                warnings.append("line \(document.line(ofTable: table) ?? 0): unknown section [\(table)]; ignored")
+            }
+        }
+        return (config, warnings)
+    }
+
+    /// `$XDG_CONFIG_HOME/wechat/config.toml`, or `~/.config/wechat/config.toml`.
+    public static func defaultPath(environment: [String: String]) -> String {
+        (configDirectory(environment: environment) as NSString).appendingPathComponent("config.toml")
+    }
+
+    /// `$XDG_CONFIG_HOME/wechat`, or `~/.config/wechat`: where the config file and user themes
+    /// live. A relative `XDG_CONFIG_HOME` is ignored, as the XDG spec says.
+    public static func configDirectory(environment: [String: String]) -> String {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            return (xdg as NSString).appendingPathComponent("wechat")
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".config/wechat")
+    }
+
+    /// A commented config with every setting at its default, for `--print-config` or first run.
+    public static let exampleFile = """
+    # wechat terminal client settings.
+    # Put this file at ~/.config/wechat/config.toml (or $XDG_CONFIG_HOME/wechat/config.toml).
+    # Every setting is optional; the values below are the defaults.
+
+    # The gate server to sign in through (its HTTP address).
+    server = "http://127.0.0.1:8888"
+
+    # The colour theme: a file <name>.toml in $WECHAT_THEMES_DIR, ~/.config/wechat/themes or the
+    # Themes directory that ships with the app. Built in: default, light, wechat, high-contrast,
+    # monochrome.
+    theme = "default"
+
+    [notifications]
+    # Ring the terminal bell when a message arrives.
+    bell = true
+    # Also ask the terminal for a desktop notification (OSC 777 / OSC 9; many terminals show these).
+    desktop = true
+
+    """
+}

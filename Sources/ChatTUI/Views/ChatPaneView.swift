@@ -1,0 +1,166 @@
+import ChatClient
+import Foundation
+
+/// The conversation: day separators, times, senders, delivery marks for my messages, a line
+/// above the first unread message, text wrapped by display width (CJK and emoji stay whole).
+enum ChatPaneView {
+    struct Segment: Equatable {
+        var text: String
+        var role: ThemeRole
+        var highlighted = false
+    }
+
+    /// One screen row of the conversation.
+    struct Line: Equatable {
+        var segments: [Segment]
+        var centered = false
+    }
+
+    static func render(_ state: AppState, in rect: Rect, into canvas: inout Canvas) {
+        let theme = state.theme
+        guard let friend = state.selectedFriend else {
+            Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
+            let hint = state.chat?.friends.isEmpty ?? true
+                ? "Find people with Ctrl-F; their requests arrive under Ctrl-R."
+                : "Choose a friend on the left (Tab, then ↑/↓)."
+            canvas.put(DisplayWidth.truncate(hint, to: rect.width - 4), x: rect.x + 2, y: rect.y + 2, style: theme[.hint])
+            return
+        }
+        var title = friend.displayName
+        if !friend.remark.isEmpty { title += " (\(friend.user.username))" }
+        title += friend.blockedByMe ? "  ⊘ blocked" : friend.online ? "  ● online" : "  ○ offline"
+        Box.draw(&canvas, rect, title: title, style: theme[.border], titleStyle: theme[.title])
+        var inner = Rect(x: rect.x + 1, y: rect.y + 1, width: rect.width - 2, height: rect.height - 2)
+        if let banner = offlineBanner(state) {
+            canvas.fill(Rect(x: inner.x, y: inner.y, width: inner.width, height: 1), style: theme[.banner])
+            canvas.put(" " + banner, x: inner.x, y: inner.y, style: theme[.banner], maxX: inner.maxX)
+            inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
+        }
+        let view = state.conversations[friend.user.id] ?? ConversationView()
+        let lines = self.lines(for: view, peer: friend, state: state, width: inner.width - 2)
+        let offset = min(view.scrollOffset, max(0, lines.count - inner.height))
+        let end = lines.count - offset
+        let start = max(0, end - inner.height)
+        var y = inner.maxY - (end - start)
+        for line in lines[start..<end] {
+            draw(line, x: inner.x + 1, y: y, width: inner.width - 2, theme: theme, into: &canvas)
+            y += 1
+        }
+        if offset > 0 {
+            Box.putRight(&canvas, " ↓ \(offset) more below · Ctrl-G latest ", maxX: rect.maxX - 2, y: rect.maxY - 1, style: theme[.highlight])
+        }
+    }
+
+    static func offlineBanner(_ state: AppState) -> String? {
+        switch state.chat?.connection {
+        case .reconnecting(let at, let error):
+            let seconds = max(0, Int(at.timeIntervalSince(state.now).rounded(.up)))
+            return "Offline (\(error)) — reconnecting in \(seconds) s. Messages you send wait in the outbox."
+        case .offline, .connecting:
+            return "Offline — connecting… Messages you send wait in the outbox."
+        default:
+            return nil
+        }
+    }
+
+    /// How many rows the conversation takes at the current size (for paging).
+    static func lineCount(of view: ConversationView, state: AppState) -> Int {
+        guard let friend = state.selectedFriend else { return 0 }
+        let width = MainView.layout(state).chat.width - 4
+        return lines(for: view, peer: friend, state: state, width: width).count
+    }
+
+    static func lines(for view: ConversationView, peer: Friend, state: AppState, width: Int) -> [Line] {
+        guard width > 10, let me = state.me else { return [] }
+        var lines: [Line] = []
+        if view.loadingOlder {
+            lines.append(Line(segments: [Segment(text: "loading older messages…", role: .hint)], centered: true))
+        } else if !view.olderAvailable, !view.messages.isEmpty {
+            lines.append(Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true))
+        }
+        let pending = state.chat?.outbox.filter { $0.peerID == peer.user.id } ?? []
+        if view.messages.isEmpty && pending.isEmpty {
+            lines.append(Line(segments: [Segment(text: "No messages yet. Say hi 👋", role: .hint)], centered: true))
+            return lines
+        }
+        let myName = "me"
+        let theirName = peer.displayName
+        let nameWidth = min(12, max(DisplayWidth.of(myName), DisplayWidth.of(theirName)))
+        let textColumn = 6 + nameWidth + 1
+        let textWidth = max(1, width - textColumn - 2)
+        var previousDay: Int64?
+        func dayLine(_ ms: Int64) {
+            if previousDay == nil || !TimeFormat.sameDay(previousDay!, ms) {
+                lines.append(Line(segments: [Segment(text: "── \(TimeFormat.day(ms: ms)) ──", role: .daySeparator)], centered: true))
+            }
+            previousDay = ms
+        }
+        for message in view.messages {
+            dayLine(message.sentAtMs)
+            if let first = view.firstUnreadSeq, message.seq == first, message.senderID != me.id {
+                lines.append(Line(segments: [Segment(text: "──── new messages ────", role: .newMessages)], centered: true))
+            }
+            let mine = message.senderID == me.id
+            let name = DisplayWidth.truncate(mine ? myName : theirName, to: nameWidth)
+            let highlighted = view.highlightedMessageID == message.id
+            appendMessage(time: TimeFormat.clock(ms: message.sentAtMs), name: name, nameWidth: nameWidth, mine: mine,
+                          text: message.text, mark: mine ? "✓" : nil, markRole: .delivered, textWidth: textWidth,
+                          highlight: highlighted ? view.highlightQuery : nil, to: &lines)
+        }
+        for message in pending {
+            dayLine(message.createdAtMs)
+            appendMessage(time: TimeFormat.clock(ms: message.createdAtMs), name: myName, nameWidth: nameWidth, mine: true,
+                          text: message.text, mark: "…", markRole: .pending, textWidth: textWidth, highlight: nil, to: &lines)
+        }
+        return lines
+    }
+
+    static func appendMessage(time: String, name: String, nameWidth: Int, mine: Bool, text: String, mark: String?,
+                              markRole: ThemeRole, textWidth: Int, highlight: String?, to lines: inout [Line]) {
+        let wrapped = TextWrapper.wrap(text, width: textWidth)
+        let padding = String(repeating: " ", count: max(0, nameWidth - DisplayWidth.of(name)))
+        for (index, piece) in wrapped.enumerated() {
+            var segments: [Segment] = []
+            if index == 0 {
+                segments.append(Segment(text: time + " ", role: .timestamp))
+                segments.append(Segment(text: name + padding + " ", role: mine ? .myName : .theirName))
+            } else {
+                segments.append(Segment(text: String(repeating: " ", count: 6 + nameWidth + 1), role: .messageText))
+            }
+            segments.append(contentsOf: highlightSegments(piece, query: highlight))
+            if index == wrapped.count - 1, let mark {
+                segments.append(Segment(text: " " + mark, role: markRole))
+            }
+            lines.append(Line(segments: segments))
+        }
+    }
+
+    /// Splits text so the parts matching `query` (case-insensitively) are marked.
+    static func highlightSegments(_ text: String, query: String?) -> [Segment] {
+        guard let query, !query.isEmpty else { return [Segment(text: text, role: .messageText)] }
+        var segments: [Segment] = []
+        var rest = Substring(text)
+        while let range = rest.range(of: query, options: [.caseInsensitive]) {
+            if range.lowerBound > rest.startIndex {
+                segments.append(Segment(text: String(rest[rest.startIndex..<range.lowerBound]), role: .messageText))
+            }
+            segments.append(Segment(text: String(rest[range]), role: .highlight, highlighted: true))
+            rest = rest[range.upperBound...]
+        }
+        if !rest.isEmpty { segments.append(Segment(text: String(rest), role: .messageText)) }
+        return segments
+    }
+
+    static func draw(_ line: Line, x: Int, y: Int, width: Int, theme: Theme, into canvas: inout Canvas) {
+        var column = x
+        if line.centered {
+            let total = line.segments.reduce(0) { $0 + DisplayWidth.of($1.text) }
+            column = x + max(0, (width - total) / 2)
+        }
+        for segment in line.segments {
+            var style = theme[segment.role]
+            if segment.highlighted { style.reverse = true }
+            column = canvas.put(segment.text, x: column, y: y, style: style, maxX: x + width)
+        }
+    }
+}

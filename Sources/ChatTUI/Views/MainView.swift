@@ -1,0 +1,94 @@
+import ChatClient
+
+/// The main screen: friends on the left, the conversation and the input on the right, the
+/// status bar at the bottom.
+enum MainView {
+    struct Layout {
+        var friends: Rect
+        var chat: Rect
+        var input: Rect
+        var status: Rect
+    }
+
+    static func layout(_ state: AppState) -> Layout {
+        let (body, status) = state.bounds.splitBottom(1)
+        let friendsWidth = min(34, max(22, state.width / 4))
+        let (friends, right) = body.splitLeft(friendsWidth)
+        let inputLines = min(5, max(1, state.input.layout(width: max(1, right.width - 4)).lines.count))
+        let (chat, input) = right.splitBottom(inputLines + 2)
+        return Layout(friends: friends, chat: chat, input: input, status: status)
+    }
+
+    static func render(_ state: AppState, into canvas: inout Canvas) {
+        let layout = layout(state)
+        FriendListView.render(state, in: layout.friends, into: &canvas)
+        ChatPaneView.render(state, in: layout.chat, into: &canvas)
+        InputView.render(state, in: layout.input, into: &canvas)
+        StatusBarView.render(state, in: layout.status, into: &canvas)
+    }
+}
+
+extension AppState {
+    var bounds: Rect { Rect(x: 0, y: 0, width: width, height: height) }
+}
+
+enum InputView {
+    static func render(_ state: AppState, in rect: Rect, into canvas: inout Canvas) {
+        let theme = state.theme
+        let focused = state.focus == .input && state.overlay == nil
+        let name = state.selectedFriend?.displayName
+        Box.draw(&canvas, rect, title: name.map { "Message \($0)" } ?? "Message",
+                 style: focused ? theme[.borderFocused] : theme[.border], titleStyle: theme[.title])
+        let inner = Rect(x: rect.x + 2, y: rect.y + 1, width: rect.width - 4, height: rect.height - 2)
+        let placeholder: String
+        if state.selectedPeer == nil {
+            placeholder = "Add a friend first: Ctrl-F"
+        } else if state.selectedFriend?.blockedByMe == true {
+            placeholder = "You blocked this friend (b in the friend list to unblock)"
+        } else {
+            placeholder = "Type a message — Enter sends, Alt-Enter new line, F1 help"
+        }
+        let caret = canvas.cursor
+        state.input.render(into: &canvas, rect: inner, style: theme[.input], placeholder: placeholder, placeholderStyle: theme[.placeholder])
+        if !focused { canvas.cursor = caret }
+    }
+}
+
+enum StatusBarView {
+    static func render(_ state: AppState, in rect: Rect, into canvas: inout Canvas) {
+        let theme = state.theme
+        canvas.fill(rect, style: theme[.statusBar])
+        var x = rect.x + 1
+        let who = "\(state.me?.username ?? "?")@\(hostPort(state.serverURL))"
+        x = canvas.put(who, x: x, y: rect.y, style: theme[.statusBar].with(bold: true)) + 1
+        let (text, role) = connectionText(state)
+        x = canvas.put(text, x: x, y: rect.y, style: theme[role]) + 2
+        var right = "F1 help"
+        let unread = state.chat?.totalUnread ?? 0
+        if unread > 0 { right = "\(unread) unread · " + right }
+        if let pending = state.chat?.outbox.count, pending > 0 { right = "\(pending) to send · " + right }
+        let rightX = Box.putRight(&canvas, right + " ", maxX: rect.maxX, y: rect.y, style: theme[.statusBar])
+        if let notice = state.notice {
+            let role: ThemeRole = notice.kind == .error ? .error : notice.kind == .success ? .success : .highlight
+            canvas.put(DisplayWidth.truncate(notice.text, to: max(0, rightX - x - 1)), x: x, y: rect.y, style: theme[role], maxX: rightX - 1)
+        }
+    }
+
+    static func connectionText(_ state: AppState) -> (String, ThemeRole) {
+        switch state.chat?.connection ?? .offline {
+        case .connected: return ("● connected", .statusConnected)
+        case .connecting: return ("◌ connecting…", .statusOffline)
+        case .offline: return ("○ offline", .statusOffline)
+        case .reconnecting(let at, _):
+            let seconds = max(0, Int(at.timeIntervalSince(state.now).rounded(.up)))
+            return ("○ offline · retry in \(seconds) s", .statusOffline)
+        case .signedOut: return ("○ signed out", .statusOffline)
+        }
+    }
+
+    static func hostPort(_ url: String) -> String {
+        var text = url
+        for prefix in ["http://", "https://"] where text.hasPrefix(prefix) { text.removeFirst(prefix.count) }
+        return text.hasSuffix("/") ? String(text.dropLast()) : text
+    }
+}

@@ -1,0 +1,188 @@
+import ChatClient
+
+/// Panels over the main screen: help, search, find people, requests, confirmations, remark, themes.
+enum OverlayView {
+    static func render(_ overlay: Overlay, state: AppState, into canvas: inout Canvas) {
+        switch overlay {
+        case .help: help(state, into: &canvas)
+        case .search(let search): self.search(search, state: state, into: &canvas)
+        case .findUser(let find): findUser(find, state: state, into: &canvas)
+        case .requests(let panel): requests(panel, state: state, into: &canvas)
+        case .confirm(let confirmation): confirm(confirmation, state: state, into: &canvas)
+        case .remark(let editor): remark(editor, state: state, into: &canvas)
+        case .themes(let picker): themes(picker, state: state, into: &canvas)
+        }
+    }
+
+    static func panel(_ state: AppState, width: Int, height: Int, title: String, into canvas: inout Canvas) -> Rect {
+        let rect = state.bounds.centered(width: min(width, state.width - 4), height: min(height, state.height - 2))
+        Box.draw(&canvas, rect, title: title, style: state.theme[.borderFocused], titleStyle: state.theme[.title], fill: state.theme[.dialog])
+        return rect.inset(1)
+    }
+
+    static func footer(_ text: String, in inner: Rect, state: AppState, into canvas: inout Canvas) {
+        canvas.put(" " + DisplayWidth.truncate(text, to: inner.width - 2), x: inner.x, y: inner.maxY - 1, style: state.theme[.hint])
+    }
+
+    static func help(_ state: AppState, into canvas: inout Canvas) {
+        let theme = state.theme
+        let sections = KeyBindings.sections
+        let rows = sections.map { $0.bindings.count + 2 }
+        // Two columns on a wide screen: the first section on the left, the rest on the right.
+        let twoColumns = state.width >= 90
+        let height = twoColumns ? max(rows[0], rows.dropFirst().reduce(0, +)) : rows.reduce(0, +)
+        let inner = panel(state, width: twoColumns ? 110 : 76, height: height + 3, title: "Keys", into: &canvas)
+        let columnWidth = twoColumns ? inner.width / 2 : inner.width
+        var y = inner.y
+        var x = inner.x + 1
+        for (index, section) in sections.enumerated() {
+            if twoColumns && index == 1 {
+                x = inner.x + columnWidth + 1
+                y = inner.y
+            }
+            canvas.put(section.title, x: x, y: y, style: theme[.title])
+            y += 1
+            let keyWidth = min(24, columnWidth / 2)
+            for binding in section.bindings where y < inner.maxY - 1 {
+                canvas.put(binding.keys, x: x + 1, y: y, style: theme[.highlight], maxX: x + keyWidth)
+                canvas.put(binding.action, x: x + 1 + keyWidth, y: y, style: theme[.dialog], maxX: x + columnWidth - 2)
+                y += 1
+            }
+            y += 1
+        }
+        footer("Any key closes this help", in: inner, state: state, into: &canvas)
+    }
+
+    static func inputRow(_ editor: LineEditor, label: String, y: Int, in inner: Rect, placeholder: String?, focused: Bool,
+                         state: AppState, into canvas: inout Canvas) {
+        canvas.put(label, x: inner.x + 1, y: y, style: state.theme[.title])
+        let x = inner.x + 2 + DisplayWidth.of(label)
+        let rect = Rect(x: x, y: y, width: inner.maxX - 1 - x, height: 1)
+        canvas.fill(rect, style: state.theme[.input])
+        let caret = canvas.cursor
+        editor.render(into: &canvas, rect: rect, style: state.theme[.input], placeholder: placeholder, placeholderStyle: state.theme[.placeholder])
+        if !focused { canvas.cursor = caret }
+    }
+
+    static func search(_ search: MessageSearch, state: AppState, into canvas: inout Canvas) {
+        let inner = panel(state, width: 90, height: state.height - 4, title: "Search messages", into: &canvas)
+        let theme = state.theme
+        inputRow(search.query, label: "Find", y: inner.y, in: inner, placeholder: "words in any conversation", focused: true,
+                 state: state, into: &canvas)
+        var y = inner.y + 2
+        if search.searched && search.results.isEmpty {
+            canvas.put(" No message contains “\(search.query.text)”.", x: inner.x, y: y, style: theme[.hint], maxX: inner.maxX)
+        }
+        let capacity = max(0, inner.maxY - 1 - y)
+        let first = max(0, search.selected - capacity + 1)
+        for (index, message) in search.results.enumerated().dropFirst(first).prefix(capacity) {
+            let selected = index == search.selected
+            let style = selected ? theme[.selection] : theme[.dialog]
+            canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
+            let peer = state.me.map { message.peer(of: $0.id) } ?? message.senderID
+            let who = message.senderID == state.me?.id ? "me → \(name(peer, state))" : name(message.senderID, state)
+            var x = canvas.put(" " + TimeFormat.day(ms: message.sentAtMs) + " " + TimeFormat.clock(ms: message.sentAtMs) + " ",
+                               x: inner.x, y: y, style: selected ? style : theme[.timestamp])
+            x = canvas.put(DisplayWidth.truncate(who, to: 16) + "  ", x: x, y: y, style: style.with(bold: true))
+            for segment in ChatPaneView.highlightSegments(message.text.replacingOccurrences(of: "\n", with: " "), query: search.query.text) {
+                var segmentStyle = segment.highlighted ? theme[.highlight].with(reverse: true) : style
+                if !segment.highlighted { segmentStyle.background = style.background }
+                x = canvas.put(segment.text, x: x, y: y, style: segmentStyle, maxX: inner.maxX - 1)
+            }
+            y += 1
+        }
+        footer("\(search.results.count) found · ↑↓ choose · Enter show in conversation · Esc close", in: inner, state: state, into: &canvas)
+    }
+
+    static func name(_ user: UserID, _ state: AppState) -> String {
+        state.chat?.friends[user]?.displayName ?? "#\(user)"
+    }
+
+    static func findUser(_ find: FindUser, state: AppState, into canvas: inout Canvas) {
+        let inner = panel(state, width: 70, height: 18, title: "Find people", into: &canvas)
+        let theme = state.theme
+        switch find.step {
+        case .query:
+            inputRow(find.query, label: "Username or email", y: inner.y, in: inner, placeholder: "e.g. bob or bob@example.com",
+                     focused: true, state: state, into: &canvas)
+            var y = inner.y + 2
+            if find.busy {
+                canvas.put(" Searching…", x: inner.x, y: y, style: theme[.hint])
+            } else if find.searched && find.results.isEmpty {
+                canvas.put(" Nobody found by “\(find.query.text)”.", x: inner.x, y: y, style: theme[.hint], maxX: inner.maxX)
+            }
+            for (index, user) in find.results.enumerated().prefix(max(0, inner.maxY - 1 - y)) {
+                let style = index == find.selected ? theme[.selection] : theme[.dialog]
+                canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
+                let already = state.chat?.friends[user.id] != nil ? "  (friend)" : ""
+                canvas.put(" " + user.username + already, x: inner.x, y: y, style: style, maxX: inner.maxX)
+                y += 1
+            }
+            footer(find.searched ? "↑↓ choose · Enter add as friend · Esc close" : "Enter search · Esc close", in: inner, state: state, into: &canvas)
+        case .greeting(let user):
+            canvas.put(" Send \(user.username) a friend request with a greeting:", x: inner.x, y: inner.y, style: theme[.dialog], maxX: inner.maxX)
+            inputRow(find.greeting, label: "Greeting", y: inner.y + 2, in: inner, placeholder: nil, focused: true, state: state, into: &canvas)
+            footer("Enter send request · Esc cancel", in: inner, state: state, into: &canvas)
+        }
+    }
+
+    static func requests(_ panel: RequestsPanel, state: AppState, into canvas: inout Canvas) {
+        let inner = self.panel(state, width: 76, height: 20, title: "Friend requests", into: &canvas)
+        let theme = state.theme
+        let rows = state.requestRows
+        var y = inner.y
+        if rows.isEmpty {
+            canvas.put(" No requests. Ctrl-F finds people to add.", x: inner.x, y: y + 1, style: theme[.hint])
+        }
+        var shownIncoming = false, shownOutgoing = false
+        for (index, row) in rows.enumerated() where y < inner.maxY - 2 {
+            if row.incoming && !shownIncoming {
+                canvas.put("Incoming", x: inner.x + 1, y: y, style: theme[.title])
+                y += 1
+                shownIncoming = true
+            }
+            if !row.incoming && !shownOutgoing {
+                if shownIncoming { y += 1 }
+                canvas.put("Sent by you", x: inner.x + 1, y: y, style: theme[.title])
+                y += 1
+                shownOutgoing = true
+            }
+            let selected = index == panel.selected
+            let style = selected ? theme[.selection] : theme[.dialog]
+            canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
+            let request = row.0
+            let who = row.incoming ? request.from.username : request.to.username
+            let greeting = request.message.isEmpty ? "" : "  “\(request.message)”"
+            let tail = row.incoming ? "a accept · r reject " : "waiting "
+            let tailX = Box.putRight(&canvas, tail, maxX: inner.maxX, y: y, style: selected ? style : theme[.hint])
+            canvas.put(" " + who + greeting, x: inner.x, y: y, style: style, maxX: tailX - 1)
+            y += 1
+        }
+        footer("↑↓ choose · a accept · r reject · Esc close", in: inner, state: state, into: &canvas)
+    }
+
+    static func confirm(_ confirmation: Confirmation, state: AppState, into canvas: inout Canvas) {
+        let width = min(state.width - 4, max(40, DisplayWidth.of(confirmation.question) + 6))
+        let inner = panel(state, width: width, height: 6, title: "Please confirm", into: &canvas)
+        canvas.put(" " + confirmation.question, x: inner.x, y: inner.y + 1, style: state.theme[.dialog], maxX: inner.maxX)
+        footer("y yes · n no", in: inner, state: state, into: &canvas)
+    }
+
+    static func remark(_ editor: RemarkEditor, state: AppState, into canvas: inout Canvas) {
+        let inner = panel(state, width: 60, height: 7, title: "Remark for \(name(editor.friend, state))", into: &canvas)
+        inputRow(editor.remark, label: "Remark", y: inner.y + 1, in: inner, placeholder: "a name only you see", focused: true,
+                 state: state, into: &canvas)
+        footer("Enter save (empty clears) · Esc cancel", in: inner, state: state, into: &canvas)
+    }
+
+    static func themes(_ picker: ThemePicker, state: AppState, into canvas: inout Canvas) {
+        let inner = panel(state, width: 40, height: state.themeNames.count + 4, title: "Theme", into: &canvas)
+        for (index, name) in state.themeNames.enumerated() where inner.y + index < inner.maxY - 1 {
+            let selected = index == picker.selected
+            let style = selected ? state.theme[.selection] : state.theme[.dialog]
+            canvas.fill(Rect(x: inner.x, y: inner.y + index, width: inner.width, height: 1), style: style)
+            canvas.put(" " + name, x: inner.x, y: inner.y + index, style: style)
+        }
+        footer("↑↓ preview · Enter keep · Esc close", in: inner, state: state, into: &canvas)
+    }
+}

@@ -1,0 +1,164 @@
+import ArgumentParser
+import ChatClient
+import ChatTUI
+import CursesBackend
+import Foundation
+import Logging
+import ServerStack
+import ServiceLifecycle
+import Synchronization
+
+/// `wechat`: the terminal client; with `--serve`, the whole server stack runs in the same process.
+@main
+struct WeChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wechat",
+        abstract: "A WeChat-style chat client for the terminal.",
+        discussion: """
+            Keys: F1 in the app lists them all. Config: $XDG_CONFIG_HOME/wechat/config.toml \
+            (server, theme, notifications). Cache and saved session: $XDG_DATA_HOME/wechat/.
+            """,
+        version: "wechat 0.1.0")
+
+    @Option(help: "The server's gate URL (default: from the config file, else http://127.0.0.1:8888).")
+    var server: String?
+
+    @Option(help: "Theme name from Themes/ (default, light, wechat, high-contrast, monochrome, …).")
+    var theme: String?
+
+    @Option(help: "Config file (default: $XDG_CONFIG_HOME/wechat/config.toml).")
+    var config: String?
+
+    @Flag(help: "Run the whole server stack in this process too, and connect to it.")
+    var serve = false
+
+    @Flag(help: "With --serve: create demo accounts that are friends with some history, and sign in as one.")
+    var demo = false
+
+    @Option(name: .customLong("gate-port"), help: "With --serve: the gate's port.")
+    var gatePort = 8888
+
+    @Option(name: .customLong("chat-port"), help: "With --serve: the first chat server's port.")
+    var chatPort = 8090
+
+    @Option(name: .customLong("chat-servers"), help: "With --serve: how many chat servers.")
+    var chatServers = 1
+
+    @Option(name: .customLong("data-dir"), help: "With --serve: the server's data directory (default: $XDG_DATA_HOME/wechat/server).")
+    var dataDir: String?
+
+    @Option(name: .customLong("log-file"), help: "Where log lines go (default: $XDG_STATE_HOME/wechat/wechat.log).")
+    var logFile: String?
+
+    func validate() throws {
+        if demo && !serve { throw ValidationError("--demo goes with --serve.") }
+        guard (1...16).contains(chatServers) else { throw ValidationError("--chat-servers takes 1 to 16.") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configPath = config ?? AppConfig.defaultPath(environment: environment)
+        var (appConfig, configWarning) = AppConfig.load(path: configPath)
+        if let theme { appConfig.theme = theme }
+        let logger = try Self.startLogging(path: logFile ?? Self.defaultLogPath(environment))
+
+        var serverURL = server ?? appConfig.server
+        var stackTask: Task<Void, Error>?
+        var stack: ServerStack?
+        var options: ChatApp.Options
+        if serve {
+            var configuration = ServerStackConfiguration(
+                dataDirectory: dataDir ?? Self.dataHome(environment) + "/wechat/server")
+            configuration.gatePort = gatePort
+            configuration.chatPort = chatPort
+            configuration.chatServers = chatServers
+            let started: ServerStack
+            do {
+                started = try ServerStack(configuration: configuration, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("wechat: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            stack = started
+            stackTask = Task {
+                do {
+                    try await started.run()
+                } catch {
+                    // Before the app is up (a port in use, say), this is the only way to say why.
+                    guard !Task.isCancelled, !Self.terminalTaken.withLock({ $0 }) else { throw error }
+                    let text = "\(error)"
+                    let message = text.contains("Address already in use")
+                        ? "a port is already in use; choose others with --gate-port and --chat-port" : text
+                    FileHandle.standardError.write(Data("wechat: the server could not start: \(message)\n".utf8))
+                    Foundation.exit(2)
+                }
+            }
+            let endpoints = await started.endpoints()
+            serverURL = endpoints.gateURL
+            print("wechat: serving at \(endpoints.gateURL) (chat \(endpoints.chatPorts.map(String.init).joined(separator: ","))), data in \(configuration.dataDirectory)")
+        }
+        options = ChatApp.Options(serverURL: serverURL, config: appConfig,
+                                  themeSearchPaths: ThemeLoader.defaultSearchPaths(
+                                    environment: environment, executablePath: Self.executablePath,
+                                    currentDirectory: FileManager.default.currentDirectoryPath))
+        if demo {
+            let logins = try await DemoSeeder(gateURL: serverURL, mailboxPath: stack!.configuration.mailboxPath, logger: logger).seed()
+            options.demoLogins = logins.map { "\($0.username) / \($0.password)" }
+            options.autoSignIn = (logins[0].username, logins[0].password)
+            print("wechat: demo accounts (username / password): " + options.demoLogins.joined(separator: ", "))
+        }
+
+        Self.terminalTaken.withLock { $0 = true }
+        CursesTerminal.installSignalHandlers()
+        let terminal = CursesTerminal(colorMode: environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto)
+        let app = ChatApp(terminal: terminal, options: options, logger: logger,
+                          shouldStop: { CursesTerminal.terminationRequested },
+                          suspend: { terminal.suspend() })
+        if let configWarning { app.queue.post(.finished(.failure(.init(.badRequest, configWarning)))) }
+        stack?.mailbox.onMail { [queue = app.queue] mail in
+            if let code = mail.subject.split(separator: " ").last { queue.post(.devMail(email: mail.to, code: String(code))) }
+        }
+        // The terminal belongs to one thread, which is not one of the few the async runtime has.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                app.run()
+                terminal.shutdown()
+                continuation.resume()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        stackTask?.cancel()
+        _ = await stackTask?.result
+    }
+
+    /// Log lines go to a file: the terminal belongs to the app.
+    static func startLogging(path: String) throws -> Logger {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        guard freopen(path, "a", stderr) != nil else {
+            throw ValidationError("Cannot write the log file \(path).")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        return Logger(label: "wechat")
+    }
+
+    static func dataHome(_ environment: [String: String]) -> String {
+        environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/share"
+    }
+
+    static func defaultLogPath(_ environment: [String: String]) -> String {
+        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/state"
+        return state + "/wechat/wechat.log"
+    }
+
+    /// Set once curses owns the terminal: from then on nothing may write to it directly.
+    static let terminalTaken = Mutex(false)
+
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}

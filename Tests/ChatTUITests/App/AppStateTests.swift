@@ -1,0 +1,117 @@
+import ChatClient
+import Foundation
+import Testing
+@testable import ChatTUI
+
+/// Keys in, state and effects out: the update function without any terminal.
+@Suite struct AppStateTests {
+    init() { DisplayWidth.useUTF8Locale() }
+
+    func type(_ text: String, into state: inout AppState) {
+        for character in text { _ = state.apply(.key(.character(character))) }
+    }
+
+    @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        type("你好 🙂", into: &state)
+        #expect(state.apply(.key(.enter)) == [.send(text: "你好 🙂", to: ScreenFixtures.bob.id)])
+        #expect(state.input.isEmpty)
+        // A paste with newlines is one message; Alt-Enter adds a line.
+        _ = state.apply(.key(.paste("line one\nline two")))
+        _ = state.apply(.key(.altEnter))
+        type("three", into: &state)
+        #expect(state.apply(.key(.enter)) == [.send(text: "line one\nline two\nthree", to: ScreenFixtures.bob.id)])
+        // Up recalls what was sent.
+        _ = state.apply(.key(.up))
+        #expect(state.input.text == "line one\nline two\nthree")
+    }
+
+    @Test func friendListNavigationFilterAndActions() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        _ = state.apply(.key(.tab))
+        #expect(state.focus == .friends)
+        // Sorted by latest activity: bob, carol, then dave (no messages).
+        #expect(state.visibleFriends.map(\.user.username) == ["bob", "carol", "dave"])
+        let effects = state.apply(.key(.down))
+        #expect(state.selectedPeer == ScreenFixtures.carol.id)
+        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.carol.id, beforeSeq: 0)))
+        _ = state.apply(.key(.character("/")))
+        type("da", into: &state)
+        #expect(state.visibleFriends.map(\.user.username) == ["dave"])
+        #expect(state.selectedPeer == ScreenFixtures.dave.id)
+        _ = state.apply(.key(.escape))
+        #expect(state.friendFilter == nil)
+        // Remove asks first; n keeps the friend; y removes.
+        _ = state.apply(.key(.character("x")))
+        guard case .confirm = state.overlay else { Issue.record("no confirmation"); return }
+        #expect(state.apply(.key(.character("n"))).isEmpty)
+        _ = state.apply(.key(.character("x")))
+        #expect(state.apply(.key(.character("y"))) == [.removeFriend(ScreenFixtures.dave.id)])
+        _ = state.apply(.key(.character("b")))
+        #expect(state.apply(.key(.enter)) == [.setBlocked(ScreenFixtures.dave.id, true)])
+        _ = state.apply(.key(.character("n")))
+        type("D", into: &state)
+        #expect(state.apply(.key(.enter)) == [.setRemark(ScreenFixtures.dave.id, "D")])
+    }
+
+    @Test func requestsPanelAcceptsAndRejects() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        _ = state.apply(.key(.control("r")))
+        #expect(state.apply(.key(.character("a"))) == [.respondToRequest(from: 5, accept: true)])
+        #expect(state.apply(.key(.character("r"))) == [.respondToRequest(from: 5, accept: false)])
+        _ = state.apply(.key(.escape))
+        #expect(state.overlay == nil)
+    }
+
+    @Test func findPeopleThenSendARequestWithAGreeting() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        _ = state.apply(.key(.control("f")))
+        type("frank", into: &state)
+        #expect(state.apply(.key(.enter)) == [.findUsers("frank")])
+        _ = state.apply(.usersFound(query: "frank", .success([UserSummary(id: 9, username: "frank")])))
+        _ = state.apply(.key(.enter))
+        let effects = state.apply(.key(.enter))
+        #expect(effects == [.sendFriendRequest(to: 9, message: "Hi, I'm alice!")])
+    }
+
+    @Test func newMessagesElsewhereRingAndNotify() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        let fromCarol = ScreenFixtures.message(20, from: ScreenFixtures.carol, to: ScreenFixtures.alice, seq: 2, "ping")
+        let effects = state.apply(.session(.message(fromCarol)))
+        #expect(effects.contains(.bell))
+        #expect(effects.contains(.notify(title: "Carol 🎨", body: "ping")))
+        // In the open conversation: no bell, but it is marked read.
+        let fromBob = ScreenFixtures.message(21, from: ScreenFixtures.bob, to: ScreenFixtures.alice, seq: 5, "here")
+        #expect(state.apply(.session(.message(fromBob))) == [.markRead(ScreenFixtures.bob.id)])
+        #expect(state.conversations[ScreenFixtures.bob.id]?.messages.last?.text == "here")
+    }
+
+    @Test func pagingUpAsksForOlderMessagesOnce() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        state.conversations[ScreenFixtures.bob.id]?.olderAvailable = true
+        let effects = state.apply(.key(.pageUp))
+        #expect(effects == [.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 1)])
+        #expect(state.apply(.key(.pageUp)).isEmpty, "one request at a time")
+        _ = state.apply(.historyLoaded(peer: ScreenFixtures.bob.id, beforeSeq: 1, .success([])))
+        #expect(state.conversations[ScreenFixtures.bob.id]?.olderAvailable == false)
+        _ = state.apply(.key(.control("g")))
+        #expect(state.conversations[ScreenFixtures.bob.id]?.scrollOffset == 0)
+    }
+
+    @Test func signInFlow() {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        #expect(state.apply(.key(.enter)).isEmpty)
+        #expect(state.signIn.focus == 1)
+        #expect(state.apply(.key(.enter)).isEmpty)
+        #expect(state.signIn.error != nil)
+        _ = state.apply(.key(.backTab))
+        type("alice", into: &state)
+        _ = state.apply(.key(.enter))
+        type("correct horse", into: &state)
+        #expect(state.apply(.key(.enter)) == [.signIn(account: "alice", password: "correct horse")])
+        #expect(state.signIn.busy)
+        _ = state.apply(.signedIn(.failure(.init(.invalidCredentials, "Wrong username, email or password."))))
+        #expect(state.signIn.error == "Wrong username, email or password.")
+        #expect(!state.signIn.busy)
+    }
+}

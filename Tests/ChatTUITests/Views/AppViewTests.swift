@@ -1,0 +1,142 @@
+import ChatClient
+import Foundation
+import Testing
+@testable import ChatTUI
+
+/// Every screen rendered into the in-memory grid and read back as text, at the sizes people use.
+@Suite struct AppViewTests {
+    init() { DisplayWidth.useUTF8Locale() }
+
+    @Test(arguments: [(80, 24), (120, 40)])
+    func mainScreen(width: Int, height: Int) {
+        let state = ScreenFixtures.mainState(width: width, height: height)
+        let canvas = AppView.render(state)
+        let screen = canvas.description
+        // Friend list: presence, names (remark instead of username), unread badge, requests.
+        #expect(screen.contains("● bob"))
+        #expect(screen.contains("○ Carol 🎨"))
+        #expect(screen.contains("Requests (1)"))
+        #expect(canvas.lines.contains { $0.contains(" 2 ") }, "bob's unread badge")
+        // Chat pane: title with presence, day separator, sender, CJK and emoji, new-messages line, my delivery mark.
+        #expect(screen.contains("bob  ● online"))
+        #expect(screen.contains("你好，爱丽丝！今天怎么样？🙂"))
+        #expect(screen.contains("new messages"))
+        #expect(screen.contains("✓"))
+        #expect(screen.contains("──"))
+        // Status bar: me, server, connection, unread.
+        #expect(canvas.lines.last?.contains("alice@127.0.0.1:8888") == true)
+        #expect(canvas.lines.last?.contains("● connected") == true)
+        #expect(canvas.lines.last?.contains("2 unread") == true)
+        // Nothing spills past the right edge: every row is exactly the screen's width in cells.
+        for y in 0..<canvas.height {
+            let width = (0..<canvas.width).reduce(0) { $0 + Int(canvas[$1, y].width) }
+            #expect(width == canvas.width, "row \(y) has \(width) columns")
+        }
+        #expect(AppView.title(state) == "WeChat (2) — alice")
+    }
+
+    @Test func wideCharactersWrapWholeAndNeverStraddleTheEdge() {
+        let state = ScreenFixtures.mainState(width: 80, height: 24)
+        let canvas = AppView.render(state)
+        let layout = MainView.layout(state)
+        // The long mixed line is wrapped over several rows, and the family emoji stays one grapheme.
+        let rows = canvas.lines.filter { $0.contains("│") && $0.count > layout.friends.width }
+        #expect(rows.contains { $0.contains("👨‍👩‍👧") })
+        #expect(canvas.lines.filter { $0.contains("wrap") || $0.contains("chat pane") || $0.contains("keep going") }.count >= 2)
+        // Every wide character's second half is a continuation cell right after it.
+        for y in 0..<canvas.height {
+            for x in 0..<canvas.width where canvas[x, y].width == 2 {
+                #expect(x + 1 < canvas.width && canvas[x + 1, y].isContinuation)
+            }
+        }
+    }
+
+    @Test func tooSmallScreenSaysSo() {
+        var state = ScreenFixtures.mainState(width: 40, height: 12)
+        var canvas = AppView.render(state)
+        #expect(canvas.contains("too small"))
+        #expect(canvas.contains("40×12"))
+        state.screen = .signIn
+        canvas = AppView.render(state)
+        #expect(canvas.contains("too small"))
+    }
+
+    @Test(arguments: [(80, 24), (120, 40)])
+    func signInScreen(width: Int, height: Int) {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        state.width = width
+        state.height = height
+        for character in "alice" { _ = state.apply(.key(.character(character))) }
+        _ = state.apply(.key(.tab))
+        for character in "secret-pw" { _ = state.apply(.key(.character(character))) }
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("WeChat — sign in"))
+        #expect(canvas.contains("alice"))
+        #expect(!canvas.contains("secret-pw"), "the password must never be shown")
+        #expect(canvas.contains("•••••••••"))
+        #expect(canvas.contains("F2 create account"))
+        #expect(canvas.cursor != nil)
+    }
+
+    @Test func registerScreenValidatesLive() {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        state.width = 80
+        state.height = 24
+        _ = state.apply(.key(.function(2)))
+        for character in "9lives" { _ = state.apply(.key(.character(character))) }
+        _ = state.apply(.key(.tab))
+        for character in "not-an-email" { _ = state.apply(.key(.character(character))) }
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("create an account"))
+        #expect(canvas.contains("starts with a letter"))
+        #expect(canvas.contains("does not look like an email"))
+        // Enter on the email field asks for a code, but not with a bad address.
+        #expect(state.apply(.key(.enter)).isEmpty)
+        #expect(state.register.error != nil)
+    }
+
+    @Test func helpListsEveryBinding() {
+        var state = ScreenFixtures.mainState(width: 120, height: 40)
+        _ = state.apply(.key(.function(1)))
+        let canvas = AppView.render(state)
+        for section in KeyBindings.sections {
+            #expect(canvas.contains(section.title))
+            for binding in section.bindings {
+                #expect(canvas.contains(binding.keys), "help lacks \(binding.keys)")
+            }
+        }
+    }
+
+    @Test func searchResultsHighlightMatches() {
+        var state = ScreenFixtures.mainState(width: 100, height: 30)
+        _ = state.apply(.key(.control("s")))
+        for character in "终端" { _ = state.apply(.key(.character(character))) }
+        _ = state.apply(.searchResults(query: "终端", [ScreenFixtures.bobMessages[1]]))
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("Search messages"))
+        #expect(canvas.contains("这个终端应用"))
+        #expect(canvas.contains("1 found"))
+        // The match is drawn reversed.
+        var found = false
+        for y in 0..<canvas.height {
+            for x in 0..<canvas.width where canvas[x, y].text == "终" && canvas[x, y].style.reverse { found = true }
+        }
+        #expect(found)
+        // Enter jumps to it in its conversation, highlighted.
+        let effects = state.apply(.key(.enter))
+        #expect(state.overlay == nil)
+        #expect(state.conversations[ScreenFixtures.bob.id]?.highlightedMessageID == 2)
+        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 28)))
+    }
+
+    @Test func offlineBannerAndPendingMessages() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        state.chat?.connection = .reconnecting(at: state.now.addingTimeInterval(3), lastError: "Cannot reach the server")
+        state.chat?.outbox = [OutboxMessage(clientMessageID: "x", peerID: ScreenFixtures.bob.id, text: "waiting to go ✈️", createdAtMs: ScreenFixtures.base)]
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("Offline"))
+        #expect(canvas.contains("reconnecting in 3 s"))
+        #expect(canvas.contains("waiting to go ✈️ …"))
+        #expect(canvas.contains("1 to send"))
+    }
+}

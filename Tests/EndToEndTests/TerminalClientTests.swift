@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// The terminal client in a real terminal: two people register, befriend and chat through
+/// `wechat` in tmux against a real `wechat-server`.
+@Suite(.serialized) struct TerminalClientTests {
+    static var wechatPath: String {
+        (ServerProcess.binaryPath as NSString).deletingLastPathComponent + "/wechat"
+    }
+
+    /// Signs up through the register screen, reading the code from the dev mailbox like a person.
+    static func register(_ username: String, in terminal: TmuxSession, mailbox: String) async throws {
+        try await terminal.waitFor("WeChat — sign in")
+        try terminal.press("F2")
+        try await terminal.waitFor("create an account")
+        try terminal.type(username)
+        try terminal.press("Tab")
+        try terminal.type("\(username)@example.com")
+        try terminal.press("Enter")
+        try await terminal.waitFor("code is on its way")
+        let code = try #require(DevMailboxReader.latestCode(for: "\(username)@example.com", path: mailbox))
+        try terminal.type(code)
+        try terminal.press("Tab")
+        try terminal.type("correct horse")
+        try terminal.press("Tab")
+        try terminal.type("correct horse")
+        try terminal.press("Enter")
+        try await terminal.waitFor("Friends (0)")
+    }
+
+    @Test func twoPeopleRegisterBefriendAndChatInTheTerminal() async throws {
+        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
+        let (gateURL, _) = try await server.ready()
+        let mailbox = server.dataDirectory + "/dev-mailbox.txt"
+        let alice = try TmuxSession(width: 100, height: 30)
+        let bob = try TmuxSession(width: 100, height: 30)
+        try alice.run("\(Self.wechatPath) --server \(gateURL)")
+        try bob.run("\(Self.wechatPath) --server \(gateURL) --theme wechat")
+        try await Self.register("alice", in: alice, mailbox: mailbox)
+        try await Self.register("bob", in: bob, mailbox: mailbox)
+
+        // Alice finds Bob and sends a request with a greeting.
+        try alice.press("C-f")
+        try await alice.waitFor("Find people")
+        try alice.type("bob")
+        try alice.press("Enter")
+        try await alice.waitFor("add as friend")
+        try alice.press("Enter")
+        try await alice.waitFor("Greeting")
+        try alice.press("Enter")
+        try await alice.waitFor("Friend request sent")
+
+        // Bob sees it and accepts.
+        try await bob.waitFor("Requests (1)")
+        try bob.press("C-r")
+        try await bob.waitFor("Hi, I'm alice!")
+        try bob.type("a")
+        try await bob.waitFor("Accepted")
+        try bob.press("Escape")
+        try await bob.waitFor("● alice")
+        try await alice.waitFor("● bob")
+
+        // They chat in Chinese with emoji.
+        try alice.type("你好，鲍勃！今天怎么样？🙂")
+        try alice.press("Enter")
+        try await bob.waitFor("你好，鲍勃！今天怎么样？🙂")
+        try bob.type("很好，谢谢 👍 终端里的中文显示得很好")
+        try bob.press("Enter")
+        let aliceScreen = try await alice.waitFor("很好，谢谢 👍 终端里的中文显示得很好")
+        #expect(aliceScreen.contains("me"))
+        #expect(aliceScreen.contains("✓"))
+        #expect(aliceScreen.contains("alice@127.0.0.1"))
+        #expect(aliceScreen.contains("● connected"))
+        print("--- alice's main screen ---\n\(aliceScreen)")
+
+        // History search finds the message and jumps to it.
+        try alice.press("C-s")
+        try await alice.waitFor("Search messages")
+        try alice.type("中文")
+        let search = try await alice.waitFor("1 found")
+        #expect(search.contains("终端里的中文显示得很好"))
+        print("--- alice's history search ---\n\(search)")
+        try alice.press("Enter")
+        try await alice.waitUntil("search closed") { !$0.contains("Search messages") }
+
+        // A resize redraws everything at the new size; too small says so; back again is fine.
+        try alice.resize(width: 80, height: 24)
+        let small = try await alice.waitUntil("redraw at 80×24") { screen in
+            screen.split(separator: "\n").allSatisfy { $0.count <= 80 } && screen.contains("Friends (1)") && screen.contains("👍")
+        }
+        #expect(small.contains("alice@127.0.0.1"))
+        try alice.resize(width: 40, height: 12)
+        try await alice.waitFor("too small")
+        try alice.resize(width: 100, height: 30)
+        try await alice.waitFor("Friends (1)")
+
+        // Quitting restores the terminal: the shell is back, echoing and in cooked mode.
+        try alice.press("C-q")
+        try await alice.waitUntil("the shell prompt") { !$0.contains("Friends (1)") }
+        try alice.run("stty -a | tr ' ' '\\n' | grep -E '^-?(echo|icanon)$' | tr '\\n' ' '; echo END")
+        let shell = try await alice.waitFor("END")
+        #expect(shell.contains("echo icanon") || (shell.contains("icanon") && shell.contains("echo ")))
+        #expect(!shell.contains("-echo "))
+        #expect(!shell.contains("-icanon"))
+
+        // Bob's session token was saved: starting again skips the password.
+        try bob.press("C-q")
+        try await bob.waitUntil("bob quit") { !$0.contains("Friends (1)") }
+        try bob.run("\(Self.wechatPath) --server \(gateURL)")
+        try await bob.waitFor("Friends (1)")
+        try await bob.waitFor("很好，谢谢")
+        try bob.press("C-q")
+        _ = try await server.stop()
+    }
+}
