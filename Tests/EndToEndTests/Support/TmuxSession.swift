@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A real terminal for the real `wechat` binary: a tmux session on a private socket, driven with
 /// send-keys and read with capture-pane, as a person at a keyboard would.
@@ -18,10 +21,12 @@ final class TmuxSession: @unchecked Sendable {
             "HOME=\(home)", "XDG_DATA_HOME=\(home)/data", "XDG_CONFIG_HOME=\(home)/config", "XDG_STATE_HOME=\(home)/state",
             "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PS1='$ '", "TERM=tmux-256color",
         ]
-        try tmux(["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
+        // The first command starts the tmux server, which would hold an output pipe open forever.
+        try tmux(startingServer: true, ["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
                   "env -i PATH=/usr/bin:/bin \(environment.joined(separator: " ")) bash --norc --noprofile"])
         try tmux(["set-option", "-g", "status", "off"])
         try tmux(["set-option", "-g", "escape-time", "10"])
+        try tmux(["set-option", "-g", "allow-passthrough", "on"])
     }
 
     deinit {
@@ -30,18 +35,48 @@ final class TmuxSession: @unchecked Sendable {
     }
 
     @discardableResult
-    func tmux(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-        process.arguments = ["-u", "-L", socket] + arguments
-        process.environment = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PATH": "/usr/bin:/bin", "TERM": "xterm-256color"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    func tmux(startingServer: Bool = false, _ arguments: [String]) throws -> String {
+        try Self.run("/usr/bin/tmux", ["-u", "-L", socket] + arguments, captureOutput: !startingServer,
+                     environment: ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin", "TERM=xterm-256color"])
+    }
+
+    /// Runs a tool and waits for it, with posix_spawn and waitpid rather than Foundation's
+    /// `Process`, whose waiting does not mix with tmux forking its server from the client.
+    static func run(_ path: String, _ arguments: [String], captureOutput: Bool, environment: [String]) throws -> String {
+        var fds: [Int32] = [-1, -1]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if captureOutput {
+            guard pipe(&fds) == 0 else { throw TimedOut(description: "pipe failed") }
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+            posix_spawn_file_actions_addclose(&actions, fds[0])
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else {
+            throw TimedOut(description: "could not start \(path)")
+        }
+        var output = [UInt8]()
+        if captureOutput {
+            close(fds[1])
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(fds[0], &buffer, buffer.count)
+                if count <= 0 { break }
+                output += buffer[0..<count]
+            }
+            close(fds[0])
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Types text literally (every character as is, CJK and emoji included).
