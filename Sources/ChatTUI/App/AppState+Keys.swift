@@ -417,7 +417,8 @@ extension AppState {
         case .up: search.selected = max(0, search.selected - 1)
         case .down: search.selected = min(max(0, search.results.count - 1), search.selected + 1)
         case .enter:
-            if search.searched, search.results.indices.contains(search.selected) {
+            // Enter takes the result on screen, even while a newer search is still running.
+            if search.results.indices.contains(search.selected) {
                 let message = search.results[search.selected]
                 overlay = nil
                 return jump(to: message, query: search.query.text)
