@@ -103,13 +103,27 @@ import Testing
         #expect(!shell.contains("-echo "))
         #expect(!shell.contains("-icanon"))
 
-        // Bob's session token was saved: starting again skips the password.
+        // The server goes away. Bob's session token was saved, so starting again skips the
+        // password and opens on the cache, offline; what he types waits in the outbox.
         try bob.press("C-q")
         try await bob.waitUntil("bob quit") { !$0.contains("Friends (1)") }
+        #expect(try await server.stop() == 0)
         try bob.run("\(Self.wechatPath) --server \(gateURL)")
         try await bob.waitFor("Friends (1)")
         try await bob.waitFor("很好，谢谢")
+        try await bob.waitFor("Offline")
+        try bob.type("离线时写的 🛫")
+        try bob.press("Enter")
+        try await bob.waitFor("1 to send")
+        // The server comes back on the same address: the message goes out by itself.
+        let port = URL(string: gateURL)!.port!
+        let restarted = try ServerProcess(arguments: ["--gate-port", "\(port)", "--chat-port", "0"], dataDirectory: server.dataDirectory)
+        _ = try await restarted.ready()
+        try await bob.waitUntil("the outbox to empty", timeout: 30) { $0.contains("● connected") && !$0.contains("to send") }
+        try alice.run("\(Self.wechatPath) --server \(gateURL)")
+        try await alice.waitFor("离线时写的 🛫", timeout: 20)
         try bob.press("C-q")
-        _ = try await server.stop()
+        try alice.press("C-q")
+        _ = try await restarted.stop()
     }
 }
