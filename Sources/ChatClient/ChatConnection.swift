@@ -32,7 +32,7 @@ public actor ChatConnection {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: ProtocolLimits.maxServerFrameBytes)))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
@@ -71,6 +71,8 @@ public actor ChatConnection {
             }
             return
         }
+        // A reply nobody waits for any more (its request timed out) is dropped.
+        guard envelope.requestID == 0 else { return }
         if case .error(let error) = envelope.payload {
             // A connection-level error (bad token, idle, …): the close that follows carries it.
             closedError = error.chatError

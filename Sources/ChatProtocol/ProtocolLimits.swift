@@ -7,6 +7,17 @@ public enum ProtocolLimits {
     /// length closes the connection before the body is even buffered.
     public static let maxFrameBytes = 64 * 1024
 
+    /// The largest frame a client accepts from a server. Servers keep replies within
+    /// `replyBudgetBytes`; this leaves headroom so a client never chokes on a legitimate reply.
+    public static let maxServerFrameBytes = 4 * 1024 * 1024
+
+    /// Servers stop adding items to a page (history, sync) once it holds this many bytes of text,
+    /// and say `more_available`.
+    public static let replyBudgetBytes = 48 * 1024
+
+    /// Conversation-list previews are cut to this many characters: the list shows one line.
+    public static let previewCharacters = 120
+
     /// The longest message text, in UTF-8 bytes. Well under `maxFrameBytes` so a full message
     /// always fits in a frame with its envelope.
     public static let maxTextBytes = 16 * 1024

@@ -219,18 +219,23 @@ struct ChatRequestHandler: Sendable {
         let limit = Self.pageSize(request.limit)
         // The conversation is always (user, peer): nobody can page through another pair's history.
         let page = try await messages.history(of: user, with: request.peerID, beforeSeq: request.beforeSeq, limit: limit + 1)
+        let kept = Self.withinBudget(page.prefix(limit)) { $0.text.utf8.count }
         var list = WireMessageList()
-        list.messages = page.prefix(limit).map(WireChatMessage.init)
-        list.moreAvailable = page.count > limit
+        list.messages = kept.map(WireChatMessage.init)
+        list.moreAvailable = page.count > kept.count
         return list
     }
 
     func sync(_ request: WireSync, of user: UserID) async throws -> WireSyncReply {
         let limit = Self.pageSize(request.limit)
         let page = try await messages.updates(of: user, after: request.afterUpdateID, limit: limit + 1)
+        let kept = Self.withinBudget(page.prefix(limit)) { update in
+            if case .message(_, let message) = update { return message.text.utf8.count }
+            return 0
+        }
         var reply = WireSyncReply()
-        reply.updates = page.prefix(limit).map(WireUpdate.init)
-        reply.moreAvailable = page.count > limit
+        reply.updates = kept.map(WireUpdate.init)
+        reply.moreAvailable = page.count > kept.count
         reply.latestUpdateID = try await messages.latestUpdateID(of: user)
         return reply
     }
@@ -246,7 +251,12 @@ struct ChatRequestHandler: Sendable {
         list.conversations = try await messages.conversations(of: user).map { record in
             var conversation = WireConversation()
             conversation.peerID = record.peerID
-            if let last = record.lastMessage { conversation.lastMessage = WireChatMessage(last) }
+            if var last = record.lastMessage {
+                // A preview: the list shows one line, and the reply must stay small however many
+                // conversations there are.
+                if last.text.count > ProtocolLimits.previewCharacters { last.text = String(last.text.prefix(ProtocolLimits.previewCharacters)) }
+                conversation.lastMessage = WireChatMessage(last)
+            }
             conversation.lastSeq = record.lastSeq
             conversation.readSeq = record.readSeq
             conversation.unread = record.unread
@@ -286,6 +296,19 @@ struct ChatRequestHandler: Sendable {
     func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID) async {
         guard let frame = try? WireEnvelope.push(payload).framed() else { return }
         await router.push(frame, to: user)
+    }
+
+    /// The longest prefix of `items` whose text fits the reply budget, and at least one item, so a
+    /// page always makes progress.
+    static func withinBudget<T>(_ items: ArraySlice<T>, textBytes: (T) -> Int) -> [T] {
+        var used = 0
+        var kept: [T] = []
+        for item in items {
+            used += textBytes(item) + 64
+            if used > ProtocolLimits.replyBudgetBytes && !kept.isEmpty { break }
+            kept.append(item)
+        }
+        return kept
     }
 
     static func pageSize(_ requested: UInt32) -> Int {

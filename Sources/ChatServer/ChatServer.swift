@@ -185,16 +185,18 @@ public final class ChatServer: Service {
             try await Self.closeWithError(error, channel: channel, requestID: envelope.requestID)
             return nil
         }
-        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel)
-        // Registered before HelloOk, so no push is lost between the two; the client's sync covers
-        // anything older.
-        registry.add(connection)
-        let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
+        // Everything that can fail comes before the connection is registered, so a failure leaves
+        // nothing behind (no registry entry, no phantom presence).
         var ok = WireHelloOk()
         ok.me = WireUser(record, includeEmail: true)
         ok.serverID = configuration.id
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
+        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel)
+        // Registered before HelloOk, so no push is lost between the two; the client's sync covers
+        // anything older.
+        registry.add(connection)
+        let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
         connection.send(.reply(to: envelope.requestID, .helloOk(ok)))
         logger.info("session started", metadata: ["user": "\(user)", "device": "\(connection.deviceID)", "peer": "\(peer)"])
         if cameOnline {
@@ -210,7 +212,9 @@ public final class ChatServer: Service {
         }
         do {
             let reply = try await handler.handle(payload, from: connection.userID)
-            connection.send(.reply(to: envelope.requestID, reply))
+            // Waiting for the write means a client that stops reading stops being read: its
+            // replies cannot pile up in memory.
+            try? await connection.sendAndWait(.reply(to: envelope.requestID, reply))
         } catch let error as ChatError {
             logger.info("request refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
             connection.send(.error(error, requestID: envelope.requestID))

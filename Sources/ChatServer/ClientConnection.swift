@@ -24,6 +24,10 @@ final class ClientConnection: Sendable {
         channel.writeAndFlush(frame, promise: nil)
     }
 
+    func sendAndWait(_ envelope: WireEnvelope) async throws {
+        try await channel.writeAndFlush(try envelope.framed(allocator: channel.allocator))
+    }
+
     func send(_ envelope: WireEnvelope) {
         guard let frame = try? envelope.framed(allocator: channel.allocator) else { return }
         send(frame: frame)

@@ -66,7 +66,10 @@ import Testing
         let received = try await withTimeout {
             var texts: [String] = []
             for await event in events {
-                if case .message(let message) = event { texts.append(message.text) }
+                if case .message(let message, let live) = event {
+                    #expect(!live, "a replayed message is not live")
+                    texts.append(message.text)
+                }
                 if texts.count == 250 { break }
             }
             return texts
@@ -75,6 +78,37 @@ import Testing
         #expect(try alice.cache.messageCount() == 251)
         await alice.stop()
         await bob.stop()
+    }
+
+    @Test func longMessagesArePagedWithinTheFrameLimit() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let alice = try await stack.user("alice")
+        let bob = try await stack.user("bob")
+        try await stack.befriend(alice, bob)
+        let aliceID = await alice.state.me.id
+        let bobID = await bob.state.me.id
+        await alice.stop()
+        // Twenty messages at the text limit: 320 KiB, far over one 64 KiB frame.
+        let long = String(repeating: "长", count: ProtocolLimits.maxTextBytes / 3)
+        for i in 1...20 { try await bob.send("\(i)" + long.dropLast(1), to: aliceID) }
+        try await eventually(20) { await bob.state.outbox.isEmpty }
+        await alice.start()
+        await alice.waitUntilConnected()
+        #expect(await alice.state.conversations[bobID]?.lastSeq == 20)
+        #expect(try alice.cache.messageCount() == 20)
+        let fresh = try await stack.signIn("alice", cacheName: "alice-fresh")
+        var seen = 0
+        var before: UInt64 = 0
+        while true {
+            let page = try await fresh.history(with: bobID, beforeSeq: before, limit: 50)
+            guard let last = page.last else { break }
+            seen += page.count
+            before = last.seq
+        }
+        #expect(seen == 20)
+        #expect(await fresh.state.connection.isConnected)
+        for session in [alice, bob, fresh] { await session.stop() }
     }
 
     @Test func everyDeviceOfAUserReceivesEveryMessage() async throws {

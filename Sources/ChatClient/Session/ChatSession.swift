@@ -25,6 +25,8 @@ public actor ChatSession {
     private var syncing = false
     private var resyncNeeded = false
     private var flushingOutbox = false
+    /// Conversations read here whose read mark the server has not confirmed yet.
+    private var pendingReadMarks: Set<UserID> = []
     private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(credentials: SessionCredentials, cache: MessageCache, deviceID: String = UUID().uuidString,
@@ -109,50 +111,79 @@ public actor ChatSession {
         var lastError: ChatError?
         while !Task.isCancelled {
             setConnection(.connecting)
+            var connectedAt: Date?
             do {
                 if !first {
                     // Ask the gate where to go: the old chat server may be gone, and this also
-                    // finds out at once if the token was revoked.
-                    address = try await gate.chatServer(token: credentials.token).chatServer
+                    // finds out at once if the token was revoked. If the gate itself is down,
+                    // try the last chat server anyway.
+                    do {
+                        address = try await gate.chatServer(token: credentials.token).chatServer
+                    } catch let error as ChatError where error.code == .unavailable {
+                        logger.debug("gate unreachable; trying the last chat server")
+                    }
                 }
                 first = false
                 let connection = try await ChatConnection.connect(host: address.host, port: address.port, logger: logger)
                 self.connection = connection
-                try await serve(connection, address: address)
-                attempt = 0
+                // stop() cancels this task: close the connection so serve() returns.
+                try await withTaskCancellationHandler {
+                    guard !Task.isCancelled else { return }
+                    try await serve(connection, address: address) { connectedAt = Date() }
+                } onCancel: {
+                    Task { await connection.close() }
+                }
                 lastError = await connection.closeReason
-                if let lastError, lastError.code == .invalidToken {
+                if let lastError, [.invalidToken, .unsupportedVersion].contains(lastError.code) {
                     throw lastError
                 }
-            } catch let error as ChatError where error.code == .invalidToken {
-                logger.info("session token refused; signed out", metadata: ["reason": "\(error.message)"])
-                setConnection(.signedOut(reason: error.message))
+            } catch let error as ChatError where [.invalidToken, .unsupportedVersion].contains(error.code) {
+                logger.info("session refused for good", metadata: ["reason": "\(error.message)"])
+                await connection?.close()
                 connection = nil
+                setConnection(.signedOut(reason: error.message))
+                resumeWaiters()
                 return
             } catch {
                 lastError = error as? ChatError
                 logger.debug("connection attempt failed", metadata: ["error": "\(error)"])
             }
+            await connection?.close()
             connection = nil
             if Task.isCancelled { break }
+            // A connection that lived a while starts the backoff afresh; one that dropped at once
+            // (a server that accepts and closes) keeps backing off instead of spinning.
+            if let connectedAt, Date().timeIntervalSince(connectedAt) > 10 { attempt = 0 }
             let delay = backoff.delay(attempt: attempt)
             attempt += 1
             setConnection(.reconnecting(at: Date().addingTimeInterval(delay), lastError: lastError?.message ?? "Disconnected."))
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
+        resumeWaiters()
+    }
+
+    private func resumeWaiters() {
+        for waiter in connectedWaiters { waiter.resume() }
+        connectedWaiters.removeAll()
     }
 
     /// Says hello, catches up, then handles pushes until the connection closes.
-    private func serve(_ connection: ChatConnection, address: GateAPI.ChatServerAddress) async throws {
+    private func serve(_ connection: ChatConnection, address: GateAPI.ChatServerAddress, connected: () -> Void) async throws {
         var hello = WireHello()
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = credentials.token
         hello.deviceID = deviceID
         hello.syncCursor = cursor
-        guard case .helloOk(let ok) = try await connection.request(.hello(hello)) else {
+        guard case .helloOk(let ok) = try await connection.request(.hello(hello), timeout: Double(ProtocolLimits.helloTimeoutSeconds)) else {
             throw ChatError(.malformedFrame, "The server did not answer Hello.")
         }
         state.me = UserSummary(ok.me)
+        if ok.latestUpdateID < cursor {
+            // The server has fewer updates than this cache applied: its data was reset. Start over.
+            logger.warning("server update log is behind this cache; resyncing from the start",
+                           metadata: ["cursor": "\(cursor)", "server": "\(ok.latestUpdateID)"])
+            cursor = 0
+        }
         let heartbeat = Task { [weak connection] in
             let interval = Double(max(1, ok.heartbeatSeconds))
             while !Task.isCancelled {
@@ -185,11 +216,12 @@ public actor ChatSession {
             throw error
         }
         syncing = false
+        connected()
         setConnection(.connected(server: "\(address.host):\(address.port)"))
         logger.info("connected", metadata: ["server": "\(address.host):\(address.port)", "cursor": "\(cursor)"])
-        for waiter in connectedWaiters { waiter.resume() }
-        connectedWaiters.removeAll()
+        resumeWaiters()
         Task { await self.flushOutbox() }
+        Task { await self.sendPendingReadMarks() }
         await pushes.value
     }
 
@@ -214,7 +246,8 @@ public actor ChatSession {
 
     /// Applies updates in id order; ones already applied are skipped, so pushes and sync pages
     /// may overlap freely. A gap stops the run and asks for a pull.
-    private func apply(_ updates: [WireUpdate]) throws {
+    /// `live`: the updates arrived as pushes (new now), not replayed by a sync.
+    private func apply(_ updates: [WireUpdate], live: Bool = false) throws {
         var messages: [ChatMessage] = []
         var marks: [(peer: UserID, seq: UInt64)] = []
         var newCursor = cursor
@@ -243,7 +276,7 @@ public actor ChatSession {
                 max(state.conversations[mark.peer]?.readSeq ?? 0, mark.seq)
         }
         publishState()
-        for message in messages { publish(.message(message)) }
+        for message in messages { publish(.message(message, live: live)) }
     }
 
     private func noteMessage(_ message: ChatMessage) {
@@ -268,7 +301,7 @@ public actor ChatSession {
                 resyncNeeded = true
                 if !syncing { await pull() }
             } else {
-                do { try apply([update.update]) } catch { logger.error("cache write failed", metadata: ["error": "\(error)"]) }
+                do { try apply([update.update], live: true) } catch { logger.error("cache write failed", metadata: ["error": "\(error)"]) }
             }
         case .presencePush(let presence):
             if state.friends[presence.userID] != nil {
@@ -290,6 +323,7 @@ public actor ChatSession {
         syncing = true
         defer { syncing = false }
         do { try await catchUp() } catch { logger.debug("pull failed", metadata: ["error": "\(error)"]) }
+        if state.connection.isConnected { resumeWaiters() }
     }
 
     private func refreshSocial() async throws {
@@ -361,12 +395,18 @@ public actor ChatSession {
                 try cache.apply(messages: [message], me: state.me.id)
                 noteMessage(message)
                 publishState()
-            } catch let error as ChatError where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest].contains(error.code) {
+            } catch let error as ChatError where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound].contains(error.code) {
+                // Refused for good: report it and go on with the rest, never block behind it.
                 try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
                 state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
                 publishState()
                 publish(.error(error))
             } catch {
+                // Transient (connection lost, server busy): try again shortly, or on reconnect.
+                Task {
+                    try? await Task.sleep(for: .seconds(2))
+                    await self.flushOutbox()
+                }
                 return
             }
         }
@@ -429,16 +469,31 @@ public actor ChatSession {
     }
 
     /// Marks the conversation read up to its newest message (here and on my other devices).
+    /// Offline, the mark is kept and sent once connected, so other devices learn of it too.
     public func markRead(_ peer: UserID) async throws {
         guard var conversation = state.conversations[peer], conversation.unread > 0 else { return }
         conversation.readSeq = conversation.lastSeq
         state.conversations[peer] = conversation
         try cache.setReadSeq(conversation.lastSeq, peer: peer)
         publishState()
-        var wire = WireMarkRead()
-        wire.peerID = peer
-        wire.seq = conversation.lastSeq
-        _ = try await request(.markRead(wire))
+        pendingReadMarks.insert(peer)
+        await sendPendingReadMarks()
+    }
+
+    private func sendPendingReadMarks() async {
+        guard state.connection.isConnected, let connection else { return }
+        for peer in pendingReadMarks {
+            guard let seq = state.conversations[peer]?.readSeq else { continue }
+            var wire = WireMarkRead()
+            wire.peerID = peer
+            wire.seq = seq
+            do {
+                _ = try await connection.request(.markRead(wire))
+                pendingReadMarks.remove(peer)
+            } catch {
+                return
+            }
+        }
     }
 
     /// A page of history, newest first: from the cache when it holds the whole page without

@@ -51,8 +51,9 @@ public struct ChatState: Sendable, Equatable {
 /// What a session tells its UI.
 public enum ChatEvent: Sendable {
     case stateChanged(ChatState)
-    /// A message arrived or was confirmed (mine, from any of my devices, or theirs).
-    case message(ChatMessage)
+    /// A message arrived or was confirmed (mine, from any of my devices, or theirs). `live` is
+    /// true for a push (it is new now), false when a sync replays what came while away.
+    case message(ChatMessage, live: Bool)
     /// Someone sent me a friend request, accepted or rejected mine, or removed me.
     case friendEvent(WireFriendEvent.Kind, UserSummary, message: String)
     /// A request failed in the background (e.g. an outbox message refused for good).

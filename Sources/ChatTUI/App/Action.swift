@@ -12,7 +12,8 @@ public enum Action: Sendable {
     case session(ChatEvent)
     case signedIn(Result<SessionCredentials, ChatError>)
     case codeSent(GateAPI.CodePurpose, Result<String, ChatError>)
-    case registered(Result<SessionCredentials, ChatError>)
+    /// The account was created (signing in follows as `signedIn`).
+    case registered(Result<Void, ChatError>)
     case passwordReset(Result<String, ChatError>)
     case signedOut
 

@@ -313,11 +313,12 @@ extension AppState {
 
     mutating func scroll(by rows: Int) -> [Effect] {
         guard let peer = selectedPeer, var view = conversations[peer] else { return [] }
-        view.scrollOffset = max(0, view.scrollOffset + rows)
+        let total = ChatPaneView.lineCount(of: view, state: self)
+        view.scrollOffset = min(max(0, view.scrollOffset + rows), max(0, total - chatPaneHeight))
         var effects: [Effect] = []
         // Near the top of what is loaded: fetch the page before it, without waiting for it.
         if rows > 0, view.olderAvailable, !view.loadingOlder, let oldest = view.messages.first,
-           view.scrollOffset + chatPaneHeight >= ChatPaneView.lineCount(of: view, state: self) - chatPaneHeight {
+           view.scrollOffset + chatPaneHeight >= total - chatPaneHeight {
             view.loadingOlder = true
             effects.append(.loadHistory(peer: peer, beforeSeq: oldest.seq))
         }

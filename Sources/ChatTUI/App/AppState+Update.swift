@@ -51,8 +51,11 @@ extension AppState {
             register.busy = false
             switch result {
             case .success:
+                let username = register.username.text
                 register = RegisterForm()
-                screen = .main
+                signIn.account.setText(username)
+                signIn.busy = true
+                screen = .signIn
                 showNotice("Welcome! Press Ctrl-F to find your friends.", .success)
             case .failure(let error):
                 register.error = error.message
@@ -85,8 +88,8 @@ extension AppState {
             view.loadingOlder = false
             switch result {
             case .success(let messages):
-                if beforeSeq != 0 && messages.isEmpty { view.olderAvailable = false }
-                if messages.last?.seq == 1 || (beforeSeq == 0 && messages.count < Self.historyPage) { view.olderAvailable = false }
+                // A short page is not the end (the server caps pages by bytes); seq 1 or nothing is.
+                if messages.isEmpty || messages.last?.seq == 1 { view.olderAvailable = false }
                 view.merge(messages)
             case .failure(let error):
                 showNotice(error.message, .error)
@@ -134,8 +137,6 @@ extension AppState {
         }
     }
 
-    static let historyPage = 50
-
     mutating func showNotice(_ text: String, _ kind: Notice.Kind, seconds: Double = 4) {
         notice = Notice(text: text, kind: kind, expires: now.addingTimeInterval(seconds))
     }
@@ -166,7 +167,7 @@ extension AppState {
                 return [.loadHistory(peer: selectedPeer, beforeSeq: 0)]
             }
             return []
-        case .message(let message):
+        case .message(let message, let live):
             guard let me else { return [] }
             let peer = message.peer(of: me.id)
             if conversations[peer] != nil {
@@ -176,7 +177,8 @@ extension AppState {
             if peer == selectedPeer, message.senderID != me.id {
                 effects.append(.markRead(peer))
             }
-            if message.senderID != me.id && peer != selectedPeer {
+            // Only what arrives now rings: a catch-up after a night away is not fifty bells.
+            if live && message.senderID != me.id && peer != selectedPeer {
                 let name = chat?.friends[peer]?.displayName ?? "Someone"
                 effects.append(.bell)
                 effects.append(.notify(title: name, body: message.text))

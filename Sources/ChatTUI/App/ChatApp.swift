@@ -101,8 +101,11 @@ public final class ChatApp {
                 }
             }
         }
-        blockingAwait { await runner.stop() }
-        loop.cancel()
+        runner.finish()
+        blockingAwait {
+            await loop.value
+            await runner.stopSession()
+        }
     }
 
     private func apply(_ action: Action) {

@@ -51,10 +51,20 @@ public actor EffectRunner {
         }
     }
 
-    public func stop() async {
+    /// Ends the effect stream: `run()` returns once it has done what was already queued (a
+    /// message sent just before quitting still reaches the outbox).
+    public nonisolated func finish() {
         effectsContinuation.finish()
+    }
+
+    /// Disconnects the session (its outbox stays on disk for next time).
+    public func stopSession() async {
         await session?.stop()
         subscription?.cancel()
+    }
+
+    static func chatError(_ error: Error) -> ChatError {
+        (error as? ChatError) ?? ChatError(.internalError, "Something went wrong: \(error)")
     }
 
     private func open(_ credentials: SessionCredentials) throws {
@@ -90,58 +100,66 @@ public actor EffectRunner {
             case .signIn(let account, let password):
                 do {
                     queue.post(.signedIn(.success(try await signIn(account: account, password: password))))
-                } catch let error as ChatError {
-                    queue.post(.signedIn(.failure(error)))
+                } catch {
+                    queue.post(.signedIn(.failure(Self.chatError(error))))
                 }
             case .requestCode(let email, let purpose):
                 do {
                     try await gate.requestCode(email: email, purpose: purpose)
                     queue.post(.codeSent(purpose, .success(email)))
-                } catch let error as ChatError {
-                    queue.post(.codeSent(purpose, .failure(error)))
+                } catch {
+                    queue.post(.codeSent(purpose, .failure(Self.chatError(error))))
                 }
             case .register(let username, let email, let password, let code):
                 do {
                     _ = try await gate.register(username: username, email: email, password: password, code: code)
-                    queue.post(.registered(.success(try await signIn(account: username, password: password))))
-                } catch let error as ChatError {
-                    queue.post(.registered(.failure(error)))
+                } catch {
+                    queue.post(.registered(.failure(Self.chatError(error))))
+                    return
+                }
+                // The account exists now: a failed sign-in is reported as such, not as a failed sign-up.
+                queue.post(.registered(.success(())))
+                do {
+                    queue.post(.signedIn(.success(try await signIn(account: username, password: password))))
+                } catch {
+                    queue.post(.signedIn(.failure(Self.chatError(error))))
                 }
             case .resetPassword(let email, let code, let newPassword):
                 do {
                     try await gate.resetPassword(email: email, code: code, newPassword: newPassword)
                     queue.post(.passwordReset(.success(email)))
-                } catch let error as ChatError {
-                    queue.post(.passwordReset(.failure(error)))
+                } catch {
+                    queue.post(.passwordReset(.failure(Self.chatError(error))))
                 }
             case .signOut:
                 let session = self.session
                 self.session = nil
                 subscription?.cancel()
                 saved.delete()
-                try? await session?.signOut()
+                // The screen changes at once; revoking the token at the gate may take a moment.
                 queue.post(.signedOut)
+                try? await session?.signOut()
             case .send(let text, let peer):
                 try await session?.send(text, to: peer)
             case .markRead(let peer):
                 try await session?.markRead(peer)
             case .loadHistory(let peer, let beforeSeq):
-                guard let session else { return }
                 do {
+                    guard let session else { throw ChatError(.unavailable, "Not signed in.") }
                     let page = try await session.history(with: peer, beforeSeq: beforeSeq, limit: 50)
                     queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .success(page)))
-                } catch let error as ChatError {
-                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .failure(error)))
+                } catch {
+                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .failure(Self.chatError(error))))
                 }
             case .searchMessages(let query):
                 guard let session else { return }
                 queue.post(.searchResults(query: query, (try? await session.search(query)) ?? []))
             case .findUsers(let query):
-                guard let session else { return }
                 do {
+                    guard let session else { throw ChatError(.unavailable, "Not signed in.") }
                     queue.post(.usersFound(query: query, .success(try await session.searchUsers(query))))
-                } catch let error as ChatError {
-                    queue.post(.usersFound(query: query, .failure(error)))
+                } catch {
+                    queue.post(.usersFound(query: query, .failure(Self.chatError(error))))
                 }
             case .sendFriendRequest(let user, let message):
                 try await session?.sendFriendRequest(to: user, message: message)

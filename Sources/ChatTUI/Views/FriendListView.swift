@@ -32,8 +32,8 @@ enum FriendListView {
         let rowsPerFriend = inner.height - (y - inner.y) >= friends.count * 2 || inner.height >= 14 ? 2 : 1
         let capacity = max(1, (inner.maxY - y) / rowsPerFriend)
         let selectedIndex = friends.firstIndex { $0.user.id == state.selectedPeer } ?? 0
-        let first = max(0, min(selectedIndex - capacity + 1, friends.count - capacity))
-        let firstVisible = max(0, selectedIndex < first ? selectedIndex : first)
+        // The list scrolls just enough to keep the selected friend on screen.
+        let firstVisible = max(0, selectedIndex - capacity + 1)
         for friend in friends.dropFirst(firstVisible).prefix(capacity) {
             let selected = friend.user.id == state.selectedPeer
             renderFriend(friend, state: state, selected: selected, focused: focused, x: inner.x, y: y, width: inner.width,

@@ -77,12 +77,15 @@ import Testing
     @Test func newMessagesElsewhereRingAndNotify() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         let fromCarol = ScreenFixtures.message(20, from: ScreenFixtures.carol, to: ScreenFixtures.alice, seq: 2, "ping")
-        let effects = state.apply(.session(.message(fromCarol)))
+        let effects = state.apply(.session(.message(fromCarol, live: true)))
         #expect(effects.contains(.bell))
         #expect(effects.contains(.notify(title: "Carol 🎨", body: "ping")))
         // In the open conversation: no bell, but it is marked read.
         let fromBob = ScreenFixtures.message(21, from: ScreenFixtures.bob, to: ScreenFixtures.alice, seq: 5, "here")
-        #expect(state.apply(.session(.message(fromBob))) == [.markRead(ScreenFixtures.bob.id)])
+        #expect(state.apply(.session(.message(fromBob, live: true))) == [.markRead(ScreenFixtures.bob.id)])
+        // Replayed by a sync: no bell.
+        let old = ScreenFixtures.message(22, from: ScreenFixtures.carol, to: ScreenFixtures.alice, seq: 3, "old")
+        #expect(state.apply(.session(.message(old, live: false))).isEmpty)
         #expect(state.conversations[ScreenFixtures.bob.id]?.messages.last?.text == "here")
     }
 

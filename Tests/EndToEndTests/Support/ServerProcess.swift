@@ -1,11 +1,11 @@
 import Foundation
-import Synchronization
 
 /// The real `wechat-server` binary, started as a child process.
 final class ServerProcess: Sendable {
-    let process: Process
+    let child: ChildProcess
     let dataDirectory: String
-    private let output = CapturedOutput()
+    private let stdoutPath: String
+    private let stderrPath: String
 
     /// The binary built beside this test bundle.
     static var binaryPath: String {
@@ -21,25 +21,18 @@ final class ServerProcess: Sendable {
     init(arguments: [String], dataDirectory: String? = nil) throws {
         let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-\(UUID().uuidString)").path
         self.dataDirectory = directory
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binaryPath)
-        process.arguments = arguments + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory])
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stdout += text }
-        }
-        err.fileHandleForReading.readabilityHandler = { [output] handle in
-            let text = String(decoding: handle.availableData, as: UTF8.self)
-            output.text.withLock { $0.stderr += text }
-        }
-        try process.run()
+        // Output goes to files beside (not in) the data directory, which may be unwritable on purpose.
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-logs-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        stdoutPath = logs + "/stdout"
+        stderrPath = logs + "/stderr"
+        child = try ChildProcess(path: Self.binaryPath,
+                                 arguments: arguments + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory]),
+                                 stdoutPath: stdoutPath, stderrPath: stderrPath)
     }
 
-    var stdout: String { output.text.withLock { $0.stdout } }
-    var stderr: String { output.text.withLock { $0.stderr } }
+    var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Waits for the "ready" line and returns (gate URL, chat ports).
     func ready(timeout: Double = 20) async throws -> (gateURL: String, chatPorts: [Int]) {
@@ -55,7 +48,7 @@ final class ServerProcess: Sendable {
                 let ports = (fields["chat"] ?? "").split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
                 return ("http://\(gate)", ports)
             }
-            if !process.isRunning { throw TimedOut(description: "wechat-server exited: \(stderr)") }
+            if !child.isRunning { throw TimedOut(description: "wechat-server exited: \(stderr)") }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TimedOut(description: "wechat-server did not become ready: \(stderr)")
@@ -63,23 +56,19 @@ final class ServerProcess: Sendable {
 
     /// Sends a signal and waits for the exit status.
     func stop(signal: Int32 = SIGTERM, timeout: Double = 10) async throws -> Int32 {
-        if process.isRunning { kill(process.processIdentifier, signal) }
+        child.send(signal)
         return try await exitStatus(timeout: timeout)
     }
 
     func exitStatus(timeout: Double = 10) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning {
+        while true {
+            if let status = child.exitStatus { return status }
             if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                throw TimedOut(description: "wechat-server did not exit")
+                child.send(SIGKILL)
+                throw TimedOut(description: "wechat-server did not exit; stderr: \(stderr.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        return process.terminationStatus
     }
-}
-
-final class CapturedOutput: Sendable {
-    let text = Mutex<(stdout: String, stderr: String)>(("", ""))
 }
