@@ -104,6 +104,17 @@ public enum ServerStackError: Error, CustomStringConvertible {
     }
 }
 
+extension ServerStack {
+    /// Why the stack could not start, in words for the person who started it.
+    public static func describeStartupFailure(_ error: Error, gatePort: Int, chatPort: Int) -> String {
+        let text = "\(error)"
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+            return "a port is already in use (gate \(gatePort), chat \(chatPort)…). Stop the other server or choose other ports with --gate-port and --chat-port."
+        }
+        return text
+    }
+}
+
 extension Logger {
     func named(_ service: String) -> Logger {
         var logger = self

@@ -80,13 +80,9 @@ struct WeChatServerCommand: AsyncParsableCommand {
             try await group.run()
             logger.notice("stopped cleanly")
         } catch {
-            let text = "\(error)"
-            if text.contains("Address already in use") || text.contains("EADDRINUSE") {
-                FileHandle.standardError.write(Data("wechat-server: a port is already in use (gate \(gatePort), chat \(chatPort)…). Stop the other server or choose other ports with --gate-port and --chat-port.\n".utf8))
-                throw ExitCode(2)
-            }
-            FileHandle.standardError.write(Data("wechat-server: \(text)\n".utf8))
-            throw ExitCode(1)
+            let message = ServerStack.describeStartupFailure(error, gatePort: gatePort, chatPort: chatPort)
+            FileHandle.standardError.write(Data("wechat-server: \(message)\n".utf8))
+            throw ExitCode(2)
         }
     }
 

@@ -86,9 +86,7 @@ struct WeChatCommand: AsyncParsableCommand {
                 } catch {
                     // Before the app is up (a port in use, say), this is the only way to say why.
                     guard !Task.isCancelled, !Self.terminalTaken.withLock({ $0 }) else { throw error }
-                    let text = "\(error)"
-                    let message = text.contains("Address already in use")
-                        ? "a port is already in use; choose others with --gate-port and --chat-port" : text
+                    let message = ServerStack.describeStartupFailure(error, gatePort: gatePort, chatPort: chatPort)
                     FileHandle.standardError.write(Data("wechat: the server could not start: \(message)\n".utf8))
                     Foundation.exit(2)
                 }

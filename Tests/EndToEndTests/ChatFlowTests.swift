@@ -80,11 +80,7 @@ import Testing
     @Test func historyPagesBySequence() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
-        let bobID = await bob.state.me.id
-        let aliceID = await alice.state.me.id
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
 
         for i in 1...120 {
             try await alice.send("message \(i)", to: bobID)

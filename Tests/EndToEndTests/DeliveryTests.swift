@@ -10,11 +10,7 @@ import Testing
     @Test func resendWithSameClientIDIsStoredOnce() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
-        let bobID = await bob.state.me.id
-        let aliceID = await alice.state.me.id
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
 
         // A raw connection plays a client whose ack was lost and who sends again.
         let connection = try await RawClient.connect(stack: stack, token: alice.credentials.token)
@@ -41,11 +37,7 @@ import Testing
     @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
-        let bobID = await bob.state.me.id
-        let aliceID = await alice.state.me.id
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
 
         try await bob.send("before", to: aliceID)
         try await eventually { await alice.state.conversations[bobID]?.lastSeq == 1 }
@@ -83,11 +75,7 @@ import Testing
     @Test func longMessagesArePagedWithinTheFrameLimit() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
-        let aliceID = await alice.state.me.id
-        let bobID = await bob.state.me.id
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
         await alice.stop()
         // Twenty messages at the text limit: 320 KiB, far over one 64 KiB frame.
         let long = String(repeating: "长", count: ProtocolLimits.maxTextBytes / 3)
@@ -114,13 +102,9 @@ import Testing
     @Test func everyDeviceOfAUserReceivesEveryMessage() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
         let bobOnTablet = try await stack.signIn("bob", cacheName: "bob-tablet")
         let aliceOnLaptop = try await stack.signIn("alice", cacheName: "alice-laptop")
-        let aliceID = await alice.state.me.id
-        let bobID = await bob.state.me.id
 
         try await alice.send("to both of your devices", to: bobID)
         try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
@@ -169,11 +153,7 @@ import Testing
     @Test func outboxSurvivesARestartOfTheClient() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
-        let aliceID = await alice.state.me.id
-        let bobID = await bob.state.me.id
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
         await alice.stop()
 
         // Typed while offline: it waits in the outbox, on disk.

@@ -24,9 +24,7 @@ import Testing
     }
 
     static func bystanders(_ stack: TestStack) async throws -> Bystanders {
-        let alice = try await stack.user("alice")
-        let bob = try await stack.user("bob")
-        try await stack.befriend(alice, bob)
+        let (alice, bob, _, _) = try await stack.friends()
         return Bystanders(alice: alice, bob: bob)
     }
 

@@ -1,5 +1,6 @@
 import ChatClient
 import ChatProtocol
+import ChatServices
 import Foundation
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
     static func register(_ username: String, gate: GateClient, mailbox: String) async throws {
         let email = "\(username)@example.com"
         try await gate.requestCode(email: email, purpose: .register)
-        let code = try #require(DevMailboxReader.latestCode(for: email, path: mailbox))
+        let code = try #require(DevMailbox.latestCode(for: email, inMailboxAt: mailbox))
         _ = try await gate.register(username: username, email: email, password: "correct horse", code: code)
     }
 
@@ -83,21 +84,5 @@ import Testing
         let server = try ServerProcess(arguments: ["--chat-servers", "0"])
         #expect(try await server.exitStatus() != 0)
         #expect(server.stderr.contains("--chat-servers"))
-    }
-}
-
-/// Reads codes from a dev mailbox file the way a person would.
-enum DevMailboxReader {
-    static func latestCode(for email: String, path: String) -> String? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        var recipient = ""
-        var code: String?
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("To: ") { recipient = String(line.dropFirst(4)) }
-            if recipient == email, let range = line.range(of: "Your verification code is ") {
-                code = String(line[range.upperBound...].prefix(6))
-            }
-        }
-        return code
     }
 }

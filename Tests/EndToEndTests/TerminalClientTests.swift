@@ -1,3 +1,4 @@
+import ChatServices
 import Foundation
 import Testing
 
@@ -18,7 +19,7 @@ import Testing
         try terminal.type("\(username)@example.com")
         try terminal.press("Enter")
         try await terminal.waitFor("code is on its way")
-        let code = try #require(DevMailboxReader.latestCode(for: "\(username)@example.com", path: mailbox))
+        let code = try #require(DevMailbox.latestCode(for: "\(username)@example.com", inMailboxAt: mailbox))
         try terminal.type(code)
         try terminal.press("Tab")
         try terminal.type("correct horse")

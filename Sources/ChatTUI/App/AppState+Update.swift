@@ -83,7 +83,7 @@ extension AppState {
             overlay = nil
             screen = .signIn
             return []
-        case .historyLoaded(let peer, let beforeSeq, let result):
+        case .historyLoaded(let peer, _, let result):
             var view = conversations[peer] ?? ConversationView()
             view.loadingOlder = false
             switch result {

@@ -105,11 +105,7 @@ public struct ConversationView: Sendable, Equatable {
 
 public struct SignInForm: Sendable, Equatable {
     public var account = LineEditor()
-    public var password: LineEditor = {
-        var editor = LineEditor()
-        editor.masked = true
-        return editor
-    }()
+    public var password = LineEditor(masked: true)
     public var focus = 0
     public var error: String?
     public var busy = false
@@ -121,16 +117,8 @@ public struct RegisterForm: Sendable, Equatable {
     public var username = LineEditor()
     public var email = LineEditor()
     public var code = LineEditor()
-    public var password: LineEditor = {
-        var editor = LineEditor()
-        editor.masked = true
-        return editor
-    }()
-    public var confirm: LineEditor = {
-        var editor = LineEditor()
-        editor.masked = true
-        return editor
-    }()
+    public var password = LineEditor(masked: true)
+    public var confirm = LineEditor(masked: true)
     public var focus = 0
     public var error: String?
     public var info: String?
@@ -165,16 +153,8 @@ public struct RegisterForm: Sendable, Equatable {
 public struct ResetForm: Sendable, Equatable {
     public var email = LineEditor()
     public var code = LineEditor()
-    public var password: LineEditor = {
-        var editor = LineEditor()
-        editor.masked = true
-        return editor
-    }()
-    public var confirm: LineEditor = {
-        var editor = LineEditor()
-        editor.masked = true
-        return editor
-    }()
+    public var password = LineEditor(masked: true)
+    public var confirm = LineEditor(masked: true)
     public var focus = 0
     public var error: String?
     public var info: String?

@@ -78,6 +78,14 @@ final class TestStack: Sendable {
         return try await signIn(username)
     }
 
+    /// Two signed-in users, alice and bob, who are already friends: the start of most tests.
+    func friends() async throws -> (alice: ChatSession, bob: ChatSession, aliceID: UserID, bobID: UserID) {
+        let alice = try await user("alice")
+        let bob = try await user("bob")
+        try await befriend(alice, bob)
+        return (alice, bob, await alice.state.me.id, await bob.state.me.id)
+    }
+
     /// Makes two signed-in users friends, through a request and an accept.
     func befriend(_ a: ChatSession, _ b: ChatSession) async throws {
         let bID = await b.state.me.id
