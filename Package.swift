@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "wechat-server", targets: ["wechat-server"]),
         .executable(name: "wechat", targets: ["wechat"]),
+        .executable(name: "wechat-bench", targets: ["wechat-bench"]),
         .library(name: "ChatClient", targets: ["ChatClient"]),
         .library(name: "ServerStack", targets: ["ServerStack"]),
     ],
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Wire schema (generated), framing, limits and the error codes shared by TCP and HTTP.
@@ -116,6 +118,16 @@ let package = Package(
                 "ServerStack",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The load generator: simulated clients over real sockets against a real server.
+        .executableTarget(
+            name: "wechat-bench",
+            dependencies: [
+                "ChatClient", "ChatProtocol", "ChatServices",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),

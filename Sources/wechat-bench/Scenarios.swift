@@ -1,0 +1,167 @@
+import ChatClient
+import ChatProtocol
+import Dispatch
+import Foundation
+import Histogram
+import Logging
+
+/// The four scenarios of `wechat-bench`, each bounded by `duration` and stopping by itself.
+struct Scenarios {
+    let server: BenchServer
+    let clients: Int
+    let duration: Double
+    let logger: Logger
+    let runID = String(UUID().uuidString.prefix(6)).lowercased()
+
+    var users: BenchUsers { BenchUsers(server: server, logger: logger) }
+
+    /// C clients in pairs, each keeping `window` messages in flight for the whole run.
+    func saturate(window: Int, messageBytes: Int) async throws -> BenchReport {
+        let run = try await messagingRun(messageBytes: messageBytes)
+        let started = Date()
+        let deadline = started.addingTimeInterval(duration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in run.users.indices {
+                for lane in 0..<window {
+                    group.addTask {
+                        var sequence = lane
+                        while Date() < deadline {
+                            try await run.send(from: index, sequence: sequence)
+                            sequence += window
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        await run.drain(seconds: 10)
+        var report = BenchReport(scenario: "saturate", clients: clients)
+        run.fill(&report, seconds: elapsed)
+        report.serverRssKb = server.residentKiB
+        report.notes.append("window \(window), \(messageBytes)-byte texts")
+        return report
+    }
+
+    /// C clients each sending `rate` messages a second, on schedule whatever the acks do.
+    func fixed(rate: Double, messageBytes: Int) async throws -> BenchReport {
+        let run = try await messagingRun(messageBytes: messageBytes)
+        let started = Date()
+        let interval = 1 / rate
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in run.users.indices {
+                group.addTask {
+                    // Spread the clients over the first interval, so they do not all fire at once.
+                    let offset = interval * Double(index) / Double(run.users.count)
+                    try await withThrowingTaskGroup(of: Void.self) { sends in
+                        var sequence = 0
+                        while true {
+                            let due = started.addingTimeInterval(offset + Double(sequence) * interval)
+                            if due.timeIntervalSince(started) >= duration { break }
+                            let wait = due.timeIntervalSinceNow
+                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+                            let current = sequence
+                            sends.addTask { try await run.send(from: index, sequence: current) }
+                            sequence += 1
+                        }
+                        try await sends.waitForAll()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        await run.drain(seconds: 10)
+        var report = BenchReport(scenario: "fixed", clients: clients)
+        run.fill(&report, seconds: elapsed)
+        report.serverRssKb = server.residentKiB
+        report.notes.append("\(rate) msg/s per client, \(messageBytes)-byte texts")
+        return report
+    }
+
+    /// Password sign-ins for C new users, then token sign-ins (connect + Hello) for the rest of the run.
+    func login(parallelism: Int) async throws -> BenchReport {
+        let names = try await users.register(count: clients, prefix: "l\(runID)-", parallelism: parallelism)
+        let gate = GateClient(baseURL: server.gateURL)
+        let passwordLatency = LatencyRecorder()
+        let tokens = BenchBox<[(String, GateAPI.ChatServerAddress)]>([])
+        var started = DispatchTime.now().uptimeNanoseconds
+        try await forEach(names, parallelism: parallelism) { name in
+            let begin = DispatchTime.now().uptimeNanoseconds
+            let login = try await gate.login(account: name, password: BenchUsers.password)
+            passwordLatency.record(microseconds: (DispatchTime.now().uptimeNanoseconds - begin) / 1000)
+            tokens.mutate { $0.append((login.token, login.chatServer)) }
+        }
+        let passwordSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let tokenLatency = LatencyRecorder()
+        let count = BenchBox(0)
+        let all = tokens.value
+        started = DispatchTime.now().uptimeNanoseconds
+        let deadline = Date().addingTimeInterval(duration)
+        let logger = logger
+        try await forEach(Array(0..<parallelism * 4), parallelism: parallelism * 4) { lane in
+            var index = lane
+            while Date() < deadline {
+                let (token, address) = all[index % all.count]
+                let begin = DispatchTime.now().uptimeNanoseconds
+                let connection = try await BenchUsers.open(token: token, at: address, logger: logger)
+                tokenLatency.record(microseconds: (DispatchTime.now().uptimeNanoseconds - begin) / 1000)
+                await connection.close()
+                count.mutate { $0 += 1 }
+                index += parallelism * 4
+            }
+        }
+        let tokenSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        var report = BenchReport(scenario: "login", clients: clients)
+        report.durationSeconds = passwordSeconds + tokenSeconds
+        report.passwordLoginsPerSec = Double(names.count) / passwordSeconds
+        report.passwordLoginLatencyUs = .init(passwordLatency.snapshot)
+        report.tokenLoginsPerSec = Double(count.value) / tokenSeconds
+        report.tokenLoginLatencyUs = .init(tokenLatency.snapshot)
+        report.serverRssKb = server.residentKiB
+        report.notes.append("password sign-ins are one bcrypt verification each at the server's cost")
+        return report
+    }
+
+    /// C idle signed-in connections: the server's memory per connection. Users carry several
+    /// devices each (at most 100 users), since each user costs a bcrypt hash to create.
+    func connections(fileLimit: Int) async throws -> BenchReport {
+        var report = BenchReport(scenario: "connections", clients: clients)
+        if clients + 100 > fileLimit {
+            report.notes.append("\(clients) connections need more than this process's open-file limit of \(fileLimit)")
+        }
+        let userCount = min(100, clients)
+        let names = try await users.register(count: userCount, prefix: "c\(runID)-")
+        let gate = GateClient(baseURL: server.gateURL)
+        var logins: [GateAPI.LoginResponse] = []
+        for name in names { logins.append(try await gate.login(account: name, password: BenchUsers.password)) }
+        let before = server.residentKiB
+        let open = BenchBox<[ChatConnection]>([])
+        let logger = logger
+        let started = Date()
+        try await forEach(Array(0..<clients), parallelism: 64) { index in
+            let login = logins[index % logins.count]
+            let connection = try await BenchUsers.open(token: login.token, at: login.chatServer, logger: logger)
+            open.mutate { $0.append(connection) }
+        }
+        // Let the server settle, then read its memory while every connection is still open.
+        try await Task.sleep(for: .seconds(min(5, max(1, duration))))
+        let after = server.residentKiB
+        report.durationSeconds = Date().timeIntervalSince(started)
+        report.serverRssKb = after
+        report.rssPerConnectionKb = Double(after - before) / Double(clients)
+        report.notes.append("server RSS \(before) KiB before the connections, \(after) KiB with them")
+        for connection in open.value { await connection.close() }
+        return report
+    }
+
+    private func messagingRun(messageBytes: Int) async throws -> MessagingRun {
+        let count = clients + clients % 2
+        let names = try await users.register(count: count, prefix: "m\(runID)-")
+        let connected = try await users.connect(names)
+        try await users.pairUp(connected)
+        let run = MessagingRun(users: connected, messageBytes: messageBytes)
+        run.startReceiving()
+        return run
+    }
+}
