@@ -22,6 +22,10 @@ public enum ProtocolLimits {
     /// always fits in a frame with its envelope.
     public static let maxTextBytes = 16 * 1024
 
+    /// How many of one connection's messages may wait for their commit at once; past that the
+    /// server stops reading from it until some are acknowledged.
+    public static let maxMessagesInFlight = 256
+
     /// Longest friend-request greeting and remark, in UTF-8 bytes.
     public static let maxShortTextBytes = 256
 

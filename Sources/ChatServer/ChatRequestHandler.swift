@@ -186,7 +186,8 @@ struct ChatRequestHandler: Sendable {
 
     // MARK: Messages
 
-    func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
+    /// Everything a message must pass before it may be committed; returns what to commit.
+    func checkMessage(_ request: WireSendMessage, from user: UserID) async throws -> NewMessage {
         guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes else {
             throw ChatError(.badRequest, "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes.")
         }
@@ -201,18 +202,24 @@ struct ChatRequestHandler: Sendable {
         if try await social.isBlockedEitherWay(user, peer) {
             throw ChatError(.blocked, "This conversation is blocked.")
         }
-        let committed = try await messages.commit(NewMessage(
-            senderID: user, recipientID: peer, clientMessageID: request.clientMsgID,
-            text: request.text, sentAtMs: WallClock.nowMs()))
-        let message = WireChatMessage(committed.message)
+        return NewMessage(senderID: user, recipientID: peer, clientMessageID: request.clientMsgID,
+                          text: request.text, sentAtMs: WallClock.nowMs())
+    }
+
+    /// After the commit: pushes to every device of both users (not again for a resend), then the ack.
+    func delivered(_ committed: CommittedMessage) async -> WireMessageAck {
         if !committed.duplicate {
-            await pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: peer)
-            await pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: user)
+            await pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: committed.message.recipientID)
+            await pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID)
         }
         var ack = WireMessageAck()
-        ack.message = message
+        ack.message = WireChatMessage(committed.message)
         ack.duplicate = committed.duplicate
         return ack
+    }
+
+    func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
+        await delivered(try await messages.commit(try await checkMessage(request, from: user)))
     }
 
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {

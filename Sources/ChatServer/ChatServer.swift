@@ -210,17 +210,57 @@ public final class ChatServer: Service {
             connection.send(.error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID))
             return
         }
+        if case .sendMessage(let request) = payload {
+            await pipelineMessage(request, requestID: envelope.requestID, on: connection)
+            return
+        }
         do {
             let reply = try await handler.handle(payload, from: connection.userID)
             // Waiting for the write means a client that stops reading stops being read: its
             // replies cannot pile up in memory.
             try? await connection.sendAndWait(.reply(to: envelope.requestID, reply))
-        } catch let error as ChatError {
-            logger.info("request refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
-            connection.send(.error(error, requestID: envelope.requestID))
         } catch {
+            refuse(error, requestID: envelope.requestID, on: connection)
+        }
+    }
+
+    /// Messages are checked in arrival order and queued for commit in that order, but the
+    /// connection does not wait for the commit: it reads on while earlier messages commit, so one
+    /// client's window of messages shares a transaction (and its fsync). Acks go out as commits
+    /// land, still in order. At most `maxMessagesInFlight` wait per connection.
+    private func pipelineMessage(_ request: WireSendMessage, requestID: UInt64, on connection: ClientConnection) async {
+        let message: NewMessage
+        do {
+            message = try await handler.checkMessage(request, from: connection.userID)
+        } catch {
+            refuse(error, requestID: requestID, on: connection)
+            return
+        }
+        await connection.inFlight.acquire()
+        let handler = handler
+        let logger = logger
+        dependencies.messages.commit(message) { result in
+            Task {
+                defer { connection.inFlight.release() }
+                switch result {
+                case .success(let committed):
+                    let ack = await handler.delivered(committed)
+                    connection.send(.reply(to: requestID, .messageAck(ack)))
+                case .failure(let error):
+                    logger.error("message commit failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
+                    connection.send(.error((error as? ChatError) ?? .internalError(), requestID: requestID))
+                }
+            }
+        }
+    }
+
+    private func refuse(_ error: Error, requestID: UInt64, on connection: ClientConnection) {
+        if let error = error as? ChatError {
+            logger.info("request refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
+            connection.send(.error(error, requestID: requestID))
+        } else {
             logger.error("request failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
-            connection.send(.error(.internalError(), requestID: envelope.requestID))
+            connection.send(.error(.internalError(), requestID: requestID))
         }
     }
 

@@ -12,6 +12,8 @@ final class ClientConnection: Sendable {
     let userID: UserID
     let deviceID: String
     let channel: Channel
+    /// Messages of this connection queued for commit and not yet acknowledged.
+    let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
 
     init(userID: UserID, deviceID: String, channel: Channel) {
         self.id = ObjectIdentifier(channel)

@@ -35,6 +35,11 @@ import Testing
         let mailbox = server.dataDirectory + "/dev-mailbox.txt"
         let alice = try TmuxSession(width: 100, height: 30)
         let bob = try TmuxSession(width: 100, height: 30)
+        defer {
+            alice.close()
+            bob.close()
+            server.child.send(SIGKILL)
+        }
         try alice.run("\(Self.wechatPath) --server \(gateURL)")
         try bob.run("\(Self.wechatPath) --server \(gateURL) --theme wechat")
         try await Self.register("alice", in: alice, mailbox: mailbox)

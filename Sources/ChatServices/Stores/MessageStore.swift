@@ -3,6 +3,10 @@ public protocol MessageStore: Sendable {
     /// Durably commits the message (or finds the original of a resend) before returning.
     /// Concurrent callers share transactions (group commit).
     func commit(_ message: NewMessage) async throws -> CommittedMessage
+    /// Queues the message now, in call order, and returns at once; `completion` runs once it is
+    /// durably committed. A connection uses this to keep reading while its messages commit,
+    /// without losing their order.
+    func commit(_ message: NewMessage, then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void)
     /// Newest first, `seq < beforeSeq` (0 = from the newest).
     func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord]
     /// Oldest first, `updateID > after`.

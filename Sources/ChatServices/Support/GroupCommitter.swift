@@ -13,8 +13,10 @@ import Synchronization
 public final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
     public typealias BatchWriter = @Sendable ([Item]) throws -> [Result<Output, Error>]
 
+    public typealias Completion = @Sendable (Result<Output, Error>) -> Void
+
     private struct Pending: Sendable {
-        var items: [(Item, CheckedContinuation<Output, Error>)] = []
+        var items: [(Item, Completion)] = []
         var draining = false
     }
 
@@ -29,23 +31,29 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
         self.maxBatch = maxBatch
     }
 
+    /// Queues `item` now, in call order, and returns at once; `completion` runs (on the commit
+    /// queue) once its batch is durable. Callers that must keep an order enqueue in that order.
+    public func enqueue(_ item: Item, completion: @escaping Completion) {
+        let startDrain = state.withLock { pending in
+            pending.items.append((item, completion))
+            if pending.draining { return false }
+            pending.draining = true
+            return true
+        }
+        if startDrain {
+            queue.async { self.drain() }
+        }
+    }
+
     public func submit(_ item: Item) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { pending in
-                pending.items.append((item, continuation))
-                if pending.draining { return false }
-                pending.draining = true
-                return true
-            }
-            if startDrain {
-                queue.async { self.drain() }
-            }
+            enqueue(item) { continuation.resume(with: $0) }
         }
     }
 
     private func drain() {
         while true {
-            let batch = state.withLock { pending -> [(Item, CheckedContinuation<Output, Error>)] in
+            let batch = state.withLock { pending -> [(Item, Completion)] in
                 if pending.items.isEmpty {
                     pending.draining = false
                     return []
@@ -59,12 +67,12 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
             do {
                 let results = try write(batch.map(\.0))
                 precondition(results.count == batch.count, "a batch writer returns one result per item")
-                for ((_, continuation), result) in zip(batch, results) {
-                    continuation.resume(with: result)
+                for ((_, completion), result) in zip(batch, results) {
+                    completion(result)
                 }
             } catch {
-                for (_, continuation) in batch {
-                    continuation.resume(throwing: error)
+                for (_, completion) in batch {
+                    completion(.failure(error))
                 }
             }
         }

@@ -9,6 +9,7 @@ final class TmuxSession: @unchecked Sendable {
     let socket: String
     let name = "t"
     let home: String
+    private(set) var serverPID: pid_t = 0
 
     /// Starts a shell in a `width`×`height` terminal with its own HOME and XDG directories.
     init(width: Int, height: Int) throws {
@@ -27,10 +28,17 @@ final class TmuxSession: @unchecked Sendable {
         try tmux(["set-option", "-g", "status", "off"])
         try tmux(["set-option", "-g", "escape-time", "10"])
         try tmux(["set-option", "-g", "allow-passthrough", "on"])
+        serverPID = pid_t(try tmux(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     deinit {
+        close()
+    }
+
+    /// Ends the tmux server and everything running in it (it is a daemon: it would outlive the test).
+    func close() {
         _ = try? tmux(["kill-server"])
+        if serverPID > 0 { kill(serverPID, SIGKILL) }
         try? FileManager.default.removeItem(atPath: home)
     }
 
@@ -65,14 +73,14 @@ final class TmuxSession: @unchecked Sendable {
         }
         var output = [UInt8]()
         if captureOutput {
-            close(fds[1])
+            Glibc.close(fds[1])
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
                 let count = read(fds[0], &buffer, buffer.count)
                 if count <= 0 { break }
                 output += buffer[0..<count]
             }
-            close(fds[0])
+            Glibc.close(fds[0])
         }
         var status: Int32 = 0
         waitpid(pid, &status, 0)

@@ -29,6 +29,10 @@ public final class SQLiteMessageStore: MessageStore {
         try await committer.submit(message)
     }
 
+    public func commit(_ message: NewMessage, then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void) {
+        committer.enqueue(message, completion: completion)
+    }
+
     static func commit(_ message: NewMessage, in db: Database) throws -> CommittedMessage {
         if let original = try Row.fetchOne(
             db, sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?",

@@ -1,0 +1,43 @@
+import Synchronization
+
+/// A counting limit that suspends `acquire()` while `limit` are taken: how a connection's
+/// pipelined messages are capped without blocking a thread.
+final class InFlightLimit: Sendable {
+    private struct State {
+        var taken = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let limit: Int
+    private let state = Mutex(State())
+
+    init(_ limit: Int) {
+        self.limit = limit
+    }
+
+    func acquire() async {
+        await withCheckedContinuation { continuation in
+            let granted = state.withLock { state -> Bool in
+                if state.taken < limit {
+                    state.taken += 1
+                    return true
+                }
+                state.waiters.append(continuation)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.taken -= 1
+                return nil
+            }
+            // The slot passes straight to the next waiter.
+            return state.waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}
