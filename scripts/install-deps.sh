@@ -3,6 +3,10 @@
 # quiet when everything is there; needs root (or sudo) only when it has something to install.
 set -euo pipefail
 packages=(libsqlite3-dev libncurses-dev tmux curl)
+if [[ ${1:-} == --list ]]; then
+  echo "${packages[@]}"
+  exit 0
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
