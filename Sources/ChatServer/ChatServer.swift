@@ -75,12 +75,15 @@ public final class ChatServer: Service {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: idleTimeout),
-                        IdleTimeoutHandler(),
+                        IdleTimeoutHandler(inFlight: inFlight),
                         ByteToMessageHandler(FrameDecoder()),
                     ])
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return AcceptedConnection(
+                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                        inFlight: inFlight)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -95,8 +98,8 @@ public final class ChatServer: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+                    for try await accepted in connections {
+                        group.addTask { await self.serve(accepted.channel, inFlight: accepted.inFlight) }
                     }
                 }
             }
@@ -123,7 +126,14 @@ public final class ChatServer: Service {
 
     // MARK: One connection
 
-    private func serve(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    /// What the child-channel initializer hands to `serve`: the channel, and the in-flight limit
+    /// its idle handler consults.
+    struct AcceptedConnection: Sendable {
+        var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        var inFlight: InFlightLimit
+    }
+
+    private func serve(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inFlight: InFlightLimit) async {
         let channel = asyncChannel.channel
         let peer = channel.remoteAddress?.description ?? "?"
         let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
@@ -138,7 +148,7 @@ public final class ChatServer: Service {
                     for try await frame in inbound {
                         let envelope = try WireEnvelope.decode(frame: frame)
                         guard let current = connection else {
-                            connection = try await hello(envelope, channel: channel, peer: peer)
+                            connection = try await hello(envelope, channel: channel, peer: peer, inFlight: inFlight)
                             helloDeadline.cancel()
                             if connection == nil { return }
                             continue
@@ -160,7 +170,7 @@ public final class ChatServer: Service {
     }
 
     /// Authenticates the first frame. Returns nil (after telling the client why) if it fails.
-    private func hello(_ envelope: WireEnvelope, channel: Channel, peer: String) async throws -> ClientConnection? {
+    private func hello(_ envelope: WireEnvelope, channel: Channel, peer: String, inFlight: InFlightLimit) async throws -> ClientConnection? {
         guard case .hello(let hello) = envelope.payload else {
             logger.warning("frame before hello; closing", metadata: ["peer": "\(peer)"])
             try await Self.closeWithError(ChatError(.helloRequired, "The first frame must be Hello."), channel: channel, requestID: envelope.requestID)
@@ -192,7 +202,7 @@ public final class ChatServer: Service {
         ok.serverID = configuration.id
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
-        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel)
+        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel, inFlight: inFlight)
         // Registered before HelloOk, so no push is lost between the two; the client's sync covers
         // anything older.
         registry.add(connection)

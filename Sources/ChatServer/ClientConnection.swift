@@ -13,9 +13,10 @@ final class ClientConnection: Sendable {
     let deviceID: String
     let channel: Channel
     /// Messages of this connection queued for commit and not yet acknowledged.
-    let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
+    let inFlight: InFlightLimit
 
-    init(userID: UserID, deviceID: String, channel: Channel) {
+    init(userID: UserID, deviceID: String, channel: Channel, inFlight: InFlightLimit) {
+        self.inFlight = inFlight
         self.id = ObjectIdentifier(channel)
         self.userID = userID
         self.deviceID = deviceID

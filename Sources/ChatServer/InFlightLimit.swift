@@ -15,6 +15,11 @@ final class InFlightLimit: Sendable {
         self.limit = limit
     }
 
+    /// Whether any are taken.
+    var isBusy: Bool {
+        state.withLock { $0.taken > 0 }
+    }
+
     func acquire() async {
         await withCheckedContinuation { continuation in
             let granted = state.withLock { state -> Bool in

@@ -34,14 +34,21 @@ struct BenchUsers {
         return names
     }
 
-    /// Signs each in with the password, connects and says hello.
+    /// Signs each in with the password, then connects them all and says hello. Sign-ins come
+    /// first (they are slow: bcrypt), so no connection sits idle long enough to be evicted.
     func connect(_ names: [String], parallelism: Int = 8) async throws -> [BenchUser] {
         let gate = GateClient(baseURL: server.gateURL)
-        let users = BenchBox<[Int: BenchUser]>([:])
+        let logins = BenchBox<[Int: GateAPI.LoginResponse]>([:])
         try await forEach(Array(names.enumerated()), parallelism: parallelism) { index, name in
             let login = try await gate.login(account: name, password: Self.password)
+            logins.mutate { $0[index] = login }
+        }
+        let users = BenchBox<[Int: BenchUser]>([:])
+        let logger = logger
+        try await forEach(logins.value.map { ($0.key, $0.value) }, parallelism: 64) { index, login in
             let connection = try await Self.open(token: login.token, at: login.chatServer, logger: logger)
-            users.mutate { $0[index] = BenchUser(id: login.userId, username: name, token: login.token, chatServer: login.chatServer, connection: connection) }
+            users.mutate { $0[index] = BenchUser(id: login.userId, username: login.username, token: login.token,
+                                                 chatServer: login.chatServer, connection: connection) }
         }
         return users.value.sorted { $0.key < $1.key }.map(\.value)
     }

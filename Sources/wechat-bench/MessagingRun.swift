@@ -58,10 +58,10 @@ final class MessagingRun: @unchecked Sendable {
         let stamp = "b\(DispatchTime.now().uptimeNanoseconds);"
         request.text = stamp + String(repeating: "x", count: max(0, messageBytes - stamp.utf8.count))
         guard case .messageAck(let ack) = try await user.connection.request(.sendMessage(request)) else { return }
-        lock.lock()
-        acked.insert(ack.message.id)
-        sentCount += 1
-        lock.unlock()
+        lock.withLock {
+            acked.insert(ack.message.id)
+            sentCount += 1
+        }
     }
 
     /// Waits (at most `seconds`) until everything acknowledged has arrived.
