@@ -2,6 +2,7 @@ import ChatProtocol
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// One TCP connection to a chat server: frames out, frames in, replies matched to requests by
 /// request id, everything else (pushes) handed out on `pushes`.
@@ -22,22 +23,42 @@ public actor ChatConnection {
         (pushes, pushContinuation) = AsyncStream.makeStream(of: WireEnvelope.self)
     }
 
-    /// Connects; throws `unavailable` if nothing answers at that address.
-    public static func connect(host: String, port: Int, logger: Logger,
+    /// Connects (over TLS when `tls` is given, verifying the server's certificate); throws
+    /// `unavailable` if nothing answers at that address or the certificate is not trusted.
+    public static func connect(host: String, port: Int, tls: NIOSSLContext? = nil, logger: Logger,
                                group: EventLoopGroup = NIOSingletons.posixEventLoopGroup) async throws -> ChatConnection {
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let handshake: EventLoopFuture<Void>?
+        // An IP address cannot be sent as SNI; the certificate's IP entries are checked instead.
+        let serverHostname: String? = (try? SocketAddress(ipAddress: host, port: 0)) != nil ? nil : host
         do {
-            asyncChannel = try await ClientBootstrap(group: group)
+            (asyncChannel, handshake) = try await ClientBootstrap(group: group)
                 .connectTimeout(.seconds(5))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: ProtocolLimits.maxServerFrameBytes)))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let pipeline = channel.pipeline.syncOperations
+                        var handshake: EventLoopFuture<Void>?
+                        if let tls {
+                            let promise = channel.eventLoop.makePromise(of: Void.self)
+                            try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
+                            try pipeline.addHandler(TLSHandshakeWaiter(promise))
+                            handshake = promise.futureResult
+                            channel.eventLoop.scheduleTask(in: .seconds(10)) { promise.fail(ChannelError.connectTimeout(.seconds(10))) }
+                        }
+                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: ProtocolLimits.maxServerFrameBytes)))
+                        return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
                     }
                 }
         } catch {
             throw ChatError(.unavailable, "Cannot reach the chat server at \(host):\(port).")
+        }
+        do {
+            try await handshake?.get()
+        } catch {
+            asyncChannel.channel.close(promise: nil)
+            throw ClientTLS.describe(error, server: "\(host):\(port)")
+                ?? ChatError(.unavailable, "The secure connection to \(host):\(port) failed.")
         }
         let connection = ChatConnection(channel: asyncChannel.channel, logger: logger)
         Task { await connection.readLoop(asyncChannel) }

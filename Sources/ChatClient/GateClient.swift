@@ -10,12 +10,14 @@ import NIOHTTP1
 /// the gate cannot be reached at all.
 public struct GateClient: Sendable {
     public let baseURL: String
+    public let tls: ClientTLS
     let http: HTTPClient
     let timeout: TimeAmount
 
-    /// `baseURL` like `http://127.0.0.1:8888`.
-    public init(baseURL: String, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+    /// `baseURL` like `http://127.0.0.1:8888` or `https://chat.example.org:8888`.
+    public init(baseURL: String, tls: ClientTLS = ClientTLS(), http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.tls = tls
         self.http = http
         self.timeout = timeout
     }
@@ -70,6 +72,7 @@ public struct GateClient: Sendable {
         var request = HTTPClientRequest(url: "\(baseURL)\(GateAPI.prefix)/\(path)")
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
+        if tls.caFile != nil, baseURL.hasPrefix("https:") { request.tlsConfiguration = tls.configuration }
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
@@ -81,12 +84,13 @@ public struct GateClient: Sendable {
             response = try await http.execute(request, timeout: timeout)
             buffer = try await response.body.collect(upTo: 1 << 20)
         } catch {
-            throw ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
+            throw ClientTLS.describe(error, server: baseURL) ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
         }
         let data = Data(buffer.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
             if let failure = try? JSONDecoder().decode(GateAPI.ErrorResponse.self, from: data) {
-                throw ChatError(ErrorCode(rawValue: failure.error.code) ?? .internalError, failure.error.message)
+                throw ChatError(ErrorCode(rawValue: failure.error.code) ?? .internalError, failure.error.message,
+                                retryAfterSeconds: failure.error.retryAfterSeconds)
             }
             throw ChatError(.internalError, "The server answered \(response.status.code) \(response.status.reasonPhrase).")
         }

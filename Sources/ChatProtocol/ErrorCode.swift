@@ -29,6 +29,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case frameTooLarge = "frame_too_large"
     case malformedFrame = "malformed_frame"
     case idleTimeout = "idle_timeout"
+    case slowConsumer = "slow_consumer"            // stopped reading while the server had pushes for it
 
     // Social graph and messages
     case invalidText = "invalid_text"
@@ -39,7 +40,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case noSuchRequest = "no_such_request"
 
     // Server side
-    case unavailable = "unavailable"
+    case unavailable = "unavailable"                // also: the server is full (connection limit)
     case internalError = "internal"
 
     /// The HTTP status the gate answers with for this code.
@@ -48,7 +49,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
         case .badRequest, .invalidUsername, .invalidEmail, .weakPassword, .invalidText,
              .invalidCode, .frameTooLarge, .malformedFrame, .cannotFriendSelf:
             return 400
-        case .invalidCredentials, .invalidToken, .helloRequired, .idleTimeout:
+        case .invalidCredentials, .invalidToken, .helloRequired, .idleTimeout, .slowConsumer:
             return 401
         case .notFriends, .blocked:
             return 403
@@ -77,10 +78,13 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
 public struct ChatError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: ErrorCode
     public var message: String
+    /// For `rateLimited`: when trying again can succeed (the gate sends it as `Retry-After`).
+    public var retryAfterSeconds: Int?
 
-    public init(_ code: ErrorCode, _ message: String) {
+    public init(_ code: ErrorCode, _ message: String, retryAfterSeconds: Int? = nil) {
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(code.rawValue): \(message)" }

@@ -54,9 +54,20 @@ public enum GateAPI {
     public struct ChatServerAddress: Codable, Sendable, Hashable {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) {
+        /// The chat server speaks TLS (absent in older answers: false).
+        public var tls: Bool
+
+        public init(host: String, port: Int, tls: Bool = false) {
             self.host = host
             self.port = port
+            self.tls = tls
+        }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            host = try container.decode(String.self, forKey: .host)
+            port = try container.decode(Int.self, forKey: .port)
+            tls = try container.decodeIfPresent(Bool.self, forKey: .tls) ?? false
         }
     }
 
@@ -110,10 +121,12 @@ public enum GateAPI {
         public struct Body: Codable, Sendable {
             public var code: String
             public var message: String
+            /// Set for `rate_limited`: seconds until trying again can succeed.
+            public var retryAfterSeconds: Int?
         }
         public var error: Body
         public init(_ error: ChatError) {
-            self.error = Body(code: error.code.rawValue, message: error.message)
+            self.error = Body(code: error.code.rawValue, message: error.message, retryAfterSeconds: error.retryAfterSeconds)
         }
     }
 }

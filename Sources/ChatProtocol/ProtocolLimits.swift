@@ -26,6 +26,11 @@ public enum ProtocolLimits {
     /// server stops reading from it until some are acknowledged.
     public static let maxMessagesInFlight = 256
 
+    /// Bytes a server may hold queued for one connection that is not reading. Past this the
+    /// connection is closed (`slow_consumer`): its pushes stay in its update log for the sync
+    /// after it reconnects, so nothing is lost, and the server's memory stays bounded.
+    public static let maxSendQueueBytes = 1024 * 1024
+
     /// Longest friend-request greeting and remark, in UTF-8 bytes.
     public static let maxShortTextBytes = 256
 

@@ -13,6 +13,8 @@ struct ChatRequestHandler: Sendable {
     let messages: MessageStore
     let status: StatusService
     let router: PushRouter
+    let limiter: RateLimiter
+    let limits: RateLimitPolicy
     let logger: Logger
 
     func handle(_ payload: WireEnvelope.OneOf_Payload, from user: UserID) async throws -> WireEnvelope.OneOf_Payload {
@@ -84,6 +86,8 @@ struct ChatRequestHandler: Sendable {
         if try await social.isBlockedEitherWay(user, target) {
             throw ChatError(.blocked, "You cannot send a friend request to \(targetUser.username).")
         }
+        try await limiter.enforce("friend-requests:\(user)", limit: limits.friendRequestsPerUser,
+                                  "You have sent too many friend requests today.")
         // They asked first: asking back is saying yes.
         if try await social.request(from: target, to: user) != nil {
             try await social.makeFriends(user, target, nowMs: WallClock.nowMs())
@@ -195,6 +199,7 @@ struct ChatRequestHandler: Sendable {
         guard !request.text.allSatisfy(\.isWhitespace) else {
             throw ChatError(.invalidText, "A message cannot be empty.")
         }
+        try await limiter.enforce("messages:\(user)", limit: limits.messagesPerUser, "You are sending messages too fast.")
         let peer = request.toUserID
         guard peer != user, try await social.areFriends(user, peer) else {
             throw ChatError(.notFriends, "You can only message your friends.")

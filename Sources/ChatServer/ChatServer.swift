@@ -3,6 +3,7 @@ import ChatServices
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -18,6 +19,16 @@ public final class ChatServer: Service {
         public var port: Int
         public var idleTimeout: TimeAmount = .seconds(ProtocolLimits.idleTimeoutSeconds)
         public var helloTimeout: TimeAmount = .seconds(ProtocolLimits.helloTimeoutSeconds)
+        /// Connections past this are told the server is full and closed. Kept under the process's
+        /// open-file limit (20,000 here) so the database and the gate always get a descriptor.
+        public var maxConnections = 16_000
+        public var limits = RateLimitPolicy()
+        /// Where clients are told to connect, when that is not where this server listens (a
+        /// proxy or a NAT in front of it). nil: the listening address.
+        public var advertisedHost: String?
+        public var advertisedPort: Int?
+        /// Serve TLS with this context (built once: it has read the certificate and key).
+        public var tls: NIOSSLContext?
 
         public init(id: String, host: String, port: Int) {
             self.id = id
@@ -32,13 +43,16 @@ public final class ChatServer: Service {
         public var messages: MessageStore
         public var status: StatusService
         public var router: InProcessPushRouter
+        public var limiter: RateLimiter
 
-        public init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService, router: InProcessPushRouter) {
+        public init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService,
+                    router: InProcessPushRouter, limiter: RateLimiter) {
             self.users = users
             self.social = social
             self.messages = messages
             self.status = status
             self.router = router
+            self.limiter = limiter
         }
     }
 
@@ -48,6 +62,8 @@ public final class ChatServer: Service {
     private let registry = ConnectionRegistry()
     private let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
+    /// Every accepted connection, authenticated or not: what `maxConnections` caps.
+    private let openConnections = Atomic<Int>(0)
     private let onListening: @Sendable (Int) -> Void
 
     public init(configuration: Configuration, dependencies: Dependencies, logger: Logger,
@@ -60,7 +76,8 @@ public final class ChatServer: Service {
         self.onListening = onListening
         self.handler = ChatRequestHandler(
             users: dependencies.users, social: dependencies.social, messages: dependencies.messages,
-            status: dependencies.status, router: dependencies.router, logger: logger)
+            status: dependencies.status, router: dependencies.router,
+            limiter: dependencies.limiter, limits: configuration.limits, logger: logger)
     }
 
     public var port: Int? { boundPort.withLock { $0 } }
@@ -69,13 +86,18 @@ public final class ChatServer: Service {
 
     public func run() async throws {
         let idleTimeout = configuration.idleTimeout
+        let tls = configuration.tls
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: ProtocolLimits.maxSendQueueBytes / 4, high: ProtocolLimits.maxSendQueueBytes))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         IdleStateHandler(readTimeout: idleTimeout),
                         IdleTimeoutHandler(inFlight: inFlight),
@@ -88,10 +110,11 @@ public final class ChatServer: Service {
             }
         let port = server.channel.localAddress?.port ?? configuration.port
         boundPort.withLock { $0 = port }
-        let info = ChatServerInfo(id: configuration.id, host: configuration.host, port: port)
+        let info = ChatServerInfo(id: configuration.id, host: configuration.advertisedHost ?? configuration.host,
+                                  port: configuration.advertisedPort ?? port, tls: tls != nil)
         dependencies.router.attach(chatServerID: configuration.id, registry: registry)
         await dependencies.status.registerChatServer(info)
-        logger.notice("chat server listening", metadata: ["address": "\(configuration.host):\(port)"])
+        logger.notice("chat server listening", metadata: ["address": "\(configuration.host):\(port)", "tls": "\(tls != nil)"])
         onListening(port)
 
         defer { dependencies.router.detach(chatServerID: configuration.id) }
@@ -140,13 +163,29 @@ public final class ChatServer: Service {
             channel.close(promise: nil)
         }
         defer { helloDeadline.cancel() }
+        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { openConnections.wrappingSubtract(1, ordering: .relaxed) }
         var connection: ClientConnection?
+        var frameBudget = TokenBucket(configuration.limits.framesPerConnection, nowMs: WallClock.nowMs())
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
+                guard open <= configuration.maxConnections else {
+                    logger.warning("connection refused: server full", metadata: ["peer": "\(peer)", "max": "\(configuration.maxConnections)"])
+                    try await Self.closeWithError(ChatError(.unavailable, "The server is full. Please try again shortly."), channel: channel)
+                    return
+                }
                 // Errors are answered inside executeThenClose, while the channel can still carry them.
                 do {
                     for try await frame in inbound {
                         let envelope = try WireEnvelope.decode(frame: frame)
+                        if !frameBudget.limit.isUnlimited, let wait = frameBudget.take(nowMs: WallClock.nowMs()) {
+                            // A flood is answered, not served: each extra frame costs one small error.
+                            logger.info("frame refused: rate limited", metadata: ["peer": "\(peer)"])
+                            let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
+                            connection?.send(.error(error, requestID: envelope.requestID))
+                            if connection == nil { try await Self.closeWithError(error, channel: channel, requestID: envelope.requestID); return }
+                            continue
+                        }
                         guard let current = connection else {
                             connection = try await hello(envelope, channel: channel, peer: peer, inFlight: inFlight)
                             helloDeadline.cancel()
@@ -161,6 +200,9 @@ public final class ChatServer: Service {
                     try await Self.closeWithError(error, channel: channel)
                 }
             }
+        } catch let error as NIOSSLError {
+            // A client that does not trust us, or speaks plain TCP to a TLS port.
+            logger.info("TLS connection failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
@@ -202,7 +244,8 @@ public final class ChatServer: Service {
         ok.serverID = configuration.id
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
-        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel, inFlight: inFlight)
+        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel,
+                                          inFlight: inFlight, logger: logger)
         // Registered before HelloOk, so no push is lost between the two; the client's sync covers
         // anything older.
         registry.add(connection)

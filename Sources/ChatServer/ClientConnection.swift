@@ -2,11 +2,14 @@ import ChatProtocol
 import ChatServices
 import Logging
 import NIOCore
+import Synchronization
 
 /// One authenticated TCP connection (one device of one user) on this chat server.
 ///
 /// Writes go straight to the channel, which is safe from any thread and never blocks the caller:
-/// a push to a slow device must not hold up the sender.
+/// a push to a slow device must not hold up the sender. The channel's write-buffer high-water
+/// mark (`ProtocolLimits.maxSendQueueBytes`) bounds what may queue: a connection whose peer stops
+/// reading is closed once it is reached, instead of growing the server's memory.
 final class ClientConnection: Sendable {
     let id: ObjectIdentifier
     let userID: UserID
@@ -14,17 +17,34 @@ final class ClientConnection: Sendable {
     let channel: Channel
     /// Messages of this connection queued for commit and not yet acknowledged.
     let inFlight: InFlightLimit
+    private let logger: Logger
+    private let dropped = Atomic<Bool>(false)
 
-    init(userID: UserID, deviceID: String, channel: Channel, inFlight: InFlightLimit) {
+    init(userID: UserID, deviceID: String, channel: Channel, inFlight: InFlightLimit, logger: Logger) {
         self.inFlight = inFlight
         self.id = ObjectIdentifier(channel)
         self.userID = userID
         self.deviceID = deviceID
         self.channel = channel
+        self.logger = logger
     }
 
     func send(frame: ByteBuffer) {
+        // `isWritable` turns false once the queue passes the high-water mark; it is safe to read
+        // from any thread.
+        guard channel.isWritable else {
+            dropSlowConsumer()
+            return
+        }
         channel.writeAndFlush(frame, promise: nil)
+    }
+
+    private func dropSlowConsumer() {
+        guard !dropped.exchange(true, ordering: .relaxed) else { return }
+        logger.warning("closing a connection that stopped reading", metadata: [
+            "user": "\(userID)", "device": "\(deviceID)", "queuedLimitBytes": "\(ProtocolLimits.maxSendQueueBytes)"])
+        // Closing drops the queued writes. The pushes it missed are in the user's update log.
+        channel.close(promise: nil)
     }
 
     func sendAndWait(_ envelope: WireEnvelope) async throws {

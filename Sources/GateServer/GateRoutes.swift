@@ -15,7 +15,7 @@ struct GateRoutes {
         }
         api.post("verification-codes") { request, context in
             let body = try await Self.decode(GateAPI.SendCodeRequest.self, from: request, context: context)
-            try await accounts.sendCode(email: body.email, purpose: body.purpose)
+            try await accounts.sendCode(email: body.email, purpose: body.purpose, client: Self.client(context))
             return try Self.json(["status": "sent"], status: .accepted)
         }
         api.post("users") { request, context in
@@ -24,7 +24,7 @@ struct GateRoutes {
         }
         api.post("sessions") { request, context in
             let body = try await Self.decode(GateAPI.LoginRequest.self, from: request, context: context)
-            return try Self.json(try await accounts.login(body))
+            return try Self.json(try await accounts.login(body, client: Self.client(context)))
         }
         api.delete("sessions/current") { request, _ in
             try await accounts.logout(token: try Self.bearerToken(request))
@@ -38,6 +38,12 @@ struct GateRoutes {
             try await accounts.resetPassword(body)
             return Response(status: .noContent)
         }
+    }
+
+    /// The caller's address, which limits count by. (Behind a proxy this would read the
+    /// forwarded-for header the proxy sets; the gate faces clients directly here.)
+    static func client(_ context: GateRequestContext) -> String {
+        context.remoteAddress?.ipAddress ?? "unknown"
     }
 
     static func bearerToken(_ request: Request) throws -> String {

@@ -1,5 +1,8 @@
 import ChatServices
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -11,15 +14,17 @@ public struct GateServer: Service {
     let host: String
     let port: Int
     let accounts: AccountService
+    let tls: TLSConfiguration?
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
 
-    /// `onListening` receives the bound port (useful with port 0).
-    public init(host: String, port: Int, accounts: AccountService, logger: Logger,
+    /// `onListening` receives the bound port (useful with port 0). With `tls`, the gate speaks HTTPS only.
+    public init(host: String, port: Int, accounts: AccountService, tls: TLSConfiguration? = nil, logger: Logger,
                 onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
         self.port = port
         self.accounts = accounts
+        self.tls = tls
         self.logger = logger
         self.onListening = onListening
     }
@@ -31,8 +36,10 @@ public struct GateServer: Service {
         GateRoutes(accounts: accounts).register(on: router)
         let logger = logger
         let onListening = onListening
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
         let app = Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "wechat-gate"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

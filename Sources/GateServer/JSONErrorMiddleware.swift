@@ -44,9 +44,11 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(GateAPI.ErrorResponse(error))) ?? Data("{}".utf8)
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = "\(retryAfter)" }
         return Response(
             status: status ?? .init(code: error.code.httpStatus),
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: headers,
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import GateServer
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Synchronization
 
@@ -17,14 +18,17 @@ public final class ServerStack: Service {
     public let chatServers: [ChatServer]
     let gate: GateServer
     let logger: Logger
+    let database: SQLiteDatabase
     private let readiness = Readiness()
 
     public init(configuration: ServerStackConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         try Self.prepare(dataDirectory: configuration.dataDirectory)
+        let tls = try configuration.tls.map(Self.loadTLS)
 
         let database = try SQLiteDatabase(path: configuration.databasePath, logger: logger)
+        self.database = database
         let users = SQLiteUserStore(database: database)
         let sessions = SQLiteSessionStore(database: database)
         let social = SQLiteSocialStore(database: database)
@@ -35,8 +39,10 @@ public final class ServerStack: Service {
         let verify = InProcessVerifyService(mail: mailbox, logger: logger.named("verify"))
         let status = InProcessStatusService(sessions: sessions, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds, logger: logger.named("status"))
         let router = InProcessPushRouter(status: status)
+        let limiter = InProcessRateLimiter()
 
-        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status, router: router)
+        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status,
+                                                   router: router, limiter: limiter)
         let readiness = readiness
         let count = max(1, configuration.chatServers)
         let chatServers = (0..<count).map { index in
@@ -44,6 +50,11 @@ public final class ServerStack: Service {
             var chatConfiguration = ChatServer.Configuration(id: "chat-\(index + 1)", host: configuration.host, port: port)
             chatConfiguration.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
             chatConfiguration.helloTimeout = .seconds(configuration.helloTimeoutSeconds)
+            chatConfiguration.maxConnections = configuration.maxConnections
+            chatConfiguration.limits = configuration.limits
+            chatConfiguration.advertisedHost = configuration.advertisedChatHost
+            chatConfiguration.advertisedPort = configuration.advertisedChatPort.map { $0 + index }
+            chatConfiguration.tls = tls?.context
             return ChatServer(
                 configuration: chatConfiguration,
                 dependencies: dependencies, logger: logger.named("chat"),
@@ -53,27 +64,51 @@ public final class ServerStack: Service {
 
         let accounts = InProcessAccountService(
             users: users, verify: verify, status: status, hasher: PasswordHasher(cost: configuration.bcryptCost),
-            logger: logger.named("gate"),
+            limiter: limiter, limits: configuration.limits, logger: logger.named("gate"),
             onPasswordReset: { user in
                 for server in chatServers {
                     server.disconnect(user: user, reason: ChatError(.invalidToken, "Your password was reset. Please sign in again."))
                 }
             })
         self.gate = GateServer(host: configuration.host, port: configuration.gatePort, accounts: accounts,
-                               logger: logger.named("gate"),
+                               tls: tls?.configuration, logger: logger.named("gate"),
                                onListening: { port in readiness.gateListening(port: port) })
     }
 
     public func run() async throws {
         let services: [any Service] = [gate] + chatServers
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
+        defer {
+            // Every acknowledged message was committed before its ack; closing checkpoints the
+            // WAL so the next start opens a tidy file.
+            do { try database.close() } catch { logger.warning("closing the database failed", metadata: ["error": "\(error)"]) }
+        }
         try await group.run()
     }
 
     /// Waits until the gate and every chat server are listening.
     public func endpoints() async -> ServerStackEndpoints {
         let (gatePort, chatPorts) = await readiness.wait()
-        return ServerStackEndpoints(host: configuration.host, gatePort: gatePort, chatPorts: chatPorts)
+        return ServerStackEndpoints(host: configuration.host, gatePort: gatePort, chatPorts: chatPorts, tls: configuration.tls != nil)
+    }
+
+    /// Reads the certificate and key once, at start, so a bad file is a clear error then.
+    static func loadTLS(_ files: ServerStackConfiguration.TLSFiles) throws -> (configuration: TLSConfiguration, context: NIOSSLContext) {
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath)
+        } catch {
+            throw ServerStackError.unreadableTLSFile(files.certificatePath, "a PEM certificate chain")
+        }
+        do {
+            key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem)
+        } catch {
+            throw ServerStackError.unreadableTLSFile(files.keyPath, "a PEM private key")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        return (configuration, try NIOSSLContext(configuration: configuration))
     }
 
     /// Creates the data directory and proves it writable, so a bad `--data-dir` fails with a
@@ -95,9 +130,12 @@ public final class ServerStack: Service {
 
 public enum ServerStackError: Error, CustomStringConvertible {
     case unwritableDataDirectory(String)
+    case unreadableTLSFile(String, String)
 
     public var description: String {
         switch self {
+        case .unreadableTLSFile(let path, let what):
+            return "\(path) cannot be read as \(what). Check --tls-cert and --tls-key."
         case .unwritableDataDirectory(let path):
             return "The data directory \(path) cannot be created or written to. Choose another with --data-dir."
         }

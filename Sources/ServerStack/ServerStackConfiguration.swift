@@ -1,4 +1,5 @@
 import ChatProtocol
+import ChatServices
 
 /// Where and how the whole stack runs; `wechat-server`'s options map onto this one to one.
 public struct ServerStackConfiguration: Sendable {
@@ -17,6 +18,26 @@ public struct ServerStackConfiguration: Sendable {
     public var idleTimeoutSeconds = ProtocolLimits.idleTimeoutSeconds
     /// A chat connection must say Hello within this long.
     public var helloTimeoutSeconds = ProtocolLimits.helloTimeoutSeconds
+    /// Connections one chat server accepts; past it clients are told the server is full.
+    public var maxConnections = 16_000
+    /// Rate limits on sign-ins, code mails, messages, friend requests and frames.
+    public var limits = RateLimitPolicy()
+    /// The address clients are told to use for the first chat server (the others: the following
+    /// ports), when a proxy or NAT sits in front of it. nil: where it listens.
+    public var advertisedChatHost: String?
+    public var advertisedChatPort: Int?
+    /// Serve the gate (HTTPS) and the chat servers over TLS with this PEM certificate chain and key.
+    public var tls: TLSFiles?
+
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificatePath: String
+        public var keyPath: String
+
+        public init(certificatePath: String, keyPath: String) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
+        }
+    }
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -31,6 +52,7 @@ public struct ServerStackEndpoints: Sendable, Equatable {
     public var host: String
     public var gatePort: Int
     public var chatPorts: [Int]
+    public var tls = false
 
-    public var gateURL: String { "http://\(host):\(gatePort)" }
+    public var gateURL: String { "\(tls ? "https" : "http")://\(host):\(gatePort)" }
 }

@@ -36,7 +36,7 @@ final class BenchServer: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, directory + "/server.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let arguments = [binary, "--gate-port", "0", "--chat-port", "0", "--chat-servers", "\(chatServers)",
+        let arguments = [binary, "--gate-port", "0", "--chat-port", "0", "--chat-servers", "\(chatServers)", "--no-rate-limits",
                          "--data-dir", directory + "/data", "--log-level", "warning", "--bcrypt-cost", "\(bcryptCost)"]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

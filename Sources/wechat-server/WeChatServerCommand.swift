@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ChatServices
 import ServerStack
 import ServiceLifecycle
 
@@ -33,7 +34,42 @@ struct WeChatServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (10 or more).")
     var bcryptCost: UInt8 = 10
 
+    @Option(name: .customLong("max-connections"), help: "Connections each chat server accepts before saying it is full.")
+    var maxConnections = 16_000
+
+    @Option(name: .customLong("message-rate"), help: "Messages per second one user may send (bursts of 5 times that).")
+    var messageRate: Double = 20
+
+    @Option(name: .customLong("friend-requests-per-day"), help: "Friend requests one user may send per day.")
+    var friendRequestsPerDay: Double = 100
+
+    @Option(name: .customLong("sign-in-failures"), help: "Failed sign-ins per account before each further try waits (doubling, up to 15 min); per address it is 4 times this.")
+    var signInFailures = 5
+
+    @Option(name: .customLong("code-mails-per-hour"), help: "Verification mails per email address per hour; per client address it is 4 times this.")
+    var codeMailsPerHour: Double = 5
+
+    @Flag(name: .customLong("no-rate-limits"), help: "Turn every rate limit off (load tests only).")
+    var noRateLimits = false
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve the gate as HTTPS and the chat servers over TLS (with --tls-key).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("advertise-chat"), help: "HOST:PORT clients are told to connect to for the first chat server, when a proxy or NAT sits in front of it.")
+    var advertiseChat: String?
+
     func validate() throws {
+        guard maxConnections > 0 else { throw ValidationError("--max-connections takes a positive number.") }
+        guard messageRate > 0, friendRequestsPerDay > 0, signInFailures > 0, codeMailsPerHour > 0 else {
+            throw ValidationError("Rate limits take positive numbers; use --no-rate-limits to turn them off.")
+        }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
+        if let advertiseChat, Self.hostAndPort(advertiseChat) == nil {
+            throw ValidationError("--advertise-chat takes HOST:PORT.")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("Unknown log level '\(logLevel)'.")
         }
@@ -58,6 +94,15 @@ struct WeChatServerCommand: AsyncParsableCommand {
         configuration.chatPort = chatPort
         configuration.chatServers = chatServers
         configuration.bcryptCost = bcryptCost
+        configuration.maxConnections = maxConnections
+        configuration.limits = rateLimits()
+        if let tlsCert, let tlsKey {
+            configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)
+        }
+        if let advertiseChat, let (host, port) = Self.hostAndPort(advertiseChat) {
+            configuration.advertisedChatHost = host
+            configuration.advertisedChatPort = port
+        }
 
         let stack: ServerStack
         do {
@@ -70,7 +115,7 @@ struct WeChatServerCommand: AsyncParsableCommand {
             let endpoints = await stack.endpoints()
             let chats = endpoints.chatPorts.map { "\(endpoints.host):\($0)" }.joined(separator: ",")
             // One machine-readable line on stdout: scripts and tests wait for it.
-            print("wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) chat=\(chats) data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)")
+            print("wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)")
             fflush(stdout)
         }
         defer { announce.cancel() }
@@ -84,6 +129,24 @@ struct WeChatServerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("wechat-server: \(message)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    func rateLimits() -> RateLimitPolicy {
+        if noRateLimits { return .unlimited }
+        var limits = RateLimitPolicy()
+        limits.messagesPerUser = RateLimit(perSecond: messageRate, burst: messageRate * 5)
+        limits.friendRequestsPerUser = .per(86_400, friendRequestsPerDay)
+        limits.signInFailuresPerAccount.freeFailures = signInFailures
+        limits.signInFailuresPerAddress.freeFailures = signInFailures * 4
+        limits.codeSendsPerEmail = .per(3600, codeMailsPerHour)
+        limits.codeSendsPerAddress = .per(3600, codeMailsPerHour * 4)
+        return limits
+    }
+
+    static func hostAndPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (1...65535).contains(port), colon > text.startIndex else { return nil }
+        return (String(text[..<colon]), port)
     }
 
     static func defaultDataDirectory() -> String {

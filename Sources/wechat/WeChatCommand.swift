@@ -23,6 +23,9 @@ struct WeChatCommand: AsyncParsableCommand {
     @Option(help: "The server's gate URL (default: from the config file, else http://127.0.0.1:8888).")
     var server: String?
 
+    @Option(help: "A PEM file with the CA (or self-signed certificate) to trust for an https:// server, besides the system's.")
+    var ca: String?
+
     @Option(help: "Theme name from Themes/ (default, light, wechat, high-contrast, monochrome, …).")
     var theme: String?
 
@@ -99,6 +102,7 @@ struct WeChatCommand: AsyncParsableCommand {
                                   themeSearchPaths: ThemeLoader.defaultSearchPaths(
                                     environment: environment, executablePath: Self.executablePath,
                                     currentDirectory: FileManager.default.currentDirectoryPath))
+        options.tls = ClientTLS(caFile: ca)
         if demo {
             let logins = try await DemoSeeder(gateURL: serverURL, mailboxPath: stack!.configuration.mailboxPath, logger: logger).seed()
             options.demoLogins = logins.map { "\($0.username) / \($0.password)" }

@@ -217,7 +217,11 @@ import Testing
 /// A bare protocol client: one `ChatConnection` and a Hello, nothing else.
 enum RawClient {
     static func connect(stack: TestStack, token: String, port: Int? = nil) async throws -> ChatConnection {
-        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: port ?? stack.endpoints.chatPorts[0], logger: quietLogger)
+        try await connect(token: token, port: port ?? stack.endpoints.chatPorts[0])
+    }
+
+    static func connect(token: String, port: Int) async throws -> ChatConnection {
+        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: port, logger: quietLogger)
         var hello = WireHello()
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = token

@@ -11,6 +11,7 @@ import Testing
     struct Reply {
         var status: UInt
         var json: [String: Any]
+        var headers: HTTPHeaders = [:]
         var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
         var errorMessage: String? { (json["error"] as? [String: Any])?["message"] as? String }
     }
@@ -25,7 +26,7 @@ import Testing
         let buffer = try await response.body.collect(upTo: 1 << 20)
         let data = Data(buffer.readableBytesView)
         let json = data.isEmpty ? [:] : (try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:])
-        return Reply(status: response.status.code, json: json)
+        return Reply(status: response.status.code, json: json, headers: response.headers)
     }
 
     static func call(_ stack: TestStack, _ method: HTTPMethod, _ path: String, json: String, headers: [(String, String)] = []) async throws -> Reply {

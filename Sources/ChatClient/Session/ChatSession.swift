@@ -1,6 +1,7 @@
 import ChatProtocol
 import Foundation
 import Logging
+import NIOSSL
 
 /// The signed-in user's live session: keeps a `ChatState` from the cache and the chat server,
 /// stays connected (reconnecting with backoff and jitter on its token), replays what it missed,
@@ -16,6 +17,8 @@ public actor ChatSession {
     public private(set) var state: ChatState
 
     private let gate: GateClient
+    private let tls: ClientTLS
+    private var tlsContext: NIOSSLContext?
     private let logger: Logger
     private let backoff: Backoff
     private var connection: ChatConnection?
@@ -30,11 +33,14 @@ public actor ChatSession {
     private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(credentials: SessionCredentials, cache: MessageCache, deviceID: String = UUID().uuidString,
-                gate: GateClient? = nil, backoff: Backoff = Backoff(), logger: Logger = Logger(label: "wechat.session")) throws {
+                gate: GateClient? = nil, tls: ClientTLS? = nil, backoff: Backoff = Backoff(),
+                logger: Logger = Logger(label: "wechat.session")) throws {
         self.credentials = credentials
         self.cache = cache
         self.deviceID = deviceID
-        self.gate = gate ?? GateClient(baseURL: credentials.gateURL)
+        let tls = tls ?? gate?.tls ?? ClientTLS()
+        self.tls = tls
+        self.gate = gate ?? GateClient(baseURL: credentials.gateURL, tls: tls)
         self.backoff = backoff
         self.logger = logger
         self.cursor = try cache.syncCursor()
@@ -48,8 +54,9 @@ public actor ChatSession {
 
     /// Signs in with a password and opens the cache for that account and server.
     public static func signIn(gateURL: String, account: String, password: String, deviceID: String = UUID().uuidString,
-                              cachePath: String? = nil, logger: Logger = Logger(label: "wechat.session")) async throws -> ChatSession {
-        let gate = GateClient(baseURL: gateURL)
+                              cachePath: String? = nil, tls: ClientTLS = ClientTLS(),
+                              logger: Logger = Logger(label: "wechat.session")) async throws -> ChatSession {
+        let gate = GateClient(baseURL: gateURL, tls: tls)
         let login = try await gate.login(account: account, password: password)
         let credentials = SessionCredentials(login: login, gateURL: gateURL)
         // Keyed by the gate's address: the chat server a login lands on varies, the account's cache must not.
@@ -124,7 +131,8 @@ public actor ChatSession {
                     }
                 }
                 first = false
-                let connection = try await ChatConnection.connect(host: address.host, port: address.port, logger: logger)
+                let connection = try await ChatConnection.connect(host: address.host, port: address.port,
+                                                                  tls: address.tls ? try tlsContextForChat() : nil, logger: logger)
                 self.connection = connection
                 // stop() cancels this task: close the connection so serve() returns.
                 try await withTaskCancellationHandler {
@@ -160,6 +168,13 @@ public actor ChatSession {
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
         resumeWaiters()
+    }
+
+    private func tlsContextForChat() throws -> NIOSSLContext {
+        if let tlsContext { return tlsContext }
+        let context = try tls.makeContext()
+        tlsContext = context
+        return context
     }
 
     private func resumeWaiters() {
@@ -402,9 +417,11 @@ public actor ChatSession {
                 publishState()
                 publish(.error(error))
             } catch {
-                // Transient (connection lost, server busy): try again shortly, or on reconnect.
+                // Transient (connection lost, server busy, sending too fast): try again shortly,
+                // or on reconnect.
+                let pause = (error as? ChatError)?.code == .rateLimited ? 1.0 : 2.0
                 Task {
-                    try? await Task.sleep(for: .seconds(2))
+                    try? await Task.sleep(for: .seconds(pause))
                     await self.flushOutbox()
                 }
                 return

@@ -6,23 +6,37 @@ public final class InProcessAccountService: AccountService {
     private let verify: VerifyService
     private let status: StatusService
     private let hasher: PasswordHasher
+    private let limiter: RateLimiter
+    private let limits: RateLimitPolicy
     private let onPasswordReset: @Sendable (UserID) async -> Void
     private let logger: Logger
 
     /// `onPasswordReset` runs after a reset revoked every token, so live connections can be closed.
     public init(users: UserStore, verify: VerifyService, status: StatusService, hasher: PasswordHasher,
+                limiter: RateLimiter = InProcessRateLimiter(), limits: RateLimitPolicy = RateLimitPolicy(),
                 logger: Logger, onPasswordReset: @escaping @Sendable (UserID) async -> Void = { _ in }) {
         self.users = users
         self.verify = verify
         self.status = status
         self.hasher = hasher
+        self.limiter = limiter
+        self.limits = limits
         self.logger = logger
         self.onPasswordReset = onPasswordReset
     }
 
-    public func sendCode(email: String, purpose: GateAPI.CodePurpose) async throws {
+    public func sendCode(email: String, purpose: GateAPI.CodePurpose, client: String) async throws {
         try AccountRules.validateEmail(email)
         let email = AccountRules.normalizedEmail(email)
+        do {
+            try await limiter.enforce("code-address:\(client)", limit: limits.codeSendsPerAddress,
+                                      "Too many verification codes were requested from your network.")
+            try await limiter.enforce("code-email:\(email)", limit: limits.codeSendsPerEmail,
+                                      "Too many verification codes were sent to this address.")
+        } catch {
+            logger.warning("verification code refused: rate limited", metadata: ["email": "\(email)", "client": "\(client)"])
+            throw error
+        }
         let exists = try await users.emailExists(email)
         switch purpose {
         case .register where exists:
@@ -55,21 +69,32 @@ public final class InProcessAccountService: AccountService {
         return GateAPI.RegisterResponse(userId: user.id, username: user.username)
     }
 
-    public func login(_ request: GateAPI.LoginRequest) async throws -> GateAPI.LoginResponse {
+    public func login(_ request: GateAPI.LoginRequest, client: String) async throws -> GateAPI.LoginResponse {
         let wrong = ChatError(.invalidCredentials, "Wrong username, email or password.")
         guard !request.account.isEmpty, request.account.utf8.count <= AccountRules.emailMaxLength,
               request.password.utf8.count <= 1024
         else { throw wrong }
         let account = request.account.contains("@") ? AccountRules.normalizedEmail(request.account) : request.account
-        guard let user = try await users.user(account: account) else {
-            _ = try await hasher.verify(request.password, hash: hasher.decoyHash)
-            logger.info("sign-in refused: unknown account")
+        let accountKey = "sign-in-account:\(account.lowercased())"
+        let addressKey = "sign-in-address:\(client)"
+        // Checked before bcrypt: a locked-out guesser does not even cost the server a hash.
+        let accountWait = await limiter.lockedOut(accountKey) ?? 0
+        let addressWait = await limiter.lockedOut(addressKey) ?? 0
+        let wait = max(accountWait, addressWait)
+        if wait > 0 {
+            logger.warning("sign-in refused: locked out after failures", metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"])
+            throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
+        }
+        let user = try await users.user(account: account)
+        let verified = try await hasher.verify(request.password, hash: user?.passwordHash ?? hasher.decoyHash)
+        guard let user, verified else {
+            let lockout = max(await limiter.recordFailure(accountKey, backoff: limits.signInFailuresPerAccount),
+                              await limiter.recordFailure(addressKey, backoff: limits.signInFailuresPerAddress))
+            logger.info(user == nil ? "sign-in refused: unknown account" : "sign-in refused: wrong password",
+                        metadata: ["user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)", "lockoutSeconds": "\(lockout)"])
             throw wrong
         }
-        guard try await hasher.verify(request.password, hash: user.passwordHash) else {
-            logger.info("sign-in refused: wrong password", metadata: ["user": "\(user.id)"])
-            throw wrong
-        }
+        await limiter.clearFailures(accountKey)
         let server = try await status.assignChatServer()
         let token = try await status.issueToken(for: user.id)
         logger.info("signed in", metadata: ["user": "\(user.id)", "chatServer": "\(server.id)"])

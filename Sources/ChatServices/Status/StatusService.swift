@@ -5,14 +5,16 @@ public struct ChatServerInfo: Sendable, Hashable {
     public var id: String
     public var host: String
     public var port: Int
+    public var tls: Bool
 
-    public init(id: String, host: String, port: Int) {
+    public init(id: String, host: String, port: Int, tls: Bool = false) {
         self.id = id
         self.host = host
         self.port = port
+        self.tls = tls
     }
 
-    public var address: GateAPI.ChatServerAddress { .init(host: host, port: port) }
+    public var address: GateAPI.ChatServerAddress { .init(host: host, port: port, tls: tls) }
 }
 
 public struct IssuedToken: Sendable {

@@ -8,6 +8,8 @@ import Logging
 public final class ChatApp {
     public struct Options {
         public var serverURL: String
+        /// Extra CA to trust for an `https://` server (`--ca`).
+        public var tls = ClientTLS()
         public var config: AppConfig
         public var themeSearchPaths: [String]
         /// Shown on the sign-in screen (`wechat --serve --demo`).
@@ -38,7 +40,7 @@ public final class ChatApp {
         self.options = options
         self.shouldStop = shouldStop
         self.suspend = suspend
-        runner = EffectRunner(serverURL: options.serverURL, queue: queue, logger: logger)
+        runner = EffectRunner(serverURL: options.serverURL, tls: options.tls, queue: queue, logger: logger)
         state = AppState(serverURL: options.serverURL)
         state.demoLogins = options.demoLogins
         state.themeNames = ThemeLoader.available(in: options.themeSearchPaths)

@@ -15,9 +15,9 @@ public actor EffectRunner {
     private let effects: AsyncStream<Effect>
     private let effectsContinuation: AsyncStream<Effect>.Continuation
 
-    public init(serverURL: String, queue: ActionQueue, logger: Logger) {
+    public init(serverURL: String, tls: ClientTLS = ClientTLS(), queue: ActionQueue, logger: Logger) {
         self.queue = queue
-        self.gate = GateClient(baseURL: serverURL)
+        self.gate = GateClient(baseURL: serverURL, tls: tls)
         self.saved = SavedSession(serverURL: serverURL)
         self.logger = logger
         (effects, effectsContinuation) = AsyncStream.makeStream(of: Effect.self)

@@ -44,9 +44,9 @@ final class ServerProcess: Sendable {
                     let pair = part.split(separator: "=", maxSplits: 1)
                     if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
                 }
-                let gate = fields["gate"] ?? ""
+                let gateURL = fields["gate-url"] ?? "http://\(fields["gate"] ?? "")"
                 let ports = (fields["chat"] ?? "").split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
-                return ("http://\(gate)", ports)
+                return (gateURL, ports)
             }
             if !child.isRunning { throw TimedOut(description: "wechat-server exited: \(stderr)") }
             try await Task.sleep(for: .milliseconds(50))

@@ -23,6 +23,12 @@ public final class SQLiteDatabase: Sendable {
         logger.info("database open", metadata: ["path": "\(path)", "journal": "wal", "synchronous": "full"])
     }
 
+    /// Closes the file at shutdown (checkpointing the WAL). Throws `SQLITE_BUSY`, leaving the
+    /// database usable, if a write is still running; nothing committed is at risk either way.
+    public func close() throws {
+        try pool.close()
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

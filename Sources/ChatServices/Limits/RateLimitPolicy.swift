@@ -1,0 +1,33 @@
+/// Every limit the services enforce, in one place, with defaults a person chatting never meets.
+/// `wechat-server` exposes them as options; benchmarks turn them off with `.unlimited`.
+public struct RateLimitPolicy: Sendable, Equatable {
+    /// Failed sign-ins per account (a guesser going after one person).
+    public var signInFailuresPerAccount = FailureBackoff(freeFailures: 5)
+    /// Failed sign-ins per client address (a guesser trying many accounts).
+    public var signInFailuresPerAddress = FailureBackoff(freeFailures: 20)
+    /// Verification mails per email address, on top of the one-per-minute rule of the verify service.
+    public var codeSendsPerEmail = RateLimit.per(3600, 5)
+    /// Verification mails requested per client address (someone mailing many strangers).
+    public var codeSendsPerAddress = RateLimit.per(3600, 20)
+    /// Messages per user per second, all devices together.
+    public var messagesPerUser = RateLimit(perSecond: 20, burst: 100)
+    /// Friend requests per user per day.
+    public var friendRequestsPerUser = RateLimit.per(86_400, 100)
+    /// Frames of any kind per connection: a flood of pings or searches is refused, not served.
+    public var framesPerConnection = RateLimit(perSecond: 200, burst: 400)
+
+    public init() {}
+
+    /// No limits at all: load tests measure the server, not its limits.
+    public static var unlimited: RateLimitPolicy {
+        var policy = RateLimitPolicy()
+        policy.signInFailuresPerAccount = .never
+        policy.signInFailuresPerAddress = .never
+        policy.codeSendsPerEmail = .unlimited
+        policy.codeSendsPerAddress = .unlimited
+        policy.messagesPerUser = .unlimited
+        policy.friendRequestsPerUser = .unlimited
+        policy.framesPerConnection = .unlimited
+        return policy
+    }
+}

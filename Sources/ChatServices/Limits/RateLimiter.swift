@@ -1,0 +1,37 @@
+import ChatProtocol
+
+/// Counts events per key across the whole service: one user's messages from all their devices,
+/// one address's failed sign-ins at any gate. Split across machines this is a shared cache
+/// (Redis, with the same bucket arithmetic in a script); in one process it is `InProcessRateLimiter`.
+public protocol RateLimiter: Sendable {
+    /// Takes one event from `key`'s bucket. Returns nil when allowed, otherwise seconds to wait.
+    func take(_ key: String, limit: RateLimit) async -> Double?
+
+    /// Seconds `key` is still locked out by earlier failures, or nil if it may try now.
+    func lockedOut(_ key: String) async -> Double?
+    /// Records a failure; returns how long `key` is now locked out (0 for a free failure).
+    func recordFailure(_ key: String, backoff: FailureBackoff) async -> Double
+    /// Forgets `key`'s failures (after a success).
+    func clearFailures(_ key: String) async
+}
+
+extension RateLimiter {
+    /// Throws `rateLimited` with the wait in words when `key` is over `limit`.
+    public func enforce(_ key: String, limit: RateLimit, _ what: String) async throws {
+        if let wait = await take(key, limit: limit) {
+            throw ChatError.rateLimited(what, retryAfter: wait)
+        }
+    }
+}
+
+extension ChatError {
+    /// "Too many …; try again in N s", with the wait rounded up to a whole second.
+    public static func rateLimited(_ what: String, retryAfter seconds: Double) -> ChatError {
+        let wait = retryAfterSeconds(seconds)
+        return ChatError(.rateLimited, "\(what) Try again in \(wait) s.", retryAfterSeconds: wait)
+    }
+
+    static func retryAfterSeconds(_ seconds: Double) -> Int {
+        seconds.isFinite ? max(1, Int(seconds.rounded(.up))) : 3600
+    }
+}
