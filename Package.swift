@@ -138,7 +138,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The fuzz harness: a connection's bytes through framing, decoding and dispatch.
+        .target(
+            name: "ChatFuzzing",
+            dependencies: [
+                "ChatProtocol", "ChatServices", "ChatServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // libFuzzer target (scripts/fuzz.sh builds it with --sanitize=fuzzer); otherwise a replayer.
+        .executableTarget(name: "wechat-fuzz", dependencies: ["ChatFuzzing", "ChatProtocol"]),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
+        .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
         .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
         .testTarget(

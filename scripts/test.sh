@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, end-to-end tests over loopback sockets and real SQLite files,
-# and the tests that drive the real wechat-server binary.
+# Runs every test: unit tests, end-to-end tests over loopback sockets and real SQLite files, the
+# tests that drive the real wechat-server binary (the fault test among them), then a bounded
+# libFuzzer run of the server's input path (FUZZ_SECONDS, default 60).
+#
+# Arguments go to `swift test` (e.g. --filter RateLimitTests); with any, the fuzz run is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build "$@"
+if [[ $# -eq 0 ]]; then
+  scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi

@@ -7,7 +7,8 @@ import NIOCore
 ///
 /// Every operation acts as `user`, the session's authenticated user; no field a client sends can
 /// make it act as someone else. It holds no per-connection state, so one instance serves all.
-struct ChatRequestHandler: Sendable {
+/// `package`: the fuzz harness (`ChatFuzzing`) drives it directly.
+package struct ChatRequestHandler: Sendable {
     let users: UserStore
     let social: SocialStore
     let messages: MessageStore
@@ -17,7 +18,19 @@ struct ChatRequestHandler: Sendable {
     let limits: RateLimitPolicy
     let logger: Logger
 
-    func handle(_ payload: WireEnvelope.OneOf_Payload, from user: UserID) async throws -> WireEnvelope.OneOf_Payload {
+    package init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService, router: PushRouter,
+                 limiter: RateLimiter, limits: RateLimitPolicy, logger: Logger) {
+        self.users = users
+        self.social = social
+        self.messages = messages
+        self.status = status
+        self.router = router
+        self.limiter = limiter
+        self.limits = limits
+        self.logger = logger
+    }
+
+    package func handle(_ payload: WireEnvelope.OneOf_Payload, from user: UserID) async throws -> WireEnvelope.OneOf_Payload {
         switch payload {
         case .ping:
             return .pong(WirePong())

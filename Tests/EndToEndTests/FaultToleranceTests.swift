@@ -26,14 +26,22 @@ import Testing
     @Test func everyAcknowledgedMessageArrivesOnceInOrderThroughCutsKillsAndRestarts() async throws {
         let started = Date()
         let deadline = started.addingTimeInterval(Self.deadlineSeconds)
-        let gatePort = try await freeLoopbackPort()
-        let chatPort = try await freeLoopbackPort()
-        let proxy = try await ChaosProxy.start(upstreamPort: chatPort)
+        // Clients reach the gate and the chat server through proxies whose ports outlive server
+        // restarts; the server itself takes free ports each time it starts.
+        let gateProxy = try await ChaosProxy.start(upstreamPort: 0)
+        let proxy = try await ChaosProxy.start(upstreamPort: 0)
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-fault-\(UUID().uuidString)").path
-        let serverArguments = ["--gate-port", "\(gatePort)", "--chat-port", "\(chatPort)", "--advertise-chat", "127.0.0.1:\(proxy.port)",
+        let serverArguments = ["--gate-port", "0", "--chat-port", "0", "--advertise-chat", "127.0.0.1:\(proxy.port)",
                                "--code-mails-per-hour", "100", "--log-level", "warning"]
-        var server = try ServerProcess(arguments: serverArguments, dataDirectory: dataDirectory)
-        let (gateURL, _) = try await server.ready()
+        func startServer() async throws -> ServerProcess {
+            let server = try ServerProcess(arguments: serverArguments, dataDirectory: dataDirectory)
+            let (realGateURL, chatPorts) = try await server.ready()
+            gateProxy.retarget(to: URL(string: realGateURL)!.port!)
+            proxy.retarget(to: chatPorts[0])
+            return server
+        }
+        var server = try await startServer()
+        let gateURL = "http://127.0.0.1:\(gateProxy.port)"
         let gate = GateClient(baseURL: gateURL)
 
         // People, their devices, and friendships (before any fault).
@@ -112,8 +120,7 @@ import Testing
                 _ = try await server.exitStatus()
                 kills += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 200...1000)))
-                server = try ServerProcess(arguments: serverArguments, dataDirectory: dataDirectory)
-                _ = try await server.ready()
+                server = try await startServer()
             }
         }
         try await sending.value
@@ -125,11 +132,9 @@ import Testing
 
         // Verify, from the server's history and every device's cache and event stream.
         var lost = 0, duplicated = 0, outOfOrder = 0
-        let reader = try await RawClient.connect(token: senders[0].credentials.token, port: proxy.port)
-        await reader.close()
         for pair in 0..<Self.pairs {
             let a = senders[2 * pair], b = senders[2 * pair + 1]
-            let history = try await Self.serverHistory(token: a.credentials.token, peer: ids[b.name]!, port: chatPort)
+            let history = try await Self.serverHistory(token: a.credentials.token, peer: ids[b.name]!, port: proxy.port)
             let clientIDs = history.map(\.clientMsgID)
             duplicated += clientIDs.count - Set(clientIDs).count
             #expect(history.map(\.seq) == Array(1...UInt64(history.count)), "seq numbers are gapless")
@@ -167,6 +172,7 @@ import Testing
 
         for device in devices { await device.stop() }
         await proxy.stop()
+        await gateProxy.stop()
         #expect(try await server.stop() == 0)
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
@@ -234,6 +240,8 @@ actor FaultDevice {
         logger.logLevel = .critical
         let session = try ChatSession(credentials: credentials, cache: try MessageCache(path: cachePath), deviceID: "\(name)-device-\(device)",
                                       backoff: Backoff(base: 0.1, cap: 1), logger: logger)
+        // Current at once: sends that arrive while this actor awaits below go to the new session.
+        current = session
         let events = await session.events()
         let counts = counts
         listener = Task {
@@ -242,7 +250,6 @@ actor FaultDevice {
             }
         }
         await session.start()
-        current = session
     }
 
     func send(_ text: String, to peer: UserID) async throws {
@@ -262,7 +269,8 @@ actor FaultDevice {
             typed.withLock { $0.append(text) }
         }
         listener?.cancel()
-        current = nil
+        // Until the new session exists, what the sender types goes to the stopped one's outbox
+        // (the same cache file), as it would in an app that is closing.
         try await Task.sleep(for: .milliseconds(300))
         try await start()
     }

@@ -5,10 +5,18 @@ import Synchronization
 /// A TCP proxy in front of a chat server, for the fault test: clients connect to it (the server
 /// advertises it), it relays bytes both ways, and `cut` closes live connections at random, as a
 /// flaky network would. While the server is down, connections are accepted and closed at once.
+/// The proxy's port stays while the server behind it restarts on new ports (`retarget`), so the
+/// test never has to reuse a port another test may have taken.
 final class ChaosProxy: Sendable {
     let port: Int
     private let serverChannel: Channel
     private let live: LiveChannels
+    private let upstream: Upstream
+
+    final class Upstream: Sendable {
+        let port: Atomic<Int>
+        init(_ port: Int) { self.port = Atomic(port) }
+    }
 
     final class LiveChannels: Sendable {
         private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
@@ -17,6 +25,7 @@ final class ChaosProxy: Sendable {
 
     static func start(upstreamPort: Int) async throws -> ChaosProxy {
         let live = LiveChannels()
+        let upstream = Upstream(upstreamPort)
         let channel = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -24,7 +33,7 @@ final class ChaosProxy: Sendable {
                 ClientBootstrap(group: inbound.eventLoop)
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .connectTimeout(.seconds(2))
-                    .connect(host: "127.0.0.1", port: upstreamPort)
+                    .connect(host: "127.0.0.1", port: upstream.port.load(ordering: .relaxed))
                     .flatMap { outbound in
                         let (a, b) = GlueHandler.matchedPair()
                         return inbound.pipeline.addHandler(a).and(outbound.pipeline.addHandler(b)).map { _ in
@@ -35,13 +44,19 @@ final class ChaosProxy: Sendable {
                     }
             }
             .bind(host: "127.0.0.1", port: 0).get()
-        return ChaosProxy(serverChannel: channel, live: live)
+        return ChaosProxy(serverChannel: channel, live: live, upstream: upstream)
     }
 
-    private init(serverChannel: Channel, live: LiveChannels) {
+    private init(serverChannel: Channel, live: LiveChannels, upstream: Upstream) {
         self.serverChannel = serverChannel
         self.port = serverChannel.localAddress?.port ?? 0
         self.live = live
+        self.upstream = upstream
+    }
+
+    /// New connections go to `port` from now on (the server restarted there).
+    func retarget(to port: Int) {
+        upstream.port.store(port, ordering: .relaxed)
     }
 
     var connectionCount: Int { live.withLock { $0.count } }
@@ -106,10 +121,3 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 }
 
-/// A port nothing listens on right now (bound and released at once).
-func freeLoopbackPort() async throws -> Int {
-    let channel = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup).bind(host: "127.0.0.1", port: 0).get()
-    let port = channel.localAddress?.port ?? 0
-    try await channel.close()
-    return port
-}

@@ -31,6 +31,12 @@ final class ServerProcess: Sendable {
                                  stdoutPath: stdoutPath, stderrPath: stderrPath)
     }
 
+    /// A test that fails half-way must not leave a server running behind it.
+    deinit {
+        child.send(SIGKILL)
+        _ = child.exitStatus
+    }
+
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
