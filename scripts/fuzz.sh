@@ -27,4 +27,4 @@ if [[ $status -ne 0 ]]; then
   exit 1
 fi
 runs=$(grep -Eo "Done [0-9]+ runs" "$log" | grep -Eo "[0-9]+" || echo 0)
-echo "fuzz: ${runs} inputs in ${seconds} s, no crash, hang or leak of memory (log: $log)"
+echo "fuzz: ${runs} inputs in ${seconds} s, no crash, hang or runaway memory (log: $log)"

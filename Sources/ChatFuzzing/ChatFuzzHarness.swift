@@ -33,9 +33,9 @@ public final class ChatFuzzHarness: Sendable {
         let messages = SQLiteMessageStore(database: database)
         let status = InProcessStatusService(sessions: SQLiteSessionStore(database: database), logger: logger)
         self.status = status
-        handler = ChatRequestHandler(users: users, social: social, messages: messages, status: status,
-                                     router: InProcessPushRouter(status: status), limiter: InProcessRateLimiter(),
-                                     limits: RateLimitPolicy(), logger: logger)
+        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status,
+                                                   router: InProcessPushRouter(status: status), limiter: InProcessRateLimiter())
+        handler = ChatRequestHandler(dependencies: dependencies, limits: RateLimitPolicy(), logger: logger)
         me = try Self.blocking {
             let alice = try await users.createUser(username: "alice", email: "alice@example.com", passwordHash: "x", nowMs: 1)
             let bob = try await users.createUser(username: "bob", email: "bob@example.com", passwordHash: "x", nowMs: 1)

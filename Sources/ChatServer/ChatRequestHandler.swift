@@ -18,14 +18,13 @@ package struct ChatRequestHandler: Sendable {
     let limits: RateLimitPolicy
     let logger: Logger
 
-    package init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService, router: PushRouter,
-                 limiter: RateLimiter, limits: RateLimitPolicy, logger: Logger) {
-        self.users = users
-        self.social = social
-        self.messages = messages
-        self.status = status
-        self.router = router
-        self.limiter = limiter
+    package init(dependencies: ChatServer.Dependencies, limits: RateLimitPolicy, logger: Logger) {
+        users = dependencies.users
+        social = dependencies.social
+        messages = dependencies.messages
+        status = dependencies.status
+        router = dependencies.router
+        limiter = dependencies.limiter
         self.limits = limits
         self.logger = logger
     }

@@ -74,10 +74,7 @@ public final class ChatServer: Service {
         logger[metadataKey: "chatServer"] = "\(configuration.id)"
         self.logger = logger
         self.onListening = onListening
-        self.handler = ChatRequestHandler(
-            users: dependencies.users, social: dependencies.social, messages: dependencies.messages,
-            status: dependencies.status, router: dependencies.router,
-            limiter: dependencies.limiter, limits: configuration.limits, logger: logger)
+        self.handler = ChatRequestHandler(dependencies: dependencies, limits: configuration.limits, logger: logger)
     }
 
     public var port: Int? { boundPort.withLock { $0 } }

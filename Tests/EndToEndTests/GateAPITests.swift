@@ -98,6 +98,14 @@ import Testing
             ("/api/v1/sessions", #"{"account": "x", "password": ["a"]}"#, "bad_request"),
             ("/api/v1/sessions", #"{"account": "ghost", "password": "whatever1"}"#, "invalid_credentials"),
             ("/api/v1/password-resets", #"{"email": "a@b.co", "code": "000000", "newPassword": "short"}"#, "weak_password"),
+            // SQL, format strings and control characters are data, refused by the rules or simply not found.
+            ("/api/v1/sessions", #"{"account": "admin' OR '1'='1' --", "password": "' OR ''='"}"#, "invalid_credentials"),
+            ("/api/v1/sessions", #"{"account": "%s%s%n%x", "password": "%n%n%n%n"}"#, "invalid_credentials"),
+            ("/api/v1/users", #"{"username": "x'; DROP TABLE users; --", "email": "a@b.co", "password": "12345678", "code": "123456"}"#, "invalid_username"),
+            ("/api/v1/users", #"{"username": "%n%n%n", "email": "a@b.co", "password": "12345678", "code": "123456"}"#, "invalid_username"),
+            ("/api/v1/users", #"{"username": "bell\u0007", "email": "a@b.co", "password": "12345678", "code": "123456"}"#, "invalid_username"),
+            ("/api/v1/verification-codes", #"{"email": "a@b.co\r\nBcc: everyone@example.com", "purpose": "register"}"#, "invalid_email"),
+            ("/api/v1/users", #"{"username": "amy", "email": "a@b.co", "password": "12345678", "code": 123456}"#, "bad_request"),
         ]
         for (path, body, code) in cases {
             let reply = try await Self.call(stack, .POST, path, json: body)
@@ -129,6 +137,13 @@ import Testing
             let reply = try await Self.call(stack, .DELETE, "/api/v1/sessions/current", headers: [("Authorization", header)])
             #expect(reply.status == 401 && reply.errorCode == "invalid_token", "\(header.prefix(20))")
         }
+        // A body that is not JSON whatever its Content-Type says, and a header flood.
+        let wrongType = try await Self.call(stack, .POST, "/api/v1/sessions", body: Array("account=a&password=b".utf8),
+                                            headers: [("Content-Type", "application/x-www-form-urlencoded")])
+        #expect(wrongType.status == 400 && wrongType.errorCode == "bad_request")
+        let manyHeaders = (0..<100).map { ("X-Junk-\($0)", String(repeating: "j", count: 100)) }
+        let junk = try await Self.call(stack, .GET, "/api/v1/health", headers: manyHeaders)
+        #expect(junk.status == 200)
         let health = try await Self.call(stack, .GET, "/api/v1/health")
         #expect(health.status == 200)
     }
