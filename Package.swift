@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // Wire schema (generated), framing, limits and the error codes shared by TCP and HTTP.
@@ -149,6 +150,18 @@ let package = Package(
         ),
         // libFuzzer target (scripts/fuzz.sh builds it with --sanitize=fuzzer); otherwise a replayer.
         .executableTarget(name: "wechat-fuzz", dependencies: ["ChatFuzzing", "ChatProtocol"]),
+        // Micro-benchmarks: `swift package benchmark` (see README, Performance).
+        .executableTarget(
+            name: "WeChatBenchmarks",
+            dependencies: [
+                "ChatProtocol", "ChatServices", "ChatClient", "ChatTUI",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/WeChatBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
         .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
