@@ -37,7 +37,8 @@ enum ChatPaneView {
             inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
         }
         let view = state.conversations[friend.user.id] ?? ConversationView()
-        let lines = self.lines(for: view, peer: friend, state: state, width: inner.width - 2)
+        let lines = self.lines(for: view, peer: friend, state: state, width: inner.width - 2,
+                               atLeast: inner.height + view.scrollOffset)
         let offset = min(view.scrollOffset, max(0, lines.count - inner.height))
         let end = lines.count - offset
         let start = max(0, end - inner.height)
@@ -70,49 +71,64 @@ enum ChatPaneView {
         return lines(for: view, peer: friend, state: state, width: width).count
     }
 
-    static func lines(for view: ConversationView, peer: Friend, state: AppState, width: Int) -> [Line] {
+    /// The conversation's rows, oldest first. With `atLeast`, only the newest rows that many
+    /// rows need are built (messages are wrapped newest first until there are enough): a frame
+    /// wraps what it can show, not the whole loaded history.
+    static func lines(for view: ConversationView, peer: Friend, state: AppState, width: Int, atLeast needed: Int = .max) -> [Line] {
         guard width > 10, let me = state.me else { return [] }
-        var lines: [Line] = []
+        var header: [Line] = []
         if view.loadingOlder {
-            lines.append(Line(segments: [Segment(text: "loading older messages…", role: .hint)], centered: true))
+            header.append(Line(segments: [Segment(text: "loading older messages…", role: .hint)], centered: true))
         } else if !view.olderAvailable, !view.messages.isEmpty {
-            lines.append(Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true))
+            header.append(Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true))
         }
         let pending = state.chat?.outbox.filter { $0.peerID == peer.user.id } ?? []
         if view.messages.isEmpty && pending.isEmpty {
-            lines.append(Line(segments: [Segment(text: "No messages yet. Say hi 👋", role: .hint)], centered: true))
-            return lines
+            return header + [Line(segments: [Segment(text: "No messages yet. Say hi 👋", role: .hint)], centered: true)]
         }
         let myName = "me"
         let theirName = peer.displayName
         let nameWidth = min(12, max(DisplayWidth.of(myName), DisplayWidth.of(theirName)))
         let textColumn = 6 + nameWidth + 1
         let textWidth = max(1, width - textColumn - 2)
-        var previousDay: Int64?
-        func dayLine(_ ms: Int64) {
-            if previousDay == nil || !TimeFormat.sameDay(previousDay!, ms) {
-                lines.append(Line(segments: [Segment(text: "── \(TimeFormat.day(ms: ms)) ──", role: .daySeparator)], centered: true))
-            }
-            previousDay = ms
+        func dayLine(_ ms: Int64) -> Line {
+            Line(segments: [Segment(text: "── \(TimeFormat.day(ms: ms)) ──", role: .daySeparator)], centered: true)
         }
-        for message in view.messages {
-            dayLine(message.sentAtMs)
+        // Outbox messages go below the sent ones, with a day line where the day changes.
+        var tail: [Line] = []
+        var previousDay = view.messages.last?.sentAtMs
+        for message in pending {
+            if previousDay.map({ !TimeFormat.sameDay($0, message.createdAtMs) }) ?? true { tail.append(dayLine(message.createdAtMs)) }
+            previousDay = message.createdAtMs
+            appendMessage(time: TimeFormat.clock(ms: message.createdAtMs), name: myName, nameWidth: nameWidth, mine: true,
+                          text: message.text, mark: "…", markRole: .pending, textWidth: textWidth, highlight: nil, to: &tail)
+        }
+        // Sent messages, newest first, each with the day line and new-messages line above it.
+        var blocks: [[Line]] = []
+        var count = tail.count
+        var index = view.messages.count
+        while index > 0 && count < needed {
+            index -= 1
+            let message = view.messages[index]
+            var block: [Line] = []
+            if index == 0 || !TimeFormat.sameDay(view.messages[index - 1].sentAtMs, message.sentAtMs) {
+                block.append(dayLine(message.sentAtMs))
+            }
             if let first = view.firstUnreadSeq, message.seq == first, message.senderID != me.id {
-                lines.append(Line(segments: [Segment(text: "──── new messages ────", role: .newMessages)], centered: true))
+                block.append(Line(segments: [Segment(text: "──── new messages ────", role: .newMessages)], centered: true))
             }
             let mine = message.senderID == me.id
             let name = DisplayWidth.truncate(mine ? myName : theirName, to: nameWidth)
             let highlighted = view.highlightedMessageID == message.id
             appendMessage(time: TimeFormat.clock(ms: message.sentAtMs), name: name, nameWidth: nameWidth, mine: mine,
                           text: message.text, mark: mine ? "✓" : nil, markRole: .delivered, textWidth: textWidth,
-                          highlight: highlighted ? view.highlightQuery : nil, to: &lines)
+                          highlight: highlighted ? view.highlightQuery : nil, to: &block)
+            count += block.count
+            blocks.append(block)
         }
-        for message in pending {
-            dayLine(message.createdAtMs)
-            appendMessage(time: TimeFormat.clock(ms: message.createdAtMs), name: myName, nameWidth: nameWidth, mine: true,
-                          text: message.text, mark: "…", markRole: .pending, textWidth: textWidth, highlight: nil, to: &lines)
-        }
-        return lines
+        var lines = index == 0 ? header : []
+        for block in blocks.reversed() { lines += block }
+        return lines + tail
     }
 
     static func appendMessage(time: String, name: String, nameWidth: Int, mine: Bool, text: String, mark: String?,
