@@ -34,13 +34,7 @@ struct Scenarios {
             }
             try await group.waitForAll()
         }
-        let elapsed = Date().timeIntervalSince(started)
-        await run.drain(seconds: 10)
-        var report = BenchReport(scenario: "saturate", clients: clients)
-        run.fill(&report, seconds: elapsed)
-        report.serverRssKb = server.residentKiB
-        report.notes.append("window \(window), \(messageBytes)-byte texts")
-        return report
+        return await report(run, scenario: "saturate", sendingSince: started, note: "window \(window), \(messageBytes)-byte texts")
     }
 
     /// C clients each sending `rate` messages a second, on schedule whatever the acks do.
@@ -70,13 +64,7 @@ struct Scenarios {
             }
             try await group.waitForAll()
         }
-        let elapsed = Date().timeIntervalSince(started)
-        await run.drain(seconds: 10)
-        var report = BenchReport(scenario: "fixed", clients: clients)
-        run.fill(&report, seconds: elapsed)
-        report.serverRssKb = server.residentKiB
-        report.notes.append("\(rate) msg/s per client, \(messageBytes)-byte texts")
-        return report
+        return await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")
     }
 
     /// Password sign-ins for C new users, then token sign-ins (connect + Hello) for the rest of the run.
@@ -152,6 +140,18 @@ struct Scenarios {
         report.rssPerConnectionKb = Double(after - before) / Double(clients)
         report.notes.append("server RSS \(before) KiB before the connections, \(after) KiB with them")
         for connection in open.value { await connection.close() }
+        return report
+    }
+
+    /// The end of a messaging scenario: rate over the sending time, then up to 10 s for the last
+    /// messages to arrive before counting what was lost.
+    private func report(_ run: MessagingRun, scenario: String, sendingSince started: Date, note: String) async -> BenchReport {
+        let elapsed = Date().timeIntervalSince(started)
+        await run.drain(seconds: 10)
+        var report = BenchReport(scenario: scenario, clients: clients)
+        run.fill(&report, seconds: elapsed)
+        report.serverRssKb = server.residentKiB
+        report.notes.append(note)
         return report
     }
 
