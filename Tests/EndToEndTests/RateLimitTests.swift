@@ -108,6 +108,12 @@ import Testing
         // The real client's outbox treats the limit as "later": all 20 arrive, in order.
         for i in 1...20 { try await alice.send("paced \(i)", to: bobID) }
         try await eventually(30, "the outbox drains") { await alice.state.outbox.isEmpty }
+        // Alice's outbox empties on the last ack; Bob's push of it may still be on its way, and
+        // his history reads his cache up to the newest sequence he knows.
+        let lastPaced = try #require(await alice.state.conversations[bobID]?.lastSeq)
+        try await eventually(10, "Bob has the last message") {
+            await bob.state.conversations[aliceID]?.lastSeq ?? 0 >= lastPaced
+        }
         let history = try await bob.history(with: aliceID, limit: 100)
         let paced = history.reversed().map(\.text).filter { $0.hasPrefix("paced") }
         #expect(paced == (1...20).map { "paced \($0)" })
