@@ -12,6 +12,7 @@ public actor ChatConnection {
     public nonisolated let pushes: AsyncStream<WireEnvelope>
     private let pushContinuation: AsyncStream<WireEnvelope>.Continuation
     private let channel: Channel
+    private let writer: FrameWriter
     private var pending: [UInt64: CheckedContinuation<WireEnvelope.OneOf_Payload, Error>] = [:]
     private var nextRequestID: UInt64 = 1
     private var closedError: ChatError?
@@ -19,6 +20,7 @@ public actor ChatConnection {
 
     private init(channel: Channel, logger: Logger) {
         self.channel = channel
+        self.writer = FrameWriter(channel: channel)
         self.logger = logger
         (pushes, pushContinuation) = AsyncStream.makeStream(of: WireEnvelope.self)
     }
@@ -128,9 +130,9 @@ public actor ChatConnection {
         defer { watchdog?.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
             pending[id] = continuation
-            channel.writeAndFlush(frame).whenFailure { _ in
-                Task { await self.failRequest(id, ChatError(.unavailable, "The connection to the chat server was lost.")) }
-            }
+            // Without a promise: a write that fails means the channel closed, and `didClose`
+            // fails every pending request with the reason.
+            writer.write(frame)
         }
     }
 

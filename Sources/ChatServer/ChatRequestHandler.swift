@@ -103,13 +103,13 @@ package struct ChatRequestHandler: Sendable {
         // They asked first: asking back is saying yes.
         if try await social.request(from: target, to: user) != nil {
             try await social.makeFriends(user, target, nowMs: WallClock.nowMs())
-            await pushFriendEvent(.requestAccepted, about: me, to: target)
-            await pushFriendEvent(.requestAccepted, about: targetUser, to: user)
+            pushFriendEvent(.requestAccepted, about: me, to: target)
+            pushFriendEvent(.requestAccepted, about: targetUser, to: user)
             return
         }
         try await social.upsertRequest(FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: WallClock.nowMs()))
-        await pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
-        await pushFriendEvent(.friendsChanged, about: targetUser, to: user)
+        pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
+        pushFriendEvent(.friendsChanged, about: targetUser, to: user)
     }
 
     func respondFriendRequest(_ request: WireRespondFriendRequest, by user: UserID) async throws {
@@ -119,12 +119,12 @@ package struct ChatRequestHandler: Sendable {
         else { throw ChatError(.noSuchRequest, "There is no friend request from that user.") }
         if request.accept {
             try await social.makeFriends(user, requester.id, nowMs: WallClock.nowMs())
-            await pushFriendEvent(.requestAccepted, about: me, to: requester.id)
+            pushFriendEvent(.requestAccepted, about: me, to: requester.id)
         } else {
             _ = try await social.deleteRequest(from: requester.id, to: user)
-            await pushFriendEvent(.requestRejected, about: me, to: requester.id)
+            pushFriendEvent(.requestRejected, about: me, to: requester.id)
         }
-        await pushFriendEvent(.friendsChanged, about: requester, to: user)
+        pushFriendEvent(.friendsChanged, about: requester, to: user)
     }
 
     func friendRequests(of user: UserID) async throws -> WireFriendRequestList {
@@ -151,10 +151,10 @@ package struct ChatRequestHandler: Sendable {
             throw ChatError(.notFriends, "You are not friends with that user.")
         }
         if let me = try await users.user(id: user) {
-            await pushFriendEvent(.friendRemoved, about: me, to: friend)
+            pushFriendEvent(.friendRemoved, about: me, to: friend)
         }
         if let other = try await users.user(id: friend) {
-            await pushFriendEvent(.friendsChanged, about: other, to: user)
+            pushFriendEvent(.friendsChanged, about: other, to: user)
         }
     }
 
@@ -168,7 +168,7 @@ package struct ChatRequestHandler: Sendable {
             _ = try await social.deleteRequest(from: other.id, to: user)
         }
         logger.info(request.blocked ? "user blocked" : "user unblocked", metadata: ["user": "\(user)", "other": "\(other.id)"])
-        await pushFriendEvent(.friendsChanged, about: other, to: user)
+        pushFriendEvent(.friendsChanged, about: other, to: user)
     }
 
     func setRemark(_ request: WireSetRemark, by user: UserID) async throws {
@@ -177,7 +177,7 @@ package struct ChatRequestHandler: Sendable {
             throw ChatError(.notFriends, "You are not friends with that user.")
         }
         if let other = try await users.user(id: request.userID) {
-            await pushFriendEvent(.friendsChanged, about: other, to: user)
+            pushFriendEvent(.friendsChanged, about: other, to: user)
         }
     }
 
@@ -202,7 +202,7 @@ package struct ChatRequestHandler: Sendable {
 
     // MARK: Messages
 
-    /// Everything a message must pass before it may be committed; returns what to commit.
+    /// What a message must pass before it is queued for commit; returns what to commit.
     func checkMessage(_ request: WireSendMessage, from user: UserID) async throws -> NewMessage {
         guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes else {
             throw ChatError(.badRequest, "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes.")
@@ -213,21 +213,19 @@ package struct ChatRequestHandler: Sendable {
         }
         try await limiter.enforce("messages:\(user)", limit: limits.messagesPerUser, "You are sending messages too fast.")
         let peer = request.toUserID
-        guard peer != user, try await social.areFriends(user, peer) else {
+        // Friendship and blocks are checked by the commit, in its transaction (see MessageStore).
+        guard peer != user else {
             throw ChatError(.notFriends, "You can only message your friends.")
-        }
-        if try await social.isBlockedEitherWay(user, peer) {
-            throw ChatError(.blocked, "This conversation is blocked.")
         }
         return NewMessage(senderID: user, recipientID: peer, clientMessageID: request.clientMsgID,
                           text: request.text, sentAtMs: WallClock.nowMs())
     }
 
     /// After the commit: pushes to every device of both users (not again for a resend), then the ack.
-    func delivered(_ committed: CommittedMessage) async -> WireMessageAck {
+    func delivered(_ committed: CommittedMessage) -> WireMessageAck {
         if !committed.duplicate {
-            await pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: committed.message.recipientID)
-            await pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID)
+            pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: committed.message.recipientID)
+            pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID)
         }
         var ack = WireMessageAck()
         ack.message = WireChatMessage(committed.message)
@@ -236,7 +234,7 @@ package struct ChatRequestHandler: Sendable {
     }
 
     func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
-        await delivered(try await messages.commit(try await checkMessage(request, from: user)))
+        delivered(try await messages.commit(try await checkMessage(request, from: user)))
     }
 
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {
@@ -266,7 +264,7 @@ package struct ChatRequestHandler: Sendable {
 
     func markRead(_ request: WireMarkRead, by user: UserID) async throws {
         if let update = try await messages.markRead(user: user, peer: request.peerID, seq: request.seq) {
-            await pushUpdate(update, to: user)
+            pushUpdate(update, to: user)
         }
     }
 
@@ -291,18 +289,18 @@ package struct ChatRequestHandler: Sendable {
 
     // MARK: Pushes
 
-    func pushUpdate(_ update: UpdateRecord, to user: UserID) async {
+    func pushUpdate(_ update: UpdateRecord, to user: UserID) {
         var updatePush = WireUpdatePush()
         updatePush.update = WireUpdate(update)
-        await push(.updatePush(updatePush), to: user)
+        push(.updatePush(updatePush), to: user)
     }
 
-    func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "") async {
+    func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "") {
         var event = WireFriendEvent()
         event.kind = kind
         event.user = WireUser(subject)
         event.message = message
-        await push(.friendEvent(event), to: user)
+        push(.friendEvent(event), to: user)
     }
 
     /// Tells the user's friends that they came online or went offline.
@@ -313,13 +311,13 @@ package struct ChatRequestHandler: Sendable {
         guard let frame = try? WireEnvelope.push(.presencePush(presence)).framed() else { return }
         let friends = (try? await social.friendIDs(of: user)) ?? []
         for friend in friends {
-            await router.push(frame, to: friend)
+            router.push(frame, to: friend)
         }
     }
 
-    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID) async {
+    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID) {
         guard let frame = try? WireEnvelope.push(payload).framed() else { return }
-        await router.push(frame, to: user)
+        router.push(frame, to: user)
     }
 
     /// The longest prefix of `items` whose text fits the reply budget, and at least one item, so a

@@ -289,17 +289,19 @@ public final class ChatServer: Service {
         await connection.inFlight.acquire()
         let handler = handler
         let logger = logger
+        // The completion runs on the store's completion queue; pushes and the ack are queued on
+        // their connections without waiting for anything.
         dependencies.messages.commit(message) { result in
-            Task {
-                defer { connection.inFlight.release() }
-                switch result {
-                case .success(let committed):
-                    let ack = await handler.delivered(committed)
-                    connection.send(.reply(to: requestID, .messageAck(ack)))
-                case .failure(let error):
-                    logger.error("message commit failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
-                    connection.send(.error((error as? ChatError) ?? .internalError(), requestID: requestID))
-                }
+            defer { connection.inFlight.release() }
+            switch result {
+            case .success(let committed):
+                connection.send(.reply(to: requestID, .messageAck(handler.delivered(committed))))
+            case .failure(let error as ChatError):
+                logger.info("message refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
+                connection.send(.error(error, requestID: requestID))
+            case .failure(let error):
+                logger.error("message commit failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
+                connection.send(.error(.internalError(), requestID: requestID))
             }
         }
     }

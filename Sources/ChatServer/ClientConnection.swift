@@ -6,9 +6,9 @@ import Synchronization
 
 /// One authenticated TCP connection (one device of one user) on this chat server.
 ///
-/// Writes go straight to the channel, which is safe from any thread and never blocks the caller:
-/// a push to a slow device must not hold up the sender. The channel's write-buffer high-water
-/// mark (`ProtocolLimits.maxSendQueueBytes`) bounds what may queue: a connection whose peer stops
+/// Writes never block the caller (a push to a slow device must not hold up the sender) and are
+/// coalesced per event-loop turn (`FrameWriter`). The channel's write-buffer high-water mark
+/// (`ProtocolLimits.maxSendQueueBytes`) bounds what may queue: a connection whose peer stops
 /// reading is closed once it is reached, instead of growing the server's memory.
 final class ClientConnection: Sendable {
     let id: ObjectIdentifier
@@ -17,6 +17,7 @@ final class ClientConnection: Sendable {
     let channel: Channel
     /// Messages of this connection queued for commit and not yet acknowledged.
     let inFlight: InFlightLimit
+    private let writer: FrameWriter
     private let logger: Logger
     private let dropped = Atomic<Bool>(false)
 
@@ -26,6 +27,7 @@ final class ClientConnection: Sendable {
         self.userID = userID
         self.deviceID = deviceID
         self.channel = channel
+        self.writer = FrameWriter(channel: channel)
         self.logger = logger
     }
 
@@ -36,7 +38,18 @@ final class ClientConnection: Sendable {
             dropSlowConsumer()
             return
         }
-        channel.writeAndFlush(frame, promise: nil)
+        writer.write(frame)
+    }
+
+    func send(_ envelope: WireEnvelope) {
+        guard let frame = try? envelope.framed(allocator: channel.allocator) else { return }
+        send(frame: frame)
+    }
+
+    /// Sends and waits until the frame is written: a reply path uses it so that a client that
+    /// stops reading stops being read.
+    func sendAndWait(_ envelope: WireEnvelope) async throws {
+        try await writer.writeAndWait(try envelope.framed(allocator: channel.allocator))
     }
 
     private func dropSlowConsumer() {
@@ -45,14 +58,5 @@ final class ClientConnection: Sendable {
             "user": "\(userID)", "device": "\(deviceID)", "queuedLimitBytes": "\(ProtocolLimits.maxSendQueueBytes)"])
         // Closing drops the queued writes. The pushes it missed are in the user's update log.
         channel.close(promise: nil)
-    }
-
-    func sendAndWait(_ envelope: WireEnvelope) async throws {
-        try await channel.writeAndFlush(try envelope.framed(allocator: channel.allocator))
-    }
-
-    func send(_ envelope: WireEnvelope) {
-        guard let frame = try? envelope.framed(allocator: channel.allocator) else { return }
-        send(frame: frame)
     }
 }

@@ -21,6 +21,14 @@ final class InFlightLimit: Sendable {
     }
 
     func acquire() async {
+        // The usual case takes a slot without suspending (a suspension per message costs a
+        // trip through the scheduler).
+        let granted = state.withLock { state -> Bool in
+            guard state.taken < limit else { return false }
+            state.taken += 1
+            return true
+        }
+        if granted { return }
         await withCheckedContinuation { continuation in
             let granted = state.withLock { state -> Bool in
                 if state.taken < limit {

@@ -4,18 +4,21 @@ import Synchronization
 
 /// Gets a frame to every live connection of a user, whichever chat server holds them.
 ///
-/// Split across processes, an implementation asks the status service where the user is and
-/// forwards to those chat servers (gRPC); the in-process one below reaches their registries directly.
+/// Fire and forget: `push` never waits, since a push is a hint (whatever a device misses is in
+/// its user's update log, which it syncs) and the sender's ack must not wait on the recipient.
+/// Split across processes, an implementation queues the frame and, on its own task, asks the
+/// status service where the user is and forwards to those chat servers (gRPC); the in-process one
+/// below reaches their registries directly.
 public protocol PushRouter: Sendable {
-    func push(_ frame: ByteBuffer, to user: UserID) async
+    func push(_ frame: ByteBuffer, to user: UserID)
 }
 
 /// Routes between the chat servers of one process, using the status service's presence map.
 public final class InProcessPushRouter: PushRouter {
-    private let status: StatusService
+    private let status: InProcessStatusService
     private let registries = Mutex<[String: ConnectionRegistry]>([:])
 
-    public init(status: StatusService) {
+    public init(status: InProcessStatusService) {
         self.status = status
     }
 
@@ -27,8 +30,8 @@ public final class InProcessPushRouter: PushRouter {
         _ = registries.withLock { $0.removeValue(forKey: chatServerID) }
     }
 
-    public func push(_ frame: ByteBuffer, to user: UserID) async {
-        let servers = await status.chatServers(of: user)
+    public func push(_ frame: ByteBuffer, to user: UserID) {
+        let servers = status.currentChatServers(of: user)
         guard !servers.isEmpty else { return }
         let targets = registries.withLock { registries in servers.compactMap { registries[$0] } }
         for registry in targets {

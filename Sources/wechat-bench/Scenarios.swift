@@ -121,8 +121,9 @@ struct Scenarios {
         let userCount = min(100, clients)
         let names = try await users.register(count: userCount, prefix: "c\(runID)-")
         let gate = GateClient(baseURL: server.gateURL)
-        var logins: [GateAPI.LoginResponse] = []
-        for name in names { logins.append(try await gate.login(account: name, password: BenchUsers.password)) }
+        var signedIn: [GateAPI.LoginResponse] = []
+        for name in names { signedIn.append(try await gate.login(account: name, password: BenchUsers.password)) }
+        let logins = signedIn
         let before = server.residentKiB
         let open = BenchBox<[ChatConnection]>([])
         let logger = logger

@@ -23,6 +23,7 @@ struct SQLiteMessageStoreTests {
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
             let store = SQLiteMessageStore(database: db.database)
 
             let first = try await send(store, from: alice, to: bob, "hi bob", at: 1_000, clientID: "a-1")
@@ -67,6 +68,7 @@ struct SQLiteMessageStoreTests {
             let db = try TestDatabase(in: directory)
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
             let store = SQLiteMessageStore(database: db.database)
 
             let original = try await send(store, from: alice, to: bob, "only once", at: 1_000, clientID: "client-1")
@@ -99,6 +101,7 @@ struct SQLiteMessageStoreTests {
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
             let store = SQLiteMessageStore(database: db.database)
 
             var sent: [MessageRecord] = []
@@ -137,6 +140,7 @@ struct SQLiteMessageStoreTests {
             let db = try TestDatabase(in: directory)
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
             let store = SQLiteMessageStore(database: db.database)
 
             let m1 = try await send(store, from: alice, to: bob, "one", at: 1_000)
@@ -176,6 +180,7 @@ struct SQLiteMessageStoreTests {
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
             let store = SQLiteMessageStore(database: db.database)
 
             for index in 1...3 {
@@ -213,6 +218,7 @@ struct SQLiteMessageStoreTests {
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
             let store = SQLiteMessageStore(database: db.database)
 
             #expect(try await store.conversations(of: alice.id).isEmpty)
@@ -265,6 +271,7 @@ struct SQLiteMessageStoreTests {
             let db = try TestDatabase(in: directory)
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
             let store = SQLiteMessageStore(database: db.database)
             let nobody: UserID = 9_999
 
@@ -304,6 +311,59 @@ struct SQLiteMessageStoreTests {
         }
     }
 
+    @Test func messagesPassOnlyBetweenFriendsNeitherOfWhomHasBlockedTheOther() async throws {
+        try await withTemporaryDirectory { directory in
+            let db = try TestDatabase(in: directory)
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            let carol = try await db.makeUser("carol")
+            let dave = try await db.makeUser("dave")
+            try await db.befriend(alice, bob)
+            try await db.befriend(alice, dave)
+            try await db.social.setBlocked(blocker: dave.id, blocked: alice.id, true)
+            let store = SQLiteMessageStore(database: db.database)
+
+            // Sent together, so they share batches: the refused ones fail alone, the rest commit.
+            let outcomes = await withTaskGroup(of: (String, Result<CommittedMessage, Error>).self) { group in
+                for (index, recipient) in [bob, carol, dave, bob, carol, bob].enumerated() {
+                    group.addTask {
+                        do {
+                            return (recipient.username, .success(try await send(store, from: alice, to: recipient, "m\(index)", clientID: "m\(index)")))
+                        } catch {
+                            return (recipient.username, .failure(error))
+                        }
+                    }
+                }
+                return await group.reduce(into: [(String, Result<CommittedMessage, Error>)]()) { $0.append($1) }
+            }
+            for (name, outcome) in outcomes {
+                switch (name, outcome) {
+                case ("bob", .success): break
+                case ("carol", .failure(let error as ChatError)): #expect(error.code == .notFriends)
+                case ("dave", .failure(let error as ChatError)): #expect(error.code == .blocked, "blocked by the recipient")
+                default: Issue.record("\(name): \(outcome)")
+                }
+            }
+            // Refused messages left nothing: no seq, no update, no conversation.
+            #expect(try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10).map(\.seq) == [3, 2, 1])
+            #expect(try await store.latestUpdateID(of: alice.id) == 3)
+            #expect(try await store.latestUpdateID(of: carol.id) == 0)
+            #expect(try await store.conversations(of: alice.id).map(\.peerID) == [bob.id])
+
+            // A block either way, and a removal, stop the next message.
+            try await db.social.setBlocked(blocker: alice.id, blocked: bob.id, true)
+            await #expect(throws: ChatError(.blocked, "This conversation is blocked.")) {
+                try await send(store, from: bob, to: alice, "blocked")
+            }
+            try await db.social.setBlocked(blocker: alice.id, blocked: bob.id, false)
+            try await send(store, from: bob, to: alice, "unblocked")
+            _ = try await db.social.removeFriendship(alice.id, bob.id)
+            await #expect(throws: ChatError(.notFriends, "You can only message your friends.")) {
+                try await send(store, from: bob, to: alice, "removed")
+            }
+        }
+    }
+
     @Test func messageToSelfLogsOneUpdate() async throws {
         try await withTemporaryDirectory { directory in
             let db = try TestDatabase(in: directory)
@@ -330,6 +390,7 @@ struct SQLiteMessageStoreTests {
                 let db = try TestDatabase(in: directory)
                 alice = try await db.makeUser("alice")
                 bob = try await db.makeUser("bob")
+                try await db.befriend(alice, bob)
                 let store = SQLiteMessageStore(database: db.database)
                 sent.append(try await send(store, from: alice, to: bob, "before restart 1", at: 1_000, clientID: "k1").message)
                 sent.append(try await send(store, from: bob, to: alice, "before restart 2 ✓", at: 2_000, clientID: "k2").message)
@@ -363,6 +424,7 @@ struct SQLiteMessageStoreTests {
             let db = try TestDatabase(in: directory)
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
             let store = SQLiteMessageStore(database: db.database)
 
             let committed = try await withThrowingTaskGroup(of: CommittedMessage.self) { group in

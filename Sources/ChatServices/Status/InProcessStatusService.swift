@@ -141,6 +141,12 @@ public final class InProcessStatusService: StatusService {
     }
 
     public func chatServers(of user: UserID) async -> [String] {
+        currentChatServers(of: user)
+    }
+
+    /// `chatServers(of:)` without the suspension point, for the in-process push router, which
+    /// runs for every message on the commit's completion path.
+    public func currentChatServers(of user: UserID) -> [String] {
         state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
     }
 

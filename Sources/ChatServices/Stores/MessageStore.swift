@@ -1,7 +1,8 @@
 /// Messages, per-conversation sequence numbers, read marks and the per-user update log.
 public protocol MessageStore: Sendable {
     /// Durably commits the message (or finds the original of a resend) before returning.
-    /// Concurrent callers share transactions (group commit).
+    /// Concurrent callers share transactions (group commit). Only between friends neither of whom
+    /// has blocked the other (`notFriends`, `blocked`), checked in the same transaction as the write.
     func commit(_ message: NewMessage) async throws -> CommittedMessage
     /// Queues the message now, in call order, and returns at once; `completion` runs once it is
     /// durably committed. A connection uses this to keep reading while its messages commit,

@@ -22,17 +22,22 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
 
     private let state = Mutex(Pending())
     private let queue: DispatchQueue
+    /// Completions run here, in commit order, so what they do (encoding acks and pushes) overlaps
+    /// the next batch's transaction instead of delaying it.
+    private let completions: DispatchQueue
     private let write: BatchWriter
     private let maxBatch: Int
 
     public init(label: String, maxBatch: Int = 1024, write: @escaping BatchWriter) {
         self.queue = DispatchQueue(label: label)
+        self.completions = DispatchQueue(label: label + ".completions")
         self.write = write
         self.maxBatch = maxBatch
     }
 
-    /// Queues `item` now, in call order, and returns at once; `completion` runs (on the commit
-    /// queue) once its batch is durable. Callers that must keep an order enqueue in that order.
+    /// Queues `item` now, in call order, and returns at once; `completion` runs (on the
+    /// completion queue, in commit order) once its batch is durable. Callers that must keep an
+    /// order enqueue in that order.
     public func enqueue(_ item: Item, completion: @escaping Completion) {
         let startDrain = state.withLock { pending in
             pending.items.append((item, completion))
@@ -64,15 +69,16 @@ public final class GroupCommitter<Item: Sendable, Output: Sendable>: Sendable {
                 return batch
             }
             if batch.isEmpty { return }
+            let results: [Result<Output, Error>]
             do {
-                let results = try write(batch.map(\.0))
+                results = try write(batch.map(\.0))
                 precondition(results.count == batch.count, "a batch writer returns one result per item")
+            } catch {
+                results = Array(repeating: .failure(error), count: batch.count)
+            }
+            completions.async {
                 for ((_, completion), result) in zip(batch, results) {
                     completion(result)
-                }
-            } catch {
-                for (_, completion) in batch {
-                    completion(.failure(error))
                 }
             }
         }

@@ -22,4 +22,13 @@ struct TestDatabase: Sendable {
             username: name, email: "\(name.lowercased())@example.com",
             passwordHash: "not-a-real-hash-\(name)", nowMs: nowMs)
     }
+
+    /// Makes every two of `people` friends: messages pass only between friends.
+    func befriend(_ people: UserRecord...) async throws {
+        for (index, one) in people.enumerated() {
+            for other in people[(index + 1)...] {
+                try await social.makeFriends(one.id, other.id, nowMs: 1_000)
+            }
+        }
+    }
 }

@@ -9,32 +9,55 @@ public final class SQLiteMessageStore: MessageStore {
         self.database = database
         let pool = database.pool
         self.committer = GroupCommitter(label: "wechat.message-commit") { batch in
-            try pool.write { db in
-                // Optimistically the whole batch at once. Should any message fail, that attempt is
-                // rolled back and the batch is written again with a savepoint per message, so the
-                // bad one fails alone and the rest go on. (Savepoints per message on every batch
-                // cost a fifth of the commit path.)
-                var committed: [CommittedMessage] = []
+            try pool.write { db in try Self.write(batch, in: db) }
+        }
+    }
+
+    /// Optimistically the whole batch in one savepoint; a refused message (not friends, blocked)
+    /// is refused before it writes anything, so the rest go on without it. Should a message fail
+    /// otherwise, that attempt is rolled back and the batch is written again with a savepoint per
+    /// message, so the bad one fails alone. (Savepoints per message on every batch cost a fifth
+    /// of the commit path.)
+    static func write(_ batch: [NewMessage], in db: Database) throws -> [Result<CommittedMessage, Error>] {
+        func failedUnexpectedly(_ result: Result<CommittedMessage, Error>) -> Bool {
+            if case .failure(let error) = result { !(error is Refused) } else { false }
+        }
+        var results: [Result<CommittedMessage, Error>] = []
+        do {
+            try db.inSavepoint {
+                var shared = MessageCommitBatch()
+                results = batch.map { message in Result { try shared.commit(message, in: db) } }
+                if results.contains(where: failedUnexpectedly) { return .rollback }
+                try shared.finish(in: db)
+                return .commit
+            }
+        } catch {
+            results = []  // rolled back: nothing of it holds
+        }
+        if results.count == batch.count, !results.contains(where: failedUnexpectedly) {
+            return results.map { $0.mapError { ($0 as? Refused)?.error ?? $0 } }
+        }
+        return batch.map { message in
+            Result {
+                var one: CommittedMessage?
                 do {
                     try db.inSavepoint {
-                        committed = try batch.map { try Self.commit($0, in: db) }
+                        var alone = MessageCommitBatch()
+                        one = try alone.commit(message, in: db)
+                        try alone.finish(in: db)
                         return .commit
                     }
-                    return committed.map { .success($0) }
-                } catch {
-                    return batch.map { message in
-                        Result {
-                            var one: CommittedMessage?
-                            try db.inSavepoint {
-                                one = try Self.commit(message, in: db)
-                                return .commit
-                            }
-                            return one!
-                        }
-                    }
+                } catch let refused as Refused {
+                    throw refused.error
                 }
+                return one!
             }
         }
+    }
+
+    /// A message refused before it wrote anything: its batch goes on without it.
+    struct Refused: Error {
+        var error: ChatError
     }
 
     public func commit(_ message: NewMessage) async throws -> CommittedMessage {
@@ -43,53 +66,6 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func commit(_ message: NewMessage, then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void) {
         committer.enqueue(message, completion: completion)
-    }
-
-    static func commit(_ message: NewMessage, in db: Database) throws -> CommittedMessage {
-        // Cached statements: this runs for every message, and compiling its eight statements anew
-        // each time cost more than executing them (see README, Performance).
-        if let original = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
-            arguments: [message.senderID, message.clientMessageID]
-        ) {
-            return CommittedMessage(message: Self.message(original),
-                                    senderUpdateID: UInt64(original["sender_update_id"] as Int64),
-                                    recipientUpdateID: UInt64(original["recipient_update_id"] as Int64), duplicate: true)
-        }
-        let (lo, hi) = ordered(message.senderID, message.recipientID)
-        let seq = (try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT last_seq FROM conversations WHERE user_lo = ? AND user_hi = ?"), arguments: [lo, hi]) ?? 0) + 1
-        let senderUpdate = try nextUpdateID(db, user: message.senderID)
-        let recipientUpdate = message.recipientID == message.senderID
-            ? senderUpdate : try nextUpdateID(db, user: message.recipientID)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                     sender_update_id, recipient_update_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(
-            arguments: [lo, hi, seq, message.senderID, message.recipientID, message.clientMessageID, message.text,
-                        message.sentAtMs, Int64(senderUpdate), Int64(recipientUpdate)])
-        let id = db.lastInsertedRowID
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO conversations(user_lo, user_hi, last_seq, last_message_id) VALUES (?, ?, ?, ?)
-                ON CONFLICT(user_lo, user_hi) DO UPDATE SET last_seq = excluded.last_seq, last_message_id = excluded.last_message_id
-                """).execute(arguments: [lo, hi, seq, id])
-        // Sending a message means having read the conversation up to it.
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?, ?, ?)
-                ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
-                """).execute(arguments: [message.senderID, message.recipientID, seq])
-        try insertUpdate(db, user: message.senderID, updateID: senderUpdate, messageID: id)
-        if message.recipientID != message.senderID {
-            try insertUpdate(db, user: message.recipientID, updateID: recipientUpdate, messageID: id)
-        }
-        let record = MessageRecord(id: id, clientMessageID: message.clientMessageID, senderID: message.senderID,
-                                   recipientID: message.recipientID, seq: UInt64(seq), text: message.text,
-                                   sentAtMs: message.sentAtMs)
-        return CommittedMessage(message: record, senderUpdateID: senderUpdate, recipientUpdateID: recipientUpdate, duplicate: false)
     }
 
     /// Takes the next number of a user's update log: gapless, from 1.
