@@ -1,94 +1,70 @@
 import ChatClient
 import ChatProtocol
-import Dispatch
 import Foundation
+import NIOCore
 
 /// Pairs of connected users sending to each other, and everything counted: what was
 /// acknowledged, what arrived (and how late), what never arrived, what arrived twice.
 ///
 /// Latency runs from the moment the sender hands the message to its connection to the moment the
 /// recipient has decoded the push; both ends are in this process, so one monotonic clock serves.
-final class MessagingRun: @unchecked Sendable {
-    let users: [BenchUser]
-    let messageBytes: Int
-    let latency = LatencyRecorder()
-    private let lock = NSLock()
-    private var acked = Set<Int64>()
-    private var received = Set<Int64>()
-    private var duplicates = 0
-    private var sentCount = 0
-    private var receivers: [Task<Void, Never>] = []
+/// User `i` sends to user `i ^ 1`.
+final class MessagingRun: Sendable {
+    let links: [BenchLink]
+    let latency: LatencyRecorder
+    let totals: BenchTotals
 
-    init(users: [BenchUser], messageBytes: Int) {
-        self.users = users
-        self.messageBytes = messageBytes
+    private init(links: [BenchLink], latency: LatencyRecorder, totals: BenchTotals) {
+        self.links = links
+        self.latency = latency
+        self.totals = totals
     }
 
-    func startReceiving() {
-        for user in users {
-            let me = user.id
-            receivers.append(Task {
-                for await push in user.connection.pushes {
-                    guard case .updatePush(let update) = push.payload, case .message(let message) = update.update.kind,
-                          message.senderID != me
-                    else { continue }
-                    let now = DispatchTime.now().uptimeNanoseconds
-                    if let sentAt = Self.timestamp(in: message.text), now > sentAt {
-                        self.latency.record(microseconds: (now - sentAt) / 1000)
-                    }
-                    self.noteReceived(message.id)
-                }
-            })
+    /// Opens one `BenchLink` per user (their setup connections closed already).
+    static func open(_ users: [BenchUser], messageBytes: Int) async throws -> MessagingRun {
+        let latency = LatencyRecorder()
+        let totals = BenchTotals()
+        let links = BenchBox<[Int: BenchLink]>([:])
+        try await forEach(Array(users.enumerated()), parallelism: 64) { index, user in
+            let link = try await BenchLink.open(
+                token: user.token, host: user.chatServer.host, port: user.chatServer.port, userID: user.id,
+                peerID: users[index ^ 1].id, index: index, messageBytes: messageBytes, latency: latency, totals: totals)
+            links.mutate { $0[index] = link }
         }
+        return MessagingRun(links: links.value.sorted { $0.key < $1.key }.map(\.value), latency: latency, totals: totals)
     }
 
-    private func noteReceived(_ id: Int64) {
-        lock.lock()
-        if !received.insert(id).inserted { duplicates += 1 }
-        lock.unlock()
-    }
-
-    /// Sends one message from `user` to its pair and waits for the ack.
-    func send(from index: Int, sequence: Int) async throws {
-        let user = users[index]
-        let peer = users[index ^ 1]
-        var request = WireSendMessage()
-        request.toUserID = peer.id
-        request.clientMsgID = "\(index)-\(sequence)"
-        let stamp = "b\(DispatchTime.now().uptimeNanoseconds);"
-        request.text = stamp + String(repeating: "x", count: max(0, messageBytes - stamp.utf8.count))
-        guard case .messageAck(let ack) = try await user.connection.request(.sendMessage(request)) else { return }
-        lock.withLock {
-            acked.insert(ack.message.id)
-            sentCount += 1
-        }
-    }
-
-    /// Waits (at most `seconds`) until everything acknowledged has arrived.
+    /// Waits (at most `seconds`) until every message sent is answered and everything
+    /// acknowledged has arrived.
     func drain(seconds: Double) async {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let done = lock.withLock { acked.isSubset(of: received) }
-            if done { break }
+        while Date() < deadline && !totals.settled {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        receivers.forEach { $0.cancel() }
     }
 
-    func fill(_ report: inout BenchReport, seconds: Double) {
-        lock.lock()
-        defer { lock.unlock() }
-        report.sent = sentCount
+    func fill(_ report: inout BenchReport, seconds: Double) async throws {
+        var acked = Set<Int64>()
+        var received = Set<Int64>()
+        var duplicates = 0
+        var refusals: [String: Int] = [:]
+        for link in links {
+            let counts = try await link.counts()
+            acked.formUnion(counts.acked)
+            received.formUnion(counts.received)
+            duplicates += counts.duplicates
+            refusals.merge(counts.refusals, uniquingKeysWith: +)
+            link.close()
+        }
+        report.sent = totals.sent.load(ordering: .relaxed)
         report.received = received.count
         report.lost = acked.subtracting(received).count
         report.duplicated = duplicates
         report.durationSeconds = seconds
         report.msgsPerSec = Double(received.count) / seconds
         report.latencyUs = .init(latency.snapshot)
-    }
-
-    static func timestamp(in text: String) -> UInt64? {
-        guard text.hasPrefix("b"), let end = text.firstIndex(of: ";") else { return nil }
-        return UInt64(text[text.index(after: text.startIndex)..<end])
+        for (code, count) in refusals.sorted(by: { $0.key < $1.key }) {
+            report.notes.append("\(count) messages refused: \(code)")
+        }
     }
 }

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Histogram
 import Logging
+import NIOCore
 
 /// The four scenarios of `wechat-bench`, each bounded by `duration` and stopping by itself.
 struct Scenarios {
@@ -18,53 +19,28 @@ struct Scenarios {
     /// C clients in pairs, each keeping `window` messages in flight for the whole run.
     func saturate(window: Int, messageBytes: Int) async throws -> BenchReport {
         let run = try await messagingRun(messageBytes: messageBytes)
+        announce("saturate: \(run.links.count) clients sending for \(duration) s")
         let started = Date()
-        let deadline = started.addingTimeInterval(duration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in run.users.indices {
-                for lane in 0..<window {
-                    group.addTask {
-                        var sequence = lane
-                        while Date() < deadline {
-                            try await run.send(from: index, sequence: sequence)
-                            sequence += window
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return await report(run, scenario: "saturate", sendingSince: started, note: "window \(window), \(messageBytes)-byte texts")
+        let until = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
+        for link in run.links { link.startWindow(window, until: until) }
+        try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
+        return try await report(run, scenario: "saturate", sendingSince: started, note: "window \(window), \(messageBytes)-byte texts")
     }
 
     /// C clients each sending `rate` messages a second, on schedule whatever the acks do.
     func fixed(rate: Double, messageBytes: Int) async throws -> BenchReport {
         let run = try await messagingRun(messageBytes: messageBytes)
+        announce("fixed: \(run.links.count) clients sending for \(duration) s")
         let started = Date()
-        let interval = 1 / rate
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in run.users.indices {
-                group.addTask {
-                    // Spread the clients over the first interval, so they do not all fire at once.
-                    let offset = interval * Double(index) / Double(run.users.count)
-                    try await withThrowingTaskGroup(of: Void.self) { sends in
-                        var sequence = 0
-                        while true {
-                            let due = started.addingTimeInterval(offset + Double(sequence) * interval)
-                            if due.timeIntervalSince(started) >= duration { break }
-                            let wait = due.timeIntervalSinceNow
-                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-                            let current = sequence
-                            sends.addTask { try await run.send(from: index, sequence: current) }
-                            sequence += 1
-                        }
-                        try await sends.waitForAll()
-                    }
-                }
-            }
-            try await group.waitForAll()
+        let until = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
+        let interval = TimeAmount.nanoseconds(Int64(1e9 / rate))
+        for (index, link) in run.links.enumerated() {
+            // Spread the clients over the first interval, so they do not all fire at once.
+            let offset = TimeAmount.nanoseconds(interval.nanoseconds * Int64(index) / Int64(run.links.count))
+            link.startFixed(interval: interval, offset: offset, until: until)
         }
-        return await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")
+        try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
+        return try await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")
     }
 
     /// Password sign-ins for C new users, then token sign-ins (connect + Hello) for the rest of the run.
@@ -144,13 +120,19 @@ struct Scenarios {
         return report
     }
 
-    /// The end of a messaging scenario: rate over the sending time, then up to 10 s for the last
-    /// messages to arrive before counting what was lost.
-    private func report(_ run: MessagingRun, scenario: String, sendingSince started: Date, note: String) async -> BenchReport {
-        let elapsed = Date().timeIntervalSince(started)
+    /// A progress line on stderr (stdout carries the report), so whoever watches or profiles the
+    /// server knows when setup ends and the measured part begins.
+    private func announce(_ line: String) {
+        FileHandle.standardError.write(Data("wechat-bench: \(line)\n".utf8))
+    }
+
+    /// The end of a messaging scenario: up to 10 s for the last messages to be answered and
+    /// arrive, then the count of what was lost, and the rate over the whole time until then.
+    private func report(_ run: MessagingRun, scenario: String, sendingSince started: Date, note: String) async throws -> BenchReport {
         await run.drain(seconds: 10)
+        let elapsed = Date().timeIntervalSince(started)
         var report = BenchReport(scenario: scenario, clients: clients)
-        run.fill(&report, seconds: elapsed)
+        try await run.fill(&report, seconds: elapsed)
         report.serverRssKb = server.residentKiB
         report.notes.append(note)
         return report
@@ -161,8 +143,8 @@ struct Scenarios {
         let names = try await users.register(count: count, prefix: "m\(runID)-")
         let connected = try await users.connect(names)
         try await users.pairUp(connected)
-        let run = MessagingRun(users: connected, messageBytes: messageBytes)
-        run.startReceiving()
-        return run
+        // The messaging itself runs on lean connections of its own (see BenchLink).
+        for user in connected { await user.connection.close() }
+        return try await MessagingRun.open(connected, messageBytes: messageBytes)
     }
 }

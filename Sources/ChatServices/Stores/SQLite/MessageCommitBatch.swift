@@ -33,39 +33,39 @@ struct MessageCommitBatch {
     /// Commits one message (or finds the original of a resend); throws `Refused`, having written
     /// nothing, when sender and recipient are not friends or either has blocked the other.
     mutating func commit(_ message: NewMessage, in db: Database) throws -> CommittedMessage {
-        // Cached statements: this runs for every message, and compiling them anew each time cost
-        // more than executing them.
-        if let original = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
-            arguments: [message.senderID, message.clientMessageID]
-        ) {
-            return CommittedMessage(message: SQLiteMessageStore.message(original),
-                                    senderUpdateID: UInt64(original["sender_update_id"] as Int64),
-                                    recipientUpdateID: UInt64(original["recipient_update_id"] as Int64), duplicate: true)
-        }
+        // Cached statements, bound directly (RawStatement): this runs for every message.
         if let refusal = try refusal(from: message.senderID, to: message.recipientID, in: db) {
+            // A resend of a message committed before the refusal still gets its original.
+            if try Self.isCommitted(message, in: db) { return try Self.original(of: message, in: db) }
             throw SQLiteMessageStore.Refused(error: refusal)
         }
         let pair = message.senderID < message.recipientID
             ? Pair(lo: message.senderID, hi: message.recipientID) : Pair(lo: message.recipientID, hi: message.senderID)
         let seq = try lastSeq(of: pair, in: db) + 1
-        let senderUpdate = try nextUpdateID(of: message.senderID, in: db)
+        let senderUpdate = try lastUpdateID(of: message.senderID, in: db) + 1
         let recipientUpdate = message.recipientID == message.senderID
-            ? senderUpdate : try nextUpdateID(of: message.recipientID, in: db)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                     sender_update_id, recipient_update_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(
-            arguments: [pair.lo, pair.hi, seq, message.senderID, message.recipientID, message.clientMessageID, message.text,
-                        message.sentAtMs, senderUpdate, recipientUpdate])
+            ? senderUpdate : try lastUpdateID(of: message.recipientID, in: db) + 1
+        // A resend is found by the insert itself (the unique client id), instead of a lookup
+        // before every insert; then nothing was written and no number was taken.
+        let inserted = try RawStatement(db, """
+            INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
+                                 sender_update_id, recipient_update_id)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            ON CONFLICT(sender_id, client_msg_id) DO NOTHING
+            """).execute(
+            .integer(pair.lo), .integer(pair.hi), .integer(seq), .integer(message.senderID), .integer(message.recipientID),
+            .text(message.clientMessageID), .text(message.text), .integer(message.sentAtMs),
+            .integer(senderUpdate), .integer(recipientUpdate))
+        guard inserted > 0 else { return try Self.original(of: message, in: db) }
+        updateCounters[message.senderID] = (senderUpdate, true)
+        updateCounters[message.recipientID] = (recipientUpdate, true)
         let id = db.lastInsertedRowID
         conversations[pair] = (seq, id)
         readMarks[Direction(from: message.senderID, to: message.recipientID)] = seq
-        try SQLiteMessageStore.insertUpdate(db, user: message.senderID, updateID: UInt64(senderUpdate), messageID: id)
+        let logUpdate = try RawStatement(db, "INSERT INTO updates(user_id, update_id, message_id) VALUES (?1, ?2, ?3)")
+        try logUpdate.execute(.integer(message.senderID), .integer(senderUpdate), .integer(id))
         if message.recipientID != message.senderID {
-            try SQLiteMessageStore.insertUpdate(db, user: message.recipientID, updateID: UInt64(recipientUpdate), messageID: id)
+            try logUpdate.execute(.integer(message.recipientID), .integer(recipientUpdate), .integer(id))
         }
         let record = MessageRecord(id: id, clientMessageID: message.clientMessageID, senderID: message.senderID,
                                    recipientID: message.recipientID, seq: UInt64(seq), text: message.text,
@@ -76,24 +76,36 @@ struct MessageCommitBatch {
 
     /// Writes what the batch's messages share; call once, last, in the same transaction.
     func finish(in db: Database) throws {
-        for (pair, conversation) in conversations {
-            guard let messageID = conversation.messageID else { continue }
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO conversations(user_lo, user_hi, last_seq, last_message_id) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(user_lo, user_hi) DO UPDATE SET last_seq = excluded.last_seq, last_message_id = excluded.last_message_id
-                    """).execute(arguments: [pair.lo, pair.hi, conversation.seq, messageID])
+        let conversation = try RawStatement(db, """
+            INSERT INTO conversations(user_lo, user_hi, last_seq, last_message_id) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT(user_lo, user_hi) DO UPDATE SET last_seq = excluded.last_seq, last_message_id = excluded.last_message_id
+            """)
+        for (pair, last) in conversations {
+            guard let messageID = last.messageID else { continue }
+            try conversation.execute(.integer(pair.lo), .integer(pair.hi), .integer(last.seq), .integer(messageID))
         }
-        for (user, counter) in updateCounters where counter.changed {
-            try db.cachedStatement(sql: "UPDATE users SET last_update_id = ? WHERE id = ?").execute(arguments: [counter.last, user])
+        let counter = try RawStatement(db, "UPDATE users SET last_update_id = ?1 WHERE id = ?2")
+        for (user, updates) in updateCounters where updates.changed {
+            try counter.execute(.integer(updates.last), .integer(user))
         }
+        let readMark = try RawStatement(db, """
+            INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?1, ?2, ?3)
+            ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
+            """)
         for (direction, seq) in readMarks {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?, ?, ?)
-                    ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
-                    """).execute(arguments: [direction.from, direction.to, seq])
+            try readMark.execute(.integer(direction.from), .integer(direction.to), .integer(seq))
         }
+    }
+
+    /// The message a resend repeats, as first committed.
+    private static func original(of message: NewMessage, in db: Database) throws -> CommittedMessage {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
+            arguments: [message.senderID, message.clientMessageID])
+        else { throw ChatError(.internalError, "A message vanished while it was committed.") }
+        return CommittedMessage(message: SQLiteMessageStore.message(row),
+                                senderUpdateID: UInt64(row["sender_update_id"] as Int64),
+                                recipientUpdateID: UInt64(row["recipient_update_id"] as Int64), duplicate: true)
     }
 
     /// Friends, and neither has blocked the other: checked in the commit's own transaction, so a
@@ -104,14 +116,12 @@ struct MessageCommitBatch {
         if sender == recipient { return nil }
         let direction = Direction(from: sender, to: recipient)
         if let known = refusals[direction] { return known }
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2),
-                       EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1))
-                """),
-            arguments: [sender, recipient])
-        let refusal: ChatError? = if let row, row[0] as Bool {
-            row[1] as Bool ? ChatError(.blocked, "This conversation is blocked.") : nil
+        let found = try RawStatement(db, """
+            SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2),
+                   EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1))
+            """).int64s(2, .integer(sender), .integer(recipient))
+        let refusal: ChatError? = if let found, found[0] != 0 {
+            found[1] != 0 ? ChatError(.blocked, "This conversation is blocked.") : nil
         } else {
             ChatError(.notFriends, "You can only message your friends.")
         }
@@ -121,25 +131,23 @@ struct MessageCommitBatch {
 
     private mutating func lastSeq(of pair: Pair, in db: Database) throws -> Int64 {
         if let known = conversations[pair] { return known.seq }
-        let seq = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT last_seq FROM conversations WHERE user_lo = ? AND user_hi = ?"),
-            arguments: [pair.lo, pair.hi]) ?? 0
+        let seq = try RawStatement(db, "SELECT last_seq FROM conversations WHERE user_lo = ?1 AND user_hi = ?2")
+            .int64(.integer(pair.lo), .integer(pair.hi)) ?? 0
         conversations[pair] = (seq, nil)
         return seq
     }
 
-    /// The next number of a user's update log: gapless, from 1.
-    private mutating func nextUpdateID(of user: UserID, in db: Database) throws -> Int64 {
-        let last: Int64
-        if let known = updateCounters[user] {
-            last = known.last
-        } else {
-            guard let stored = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [user])
-            else { throw ChatError(.notFound, "No such user.") }
-            last = stored
-        }
-        updateCounters[user] = (last + 1, true)
-        return last + 1
+    /// The last number taken in a user's update log (which is gapless, from 1).
+    private mutating func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
+        if let known = updateCounters[user] { return known.last }
+        guard let stored = try RawStatement(db, "SELECT last_update_id FROM users WHERE id = ?1").int64(.integer(user))
+        else { throw ChatError(.notFound, "No such user.") }
+        updateCounters[user] = (stored, false)
+        return stored
+    }
+
+    private static func isCommitted(_ message: NewMessage, in db: Database) throws -> Bool {
+        try RawStatement(db, "SELECT id FROM messages WHERE sender_id = ?1 AND client_msg_id = ?2")
+            .int64(.integer(message.senderID), .text(message.clientMessageID)) != nil
     }
 }

@@ -117,7 +117,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func latestUpdateID(of user: UserID) async throws -> UInt64 {
         try await database.pool.read { db in
-            UInt64(try Int64.fetchOne(db, sql: "SELECT last_update_id FROM users WHERE id = ?", arguments: [user]) ?? 0)
+            UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [user]) ?? 0)
         }
     }
 

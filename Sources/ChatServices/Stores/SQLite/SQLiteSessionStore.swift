@@ -20,8 +20,9 @@ public struct SQLiteSessionStore: SessionStore {
 
     public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
         try await database.pool.read { db in
+            // Cached statements for what every connection's Hello reads (see README, Performance).
             try Int64.fetchOne(
-                db, sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?",
+                db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"),
                 arguments: [Data(tokenHash), nowMs])
         }
     }

@@ -92,7 +92,7 @@ public struct SQLiteSocialStore: SocialStore {
 
     public func friendIDs(of user: UserID) async throws -> [UserID] {
         try await database.pool.read { db in
-            try Int64.fetchAll(db, sql: "SELECT friend_id FROM friendships WHERE user_id = ?", arguments: [user])
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT friend_id FROM friendships WHERE user_id = ?"), arguments: [user])
         }
     }
 

@@ -27,7 +27,7 @@ public struct SQLiteUserStore: UserStore {
 
     public func user(id: UserID) async throws -> UserRecord? {
         try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map(Self.record)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(Self.record)
         }
     }
 

@@ -1,0 +1,206 @@
+import ChatProtocol
+import Dispatch
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// One user's chat connection during a messaging run, driven entirely on its event loop: an ack
+/// sends the next message of the window, a push is timed the moment it is decoded, writes are
+/// flushed once per read. No task, actor or continuation per message, so the load generator
+/// takes as little of the machine it shares with the server as it can (the client library's
+/// `ChatConnection` costs several times more per message; it is built for a person, not a flood).
+///
+/// Everything mutable is touched on the channel's event loop only.
+final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+
+    let userID: Int64
+    let peerID: Int64
+    private let index: Int
+    private let messageBytes: Int
+    private let latency: LatencyRecorder
+    private let totals: BenchTotals
+    private var context: ChannelHandlerContext?
+    /// Kept after the channel closes, so the counts can still be read on it.
+    private var eventLoop: EventLoop?
+    private var hello: EventLoopPromise<Void>?
+
+    private var nextRequestID: UInt64 = 2
+    private var sequence = 0
+    private var stopSendingAt = NIODeadline.distantPast
+    private var refillOnAck = false
+    private(set) var acked = Set<Int64>()
+    private(set) var received = Set<Int64>()
+    private(set) var duplicates = 0
+    private(set) var refusals: [String: Int] = [:]
+
+    private init(userID: Int64, peerID: Int64, index: Int, messageBytes: Int, latency: LatencyRecorder, totals: BenchTotals) {
+        self.userID = userID
+        self.peerID = peerID
+        self.index = index
+        self.messageBytes = messageBytes
+        self.latency = latency
+        self.totals = totals
+    }
+
+    /// Connects and says hello with `token`.
+    static func open(token: String, host: String, port: Int, userID: Int64, peerID: Int64, index: Int, messageBytes: Int,
+                     latency: LatencyRecorder, totals: BenchTotals) async throws -> BenchLink {
+        let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals)
+        let channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), link])
+                }
+            }
+            .connect(host: host, port: port).get()
+        var request = WireHello()
+        request.protocolVersion = ProtocolLimits.protocolVersion
+        request.token = token
+        request.deviceID = "bench"
+        let helloDone = channel.eventLoop.makePromise(of: Void.self)
+        try await channel.eventLoop.submit {
+            link.hello = helloDone
+            link.context?.writeAndFlush(NIOAny(try WireEnvelope.reply(to: 1, .hello(request)).framed()), promise: nil)
+        }.get()
+        try await helloDone.futureResult.get()
+        return link
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.eventLoop = context.eventLoop
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Keeps `window` messages in flight until `until`.
+    func startWindow(_ window: Int, until: NIODeadline) {
+        context?.eventLoop.execute {
+            self.stopSendingAt = until
+            self.refillOnAck = true
+            for _ in 0..<window { self.sendOne() }
+            self.context?.flush()
+        }
+    }
+
+    /// Sends one message every `interval`, the first after `offset`, whatever the acks do, until `until`.
+    func startFixed(interval: TimeAmount, offset: TimeAmount, until: NIODeadline) {
+        guard let eventLoop = context?.eventLoop else { return }
+        let first = NIODeadline.now() + offset
+        eventLoop.execute {
+            self.stopSendingAt = until
+            self.scheduleFixed(number: 0, first: first, interval: interval)
+        }
+    }
+
+    private func scheduleFixed(number: Int64, first: NIODeadline, interval: TimeAmount) {
+        let due = first + .nanoseconds(interval.nanoseconds * number)
+        guard due < stopSendingAt, let eventLoop = context?.eventLoop else { return }
+        eventLoop.scheduleTask(deadline: due) {
+            self.sendOne()
+            self.context?.flush()
+            self.scheduleFixed(number: number + 1, first: first, interval: interval)
+        }
+    }
+
+    /// Closes the connection (on its event loop).
+    func close() {
+        context?.eventLoop.execute { self.context?.close(promise: nil) }
+    }
+
+    private func sendOne() {
+        guard let context else { return }
+        var request = WireSendMessage()
+        request.toUserID = peerID
+        request.clientMsgID = "\(index)-\(sequence)"
+        sequence += 1
+        let stamp = "b\(DispatchTime.now().uptimeNanoseconds);"
+        request.text = stamp + String(repeating: "x", count: max(0, messageBytes - stamp.utf8.count))
+        guard let frame = try? WireEnvelope.reply(to: nextRequestID, .sendMessage(request)).framed(allocator: context.channel.allocator) else { return }
+        nextRequestID += 1
+        totals.sent.add(1, ordering: .relaxed)
+        context.write(NIOAny(frame), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let envelope = try? WireEnvelope.decode(frame: unwrapInboundIn(data)) else {
+            refusals["undecodable frame", default: 0] += 1
+            return
+        }
+        switch envelope.payload {
+        case .helloOk:
+            hello?.succeed()
+            hello = nil
+        case .messageAck(let ack):
+            acked.insert(ack.message.id)
+            totals.acked.add(1, ordering: .relaxed)
+            if refillOnAck && NIODeadline.now() < stopSendingAt { sendOne() }
+        case .updatePush(let push):
+            guard case .message(let message) = push.update.kind, message.senderID != userID else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let sentAt = Self.timestamp(in: message.text), now > sentAt {
+                latency.record(microseconds: (now - sentAt) / 1000)
+            }
+            if received.insert(message.id).inserted {
+                totals.received.add(1, ordering: .relaxed)
+            } else {
+                duplicates += 1
+            }
+        case .error(let error):
+            if let hello {
+                hello.fail(ChatError(ErrorCode(rawValue: error.code) ?? .internalError, error.message))
+                self.hello = nil
+            } else {
+                refusals[error.code, default: 0] += 1
+                if envelope.requestID != 0 { totals.refused.add(1, ordering: .relaxed) }
+                // A refused message leaves the window: send the next one.
+                if envelope.requestID != 0 && refillOnAck && NIODeadline.now() < stopSendingAt { sendOne() }
+            }
+        default:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        hello?.fail(ChatError(.unavailable, "The chat server closed the connection."))
+        hello = nil
+        context.fireChannelInactive()
+    }
+
+    /// What this link counted, read on its event loop.
+    func counts() async throws -> (acked: Set<Int64>, received: Set<Int64>, duplicates: Int, refusals: [String: Int]) {
+        guard let eventLoop else { return ([], [], 0, [:]) }
+        return try await eventLoop.submit { (self.acked, self.received, self.duplicates, self.refusals) }.get()
+    }
+
+    static func timestamp(in text: String) -> UInt64? {
+        guard text.hasPrefix("b"), let end = text.firstIndex(of: ";") else { return nil }
+        return UInt64(text[text.index(after: text.startIndex)..<end])
+    }
+}
+
+/// Running totals across every link of a run, for progress and the drain: exact sets are
+/// gathered from the links at the end.
+final class BenchTotals: Sendable {
+    let sent = Atomic<Int>(0)
+    let acked = Atomic<Int>(0)
+    /// Sends answered with an error instead of an ack.
+    let refused = Atomic<Int>(0)
+    let received = Atomic<Int>(0)
+
+    /// Every send answered, and as many messages arrived as were acknowledged.
+    var settled: Bool {
+        let acked = acked.load(ordering: .relaxed)
+        return acked + refused.load(ordering: .relaxed) >= sent.load(ordering: .relaxed)
+            && received.load(ordering: .relaxed) >= acked
+    }
+}
