@@ -89,6 +89,9 @@ public final class ChatServer: Service {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: ProtocolLimits.maxSendQueueBytes / 4, high: ProtocolLimits.maxSendQueueBytes))
+            // Each connection keeps its receive buffer between reads: start it small (an idle
+            // connection costs 512 bytes, not 2 KiB); it grows while reads fill it.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
@@ -154,56 +157,94 @@ public final class ChatServer: Service {
     }
 
     private func serve(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inFlight: InFlightLimit) async {
-        let channel = asyncChannel.channel
-        let peer = channel.remoteAddress?.description ?? "?"
-        let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
-            channel.close(promise: nil)
-        }
-        defer { helloDeadline.cancel() }
-        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
-        defer { openConnections.wrappingSubtract(1, ordering: .relaxed) }
-        var connection: ClientConnection?
-        var frameBudget = TokenBucket(configuration.limits.framesPerConnection, nowMs: WallClock.nowMs())
+        let state = accepted(asyncChannel.channel, inFlight: inFlight)
         do {
             try await asyncChannel.executeThenClose { inbound, _ in
-                guard open <= configuration.maxConnections else {
-                    logger.warning("connection refused: server full", metadata: ["peer": "\(peer)", "max": "\(configuration.maxConnections)"])
-                    try await Self.closeWithError(ChatError(.unavailable, "The server is full. Please try again shortly."), channel: channel)
-                    return
-                }
+                guard try await self.admit(state) else { return }
                 // Errors are answered inside executeThenClose, while the channel can still carry them.
                 do {
                     for try await frame in inbound {
-                        let envelope = try WireEnvelope.decode(frame: frame)
-                        if !frameBudget.limit.isUnlimited, let wait = frameBudget.take(nowMs: WallClock.nowMs()) {
-                            // A flood is answered, not served: each extra frame costs one small error.
-                            logger.info("frame refused: rate limited", metadata: ["peer": "\(peer)"])
-                            let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
-                            connection?.send(.error(error, requestID: envelope.requestID))
-                            if connection == nil { try await Self.closeWithError(error, channel: channel, requestID: envelope.requestID); return }
-                            continue
-                        }
-                        guard let current = connection else {
-                            connection = try await hello(envelope, channel: channel, peer: peer, inFlight: inFlight)
-                            helloDeadline.cancel()
-                            if connection == nil { return }
-                            continue
-                        }
-                        await respond(to: envelope, on: current)
+                        guard try await self.handle(frame, state) else { return }
                     }
                 } catch let error as ChatError {
-                    // A bad frame: the byte stream can no longer be trusted. Say why and close.
-                    logger.warning("closing connection", metadata: ["peer": "\(peer)", "reason": "\(error.code.rawValue)"])
-                    try await Self.closeWithError(error, channel: channel)
+                    try await self.closeUnreadable(state, error)
                 }
             }
         } catch let error as NIOSSLError {
             // A client that does not trust us, or speaks plain TCP to a TLS port.
-            logger.info("TLS connection failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            logger.info("TLS connection failed", metadata: ["peer": "\(state.peer)", "error": "\(error)"])
         } catch {
-            logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            logger.debug("connection ended", metadata: ["peer": "\(state.peer)", "error": "\(error)"])
         }
-        if let connection {
+        await closed(state)
+    }
+
+    /// Counts the connection and starts its Hello deadline.
+    @inline(never)
+    private func accepted(_ channel: Channel, inFlight: InFlightLimit) -> ConnectionState {
+        let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
+            channel.close(promise: nil)
+        }
+        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        return ConnectionState(channel: channel, peer: channel.remoteAddress?.description ?? "?", inFlight: inFlight,
+                               withinCapacity: open <= configuration.maxConnections, helloDeadline: helloDeadline,
+                               frameBudget: TokenBucket(configuration.limits.framesPerConnection, nowMs: WallClock.nowMs()))
+    }
+
+    /// Past `maxConnections`: tells the client the server is full and returns false.
+    @inline(never)
+    private func admit(_ state: ConnectionState) async throws -> Bool {
+        if state.withinCapacity { return true }
+        logger.warning("connection refused: server full", metadata: ["peer": "\(state.peer)", "max": "\(configuration.maxConnections)"])
+        try await Self.closeWithError(ChatError(.unavailable, "The server is full. Please try again shortly."), channel: state.channel)
+        return false
+    }
+
+    /// One frame from the client. Returns false once the connection is to close.
+    @inline(never)
+    private func handle(_ frame: ByteBuffer, _ state: ConnectionState) async throws -> Bool {
+        let envelope = try WireEnvelope.decode(frame: frame)
+        if !state.frameBudget.limit.isUnlimited, let wait = state.frameBudget.take(nowMs: WallClock.nowMs()) {
+            // A flood is answered, not served: each extra frame costs one small error.
+            logger.info("frame refused: rate limited", metadata: ["peer": "\(state.peer)"])
+            let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
+            guard let connection = state.connection else {
+                try await Self.closeWithError(error, channel: state.channel, requestID: envelope.requestID)
+                return false
+            }
+            connection.send(.error(error, requestID: envelope.requestID))
+            return true
+        }
+        guard let connection = state.connection else {
+            // In a task of its own, like every request but messages: a task keeps the stack its
+            // deepest call ever needed until it ends, and the serving task lives as long as the
+            // connection (see ConnectionState).
+            state.connection = try await Task {
+                try await self.hello(envelope, channel: state.channel, peer: state.peer, inFlight: state.inFlight)
+            }.value
+            state.helloDeadline.cancel()
+            return state.connection != nil
+        }
+        if case .sendMessage(let request) = envelope.payload {
+            await pipelineMessage(request, requestID: envelope.requestID, on: connection)
+        } else {
+            await Task { await self.respond(to: envelope, on: connection) }.value
+        }
+        return true
+    }
+
+    /// A bad frame: the byte stream can no longer be trusted. Says why and closes.
+    @inline(never)
+    private func closeUnreadable(_ state: ConnectionState, _ error: ChatError) async throws {
+        logger.warning("closing connection", metadata: ["peer": "\(state.peer)", "reason": "\(error.code.rawValue)"])
+        try await Self.closeWithError(error, channel: state.channel)
+    }
+
+    @inline(never)
+    private func closed(_ state: ConnectionState) async {
+        state.helloDeadline.cancel()
+        openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if let connection = state.connection {
             await disconnected(connection)
         }
     }
@@ -258,10 +299,6 @@ public final class ChatServer: Service {
     private func respond(to envelope: WireEnvelope, on connection: ClientConnection) async {
         guard let payload = envelope.payload else {
             connection.send(.error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID))
-            return
-        }
-        if case .sendMessage(let request) = payload {
-            await pipelineMessage(request, requestID: envelope.requestID, on: connection)
             return
         }
         do {
