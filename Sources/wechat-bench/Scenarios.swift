@@ -126,8 +126,9 @@ struct Scenarios {
         FileHandle.standardError.write(Data("wechat-bench: \(line)\n".utf8))
     }
 
-    /// The end of a messaging scenario: up to 10 s for the last messages to be answered and
-    /// arrive, then the count of what was lost, and the rate over the whole time until then.
+    /// The end of a messaging scenario: the last messages answered and delivered (waiting while
+    /// they keep coming, and up to 10 s after they stop), then the count of what was lost, and
+    /// the rate over the whole time until then.
     private func report(_ run: MessagingRun, scenario: String, sendingSince started: Date, note: String) async throws -> BenchReport {
         await run.drain(seconds: 10)
         let elapsed = Date().timeIntervalSince(started)
