@@ -228,6 +228,9 @@ public final class ChatServer: Service {
         if case .sendMessage(let request) = envelope.payload {
             await pipelineMessage(request, requestID: envelope.requestID, on: connection)
         } else {
+            // Messages sent before this request commit first: a block or a removal must not
+            // overtake (and refuse) a message that arrived ahead of it.
+            await connection.inFlight.waitUntilIdle()
             await Task { await self.respond(to: envelope, on: connection) }.value
         }
         return true

@@ -10,7 +10,8 @@ import NIOCore
 /// functions of its own (`@inline(never)`), whose frames exist only while a frame is handled, the
 /// loop's frame holds little more than this one reference (see README, Performance).
 ///
-/// Only the connection's serving task touches it, one frame at a time.
+/// Only the connection's serving task changes it, one frame at a time (the short tasks it awaits
+/// read its constants).
 final class ConnectionState: @unchecked Sendable {
     let channel: Channel
     let peer: String

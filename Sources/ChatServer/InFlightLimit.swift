@@ -6,6 +6,7 @@ final class InFlightLimit: Sendable {
     private struct State {
         var taken = 0
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let limit: Int
@@ -43,14 +44,30 @@ final class InFlightLimit: Sendable {
     }
 
     func release() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let (next, idle) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             if state.waiters.isEmpty {
                 state.taken -= 1
-                return nil
+                guard state.taken == 0 else { return (nil, []) }
+                defer { state.idleWaiters = [] }
+                return (nil, state.idleWaiters)
             }
             // The slot passes straight to the next waiter.
-            return state.waiters.removeFirst()
+            return (state.waiters.removeFirst(), [])
         }
         next?.resume()
+        for waiter in idle { waiter.resume() }
+    }
+
+    /// Returns once none are taken.
+    func waitUntilIdle() async {
+        if !isBusy { return }
+        await withCheckedContinuation { continuation in
+            let idle = state.withLock { state -> Bool in
+                if state.taken == 0 { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
     }
 }

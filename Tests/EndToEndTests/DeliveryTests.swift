@@ -34,6 +34,46 @@ import Testing
         await bob.stop()
     }
 
+    /// A connection's requests take effect in the order they arrive: a message pipelined just
+    /// ahead of a block is committed, never refused by the block that came after it.
+    @Test func aMessageSentJustBeforeABlockIsDelivered() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
+        let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+
+        // One write carrying, twenty times over: a message, block Bob, unblock Bob.
+        var bytes: [UInt8] = []
+        var requestID: UInt64 = 100
+        func frame(_ payload: WireEnvelope.OneOf_Payload) throws {
+            requestID += 1
+            bytes += Array(try WireEnvelope.reply(to: requestID, payload).framed().readableBytesView)
+        }
+        for round in 0..<20 {
+            var send = WireSendMessage()
+            send.toUserID = bobID
+            send.clientMsgID = "before-block-\(round)"
+            send.text = "before block \(round)"
+            try frame(.sendMessage(send))
+            for blocked in [true, false] {
+                var block = WireSetBlocked()
+                block.userID = bobID
+                block.blocked = blocked
+                try frame(.setBlocked(block))
+            }
+        }
+        try await raw.sendRaw(bytes)
+
+        let expected = (0..<20).map { "before block \($0)" }
+        try await eventually(20, "all twenty messages committed") {
+            try await bob.history(with: aliceID, limit: 50).count >= 20
+        }
+        #expect(try await bob.history(with: aliceID, limit: 50).reversed().map(\.text) == expected)
+        await raw.close()
+        await alice.stop()
+        await bob.stop()
+    }
+
     @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }

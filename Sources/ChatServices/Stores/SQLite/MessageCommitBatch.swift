@@ -3,8 +3,8 @@ import GRDB
 
 /// The messages of one group-commit transaction, written with as few statements as they allow.
 ///
-/// Each message costs its own duplicate check and three inserts (the message and its two update-
-/// log entries). What many messages of a batch share is read once and written once at the end
+/// Each message costs three inserts (the message, which also finds a resend by its unique client
+/// id, and its two update-log entries). What many messages of a batch share is read once and written once at the end
 /// (`finish`): each conversation's last sequence number and last message, each user's update-log
 /// counter, each sender's read mark, each pair's friendship. Under load a batch holds several
 /// messages per conversation, so this halves the statements per message (see README,

@@ -46,6 +46,12 @@ struct RawStatement {
     /// Binds `values` to ?1, ?2, … and steps once: true when a row came back.
     private func step(_ values: [Value]) throws -> Bool {
         let handle = statement.sqliteStatement
+        // These statements only ever run inside a transaction. Should SQLite have rolled it back
+        // by itself (a full disk, an I/O error), a statement run now would commit on its own,
+        // outside the batch; GRDB's own statements refuse in that state, and so does this.
+        guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "The transaction was rolled back.", sql: statement.sql)
+        }
         sqlite3_reset(handle)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)

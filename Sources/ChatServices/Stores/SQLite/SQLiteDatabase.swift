@@ -18,7 +18,7 @@ public final class SQLiteDatabase: Sendable {
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             if !db.configuration.readonly {
                 // For a new file only (an existing one keeps its size). A message touches about
-                // four B-tree pages (its row, its conversation's sequence index, its sender's
+                // five B-tree pages (its row, its conversation's sequence index, its sender's
                 // resend index, two update logs), each written whole to the WAL at commit: with
                 // 1 KiB pages that is a quarter of the bytes 4 KiB pages cost, which is what
                 // limits how many unbatched messages a second one writer can take (README,

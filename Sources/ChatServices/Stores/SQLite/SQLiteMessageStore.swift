@@ -26,8 +26,12 @@ public final class SQLiteMessageStore: MessageStore {
         do {
             try db.inSavepoint {
                 var shared = MessageCommitBatch()
-                results = batch.map { message in Result { try shared.commit(message, in: db) } }
-                if results.contains(where: failedUnexpectedly) { return .rollback }
+                for message in batch {
+                    let result = Result { try shared.commit(message, in: db) }
+                    // Nothing after an unexpected failure may run in this attempt.
+                    if failedUnexpectedly(result) { return .rollback }
+                    results.append(result)
+                }
                 try shared.finish(in: db)
                 return .commit
             }
