@@ -147,7 +147,8 @@ public actor ChatConnection {
 
     /// Writes raw bytes (tests use it to send garbage).
     public func sendRaw(_ bytes: [UInt8]) async throws {
-        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        // Through the same writer as requests, so raw bytes keep their place among them.
+        try await writer.writeAndWait(ByteBuffer(bytes: bytes))
     }
 
     public func close() {

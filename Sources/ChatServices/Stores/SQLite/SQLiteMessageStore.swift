@@ -81,10 +81,10 @@ public final class SQLiteMessageStore: MessageStore {
         return UInt64(next)
     }
 
-    static func insertUpdate(_ db: Database, user: UserID, updateID: UInt64, messageID: Int64? = nil,
-                             readPeer: UserID? = nil, readSeq: UInt64? = nil) throws {
-        try db.cachedStatement(sql: "INSERT INTO updates(user_id, update_id, message_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [user, Int64(updateID), messageID, readPeer, readSeq.map { Int64($0) }])
+    /// Logs a read mark in the user's update log (messages log theirs in `MessageCommitBatch`).
+    static func insertReadUpdate(_ db: Database, user: UserID, updateID: UInt64, peer: UserID, seq: UInt64) throws {
+        try db.cachedStatement(sql: "INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [user, Int64(updateID), peer, Int64(seq)])
     }
 
     public func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord] {
@@ -142,7 +142,7 @@ public final class SQLiteMessageStore: MessageStore {
                     """,
                 arguments: [user, peer, target])
             let updateID = try Self.nextUpdateID(db, user: user)
-            try Self.insertUpdate(db, user: user, updateID: updateID, readPeer: peer, readSeq: UInt64(target))
+            try Self.insertReadUpdate(db, user: user, updateID: updateID, peer: peer, seq: UInt64(target))
             return .read(updateID: updateID, peerID: peer, seq: UInt64(target))
         }
     }
