@@ -203,7 +203,8 @@ package struct ChatRequestHandler: Sendable {
     // MARK: Messages
 
     /// What a message must pass before it is queued for commit; returns what to commit.
-    func checkMessage(_ request: WireSendMessage, from user: UserID) async throws -> NewMessage {
+    /// Synchronous: it runs on the connection's event loop for every message.
+    func checkMessage(_ request: WireSendMessage, from user: UserID) throws -> NewMessage {
         guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes else {
             throw ChatError(.badRequest, "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes.")
         }
@@ -211,7 +212,9 @@ package struct ChatRequestHandler: Sendable {
         guard !request.text.allSatisfy(\.isWhitespace) else {
             throw ChatError(.invalidText, "A message cannot be empty.")
         }
-        try await limiter.enforce("messages:\(user)", limit: limits.messagesPerUser, "You are sending messages too fast.")
+        if let wait = limiter.takeWithoutWaiting("messages:\(user)", limit: limits.messagesPerUser) {
+            throw ChatError.rateLimited("You are sending messages too fast.", retryAfter: wait)
+        }
         let peer = request.toUserID
         // Friendship and blocks are checked by the commit, in its transaction (see MessageStore).
         guard peer != user else {
@@ -234,7 +237,7 @@ package struct ChatRequestHandler: Sendable {
     }
 
     func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
-        delivered(try await messages.commit(try await checkMessage(request, from: user)))
+        delivered(try await messages.commit(try checkMessage(request, from: user)))
     }
 
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {

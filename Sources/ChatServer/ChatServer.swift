@@ -60,10 +60,9 @@ public final class ChatServer: Service {
     private let dependencies: Dependencies
     private let handler: ChatRequestHandler
     private let registry = ConnectionRegistry()
-    private let logger: Logger
+    let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
-    /// Every accepted connection, authenticated or not: what `maxConnections` caps.
-    private let openConnections = Atomic<Int>(0)
+    private let open = OpenConnections()
     private let onListening: @Sendable (Int) -> Void
 
     public init(configuration: Configuration, dependencies: Dependencies, logger: Logger,
@@ -84,7 +83,8 @@ public final class ChatServer: Service {
     public func run() async throws {
         let idleTimeout = configuration.idleTimeout
         let tls = configuration.tls
-        let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
+        let limits = configuration.limits
+        let serverChannel = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -92,7 +92,7 @@ public final class ChatServer: Service {
             // Each connection keeps its receive buffer between reads: start it small (an idle
             // connection costs 512 bytes, not 2 KiB); it grows while reads fill it.
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
-            .bind(host: configuration.host, port: configuration.port) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
                     if let tls {
@@ -102,13 +102,13 @@ public final class ChatServer: Service {
                         IdleStateHandler(readTimeout: idleTimeout),
                         IdleTimeoutHandler(inFlight: inFlight),
                         ByteToMessageHandler(FrameDecoder()),
+                        ConnectionHandler(server: self, inFlight: inFlight,
+                                          frameBudget: TokenBucket(limits.framesPerConnection, nowMs: WallClock.nowMs())),
                     ])
-                    return AcceptedConnection(
-                        channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
-                        inFlight: inFlight)
                 }
             }
-        let port = server.channel.localAddress?.port ?? configuration.port
+            .bind(host: configuration.host, port: configuration.port).get()
+        let port = serverChannel.localAddress?.port ?? configuration.port
         boundPort.withLock { $0 = port }
         let info = ChatServerInfo(id: configuration.id, host: configuration.advertisedHost ?? configuration.host,
                                   port: configuration.advertisedPort ?? port, tls: tls != nil)
@@ -118,142 +118,55 @@ public final class ChatServer: Service {
         onListening(port)
 
         defer { dependencies.router.detach(chatServerID: configuration.id) }
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await accepted in connections {
-                        group.addTask { await self.serve(accepted.channel, inFlight: accepted.inFlight) }
-                    }
-                }
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                try? await serverChannel.closeFuture.get()
+            } onCancel: {
+                serverChannel.close(promise: nil)
             }
         } onGracefulShutdown: {
-            self.shutDown(serverChannel: server.channel)
+            serverChannel.close(promise: nil)
         }
+        await finishConnections()
         await dependencies.status.unregisterChatServer(id: configuration.id)
         logger.notice("chat server stopped")
     }
 
-    /// Stops accepting, says goodbye to every client so it reconnects elsewhere or later, and
-    /// closes them. Requests already being served finish first: their commits are not abandoned.
-    private func shutDown(serverChannel: Channel) {
-        logger.notice("chat server shutting down", metadata: ["connections": "\(registry.count)"])
-        serverChannel.close(promise: nil)
-        var goodbye = WireGoodbye()
-        goodbye.reason = "The server is restarting."
-        goodbye.retryAfterMs = 1000
-        for connection in registry.all() {
-            connection.send(.reply(to: 0, .goodbye(goodbye)))
-            connection.channel.close(mode: .input, promise: nil)
+    /// Once the listener is closed: says goodbye to every client so it reconnects elsewhere or
+    /// later, lets each finish what it had sent (commits are not abandoned), and waits until all
+    /// have closed; after `shutdownGrace`, closes whatever is left.
+    private func finishConnections() async {
+        let channels = open.all()
+        logger.notice("chat server shutting down", metadata: ["connections": "\(channels.count)"])
+        for channel in channels {
+            channel.triggerUserOutboundEvent(ConnectionHandler.ShutDown(), promise: nil)
         }
+        let stragglers = NIOSingletons.posixEventLoopGroup.next().scheduleTask(in: Self.shutdownGrace) { [open] in
+            for channel in open.all() { channel.close(promise: nil) }
+        }
+        await open.waitUntilEmpty()
+        stragglers.cancel()
     }
 
-    // MARK: One connection
+    static let shutdownGrace = TimeAmount.seconds(5)
 
-    /// What the child-channel initializer hands to `serve`: the channel, and the in-flight limit
-    /// its idle handler consults.
-    struct AcceptedConnection: Sendable {
-        var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        var inFlight: InFlightLimit
+    // MARK: One connection (called by its ConnectionHandler)
+
+    /// Counts a new connection; false when it is past `maxConnections`.
+    func opened(_ channel: Channel) -> Bool {
+        open.add(channel) <= configuration.maxConnections
     }
 
-    private func serve(_ asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, inFlight: InFlightLimit) async {
-        let state = accepted(asyncChannel.channel, inFlight: inFlight)
-        do {
-            try await asyncChannel.executeThenClose { inbound, _ in
-                guard try await self.admit(state) else { return }
-                // Errors are answered inside executeThenClose, while the channel can still carry them.
-                do {
-                    for try await frame in inbound {
-                        guard try await self.handle(frame, state) else { return }
-                    }
-                } catch let error as ChatError {
-                    try await self.closeUnreadable(state, error)
-                }
-            }
-        } catch let error as NIOSSLError {
-            // A client that does not trust us, or speaks plain TCP to a TLS port.
-            logger.info("TLS connection failed", metadata: ["peer": "\(state.peer)", "error": "\(error)"])
-        } catch {
-            logger.debug("connection ended", metadata: ["peer": "\(state.peer)", "error": "\(error)"])
-        }
-        await closed(state)
-    }
-
-    /// Counts the connection and starts its Hello deadline.
-    @inline(never)
-    private func accepted(_ channel: Channel, inFlight: InFlightLimit) -> ConnectionState {
-        let helloDeadline = channel.eventLoop.scheduleTask(in: configuration.helloTimeout) {
-            channel.close(promise: nil)
-        }
-        let open = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
-        return ConnectionState(channel: channel, peer: channel.remoteAddress?.description ?? "?", inFlight: inFlight,
-                               withinCapacity: open <= configuration.maxConnections, helloDeadline: helloDeadline,
-                               frameBudget: TokenBucket(configuration.limits.framesPerConnection, nowMs: WallClock.nowMs()))
-    }
-
-    /// Past `maxConnections`: tells the client the server is full and returns false.
-    @inline(never)
-    private func admit(_ state: ConnectionState) async throws -> Bool {
-        if state.withinCapacity { return true }
-        logger.warning("connection refused: server full", metadata: ["peer": "\(state.peer)", "max": "\(configuration.maxConnections)"])
-        try await Self.closeWithError(ChatError(.unavailable, "The server is full. Please try again shortly."), channel: state.channel)
-        return false
-    }
-
-    /// One frame from the client. Returns false once the connection is to close.
-    @inline(never)
-    private func handle(_ frame: ByteBuffer, _ state: ConnectionState) async throws -> Bool {
-        let envelope = try WireEnvelope.decode(frame: frame)
-        if !state.frameBudget.limit.isUnlimited, let wait = state.frameBudget.take(nowMs: WallClock.nowMs()) {
-            // A flood is answered, not served: each extra frame costs one small error.
-            logger.info("frame refused: rate limited", metadata: ["peer": "\(state.peer)"])
-            let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
-            guard let connection = state.connection else {
-                try await Self.closeWithError(error, channel: state.channel, requestID: envelope.requestID)
-                return false
-            }
-            connection.send(.error(error, requestID: envelope.requestID))
-            return true
-        }
-        guard let connection = state.connection else {
-            // In a task of its own, like every request but messages: a task keeps the stack its
-            // deepest call ever needed until it ends, and the serving task lives as long as the
-            // connection (see ConnectionState).
-            state.connection = try await Task {
-                try await self.hello(envelope, channel: state.channel, peer: state.peer, inFlight: state.inFlight)
-            }.value
-            state.helloDeadline.cancel()
-            return state.connection != nil
-        }
-        if case .sendMessage(let request) = envelope.payload {
-            await pipelineMessage(request, requestID: envelope.requestID, on: connection)
-        } else {
-            // Messages sent before this request commit first: a block or a removal must not
-            // overtake (and refuse) a message that arrived ahead of it.
-            await connection.inFlight.waitUntilIdle()
-            await Task { await self.respond(to: envelope, on: connection) }.value
-        }
-        return true
-    }
-
-    /// A bad frame: the byte stream can no longer be trusted. Says why and closes.
-    @inline(never)
-    private func closeUnreadable(_ state: ConnectionState, _ error: ChatError) async throws {
-        logger.warning("closing connection", metadata: ["peer": "\(state.peer)", "reason": "\(error.code.rawValue)"])
-        try await Self.closeWithError(error, channel: state.channel)
-    }
-
-    @inline(never)
-    private func closed(_ state: ConnectionState) async {
-        state.helloDeadline.cancel()
-        openConnections.wrappingSubtract(1, ordering: .relaxed)
-        if let connection = state.connection {
-            await disconnected(connection)
-        }
+    /// A connection has closed (`channel`), or its Hello finished after it had (`connection` only).
+    func closed(_ channel: Channel?, connection: ClientConnection?) {
+        if let channel { open.remove(channel) }
+        guard let connection else { return }
+        Task { await disconnected(connection) }
     }
 
     /// Authenticates the first frame. Returns nil (after telling the client why) if it fails.
-    private func hello(_ envelope: WireEnvelope, channel: Channel, peer: String, inFlight: InFlightLimit) async throws -> ClientConnection? {
+    func hello(_ envelope: WireEnvelope, channel: Channel, inFlight: InFlightLimit) async throws -> ClientConnection? {
+        let peer = ConnectionHandler.peer(of: channel)
         guard case .hello(let hello) = envelope.payload else {
             logger.warning("frame before hello; closing", metadata: ["peer": "\(peer)"])
             try await Self.closeWithError(ChatError(.helloRequired, "The first frame must be Hello."), channel: channel, requestID: envelope.requestID)
@@ -299,7 +212,7 @@ public final class ChatServer: Service {
         return connection
     }
 
-    private func respond(to envelope: WireEnvelope, on connection: ClientConnection) async {
+    func respond(to envelope: WireEnvelope, on connection: ClientConnection) async {
         guard let payload = envelope.payload else {
             connection.send(.error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID))
             return
@@ -314,23 +227,24 @@ public final class ChatServer: Service {
         }
     }
 
-    /// Messages are checked in arrival order and queued for commit in that order, but the
-    /// connection does not wait for the commit: it reads on while earlier messages commit, so one
-    /// client's window of messages shares a transaction (and its fsync). Acks go out as commits
-    /// land, still in order. At most `maxMessagesInFlight` wait per connection.
-    private func pipelineMessage(_ request: WireSendMessage, requestID: UInt64, on connection: ClientConnection) async {
-        let message: NewMessage
+    /// A message's checks that need no database (friendship and blocks are checked by the
+    /// commit): nil, after refusing it, if it fails one.
+    func checkMessage(_ request: WireSendMessage, requestID: UInt64, on connection: ClientConnection) -> NewMessage? {
         do {
-            message = try await handler.checkMessage(request, from: connection.userID)
+            return try handler.checkMessage(request, from: connection.userID)
         } catch {
             refuse(error, requestID: requestID, on: connection)
-            return
+            return nil
         }
-        await connection.inFlight.acquire()
+    }
+
+    /// Queues a message for commit (the connection holds an in-flight slot for it) without
+    /// waiting: the connection reads on while earlier messages commit, so one client's window
+    /// shares a transaction and its fsync. The completion runs on the store's completion queue
+    /// and queues the ack and the pushes on their connections without waiting for anything.
+    func commit(_ message: NewMessage, requestID: UInt64, on connection: ClientConnection) {
         let handler = handler
         let logger = logger
-        // The completion runs on the store's completion queue; pushes and the ack are queued on
-        // their connections without waiting for anything.
         dependencies.messages.commit(message) { result in
             defer { connection.inFlight.release() }
             switch result {

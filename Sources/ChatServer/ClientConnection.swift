@@ -46,6 +46,18 @@ final class ClientConnection: Sendable {
         send(frame: frame)
     }
 
+    /// Sends after everything queued before it, then closes.
+    func sendThenClose(_ envelope: WireEnvelope) {
+        guard let frame = try? envelope.framed(allocator: channel.allocator) else {
+            channel.close(promise: nil)
+            return
+        }
+        let channel = channel
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        writer.write(frame, promise: written)
+        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
+    }
+
     /// Sends and waits until the frame is written: a reply path uses it so that a client that
     /// stops reading stops being read.
     func sendAndWait(_ envelope: WireEnvelope) async throws {

@@ -1,12 +1,15 @@
 import Synchronization
 
-/// A counting limit that suspends `acquire()` while `limit` are taken: how a connection's
-/// pipelined messages are capped without blocking a thread.
+/// Caps a connection's pipelined messages without blocking a thread or needing a task: a caller
+/// that finds every slot taken leaves a callback, and the release that frees a slot hands it
+/// straight to that callback.
 final class InFlightLimit: Sendable {
+    typealias Callback = @Sendable () -> Void
+
     private struct State {
         var taken = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+        var waiters: [Callback] = []
+        var idleWaiters: [Callback] = []
     }
 
     private let limit: Int
@@ -21,53 +24,59 @@ final class InFlightLimit: Sendable {
         state.withLock { $0.taken > 0 }
     }
 
-    func acquire() async {
-        // The usual case takes a slot without suspending (a suspension per message costs a
-        // trip through the scheduler).
-        let granted = state.withLock { state -> Bool in
+    /// Takes a slot if one is free.
+    func tryAcquire() -> Bool {
+        state.withLock { state in
             guard state.taken < limit else { return false }
             state.taken += 1
             return true
         }
-        if granted { return }
-        await withCheckedContinuation { continuation in
-            let granted = state.withLock { state -> Bool in
-                if state.taken < limit {
-                    state.taken += 1
-                    return true
-                }
-                state.waiters.append(continuation)
-                return false
+    }
+
+    /// Takes a slot and returns true, or, with every slot taken, returns false and calls
+    /// `whenGranted` later (on the releasing thread) once a slot has been taken for it.
+    func acquire(orWhenGranted whenGranted: @escaping Callback) -> Bool {
+        state.withLock { state in
+            if state.taken < limit {
+                state.taken += 1
+                return true
             }
-            if granted { continuation.resume() }
+            state.waiters.append(whenGranted)
+            return false
         }
     }
 
     func release() {
-        let (next, idle) = state.withLock { state -> (CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+        let (next, idle) = state.withLock { state -> (Callback?, [Callback]) in
             if state.waiters.isEmpty {
                 state.taken -= 1
-                guard state.taken == 0 else { return (nil, []) }
+                guard state.taken == 0, !state.idleWaiters.isEmpty else { return (nil, []) }
                 defer { state.idleWaiters = [] }
                 return (nil, state.idleWaiters)
             }
             // The slot passes straight to the next waiter.
             return (state.waiters.removeFirst(), [])
         }
-        next?.resume()
-        for waiter in idle { waiter.resume() }
+        next?()
+        for waiter in idle { waiter() }
+    }
+
+    /// Calls `callback` once none are taken: at once (on this thread) if none are now,
+    /// otherwise on the thread of the release that frees the last.
+    func whenIdle(_ callback: @escaping Callback) {
+        let idle = state.withLock { state -> Bool in
+            if state.taken == 0 { return true }
+            state.idleWaiters.append(callback)
+            return false
+        }
+        if idle { callback() }
     }
 
     /// Returns once none are taken.
     func waitUntilIdle() async {
         if !isBusy { return }
         await withCheckedContinuation { continuation in
-            let idle = state.withLock { state -> Bool in
-                if state.taken == 0 { return true }
-                state.idleWaiters.append(continuation)
-                return false
-            }
-            if idle { continuation.resume() }
+            whenIdle { continuation.resume() }
         }
     }
 }

@@ -74,6 +74,53 @@ import Testing
         await bob.stop()
     }
 
+    /// More messages than a connection may have in flight (`maxMessagesInFlight`), in one write,
+    /// then a request: the server stops reading while every slot is taken and reads on as commits
+    /// free them, so each message is stored once, in order, and the request is answered after them.
+    @Test func aWindowLargerThanTheInFlightLimitIsServedInOrder() async throws {
+        var limits = TestStack.defaultLimits
+        limits.messagesPerUser = .unlimited
+        limits.framesPerConnection = .unlimited
+        let stack = try await TestStack.start(limits: limits)
+        defer { Task { await stack.stop() } }
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
+        let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+
+        let count = ProtocolLimits.maxMessagesInFlight * 4
+        var bytes: [UInt8] = []
+        for index in 0..<count {
+            var send = WireSendMessage()
+            send.toUserID = bobID
+            send.clientMsgID = "window-\(index)"
+            send.text = "window \(index)"
+            bytes += Array(try WireEnvelope.reply(to: UInt64(1_000 + index), .sendMessage(send)).framed().readableBytesView)
+        }
+        try await raw.sendRaw(bytes)
+        // Answered only once every message before it has committed.
+        guard case .conversationList(let conversations) = try await raw.request(.listConversations(WireListConversations())) else {
+            Issue.record("no conversation list")
+            return
+        }
+        #expect(conversations.conversations.first { $0.peerID == bobID }?.lastSeq == UInt64(count))
+
+        try await eventually(20, "Bob has every message") {
+            try await bob.history(with: aliceID, limit: 1).first?.text == "window \(count - 1)"
+        }
+        var texts: [String] = []
+        var before: UInt64 = 0
+        while true {
+            let page = try await bob.history(with: aliceID, beforeSeq: before, limit: 100)
+            guard let oldest = page.last else { break }
+            texts += page.map(\.text)
+            before = oldest.seq
+            if before <= 1 { break }
+        }
+        #expect(texts.reversed() == (0..<count).map { "window \($0)" })
+        await raw.close()
+        await alice.stop()
+        await bob.stop()
+    }
+
     @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }

@@ -26,6 +26,10 @@ public final class InProcessRateLimiter: RateLimiter {
     }
 
     public func take(_ key: String, limit: RateLimit) async -> Double? {
+        takeWithoutWaiting(key, limit: limit)
+    }
+
+    public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
         guard !limit.isUnlimited else { return nil }
         let nowMs = now()
         return state.withLock { state in

@@ -7,6 +7,11 @@ public protocol RateLimiter: Sendable {
     /// Takes one event from `key`'s bucket. Returns nil when allowed, otherwise seconds to wait.
     func take(_ key: String, limit: RateLimit) async -> Double?
 
+    /// `take`, answered without suspending: the message path asks once per message on a
+    /// connection's event loop, which must not wait. An implementation over a shared cache
+    /// answers from a share of the bucket leased to this process and topped up in the background.
+    func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double?
+
     /// Seconds `key` is still locked out by earlier failures, or nil if it may try now.
     func lockedOut(_ key: String) async -> Double?
     /// Records a failure; returns how long `key` is now locked out (0 for a free failure).

@@ -9,6 +9,7 @@ import Logging
 public final class SQLiteDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
+    private let checkpointer: WALCheckpointer
 
     public init(path: String, logger: Logger) throws {
         var configuration = Configuration()
@@ -16,6 +17,10 @@ public final class SQLiteDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Checkpoints run on WALCheckpointer's thread, never inside a commit; after each,
+            // the WAL file is cut back to 64 MiB at most.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             if !db.configuration.readonly {
                 // For a new file only (an existing one keeps its size). A message touches about
                 // five B-tree pages (its row, its conversation's sequence index, its sender's
@@ -29,12 +34,14 @@ public final class SQLiteDatabase: Sendable {
         self.path = path
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        self.checkpointer = try WALCheckpointer(path: path, logger: logger)
         logger.info("database open", metadata: ["path": "\(path)", "journal": "wal", "synchronous": "full"])
     }
 
     /// Closes the file at shutdown (checkpointing the WAL). Throws `SQLITE_BUSY`, leaving the
     /// database usable, if a write is still running; nothing committed is at risk either way.
     public func close() throws {
+        checkpointer.stop()
         try pool.close()
     }
 
