@@ -136,7 +136,7 @@ public final class ChatServer: Service {
     /// later, lets each finish what it had sent (commits are not abandoned), and waits until all
     /// have closed; after `shutdownGrace`, closes whatever is left.
     private func finishConnections() async {
-        let channels = open.all()
+        let channels = open.shutDown()
         logger.notice("chat server shutting down", metadata: ["connections": "\(channels.count)"])
         for channel in channels {
             channel.triggerUserOutboundEvent(ConnectionHandler.ShutDown(), promise: nil)
@@ -152,16 +152,31 @@ public final class ChatServer: Service {
 
     // MARK: One connection (called by its ConnectionHandler)
 
-    /// Counts a new connection; false when it is past `maxConnections`.
-    func opened(_ channel: Channel) -> Bool {
-        open.add(channel) <= configuration.maxConnections
+    /// Counts a new connection; returns why it is refused, if it is: past `maxConnections`, or
+    /// arriving while the server shuts down.
+    func opened(_ channel: Channel) -> ChatError? {
+        guard let count = open.add(channel) else {
+            return ChatError(.unavailable, "The server is restarting. Please try again shortly.")
+        }
+        guard count <= configuration.maxConnections else {
+            logger.warning("connection refused: server full", metadata: [
+                "peer": "\(ConnectionHandler.peer(of: channel))", "max": "\(configuration.maxConnections)"])
+            return ChatError(.unavailable, "The server is full. Please try again shortly.")
+        }
+        return nil
     }
 
-    /// A connection has closed (`channel`), or its Hello finished after it had (`connection` only).
-    func closed(_ channel: Channel?, connection: ClientConnection?) {
-        if let channel { open.remove(channel) }
-        guard let connection else { return }
-        Task { await disconnected(connection) }
+    /// A connection has closed. It stays counted until its session has ended (presence
+    /// updated), so a shutdown waits for that before the database closes.
+    func closed(_ channel: Channel, connection: ClientConnection?) {
+        guard let connection else {
+            open.remove(channel)
+            return
+        }
+        Task {
+            await disconnected(connection)
+            open.remove(channel)
+        }
     }
 
     /// Authenticates the first frame. Returns nil (after telling the client why) if it fails.

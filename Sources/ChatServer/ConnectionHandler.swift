@@ -48,6 +48,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var readWithheld = false
     /// The frame decoder failed after frames that still wait: said once those are served.
     private var unreadable: ChatError?
+    private var helloRunning = false
     private var context: ChannelHandlerContext?
 
     init(server: ChatServer, inFlight: InFlightLimit, frameBudget: TokenBucket) {
@@ -71,21 +72,22 @@ final class ConnectionHandler: ChannelDuplexHandler {
         helloDeadline = context.eventLoop.scheduleTask(in: server.configuration.helloTimeout) {
             channel.close(promise: nil)
         }
-        if !server.opened(channel) {
-            server.logger.warning("connection refused: server full", metadata: [
-                "peer": "\(Self.peer(of: channel))", "max": "\(server.configuration.maxConnections)"])
-            closeWithError(ChatError(.unavailable, "The server is full. Please try again shortly."), requestID: 0, context: context)
+        if let refusal = server.opened(channel) {
+            closeWithError(refusal, requestID: 0, context: context)
         }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         phase = .closing
-        helloDeadline?.cancel()
-        helloDeadline = nil
         pending = []
         pendingStart = 0
-        server.closed(context.channel, connection: connection)
+        // While Hello runs, its end does this (it may yet register a connection to end).
+        if !helloRunning {
+            helloDeadline?.cancel()
+            helloDeadline = nil
+            server.closed(context.channel, connection: connection)
+        }
         context.fireChannelInactive()
     }
 
@@ -113,6 +115,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
             } else {
                 closeUnreadable(error, context: context)
             }
+        case ByteToMessageDecoderError.dataReceivedInErrorState:
+            // More bytes after the bad frame: already being answered (or closed).
+            if unreadable == nil, phase != .closing {
+                phase = .closing
+                context.close(promise: nil)
+            }
         case let error as NIOSSLError:
             // A client that does not trust us, or speaks plain TCP to a TLS port.
             server.logger.info("TLS connection failed", metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"])
@@ -133,12 +141,6 @@ final class ConnectionHandler: ChannelDuplexHandler {
         promise?.succeed()
         guard phase == .open else { return }
         phase = .draining
-        if let connection {
-            var goodbye = WireGoodbye()
-            goodbye.reason = "The server is restarting."
-            goodbye.retryAfterMs = 1000
-            connection.send(.reply(to: 0, .goodbye(goodbye)))
-        }
         serveFrames(context)
     }
 
@@ -162,11 +164,20 @@ final class ConnectionHandler: ChannelDuplexHandler {
             unreadable = nil
             closeUnreadable(error, context: context)
         } else if phase == .draining {
-            // Requests and messages already read finish; acks are queued before their slot is
-            // released, so the close goes out after them.
+            // What was read has been served; once its messages have committed, Goodbye goes out
+            // behind their acks and the connection closes when it is written.
             phase = .closing
-            let channel = context.channel
-            inFlight.whenIdle { channel.close(promise: nil) }
+            if let connection {
+                inFlight.whenIdle {
+                    var goodbye = WireGoodbye()
+                    goodbye.reason = "The server is restarting."
+                    goodbye.retryAfterMs = 1000
+                    connection.sendThenClose(.reply(to: 0, .goodbye(goodbye)))
+                }
+            } else {
+                let channel = context.channel
+                context.eventLoop.execute { channel.close(promise: nil) }
+            }
         } else if readWithheld {
             readWithheld = false
             context.read()
@@ -240,31 +251,34 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     private func startHello(_ envelope: WireEnvelope, context: ChannelHandlerContext) {
         busy = true
+        helloRunning = true
         let server = server
         let channel = context.channel
         let inFlight = inFlight
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         Task {
             let connection = try? await server.hello(envelope, channel: channel, inFlight: inFlight)
-            channel.eventLoop.execute { handler.value.helloEnded(connection) }
+            channel.eventLoop.execute { handler.value.helloEnded(connection, channel: channel) }
         }
     }
 
-    private func helloEnded(_ connection: ClientConnection?) {
+    private func helloEnded(_ connection: ClientConnection?, channel: Channel) {
+        helloRunning = false
         helloDeadline?.cancel()
         helloDeadline = nil
-        guard let connection else {
-            // Refused (Hello has told the client why and closed the channel), or failed.
-            phase = .closing
-            context?.close(promise: nil)
-            return
-        }
-        guard let context, context.channel.isActive, phase != .closing else {
-            // The channel closed while Hello ran, after `channelInactive` had nothing to end.
-            server.closed(nil, connection: connection)
-            return
-        }
         self.connection = connection
+        guard connection != nil, let context, channel.isActive, phase != .closing else {
+            // Refused (Hello has told the client why and closed the channel), failed, or the
+            // channel closed while Hello ran. Whichever comes last of this and `channelInactive`
+            // ends the session.
+            phase = .closing
+            if channel.isActive {
+                channel.close(promise: nil)
+            } else {
+                server.closed(channel, connection: connection)
+            }
+            return
+        }
         busy = false
         serveFrames(context)
     }

@@ -7,13 +7,15 @@ final class OpenConnections: Sendable {
     private struct State {
         var channels: [ObjectIdentifier: Channel] = [:]
         var whenEmpty: [CheckedContinuation<Void, Never>] = []
+        var shuttingDown = false
     }
 
     private let state = Mutex(State())
 
-    /// Adds the channel; returns how many are open with it.
-    func add(_ channel: Channel) -> Int {
+    /// Adds the channel and returns how many are open with it; nil (not added) once shutting down.
+    func add(_ channel: Channel) -> Int? {
         state.withLock { state in
+            guard !state.shuttingDown else { return nil }
             state.channels[ObjectIdentifier(channel)] = channel
             return state.channels.count
         }
@@ -35,6 +37,14 @@ final class OpenConnections: Sendable {
 
     func all() -> [Channel] {
         state.withLock { Array($0.channels.values) }
+    }
+
+    /// Refuses connections from now on; returns those open.
+    func shutDown() -> [Channel] {
+        state.withLock { state in
+            state.shuttingDown = true
+            return Array(state.channels.values)
+        }
     }
 
     /// Returns once every connection has closed.

@@ -46,6 +46,8 @@ import Testing
         try await eventually { await alice.state.conversations[bobID]?.lastMessage?.text == lines[1] }
         try await alice.send(lines[2], to: bobID)
         try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == lines[2] }
+        // The server pushes to Bob before it acks Alice: wait for her own copy too.
+        try await eventually { await alice.state.conversations[bobID]?.lastMessage?.text == lines[2] }
 
         // Sequence numbers follow the conversation, and both sides' history agrees.
         let aliceHistory = try await alice.history(with: bobID)

@@ -42,7 +42,13 @@ public final class SQLiteDatabase: Sendable {
     /// database usable, if a write is still running; nothing committed is at risk either way.
     public func close() throws {
         checkpointer.stop()
-        try pool.close()
+        do {
+            try pool.close()
+        } catch {
+            // Still open, and nothing checkpoints it now: let the writer do it again.
+            try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
+            throw error
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -34,7 +34,8 @@ final class WALCheckpointer: Sendable {
             sqlite3_close(db)
             throw SQLiteError(code: opened, message: "could not open \(path) to checkpoint it")
         }
-        sqlite3_busy_timeout(db, 10_000)
+        // Its checkpoints sync the database file before the WAL may be reused.
+        sqlite3_exec(db, "PRAGMA synchronous = FULL", nil, nil, nil)
         // A connection opens the WAL on its first read; until then a checkpoint on it does nothing.
         let read = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nil, nil, nil)
         guard read == SQLITE_OK else {
@@ -57,14 +58,25 @@ final class WALCheckpointer: Sendable {
             var copied: Int32 = 0
             let result = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &walPages, &copied)
             guard result == SQLITE_OK else {
+                // A reader or writer holding a lock it needs: the next tick tries again.
+                if result == SQLITE_BUSY { return }
                 logger.warning("WAL checkpoint failed", metadata: ["code": "\(result)", "error": "\(String(cString: sqlite3_errmsg(db)))"])
                 return
             }
             if walPages >= Self.restartPages {
-                logger.notice("WAL checkpoint falling behind; restarting the WAL", metadata: ["walPages": "\(walPages)"])
-                _ = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
+                // RESTART waits for writers and readers; a short wait keeps a commit from ever
+                // waiting long on it (the next tick tries again).
+                sqlite3_busy_timeout(db, 50)
+                let restarted = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
+                sqlite3_busy_timeout(db, 0)
+                logger.notice("WAL checkpoint falling behind; restarting the WAL", metadata: [
+                    "walPages": "\(walPages)", "result": "\(restarted)"])
             }
         }
+    }
+
+    deinit {
+        stop()
     }
 
     /// Stops checkpointing and closes its connection (before the database itself closes).
