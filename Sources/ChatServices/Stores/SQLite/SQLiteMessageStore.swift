@@ -120,7 +120,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func latestUpdateID(of user: UserID) async throws -> UInt64 {
-        try await database.pool.read { db in
+        // One SELECT, read on every Hello: no transaction needed (see SQLiteSessionStore.userID).
+        try await database.pool.unsafeRead { db in
             UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [user]) ?? 0)
         }
     }

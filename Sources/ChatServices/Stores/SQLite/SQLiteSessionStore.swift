@@ -19,8 +19,9 @@ public struct SQLiteSessionStore: SessionStore {
     }
 
     public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
-        try await database.pool.read { db in
-            // Cached statements for what every connection's Hello reads (see README, Performance).
+        // What every connection's Hello reads: a cached statement, and no transaction around
+        // it (one SELECT is consistent on its own; BEGIN and COMMIT would be two statements more).
+        try await database.pool.unsafeRead { db in
             try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"),
                 arguments: [Data(tokenHash), nowMs])

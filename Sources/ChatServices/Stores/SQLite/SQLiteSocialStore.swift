@@ -91,7 +91,9 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func friendIDs(of user: UserID) async throws -> [UserID] {
-        try await database.pool.read { db in
+        // One SELECT, read whenever someone comes online or goes offline: no transaction needed
+        // (see SQLiteSessionStore.userID).
+        try await database.pool.unsafeRead { db in
             try Int64.fetchAll(db.cachedStatement(sql: "SELECT friend_id FROM friendships WHERE user_id = ?"), arguments: [user])
         }
     }

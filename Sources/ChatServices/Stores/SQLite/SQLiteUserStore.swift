@@ -26,7 +26,8 @@ public struct SQLiteUserStore: UserStore {
     }
 
     public func user(id: UserID) async throws -> UserRecord? {
-        try await database.pool.read { db in
+        // One SELECT, read on every Hello: no transaction needed (see SQLiteSessionStore.userID).
+        try await database.pool.unsafeRead { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(Self.record)
         }
     }
