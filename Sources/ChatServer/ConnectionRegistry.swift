@@ -23,10 +23,6 @@ final class ConnectionRegistry: Sendable {
         connections.withLock { $0[user].map { Array($0.values) } ?? [] }
     }
 
-    func all() -> [ClientConnection] {
-        connections.withLock { $0.values.flatMap(\.values) }
-    }
-
     var count: Int {
         connections.withLock { $0.values.reduce(0) { $0 + $1.count } }
     }

@@ -31,10 +31,6 @@ final class OpenConnections: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    var count: Int {
-        state.withLock { $0.channels.count }
-    }
-
     func all() -> [Channel] {
         state.withLock { Array($0.channels.values) }
     }
