@@ -87,13 +87,17 @@ public final class ChatServer: Service {
         let serverChannel = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: ProtocolLimits.maxSendQueueBytes / 4, high: ProtocolLimits.maxSendQueueBytes))
-            // Each connection keeps its receive buffer between reads: start it small (an idle
-            // connection costs 512 bytes, not 2 KiB); it grows while reads fill it.
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Set here, synchronously: as `childChannelOption`s they are applied through a
+                    // chain of futures for every accepted connection, a few percent of a sign-in.
+                    guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
+                    try options.setOption(.socketOption(.tcp_nodelay), value: 1)
+                    try options.setOption(.writeBufferWaterMark, value: .init(
+                        low: ProtocolLimits.maxSendQueueBytes / 4, high: ProtocolLimits.maxSendQueueBytes))
+                    // Each connection keeps its receive buffer between reads: start it small (an
+                    // idle connection costs 512 bytes, not 2 KiB); it grows while reads fill it.
+                    try options.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
                     let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
@@ -179,32 +183,44 @@ public final class ChatServer: Service {
         }
     }
 
-    /// Authenticates the first frame. Returns nil (after telling the client why) if it fails.
-    func hello(_ envelope: WireEnvelope, channel: Channel, inFlight: InFlightLimit) async throws -> ClientConnection? {
+    /// What a connection's Hello came to.
+    enum HelloOutcome {
+        case accepted(ClientConnection)
+        /// Nothing was registered; the connection answers with `error` and closes.
+        case refused(ChatError, requestID: UInt64)
+    }
+
+    /// Authenticates the first frame and, if it passes, registers the connection and says HelloOk.
+    func hello(_ envelope: WireEnvelope, channel: Channel, inFlight: InFlightLimit) async -> HelloOutcome {
         let peer = ConnectionHandler.peer(of: channel)
         guard case .hello(let hello) = envelope.payload else {
             logger.warning("frame before hello; closing", metadata: ["peer": "\(peer)"])
-            try await Self.closeWithError(ChatError(.helloRequired, "The first frame must be Hello."), channel: channel, requestID: envelope.requestID)
-            return nil
+            return .refused(ChatError(.helloRequired, "The first frame must be Hello."), requestID: envelope.requestID)
         }
         guard hello.protocolVersion == ProtocolLimits.protocolVersion else {
-            try await Self.closeWithError(
+            logger.info("hello refused", metadata: ["peer": "\(peer)", "code": "\(ErrorCode.unsupportedVersion.rawValue)"])
+            return .refused(
                 ChatError(.unsupportedVersion, "This server speaks protocol version \(ProtocolLimits.protocolVersion); please update the client."),
-                channel: channel, requestID: envelope.requestID)
-            return nil
+                requestID: envelope.requestID)
         }
-        let user: UserID
-        let record: UserRecord
         do {
-            user = try await dependencies.status.authenticate(token: hello.token)
-            guard let found = try await dependencies.users.user(id: user) else {
-                throw ChatError(.invalidToken, "Your account no longer exists.")
-            }
-            record = found
+            return .accepted(try await accept(hello, requestID: envelope.requestID, channel: channel, inFlight: inFlight, peer: peer))
         } catch let error as ChatError {
             logger.info("hello refused", metadata: ["peer": "\(peer)", "code": "\(error.code.rawValue)"])
-            try await Self.closeWithError(error, channel: channel, requestID: envelope.requestID)
-            return nil
+            return .refused(error, requestID: envelope.requestID)
+        } catch {
+            logger.error("hello failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return .refused(.internalError(), requestID: envelope.requestID)
+        }
+    }
+
+    /// Checks the token, registers the connection and says HelloOk; throws, having registered
+    /// nothing, if the check fails.
+    private func accept(_ hello: WireHello, requestID: UInt64, channel: Channel, inFlight: InFlightLimit,
+                        peer: String) async throws -> ClientConnection {
+        let user = try await dependencies.status.authenticate(token: hello.token)
+        guard let record = try await dependencies.users.user(id: user) else {
+            throw ChatError(.invalidToken, "Your account no longer exists.")
         }
         // Everything that can fail comes before the connection is registered, so a failure leaves
         // nothing behind (no registry entry, no phantom presence).
@@ -219,7 +235,7 @@ public final class ChatServer: Service {
         // anything older.
         registry.add(connection)
         let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
-        connection.send(.reply(to: envelope.requestID, .helloOk(ok)))
+        connection.send(.reply(to: requestID, .helloOk(ok)))
         logger.info("session started", metadata: ["user": "\(user)", "device": "\(connection.deviceID)", "peer": "\(peer)"])
         if cameOnline {
             await handler.pushPresence(of: user, online: true)
@@ -300,11 +316,5 @@ public final class ChatServer: Service {
             connection.send(.error(reason))
             connection.channel.close(promise: nil)
         }
-    }
-
-    private static func closeWithError(_ error: ChatError, channel: Channel, requestID: UInt64 = 0) async throws {
-        let frame = try WireEnvelope.error(error, requestID: requestID).framed(allocator: channel.allocator)
-        try? await channel.writeAndFlush(frame)
-        try? await channel.close()
     }
 }

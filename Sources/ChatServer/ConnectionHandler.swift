@@ -257,20 +257,31 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let inFlight = inFlight
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         Task {
-            let connection = try? await server.hello(envelope, channel: channel, inFlight: inFlight)
-            channel.eventLoop.execute { handler.value.helloEnded(connection, channel: channel) }
+            let outcome = await server.hello(envelope, channel: channel, inFlight: inFlight)
+            channel.eventLoop.execute { handler.value.helloEnded(outcome, channel: channel) }
         }
     }
 
-    private func helloEnded(_ connection: ClientConnection?, channel: Channel) {
+    private func helloEnded(_ outcome: ChatServer.HelloOutcome, channel: Channel) {
         helloRunning = false
         helloDeadline?.cancel()
         helloDeadline = nil
+        let connection: ClientConnection?
+        switch outcome {
+        case .accepted(let accepted):
+            connection = accepted
+        case .refused(let error, let requestID):
+            if let context, channel.isActive, phase != .closing {
+                // Says why and closes; `channelInactive` then ends it.
+                closeWithError(error, requestID: requestID, context: context)
+                return
+            }
+            connection = nil
+        }
         self.connection = connection
         guard connection != nil, let context, channel.isActive, phase != .closing else {
-            // Refused (Hello has told the client why and closed the channel), failed, or the
-            // channel closed while Hello ran. Whichever comes last of this and `channelInactive`
-            // ends the session.
+            // Refused after the channel closed, or the channel closed while Hello ran. Whichever
+            // comes last of this and `channelInactive` ends the session.
             phase = .closing
             if channel.isActive {
                 channel.close(promise: nil)

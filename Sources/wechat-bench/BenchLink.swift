@@ -55,7 +55,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), link])
                 }
             }
-            .connect(host: host, port: port).get()
+            .connect(to: try Self.address(host: host, port: port)).get()
         var request = WireHello()
         request.protocolVersion = ProtocolLimits.protocolVersion
         request.token = token
@@ -67,6 +67,15 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         }.get()
         try await helloDone.futureResult.get()
         return link
+    }
+
+    /// The chat server's address, resolved once: connecting by host name runs getaddrinfo and
+    /// Happy Eyeballs for every connection, which cost the generator's token sign-ins more than
+    /// the connection itself (perf of the generator). `wechat-server` advertises an IP address; a
+    /// host name is resolved to its first address, with no fallback to the others.
+    static func address(host: String, port: Int) throws -> SocketAddress {
+        if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
+        return try SocketAddress.makeAddressResolvingHost(host, port: port)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -58,32 +58,30 @@ struct Scenarios {
         }
         let passwordSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let tokenLatency = LatencyRecorder()
-        let count = BenchBox(0)
-        let all = tokens.value
+        let all = try tokens.value.map { (token: $0.0, address: try BenchLink.address(host: $0.1.host, port: $0.1.port)) }
         started = DispatchTime.now().uptimeNanoseconds
-        let deadline = Date().addingTimeInterval(duration)
-        // On BenchLinks, like the messaging scenarios: the client library's connection costs the
-        // generator several times what it costs the server to say Hello.
-        let unused = (LatencyRecorder(), BenchTotals())
-        try await forEach(Array(0..<parallelism * 4), parallelism: parallelism * 4) { lane in
-            var index = lane
-            while Date() < deadline {
-                let (token, address) = all[index % all.count]
-                let begin = DispatchTime.now().uptimeNanoseconds
-                let link = try await BenchLink.open(token: token, host: address.host, port: address.port, userID: 0, peerID: 0,
-                                                    index: lane, messageBytes: 0, latency: unused.0, totals: unused.1)
-                tokenLatency.record(microseconds: (DispatchTime.now().uptimeNanoseconds - begin) / 1000)
-                link.close()
-                count.mutate { $0 += 1 }
-                index += parallelism * 4
-            }
+        let deadline = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
+        announce("login: token sign-ins for \(duration) s")
+        // Lanes on the event loops, like the messaging scenarios' links (see TokenSignInLane).
+        let laneCount = parallelism * 4
+        let stop = TokenSignInLane.Stop()
+        let lanes = (0..<laneCount).map { lane in
+            TokenSignInLane(tokens: all, lane: lane, stride: laneCount, deadline: deadline,
+                            eventLoop: NIOSingletons.posixEventLoopGroup.next(), latency: tokenLatency, stop: stop)
         }
+        // Every lane ends (a failure stops the others) before the first failure is reported.
+        var signedIn = 0
+        var failure: Error?
+        for future in lanes.map({ $0.run() }) {
+            do { signedIn += try await future.get() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
         let tokenSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         var report = BenchReport(scenario: "login", clients: clients)
         report.durationSeconds = passwordSeconds + tokenSeconds
         report.passwordLoginsPerSec = Double(names.count) / passwordSeconds
         report.passwordLoginLatencyUs = .init(passwordLatency.snapshot)
-        report.tokenLoginsPerSec = Double(count.value) / tokenSeconds
+        report.tokenLoginsPerSec = Double(signedIn) / tokenSeconds
         report.tokenLoginLatencyUs = .init(tokenLatency.snapshot)
         report.serverRssKb = server.residentKiB
         report.notes.append("password sign-ins are one bcrypt verification each at the server's cost")

@@ -10,6 +10,8 @@ public final class SQLiteDatabase: Sendable {
     public let pool: DatabasePool
     public let path: String
     private let checkpointer: WALCheckpointer
+    private let readers: SQLiteReaders
+    private let logger: Logger
 
     public init(path: String, logger: Logger) throws {
         var configuration = Configuration()
@@ -35,18 +37,51 @@ public final class SQLiteDatabase: Sendable {
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         self.checkpointer = try WALCheckpointer(path: path, logger: logger)
+        self.readers = SQLiteReaders(path: path)
+        self.logger = logger
         logger.info("database open", metadata: ["path": "\(path)", "journal": "wal", "synchronous": "full"])
+    }
+
+    /// Runs a short read on the calling thread, in a transaction (its statements see one snapshot).
+    ///
+    /// The stores' point lookups and pages read through this rather than GRDB's async `read`,
+    /// which hops three times (onto the reader pool's semaphore queue, onto the reader's queue,
+    /// back to the caller), and on a reader of `SQLiteReaders` rather than the pool's: for such
+    /// reads the hops and the pool cost more than the read (README → Performance). It blocks
+    /// the caller only while SQLite works: a WAL reader never waits for the writer, and taking a
+    /// reader never waits. A read that scans (user search) or grows with a user's data (their
+    /// conversation list) uses the pool's async `read` instead: it runs on GRDB's threads and
+    /// leaves Swift's cooperative ones (as many as the cores) to the rest. Writes stay async:
+    /// one may queue behind a group commit.
+    func read<T>(_ value: (Database) throws -> T) throws -> T {
+        if let result = try readers.withReader({ try $0.read(value) }) { return result }
+        return try pool.read(value)  // closing
+    }
+
+    /// Like `read`, for one SELECT: no BEGIN and COMMIT around it, as one statement is
+    /// consistent on its own.
+    func readSingleStatement<T>(_ value: (Database) throws -> T) throws -> T {
+        if let result = try readers.withReader({ try $0.unsafeRead(value) }) { return result }
+        return try pool.unsafeRead(value)  // closing
     }
 
     /// Closes the file at shutdown (checkpointing the WAL). Throws `SQLITE_BUSY`, leaving the
     /// database usable, if a write is still running; nothing committed is at risk either way.
     public func close() throws {
+        // The readers first, so the pool's connections close last and SQLite checkpoints and
+        // removes the WAL.
+        do {
+            try readers.close()
+        } catch {
+            logger.warning("closing a database reader failed", metadata: ["error": "\(error)"])
+        }
         checkpointer.stop()
         do {
             try pool.close()
         } catch {
             // Still open, and nothing checkpoints it now: let the writer do it again.
             try? pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 1000") }
+            readers.reopen()
             throw error
         }
     }

@@ -90,7 +90,7 @@ public final class SQLiteMessageStore: MessageStore {
     public func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord] {
         let (lo, hi) = Self.ordered(user, peer)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
-        return try await database.pool.read { db in
+        return try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM messages WHERE user_lo = ? AND user_hi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
@@ -100,7 +100,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord] {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -120,8 +120,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func latestUpdateID(of user: UserID) async throws -> UInt64 {
-        // One SELECT, read on every Hello: no transaction needed (see SQLiteSessionStore.userID).
-        try await database.pool.unsafeRead { db in
+        // Read on every Hello.
+        try database.readSingleStatement { db in
             UInt64(try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [user]) ?? 0)
         }
     }
@@ -149,6 +149,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationRecord] {
+        // As long as the user's list: on GRDB's threads, not the caller's (see SQLiteDatabase.read).
         try await database.pool.read { db in
             try Row.fetchAll(
                 db,

@@ -19,9 +19,8 @@ public struct SQLiteSessionStore: SessionStore {
     }
 
     public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
-        // What every connection's Hello reads: a cached statement, and no transaction around
-        // it (one SELECT is consistent on its own; BEGIN and COMMIT would be two statements more).
-        try await database.pool.unsafeRead { db in
+        // What every connection's Hello reads first.
+        try database.readSingleStatement { db in
             try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"),
                 arguments: [Data(tokenHash), nowMs])

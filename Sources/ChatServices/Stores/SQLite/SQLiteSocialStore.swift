@@ -19,7 +19,7 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func request(from: UserID, to: UserID) async throws -> FriendRequestRecord? {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM friend_requests WHERE from_id = ? AND to_id = ?", arguments: [from, to])
                 .map(Self.request)
         }
@@ -33,14 +33,14 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func incomingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM friend_requests WHERE to_id = ? ORDER BY created_at_ms DESC", arguments: [user])
                 .map(Self.request)
         }
     }
 
     public func outgoingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM friend_requests WHERE from_id = ? ORDER BY created_at_ms DESC", arguments: [user])
                 .map(Self.request)
         }
@@ -67,7 +67,7 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func areFriends(_ a: UserID, _ b: UserID) async throws -> Bool {
-        try await database.pool.read { db in
+        try database.read { db in
             try Bool.fetchOne(
                 db, sql: "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
                 arguments: [a, b]) ?? false
@@ -75,7 +75,7 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func friends(of user: UserID) async throws -> [FriendshipRecord] {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -91,9 +91,8 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func friendIDs(of user: UserID) async throws -> [UserID] {
-        // One SELECT, read whenever someone comes online or goes offline: no transaction needed
-        // (see SQLiteSessionStore.userID).
-        try await database.pool.unsafeRead { db in
+        // Read whenever someone comes online or goes offline.
+        try database.readSingleStatement { db in
             try Int64.fetchAll(db.cachedStatement(sql: "SELECT friend_id FROM friendships WHERE user_id = ?"), arguments: [user])
         }
     }
@@ -118,7 +117,7 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func isBlockedEitherWay(_ a: UserID, _ b: UserID) async throws -> Bool {
-        try await database.pool.read { db in
+        try database.read { db in
             try Bool.fetchOne(
                 db,
                 sql: """

@@ -26,15 +26,15 @@ public struct SQLiteUserStore: UserStore {
     }
 
     public func user(id: UserID) async throws -> UserRecord? {
-        // One SELECT, read on every Hello: no transaction needed (see SQLiteSessionStore.userID).
-        try await database.pool.unsafeRead { db in
+        // Read on every Hello.
+        try database.readSingleStatement { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(Self.record)
         }
     }
 
     public func users(ids: [UserID]) async throws -> [UserID: UserRecord] {
         guard !ids.isEmpty else { return [:] }
-        return try await database.pool.read { db in
+        return try database.read { db in
             let placeholders = databaseQuestionMarks(count: ids.count)
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM users WHERE id IN (\(placeholders))", arguments: StatementArguments(ids))
             return Dictionary(uniqueKeysWithValues: rows.map { row in (row["id"] as Int64, Self.record(row)) })
@@ -42,20 +42,20 @@ public struct SQLiteUserStore: UserStore {
     }
 
     public func user(account: String) async throws -> UserRecord? {
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? OR email = ? LIMIT 1", arguments: [account, account])
                 .map(Self.record)
         }
     }
 
     public func usernameExists(_ username: String) async throws -> Bool {
-        try await database.pool.read { db in
+        try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username]) ?? false
         }
     }
 
     public func emailExists(_ email: String) async throws -> Bool {
-        try await database.pool.read { db in
+        try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?)", arguments: [email]) ?? false
         }
     }
@@ -71,6 +71,7 @@ public struct SQLiteUserStore: UserStore {
         let escaped = query.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
+        // A scan: on GRDB's threads, not the caller's (see SQLiteDatabase.read).
         return try await database.pool.read { db in
             try Row.fetchAll(
                 db,
