@@ -49,10 +49,9 @@ public final class SQLiteDatabase: Sendable {
     /// back to the caller), and on a reader of `SQLiteReaders` rather than the pool's: for such
     /// reads the hops and the pool cost more than the read (README → Performance). It blocks
     /// the caller only while SQLite works: a WAL reader never waits for the writer, and taking a
-    /// reader never waits. A read that scans (user search) or grows with a user's data (their
-    /// conversation list) uses the pool's async `read` instead: it runs on GRDB's threads and
-    /// leaves Swift's cooperative ones (as many as the cores) to the rest. Writes stay async:
-    /// one may queue behind a group commit.
+    /// reader never waits. A read that scans a whole table (the user search) uses the pool's
+    /// async `read` instead: it runs on GRDB's threads and leaves Swift's cooperative ones (as
+    /// many as the cores) to the rest. Writes stay async: one may queue behind a group commit.
     func read<T>(_ value: (Database) throws -> T) throws -> T {
         if let result = try readers.withReader({ try $0.read(value) }) { return result }
         return try pool.read(value)  // closing

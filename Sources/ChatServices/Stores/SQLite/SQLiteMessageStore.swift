@@ -149,8 +149,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationRecord] {
-        // As long as the user's list: on GRDB's threads, not the caller's (see SQLiteDatabase.read).
-        try await database.pool.read { db in
+        try database.read { db in
             try Row.fetchAll(
                 db,
                 sql: """

@@ -20,6 +20,12 @@ final class SQLiteReaders: Sendable {
         var closed = false
     }
 
+    private enum Lending {
+        case closed
+        case idle(DatabaseQueue)
+        case new
+    }
+
     private let path: String
     private let maxIdle: Int
     private let state = Mutex(State())
@@ -31,11 +37,16 @@ final class SQLiteReaders: Sendable {
 
     /// Runs `body` with a reader of its own; nil, having run nothing, once `close` has run.
     func withReader<T>(_ body: (DatabaseQueue) throws -> T) throws -> T? {
-        let taken = state.withLock { state -> DatabaseQueue?? in
-            state.closed ? .none : .some(state.idle.popLast())
+        let lending = state.withLock { state -> Lending in
+            if state.closed { return .closed }
+            return state.idle.popLast().map(Lending.idle) ?? .new
         }
-        guard case .some(let idle) = taken else { return nil }
-        let reader = try idle ?? Self.open(path)
+        let reader: DatabaseQueue
+        switch lending {
+        case .closed: return nil
+        case .idle(let idle): reader = idle
+        case .new: reader = try Self.open(path)
+        }
         defer {
             let kept = state.withLock { state in
                 guard !state.closed, state.idle.count < maxIdle else { return false }

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// `wechat-bench` itself, run the way README → Performance runs it (`--spawn`, `--json`) with
+/// small numbers: each scenario starts its own `wechat-server`, stops by itself, and reports what
+/// it measured, with nothing lost. The figures are the benchmark's business; these tests keep
+/// the tool that produces them working.
+struct LoadGeneratorTests {
+    @Test func saturateDeliversEveryMessageOnce() async throws {
+        let report = try await Self.run(["saturate", "--clients", "4", "--window", "4", "--duration", "1"])
+        let sent = try #require(report["sent"] as? Int)
+        #expect(sent > 0)
+        #expect(report["received"] as? Int == sent)
+        #expect(report["lost"] as? Int == 0)
+        #expect(report["duplicated"] as? Int == 0)
+        #expect((report["msgs_per_sec"] as? Double ?? 0) > 0)
+        #expect(Self.latency(report, "latency_us", "p50") > 0)
+        #expect((report["server_rss_kb"] as? Int ?? 0) > 0)
+    }
+
+    @Test func fixedSendsOnScheduleAndLosesNothing() async throws {
+        let report = try await Self.run(["fixed", "--clients", "4", "--rate", "20", "--duration", "1"])
+        // 4 clients × 20/s × 1 s, give or take the first and last tick.
+        let sent = try #require(report["sent"] as? Int)
+        #expect((70...90).contains(sent))
+        #expect(report["received"] as? Int == sent)
+        #expect(report["lost"] as? Int == 0)
+        #expect(Self.latency(report, "latency_us", "max") > 0)
+    }
+
+    @Test func loginCountsPasswordAndTokenSignIns() async throws {
+        let report = try await Self.run(["login", "--clients", "2", "--parallelism", "1", "--duration", "1"])
+        #expect((report["password_logins_per_sec"] as? Double ?? 0) > 0)
+        #expect((report["token_logins_per_sec"] as? Double ?? 0) > 0)
+        #expect(Self.latency(report, "token_login_latency_us", "p50") > 0)
+        #expect(Self.latency(report, "password_login_latency_us", "p50") > 0)
+    }
+
+    @Test func connectionsReadsTheServersMemoryWithThemOpen() async throws {
+        let report = try await Self.run(["connections", "--clients", "50", "--duration", "1"])
+        #expect((report["server_rss_kb"] as? Int ?? 0) > 0)
+        let notes = report["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.hasPrefix("server RSS ") })
+    }
+
+    /// Runs the bench built beside the test bundle and returns its JSON report.
+    private static func run(_ arguments: [String], timeout: Double = 180) async throws -> [String: Any] {
+        let bench = (ServerProcess.binaryPath as NSString).deletingLastPathComponent + "/wechat-bench"
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-bench-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let child = try ChildProcess(path: bench, arguments: arguments + ["--spawn", "--json"],
+                                     stdoutPath: logs + "/stdout", stderrPath: logs + "/stderr")
+        let deadline = Date().addingTimeInterval(timeout)
+        while child.isRunning && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let stderr = (try? String(contentsOfFile: logs + "/stderr", encoding: .utf8)) ?? ""
+        guard let status = child.exitStatus else {
+            child.send(SIGKILL)
+            throw TimedOut(description: "wechat-bench \(arguments.joined(separator: " ")) ran past \(timeout) s: \(stderr)")
+        }
+        #expect(status == 0, "wechat-bench failed: \(stderr)")
+        let stdout = try String(contentsOfFile: logs + "/stdout", encoding: .utf8)
+        let line = try #require(stdout.split(separator: "\n").last, "no report: \(stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    private static func latency(_ report: [String: Any], _ key: String, _ percentile: String) -> Int {
+        (report[key] as? [String: Any])?[percentile] as? Int ?? 0
+    }
+}
