@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ServerStack", "ChatClient", "wechat-server", "wechat",
+                "ServerStack", "ChatClient", "wechat-server", "wechat", "wechat-bench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

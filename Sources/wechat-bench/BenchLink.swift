@@ -97,10 +97,11 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// Sends one message every `interval`, the first after `offset`, whatever the acks do, until `until`.
-    func startFixed(interval: TimeAmount, offset: TimeAmount, until: NIODeadline) {
+    /// Sends one message every `interval`, the first at `first`, whatever the acks do, until
+    /// `until`. Counted in `totals.schedulesRunning` until its last message is sent.
+    func startFixed(interval: TimeAmount, first: NIODeadline, until: NIODeadline) {
         guard let eventLoop = context?.eventLoop else { return }
-        let first = NIODeadline.now() + offset
+        totals.schedulesRunning.add(1, ordering: .relaxed)
         eventLoop.execute {
             self.stopSendingAt = until
             self.scheduleFixed(number: 0, first: first, interval: interval)
@@ -109,7 +110,10 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     private func scheduleFixed(number: Int64, first: NIODeadline, interval: TimeAmount) {
         let due = first + .nanoseconds(interval.nanoseconds * number)
-        guard due < stopSendingAt, let eventLoop = context?.eventLoop else { return }
+        guard due < stopSendingAt, let eventLoop = context?.eventLoop else {
+            totals.schedulesRunning.subtract(1, ordering: .relaxed)
+            return
+        }
         eventLoop.scheduleTask(deadline: due) {
             self.sendOne()
             self.context?.flush()
@@ -205,9 +209,13 @@ final class BenchTotals: Sendable {
     /// Sends answered with an error instead of an ack.
     let refused = Atomic<Int>(0)
     let received = Atomic<Int>(0)
+    /// Fixed-rate schedules that still have messages to send: until they end, a drain that
+    /// finds every message so far answered is not done (a late tick may still send one).
+    let schedulesRunning = Atomic<Int>(0)
 
-    /// Every send answered, and as many messages arrived as were acknowledged.
+    /// Every schedule ended, every send answered, and as many messages arrived as were acknowledged.
     var settled: Bool {
+        guard schedulesRunning.load(ordering: .relaxed) == 0 else { return false }
         let acked = acked.load(ordering: .relaxed)
         return acked + refused.load(ordering: .relaxed) >= sent.load(ordering: .relaxed)
             && received.load(ordering: .relaxed) >= acked

@@ -32,12 +32,14 @@ struct Scenarios {
         let run = try await messagingRun(messageBytes: messageBytes)
         announce("fixed: \(run.links.count) clients sending for \(duration) s")
         let started = Date()
-        let until = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
+        let start = NIODeadline.now()
+        let until = start + .milliseconds(Int64(duration * 1000))
         let interval = TimeAmount.nanoseconds(Int64(1e9 / rate))
         for (index, link) in run.links.enumerated() {
-            // Spread the clients over the first interval, so they do not all fire at once.
+            // Spread the clients over the first interval, so they do not all fire at once; every
+            // client's schedule is fixed from `start`, so each sends rate × duration messages.
             let offset = TimeAmount.nanoseconds(interval.nanoseconds * Int64(index) / Int64(run.links.count))
-            link.startFixed(interval: interval, offset: offset, until: until)
+            link.startFixed(interval: interval, first: start + offset, until: until)
         }
         try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
         return try await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")

@@ -67,8 +67,8 @@ public final class SQLiteDatabase: Sendable {
     /// Closes the file at shutdown (checkpointing the WAL). Throws `SQLITE_BUSY`, leaving the
     /// database usable, if a write is still running; nothing committed is at risk either way.
     public func close() throws {
-        // The readers first, so the pool's connections close last and SQLite checkpoints and
-        // removes the WAL.
+        // The readers first, so that (unless a read is still running on one) the pool's
+        // connections close last and SQLite checkpoints and removes the WAL.
         do {
             try readers.close()
         } catch {

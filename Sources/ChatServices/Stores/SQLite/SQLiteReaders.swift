@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -30,7 +31,9 @@ final class SQLiteReaders: Sendable {
     private let maxIdle: Int
     private let state = Mutex(State())
 
-    init(path: String, maxIdle: Int = 8) {
+    /// `maxIdle`: by default as many as twice the cores, and at least 8 (a reader is lent to
+    /// each thread that reads, so more are seldom in use at once).
+    init(path: String, maxIdle: Int = max(8, 2 * ProcessInfo.processInfo.activeProcessorCount)) {
         self.path = path
         self.maxIdle = maxIdle
     }
