@@ -56,14 +56,10 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
                 }
             }
             .connect(to: try Self.address(host: host, port: port)).get()
-        var request = WireHello()
-        request.protocolVersion = ProtocolLimits.protocolVersion
-        request.token = token
-        request.deviceID = "bench"
         let helloDone = channel.eventLoop.makePromise(of: Void.self)
         try await channel.eventLoop.submit {
             link.hello = helloDone
-            link.context?.writeAndFlush(NIOAny(try WireEnvelope.reply(to: 1, .hello(request)).framed()), promise: nil)
+            link.context?.writeAndFlush(NIOAny(try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed()), promise: nil)
         }.get()
         try await helloDone.futureResult.get()
         return link
@@ -166,7 +162,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
             }
         case .error(let error):
             if let hello {
-                hello.fail(ChatError(ErrorCode(rawValue: error.code) ?? .internalError, error.message))
+                hello.fail(error.chatError)
                 self.hello = nil
             } else {
                 refusals[error.code, default: 0] += 1

@@ -56,14 +56,19 @@ struct BenchUsers {
     /// A connection that has said hello with `token`.
     static func open(token: String, at address: GateAPI.ChatServerAddress, logger: Logger) async throws -> ChatConnection {
         let connection = try await ChatConnection.connect(host: address.host, port: address.port, logger: logger)
+        guard case .helloOk = try await connection.request(.hello(hello(token: token)), timeout: 30) else {
+            throw ChatError(.malformedFrame, "No HelloOk")
+        }
+        return connection
+    }
+
+    /// Every simulated client's Hello: this protocol version, device "bench".
+    static func hello(token: String) -> WireHello {
         var hello = WireHello()
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = token
         hello.deviceID = "bench"
-        guard case .helloOk = try await connection.request(.hello(hello), timeout: 30) else {
-            throw ChatError(.malformedFrame, "No HelloOk")
-        }
-        return connection
+        return hello
     }
 
     /// Makes users (0,1), (2,3), … friends.

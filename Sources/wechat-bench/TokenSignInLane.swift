@@ -104,12 +104,8 @@ final class TokenSignInLane: @unchecked Sendable {
         }
 
         func channelActive(context: ChannelHandlerContext) {
-            var request = WireHello()
-            request.protocolVersion = ProtocolLimits.protocolVersion
-            request.token = token
-            request.deviceID = "bench"
             do {
-                let frame = try WireEnvelope.reply(to: 1, .hello(request)).framed(allocator: context.channel.allocator)
+                let frame = try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed(allocator: context.channel.allocator)
                 context.writeAndFlush(NIOAny(frame), promise: nil)
             } catch {
                 answer(.failure(error))
@@ -122,7 +118,7 @@ final class TokenSignInLane: @unchecked Sendable {
             case .helloOk:
                 answer(.success(()))
             case .error(let error):
-                answer(.failure(ChatError(ErrorCode(rawValue: error.code) ?? .internalError, error.message)))
+                answer(.failure(error.chatError))
                 context.close(promise: nil)
             default:
                 break
