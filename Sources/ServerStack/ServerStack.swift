@@ -27,7 +27,7 @@ public final class ServerStack: Service {
         try Self.prepare(dataDirectory: configuration.dataDirectory)
         let tls = try configuration.tls.map(Self.loadTLS)
 
-        let database = try SQLiteDatabase(path: configuration.databasePath, logger: logger)
+        let database = try SQLiteDatabase(path: configuration.databasePath, writerCacheMiB: configuration.databaseCacheMiB, logger: logger)
         self.database = database
         let users = SQLiteUserStore(database: database)
         let sessions = SQLiteSessionStore(database: database)

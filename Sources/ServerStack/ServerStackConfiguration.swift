@@ -20,6 +20,8 @@ public struct ServerStackConfiguration: Sendable {
     public var helloTimeoutSeconds = ProtocolLimits.helloTimeoutSeconds
     /// Connections one chat server accepts; past it clients are told the server is full.
     public var maxConnections = 16_000
+    /// The database writer's page cache, in MiB (see `SQLiteDatabase.defaultWriterCacheMiB`).
+    public var databaseCacheMiB = SQLiteDatabase.defaultWriterCacheMiB
     /// Rate limits on sign-ins, code mails, messages, friend requests and frames.
     public var limits = RateLimitPolicy()
     /// The address clients are told to use for the first chat server (the others: the following

@@ -20,9 +20,10 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     private let messageBytes: Int
     private let latency: LatencyRecorder
     private let totals: BenchTotals
+    /// The loop the connection runs on, chosen before it connects (so it is known from any
+    /// thread, and kept after the channel closes for reading the counts).
+    let eventLoop: EventLoop
     private var context: ChannelHandlerContext?
-    /// Kept after the channel closes, so the counts can still be read on it.
-    private var eventLoop: EventLoop?
     private var hello: EventLoopPromise<Void>?
 
     private var nextRequestID: UInt64 = 2
@@ -34,7 +35,9 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     private(set) var duplicates = 0
     private(set) var refusals: [String: Int] = [:]
 
-    private init(userID: Int64, peerID: Int64, index: Int, messageBytes: Int, latency: LatencyRecorder, totals: BenchTotals) {
+    private init(userID: Int64, peerID: Int64, index: Int, messageBytes: Int, latency: LatencyRecorder, totals: BenchTotals,
+                 eventLoop: EventLoop) {
+        self.eventLoop = eventLoop
         self.userID = userID
         self.peerID = peerID
         self.index = index
@@ -46,8 +49,10 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     /// Connects and says hello with `token`.
     static func open(token: String, host: String, port: Int, userID: Int64, peerID: Int64, index: Int, messageBytes: Int,
                      latency: LatencyRecorder, totals: BenchTotals) async throws -> BenchLink {
-        let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals)
-        let channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
+        let eventLoop = NIOSingletons.posixEventLoopGroup.next()
+        let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals,
+                             eventLoop: eventLoop)
+        let channel = try await ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -76,7 +81,6 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.eventLoop = context.eventLoop
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -85,7 +89,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// Keeps `window` messages in flight until `until`.
     func startWindow(_ window: Int, until: NIODeadline) {
-        context?.eventLoop.execute {
+        eventLoop.execute {
             self.stopSendingAt = until
             self.refillOnAck = true
             for _ in 0..<window { self.sendOne() }
@@ -93,33 +97,16 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    /// Sends one message every `interval`, the first at `first`, whatever the acks do, until
-    /// `until`. Counted in `totals.schedulesRunning` until its last message is sent.
-    func startFixed(interval: TimeAmount, first: NIODeadline, until: NIODeadline) {
-        guard let eventLoop = context?.eventLoop else { return }
-        totals.schedulesRunning.add(1, ordering: .relaxed)
-        eventLoop.execute {
-            self.stopSendingAt = until
-            self.scheduleFixed(number: 0, first: first, interval: interval)
-        }
-    }
-
-    private func scheduleFixed(number: Int64, first: NIODeadline, interval: TimeAmount) {
-        let due = first + .nanoseconds(interval.nanoseconds * number)
-        guard due < stopSendingAt, let eventLoop = context?.eventLoop else {
-            totals.schedulesRunning.subtract(1, ordering: .relaxed)
-            return
-        }
-        eventLoop.scheduleTask(deadline: due) {
-            self.sendOne()
-            self.context?.flush()
-            self.scheduleFixed(number: number + 1, first: first, interval: interval)
-        }
+    /// Sends one message now, for a `FixedRateDriver`; on the event loop.
+    func sendScheduled() {
+        eventLoop.preconditionInEventLoop()
+        sendOne()
+        context?.flush()
     }
 
     /// Closes the connection (on its event loop).
     func close() {
-        context?.eventLoop.execute { self.context?.close(promise: nil) }
+        eventLoop.execute { self.context?.close(promise: nil) }
     }
 
     private func sendOne() {
@@ -187,8 +174,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// What this link counted, read on its event loop.
     func counts() async throws -> (acked: Set<Int64>, received: Set<Int64>, duplicates: Int, refusals: [String: Int]) {
-        guard let eventLoop else { return ([], [], 0, [:]) }
-        return try await eventLoop.submit { (self.acked, self.received, self.duplicates, self.refusals) }.get()
+        try await eventLoop.submit { (self.acked, self.received, self.duplicates, self.refusals) }.get()
     }
 
     static func timestamp(in text: String) -> UInt64? {

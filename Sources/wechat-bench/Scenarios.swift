@@ -33,13 +33,17 @@ struct Scenarios {
         announce("fixed: \(run.links.count) clients sending for \(duration) s")
         let started = Date()
         let start = NIODeadline.now()
-        let until = start + .milliseconds(Int64(duration * 1000))
         let interval = TimeAmount.nanoseconds(Int64(1e9 / rate))
-        for (index, link) in run.links.enumerated() {
-            // Spread the clients over the first interval, so they do not all fire at once; every
-            // client's schedule is fixed from `start`, so each sends rate × duration messages.
-            let offset = TimeAmount.nanoseconds(interval.nanoseconds * Int64(index) / Int64(run.links.count))
-            link.startFixed(interval: interval, first: start + offset, until: until)
+        // Each client sends rate × duration messages, on a schedule fixed from `start`; the
+        // clients are spread over the first interval, so they do not all fire at once.
+        let messagesEach = Int((rate * duration + 1e-9).rounded(.down))
+        let schedule = run.links.enumerated().map { index, link in
+            (link: link, first: start + .nanoseconds(interval.nanoseconds * Int64(index) / Int64(run.links.count)))
+        }
+        let byLoop = Dictionary(grouping: schedule) { ObjectIdentifier($0.link.eventLoop) }
+        for links in byLoop.values {
+            FixedRateDriver(eventLoop: links[0].link.eventLoop, schedule: links, interval: interval,
+                            messagesEach: messagesEach, totals: run.totals).start()
         }
         try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
         return try await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")

@@ -37,6 +37,9 @@ struct WeChatServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections each chat server accepts before saying it is full.")
     var maxConnections = 16_000
 
+    @Option(name: .customLong("db-cache-mib"), help: "Page cache of the database writer, in MiB.")
+    var databaseCacheMiB = SQLiteDatabase.defaultWriterCacheMiB
+
     @Option(name: .customLong("message-rate"), help: "Messages per second one user may send (bursts of 5 times that).")
     var messageRate: Double = 20
 
@@ -62,6 +65,9 @@ struct WeChatServerCommand: AsyncParsableCommand {
     var advertiseChat: String?
 
     func validate() throws {
+        guard (1...SQLiteDatabase.maxWriterCacheMiB).contains(databaseCacheMiB) else {
+            throw ValidationError("--db-cache-mib takes a number of MiB from 1 to \(SQLiteDatabase.maxWriterCacheMiB).")
+        }
         guard maxConnections > 0 else { throw ValidationError("--max-connections takes a positive number.") }
         guard messageRate > 0, friendRequestsPerDay > 0, signInFailures > 0, codeMailsPerHour > 0 else {
             throw ValidationError("Rate limits take positive numbers; use --no-rate-limits to turn them off.")
@@ -95,6 +101,7 @@ struct WeChatServerCommand: AsyncParsableCommand {
         configuration.chatServers = chatServers
         configuration.bcryptCost = bcryptCost
         configuration.maxConnections = maxConnections
+        configuration.databaseCacheMiB = databaseCacheMiB
         configuration.limits = rateLimits()
         if let tlsCert, let tlsKey {
             configuration.tls = .init(certificatePath: tlsCert, keyPath: tlsKey)

@@ -14,14 +14,14 @@ struct SQLiteReadersTests {
             for round in 1...3 {
                 // The same idle reader serves every round: it must not keep an old snapshot.
                 try await test.database.pool.write { db in
-                    try db.execute(sql: "UPDATE users SET last_update_id = ? WHERE id = ?", arguments: [round, alice.id])
+                    try db.execute(sql: "UPDATE users SET created_at_ms = ? WHERE id = ?", arguments: [round, alice.id])
                 }
                 // Cached statements, as the stores use them: one reset after its row is read.
                 let inTransaction = try test.database.read { db in
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [alice.id])
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"), arguments: [alice.id])
                 }
                 let single = try test.database.readSingleStatement { db in
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT last_update_id FROM users WHERE id = ?"), arguments: [alice.id])
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"), arguments: [alice.id])
                 }
                 #expect(inTransaction == round)
                 #expect(single == round)

@@ -4,11 +4,12 @@ import GRDB
 /// The messages of one group-commit transaction, written with as few statements as they allow.
 ///
 /// Each message costs three inserts (the message, which also finds a resend by its unique client
-/// id, and its two update-log entries). What many messages of a batch share is read once and written once at the end
-/// (`finish`): each conversation's last sequence number and last message, each user's update-log
-/// counter, each sender's read mark, each pair's friendship. Under load a batch holds several
-/// messages per conversation, so this halves the statements per message (see README,
-/// Performance). A batch that is rolled back must be thrown away with its memo.
+/// id, and its two update-log entries). What many messages of a batch share is read once, and
+/// written once at the end (`finish`): each conversation's last sequence number and last
+/// message, each sender's read mark; each pair's friendship and each user's last update-log
+/// number are only read. Under load a batch holds several messages per conversation, so this
+/// halves the statements per message (see README, Performance). A batch that is rolled back must
+/// be thrown away with its memo.
 struct MessageCommitBatch {
     private struct Pair: Hashable {
         var lo: UserID
@@ -23,8 +24,8 @@ struct MessageCommitBatch {
     /// Per conversation: its last sequence number, and the message that took it (nil until this
     /// batch adds one).
     private var conversations: [Pair: (seq: Int64, messageID: Int64?)] = [:]
-    /// Per user: the last update-log number taken, and whether this batch took one.
-    private var updateCounters: [UserID: (last: Int64, changed: Bool)] = [:]
+    /// Per user: the last update-log number taken.
+    private var lastUpdateIDs: [UserID: Int64] = [:]
     /// Sending a message means having read the conversation up to it.
     private var readMarks: [Direction: Int64] = [:]
     /// Whether a sender may message a recipient (nil) or why not.
@@ -57,8 +58,8 @@ struct MessageCommitBatch {
             .text(message.clientMessageID), .text(message.text), .integer(message.sentAtMs),
             .integer(senderUpdate), .integer(recipientUpdate))
         guard inserted > 0 else { return try Self.original(of: message, in: db) }
-        updateCounters[message.senderID] = (senderUpdate, true)
-        updateCounters[message.recipientID] = (recipientUpdate, true)
+        lastUpdateIDs[message.senderID] = senderUpdate
+        lastUpdateIDs[message.recipientID] = recipientUpdate
         let id = db.lastInsertedRowID
         conversations[pair] = (seq, id)
         readMarks[Direction(from: message.senderID, to: message.recipientID)] = seq
@@ -83,10 +84,6 @@ struct MessageCommitBatch {
         for (pair, last) in conversations {
             guard let messageID = last.messageID else { continue }
             try conversation.execute(.integer(pair.lo), .integer(pair.hi), .integer(last.seq), .integer(messageID))
-        }
-        let counter = try RawStatement(db, "UPDATE users SET last_update_id = ?1 WHERE id = ?2")
-        for (user, updates) in updateCounters where updates.changed {
-            try counter.execute(.integer(updates.last), .integer(user))
         }
         let readMark = try RawStatement(db, """
             INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?1, ?2, ?3)
@@ -137,12 +134,11 @@ struct MessageCommitBatch {
         return seq
     }
 
-    /// The last number taken in a user's update log (which is gapless, from 1).
+    /// The last number taken in a user's update log (which is gapless, from 1; 0 when empty).
     private mutating func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
-        if let known = updateCounters[user] { return known.last }
-        guard let stored = try RawStatement(db, "SELECT last_update_id FROM users WHERE id = ?1").int64(.integer(user))
-        else { throw ChatError(.notFound, "No such user.") }
-        updateCounters[user] = (stored, false)
+        if let known = lastUpdateIDs[user] { return known }
+        let stored = try SQLiteMessageStore.lastUpdateID(of: user, in: db)
+        lastUpdateIDs[user] = stored
         return stored
     }
 
