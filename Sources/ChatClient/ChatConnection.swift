@@ -7,6 +7,11 @@ import NIOSSL
 /// One TCP connection to a chat server: frames out, frames in, replies matched to requests by
 /// request id, everything else (pushes) handed out on `pushes`.
 ///
+/// A message's ack is also the sender's update for it (the server pushes it to the sender's
+/// other devices, not to this connection): its update goes out on `pushes` as well, as an
+/// `UpdatePush` at the ack's place in the stream, so whoever applies pushes in order sees the
+/// update log without a gap, as if the push had come.
+///
 /// It knows nothing of sessions or reconnecting; `ChatSession` builds those on top.
 public actor ChatConnection {
     public nonisolated let pushes: AsyncStream<WireEnvelope>
@@ -84,6 +89,12 @@ public actor ChatConnection {
     }
 
     private func received(_ envelope: WireEnvelope) {
+        if case .messageAck(let ack) = envelope.payload, ack.updateID > 0, !ack.duplicate {
+            var push = WireUpdatePush()
+            push.update.updateID = ack.updateID
+            push.update.message = ack.message
+            pushContinuation.yield(.reply(to: 0, .updatePush(push)))
+        }
         if envelope.requestID != 0, let continuation = pending.removeValue(forKey: envelope.requestID) {
             if case .error(let error) = envelope.payload {
                 continuation.resume(throwing: error.chatError)

@@ -224,20 +224,26 @@ package struct ChatRequestHandler: Sendable {
                           text: request.text, sentAtMs: WallClock.nowMs())
     }
 
-    /// After the commit: pushes to every device of both users (not again for a resend), then the ack.
-    func delivered(_ committed: CommittedMessage) -> WireMessageAck {
+    /// After the commit: pushes to every device of both users (not again for a resend) but the
+    /// connection `sentOn`, then the ack, which is that connection's update (it carries the
+    /// sender's update id): the message once per frame, not twice.
+    func delivered(_ committed: CommittedMessage, sentOn connection: ObjectIdentifier?) -> WireMessageAck {
         if !committed.duplicate {
             pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: committed.message.recipientID)
-            pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID)
+            pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID,
+                       except: connection)
         }
         var ack = WireMessageAck()
         ack.message = WireChatMessage(committed.message)
         ack.duplicate = committed.duplicate
+        ack.updateID = committed.senderUpdateID
         return ack
     }
 
+    /// A message sent through `handle` (not a connection's own commit path): no connection to
+    /// spare, so every device of the sender gets the push too.
     func sendMessage(_ request: WireSendMessage, from user: UserID) async throws -> WireMessageAck {
-        delivered(try await messages.commit(try checkMessage(request, from: user)))
+        delivered(try await messages.commit(try checkMessage(request, from: user)), sentOn: nil)
     }
 
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {
@@ -292,10 +298,10 @@ package struct ChatRequestHandler: Sendable {
 
     // MARK: Pushes
 
-    func pushUpdate(_ update: UpdateRecord, to user: UserID) {
+    func pushUpdate(_ update: UpdateRecord, to user: UserID, except connection: ObjectIdentifier? = nil) {
         var updatePush = WireUpdatePush()
         updatePush.update = WireUpdate(update)
-        push(.updatePush(updatePush), to: user)
+        push(.updatePush(updatePush), to: user, except: connection)
     }
 
     func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "") {
@@ -318,9 +324,9 @@ package struct ChatRequestHandler: Sendable {
         }
     }
 
-    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID) {
+    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID, except connection: ObjectIdentifier? = nil) {
         guard let frame = try? WireEnvelope.push(payload).framed() else { return }
-        router.push(frame, to: user)
+        router.push(frame, to: user, except: connection)
     }
 
     /// The longest prefix of `items` whose text fits the reply budget, and at least one item, so a

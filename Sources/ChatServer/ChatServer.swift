@@ -280,7 +280,7 @@ public final class ChatServer: Service {
             defer { connection.inFlight.release() }
             switch result {
             case .success(let committed):
-                connection.send(.reply(to: requestID, .messageAck(handler.delivered(committed))))
+                connection.send(.reply(to: requestID, .messageAck(handler.delivered(committed, sentOn: connection.id))))
             case .failure(let error as ChatError):
                 logger.info("message refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
                 connection.send(.error(error, requestID: requestID))

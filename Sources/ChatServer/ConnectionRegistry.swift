@@ -27,11 +27,14 @@ final class ConnectionRegistry: Sendable {
         connections.withLock { $0.values.reduce(0) { $0 + $1.count } }
     }
 
-    /// Writes the frame to every connection of the user here; returns how many got it.
+    /// Writes the frame to every connection of the user here but `except`; returns how many got it.
     @discardableResult
-    func deliver(_ frame: ByteBuffer, to user: UserID) -> Int {
-        let targets = connections(of: user)
-        for connection in targets { connection.send(frame: frame) }
-        return targets.count
+    func deliver(_ frame: ByteBuffer, to user: UserID, except: ObjectIdentifier? = nil) -> Int {
+        var delivered = 0
+        for connection in connections(of: user) where connection.id != except {
+            connection.send(frame: frame)
+            delivered += 1
+        }
+        return delivered
     }
 }

@@ -10,7 +10,16 @@ import Synchronization
 /// status service where the user is and forwards to those chat servers (gRPC); the in-process one
 /// below reaches their registries directly.
 public protocol PushRouter: Sendable {
-    func push(_ frame: ByteBuffer, to user: UserID)
+    /// `except`: a connection on this chat server that is not to get it, because its reply
+    /// already carries the same (the ack to the device that sent a message). Split across
+    /// processes, only the sender's own chat server has that connection, and it routes the push.
+    func push(_ frame: ByteBuffer, to user: UserID, except connection: ObjectIdentifier?)
+}
+
+extension PushRouter {
+    public func push(_ frame: ByteBuffer, to user: UserID) {
+        push(frame, to: user, except: nil)
+    }
 }
 
 /// Routes between the chat servers of one process, using the status service's presence map.
@@ -30,12 +39,12 @@ public final class InProcessPushRouter: PushRouter {
         _ = registries.withLock { $0.removeValue(forKey: chatServerID) }
     }
 
-    public func push(_ frame: ByteBuffer, to user: UserID) {
+    public func push(_ frame: ByteBuffer, to user: UserID, except connection: ObjectIdentifier?) {
         let servers = status.currentChatServers(of: user)
         guard !servers.isEmpty else { return }
         let targets = registries.withLock { registries in servers.compactMap { registries[$0] } }
         for registry in targets {
-            registry.deliver(frame, to: user)
+            registry.deliver(frame, to: user, except: connection)
         }
     }
 }

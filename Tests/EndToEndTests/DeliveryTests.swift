@@ -210,6 +210,49 @@ import Testing
         for session in [alice, bob, aliceOnLaptop] { await session.stop() }
     }
 
+    /// The connection that sent a message gets it once, as the ack (with the sender's update id),
+    /// not again as a push; the sender's other connections get the push. `ChatConnection` hands
+    /// the ack's update out on `pushes` at the ack's place, so the update log has no gap.
+    @Test func theSendingConnectionGetsItsMessageOnceAsTheAck() async throws {
+        let stack = try await TestStack.start()
+        defer { Task { await stack.stop() } }
+        let (alice, bob, aliceID, bobID) = try await stack.friends()
+        let sending = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+        let other = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+
+        var send = WireSendMessage()
+        send.toUserID = bobID
+        send.clientMsgID = "once-1"
+        send.text = "只一次"
+        guard case .messageAck(let ack) = try await sending.request(.sendMessage(send)) else {
+            Issue.record("expected an ack")
+            return
+        }
+        #expect(ack.updateID > 0)
+        #expect(ack.message.text == "只一次")
+        // A round trip on each: whatever the server sent before its reply has arrived.
+        for connection in [sending, other] { _ = try await connection.request(.ping(WirePing())) }
+        for connection in [sending, other] { await connection.close() }
+        func updates(on connection: ChatConnection) async -> [WireUpdate] {
+            var updates: [WireUpdate] = []
+            for await push in connection.pushes {
+                if case .updatePush(let update) = push.payload, update.update.message.senderID == aliceID {
+                    updates.append(update.update)
+                }
+            }
+            return updates
+        }
+        // Once each: on the sending connection from the ack, on the other as the server's push.
+        let fromAck = await updates(on: sending)
+        let pushed = await updates(on: other)
+        #expect(fromAck.map(\.updateID) == [ack.updateID])
+        #expect(pushed.map(\.updateID) == [ack.updateID])
+        #expect(pushed.first?.message.id == ack.message.id)
+        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "只一次" }
+        await alice.stop()
+        await bob.stop()
+    }
+
     @Test func loginsSpreadAcrossChatServersAndUsersOnDifferentServersChat() async throws {
         let stack = try await TestStack.start(chatServers: 2)
         defer { Task { await stack.stop() } }

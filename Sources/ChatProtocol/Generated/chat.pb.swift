@@ -699,6 +699,11 @@ public nonisolated struct WireSendMessage: Sendable {
 
 /// Sent only once the message is durably committed. A resend with the same client_msg_id gets
 /// this same ack again (`duplicate` set) and is never stored twice.
+///
+/// The ack is also the sender's update: the sender's other devices get an UpdatePush for the
+/// message, the sending connection does not (it would carry the same message a second time).
+/// `update_id` is that update's number in the sender's update log, to be applied where the ack
+/// arrives in the stream, as the push would have been.
 public nonisolated struct WireMessageAck: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -714,6 +719,8 @@ public nonisolated struct WireMessageAck: Sendable {
   public mutating func clearMessage() {self._message = nil}
 
   public var duplicate: Bool = false
+
+  public var updateID: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2373,7 +2380,7 @@ nonisolated extension WireSendMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension WireMessageAck: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MessageAck"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}duplicate\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0\u{1}duplicate\0\u{3}update_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2383,6 +2390,7 @@ nonisolated extension WireMessageAck: SwiftProtobuf.Message, SwiftProtobuf._Mess
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularMessageField(value: &self._message) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.duplicate) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.updateID) }()
       default: break
       }
     }
@@ -2399,12 +2407,16 @@ nonisolated extension WireMessageAck: SwiftProtobuf.Message, SwiftProtobuf._Mess
     if self.duplicate != false {
       try visitor.visitSingularBoolField(value: self.duplicate, fieldNumber: 2)
     }
+    if self.updateID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.updateID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireMessageAck, rhs: WireMessageAck) -> Bool {
     if lhs._message != rhs._message {return false}
     if lhs.duplicate != rhs.duplicate {return false}
+    if lhs.updateID != rhs.updateID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
