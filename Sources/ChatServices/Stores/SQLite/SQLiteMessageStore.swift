@@ -128,7 +128,8 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func latestUpdateID(of user: UserID) async throws -> UInt64 {
-        // Read on every Hello.
+        // Read on every Hello: `lastUpdateID(of:in:)`'s query, as one statement without a
+        // transaction around it (RawStatement runs only inside one).
         try database.readSingleStatement { db in
             UInt64(try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = ?"), arguments: [user]) ?? 0)
