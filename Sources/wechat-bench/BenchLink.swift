@@ -52,15 +52,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         let eventLoop = NIOSingletons.posixEventLoopGroup.next()
         let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals,
                              eventLoop: eventLoop)
-        let channel = try await ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), link])
-                }
-            }
-            .connect(to: try Self.address(host: host, port: port)).get()
+        let channel = try await connect(to: try Self.address(host: host, port: port), on: eventLoop, handler: link).get()
         let helloDone = channel.eventLoop.makePromise(of: Void.self)
         try await channel.eventLoop.submit {
             link.hello = helloDone
@@ -77,6 +69,21 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     static func address(host: String, port: Int) throws -> SocketAddress {
         if let literal = try? SocketAddress(ipAddress: host, port: port) { return literal }
         return try SocketAddress.makeAddressResolvingHost(host, port: port)
+    }
+
+    /// A generator connection: no Nagle delay, frames split by `FrameDecoder` and handed to
+    /// `handler`, on `eventLoop`.
+    static func connect(to address: SocketAddress, on eventLoop: EventLoop,
+                        handler: ChannelHandler & Sendable) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(10))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), handler])
+                }
+            }
+            .connect(to: address)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -1,7 +1,6 @@
 import ChatProtocol
 import Dispatch
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Token sign-ins back to back on one event loop: connect, Hello, wait for HelloOk, close, and
@@ -56,15 +55,7 @@ final class TokenSignInLane: @unchecked Sendable {
         let begin = DispatchTime.now().uptimeNanoseconds
         let helloOk = eventLoop.makePromise(of: Void.self)
         let hello = HelloHandler(token: token, helloOk: helloOk)
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(10))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), hello])
-                }
-            }
-            .connect(to: address)
+        BenchLink.connect(to: address, on: eventLoop, handler: hello)
             .flatMap { channel in helloOk.futureResult.map { channel } }
             .whenComplete { result in
                 switch result {
