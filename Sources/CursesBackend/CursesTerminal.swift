@@ -115,23 +115,58 @@ public final class CursesTerminal: TerminalBackend {
 
     /// Ctrl-Z: gives the terminal back to the shell and stops the process; returns once the
     /// shell continues it (`fg`), with the screen taken over again. The next `draw` repaints
-    /// everything, since the shell has written over the screen.
+    /// everything, since the shell has written over the screen. Returns false, with the screen
+    /// taken back at once, when nothing stopped us (no shell with job control to come back to).
     ///
-    /// ncurses installs its own SIGTSTP handler; it is swapped for the default (stop) only for
-    /// this one signal, then restored.
-    public func suspend() {
-        guard !isShutDown else { return }
+    /// Three things make this work, each of which was once missing:
+    /// - SIGTSTP is unblocked on this thread for the duration. The UI thread is started from an
+    ///   async context and inherits a mask that blocks it; a blocked signal went to another
+    ///   thread later, after the old handler was back, and the app kept running.
+    /// - It goes to the whole process group (`kill(0, …)`, as ncurses and vim do), so a script
+    ///   that started us (`scripts/demo.sh`) stops too and the shell gets its prompt back.
+    /// - We wait for SIGCONT before taking the terminal back, instead of assuming the stop
+    ///   happened before `kill` returned.
+    @discardableResult
+    public func suspend() -> Bool {
+        guard !isShutDown else { return false }
         writeOut(Self.bracketedPasteOff)
         _ = endwin()
-        let handler = signal(SIGTSTP, SIG_DFL)
-        _ = kill(getpid(), SIGTSTP)
-        // Stopped here until SIGCONT.
-        _ = signal(SIGTSTP, handler)
+        Self.continued.store(false, ordering: .relaxed)
+        let previousContinue = signal(SIGCONT) { _ in CursesTerminal.continued.store(true, ordering: .relaxed) }
+        let previousStop = signal(SIGTSTP, SIG_DFL)
+        var stopSignals = sigset_t()
+        var savedMask = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTSTP)
+        sigaddset(&stopSignals, SIGCONT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, &savedMask)
+        _ = kill(0, SIGTSTP)
+        // Stopped in here until `fg`. A stop the kernel discards (an orphaned process group) never
+        // sends SIGCONT: give up after a second rather than hang.
+        let deadline = Self.monotonicMilliseconds() + 1000
+        while !Self.continued.load(ordering: .relaxed), Self.monotonicMilliseconds() < deadline {
+            usleep(5000)
+        }
+        pthread_sigmask(SIG_SETMASK, &savedMask, nil)
+        _ = signal(SIGTSTP, previousStop)
+        _ = signal(SIGCONT, previousContinue)
+        // Back in the program's terminal modes (raw, no echo), which the shell reset.
+        _ = reset_prog_mode()
         writeOut(Self.bracketedPasteOn)
         cursorVisible = nil
         _ = clearok(shim_curscr(), true)
         _ = refresh()
         needsFullRedraw = true
+        return Self.continued.load(ordering: .relaxed)
+    }
+
+    /// Set by the SIGCONT handler while `suspend()` waits.
+    private static let continued = Atomic<Bool>(false)
+
+    private static func monotonicMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec * 1000 + now.tv_nsec / 1_000_000
     }
 
     // MARK: - Signals

@@ -59,6 +59,16 @@ struct WeChatCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await runClient()
+        } catch {
+            // ArgumentParser prints the error to stderr, which is the log file by now.
+            Self.restoreConsole()
+            throw error
+        }
+    }
+
+    func runClient() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configPath = config ?? AppConfig.defaultPath(environment: environment)
         var (appConfig, configWarning) = AppConfig.load(path: configPath)
@@ -79,6 +89,7 @@ struct WeChatCommand: AsyncParsableCommand {
             do {
                 started = try ServerStack(configuration: configuration, logger: logger)
             } catch {
+                Self.restoreConsole()
                 FileHandle.standardError.write(Data("wechat: \(error)\n".utf8))
                 throw ExitCode(2)
             }
@@ -90,6 +101,7 @@ struct WeChatCommand: AsyncParsableCommand {
                     // Before the app is up (a port in use, say), this is the only way to say why.
                     guard !Task.isCancelled, !Self.terminalTaken.withLock({ $0 }) else { throw error }
                     let message = ServerStack.describeStartupFailure(error, gatePort: gatePort, chatPort: chatPort)
+                    Self.restoreConsole()
                     FileHandle.standardError.write(Data("wechat: the server could not start: \(message)\n".utf8))
                     Foundation.exit(2)
                 }
@@ -137,6 +149,7 @@ struct WeChatCommand: AsyncParsableCommand {
     /// Log lines go to a file: the terminal belongs to the app.
     static func startLogging(path: String) throws -> Logger {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        consoleError.withLock { if $0 < 0 { $0 = dup(STDERR_FILENO) } }
         guard freopen(path, "a", stderr) != nil else {
             throw ValidationError("Cannot write the log file \(path).")
         }
@@ -155,6 +168,18 @@ struct WeChatCommand: AsyncParsableCommand {
     static func defaultLogPath(_ environment: [String: String]) -> String {
         let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/state"
         return state + "/wechat/wechat.log"
+    }
+
+    /// Standard error as it was before `startLogging` pointed it at the log file, -1 before.
+    static let consoleError = Mutex<Int32>(-1)
+
+    /// Points standard error back at the terminal, so a failure that ends the program (a port
+    /// in use, a bad option found late) is said where the user is looking, not only in the log.
+    /// Only once the app no longer draws (or before it starts).
+    static func restoreConsole() {
+        consoleError.withLock { saved in
+            if saved >= 0 { _ = dup2(saved, STDERR_FILENO) }
+        }
     }
 
     /// Set once curses owns the terminal: from then on nothing may write to it directly.

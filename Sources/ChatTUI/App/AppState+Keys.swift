@@ -210,9 +210,20 @@ extension AppState {
         case .control("g"):
             if let peer = selectedPeer { conversations[peer]?.scrollOffset = 0 }
             return []
-        case .tab, .backTab:
+        case .backTab:
+            // The one key that moves focus to the friend list. Tab and Esc never do: both are
+            // pressed by habit while typing, and the friend list has keys that act on a friend.
             focus = focus == .input ? .friends : .input
             friendFilter = nil
+            return []
+        case .tab where focus == .friends:
+            focus = .input
+            friendFilter = nil
+            return []
+        case .tab:
+            if !input.complete(from: completionNames) {
+                showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
+            }
             return []
         default:
             break
@@ -244,7 +255,7 @@ extension AppState {
         switch key {
         case .up, .character("k"): return moveSelection(by: -1)
         case .down, .character("j"): return moveSelection(by: 1)
-        case .enter, .right, .character("l"):
+        case .enter, .right, .character("l"), .escape:
             focus = .input
             return []
         case .character("/"):
@@ -253,11 +264,12 @@ extension AppState {
         case .character("?"):
             overlay = .help
             return []
-        case .character("x"), .delete:
+        // Acting on a friend takes a key that cannot be typed as text, then a "y".
+        case .delete:
             guard let friend = selectedFriend else { return [] }
             overlay = .confirm(Confirmation(question: "Remove \(friend.displayName) from your friends?", action: .removeFriend(friend.user.id)))
             return []
-        case .character("b"):
+        case .alt("b"):
             guard let friend = selectedFriend else { return [] }
             overlay = friend.blockedByMe
                 ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
@@ -275,19 +287,17 @@ extension AppState {
     }
 
     mutating func inputKey(_ key: Key) -> [Effect] {
-        if key == .escape {
-            focus = .friends
-            return []
-        }
+        // Esc stays in the input: it is often half of an Alt key typed slowly.
+        if key == .escape { return [] }
         switch input.handle(key) {
         case .submitted(let text):
             guard let peer = selectedPeer else {
-                showNotice("Pick a friend to talk to first (Tab, then ↑/↓).", .error)
+                showNotice("Pick a friend to talk to first (Ctrl-N / Ctrl-P).", .error)
                 input.setText(text)
                 return []
             }
             if let friend = chat?.friends[peer], friend.blockedByMe {
-                showNotice("You blocked \(friend.displayName). Unblock them (b in the friend list) to write.", .error)
+                showNotice("You blocked \(friend.displayName). Unblock them (Alt-B in the friend list) to write.", .error)
                 input.setText(text)
                 return []
             }
@@ -306,6 +316,11 @@ extension AppState {
         let next = min(max(0, index + delta), friends.count - 1)
         guard friends[next].user.id != selectedPeer else { return [] }
         return select(friends[next].user.id)
+    }
+
+    /// What Tab completes in the input: friends' usernames and the remarks given them.
+    var completionNames: [String] {
+        visibleFriends.flatMap { [$0.user.username, $0.remark] }.filter { !$0.isEmpty }
     }
 
     /// Rows of the chat pane's message area (used for paging).
@@ -373,9 +388,11 @@ extension AppState {
         }
     }
 
+    /// Only "y" confirms. Every other key, Enter included, answers no: a confirmation opened by
+    /// accident must not be confirmed by the next key typed out of habit.
     mutating func confirmKey(_ key: Key, _ confirmation: Confirmation) -> [Effect] {
         switch key {
-        case .character("y"), .character("Y"), .enter:
+        case .character("y"), .character("Y"):
             overlay = nil
             switch confirmation.action {
             case .removeFriend(let user): return [.removeFriend(user)]
@@ -383,10 +400,8 @@ extension AppState {
             case .unblock(let user): return [.setBlocked(user, false)]
             case .signOut: return [.signOut]
             }
-        case .character("n"), .character("N"):
-            overlay = nil
-            return []
         default:
+            overlay = nil
             return []
         }
     }

@@ -32,10 +32,11 @@ public final class ChatApp {
     private var lastTitle = ""
     /// Polled by the loop: set from a signal handler to shut down cleanly.
     private let shouldStop: () -> Bool
-    private let suspend: () -> Void
+    /// Ctrl-Z: stops the process until `fg`; false if nothing stopped it.
+    private let suspend: () -> Bool
 
     public init(terminal: TerminalBackend, options: Options, logger: Logger,
-                shouldStop: @escaping () -> Bool = { false }, suspend: @escaping () -> Void = {}) {
+                shouldStop: @escaping () -> Bool = { false }, suspend: @escaping () -> Bool = { false }) {
         self.terminal = terminal
         self.options = options
         self.shouldStop = shouldStop
@@ -76,9 +77,12 @@ public final class ChatApp {
                 case .control("l"):
                     terminal.draw(Canvas(width: 0, height: 0))
                 case .control("z"):
-                    suspend()
+                    let stopped = suspend()
                     let size = terminal.size
                     apply(.resized(width: size.width, height: size.height))
+                    if !stopped {
+                        state.showNotice("Ctrl-Z: nothing to suspend to here (no shell job control). Ctrl-Q quits.", .error)
+                    }
                 default:
                     apply(.key(key))
                 }

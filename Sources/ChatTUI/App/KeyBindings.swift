@@ -14,7 +14,7 @@ public enum KeyBindings {
     public static let sections: [Section] = [
         Section(title: "Everywhere", bindings: [
             Binding(keys: "F1  ?", action: "this help (? in the friend list)"),
-            Binding(keys: "Tab", action: "switch between friend list and input"),
+            Binding(keys: "Shift-Tab", action: "move between the input and the friend list"),
             Binding(keys: "Ctrl-N  Ctrl-P", action: "next / previous conversation"),
             Binding(keys: "PgUp  PgDn", action: "scroll the chat (older messages load by themselves)"),
             Binding(keys: "Ctrl-G", action: "jump to the latest message"),
@@ -29,11 +29,11 @@ public enum KeyBindings {
         ]),
         Section(title: "Friend list", bindings: [
             Binding(keys: "↑ ↓  j k", action: "choose a friend"),
-            Binding(keys: "Enter", action: "write to them"),
+            Binding(keys: "Enter  Tab  Esc", action: "back to the input, to write to them"),
             Binding(keys: "/", action: "filter the list as you type"),
             Binding(keys: "n", action: "set a remark (a name only you see)"),
-            Binding(keys: "b", action: "block or unblock"),
-            Binding(keys: "x  Del", action: "remove friend"),
+            Binding(keys: "Alt-B", action: "block or unblock (asks first: y)"),
+            Binding(keys: "Del", action: "remove friend (asks first: y)"),
         ]),
         Section(title: "Input line", bindings: [
             Binding(keys: "Enter", action: "send"),
@@ -44,7 +44,7 @@ public enum KeyBindings {
             Binding(keys: "Alt-B  Alt-F", action: "back / forward a word"),
             Binding(keys: "Ctrl-U  Ctrl-K  Ctrl-W", action: "delete to start / to end / word"),
             Binding(keys: "Ctrl-Y", action: "paste what was deleted"),
-            Binding(keys: "Esc", action: "back to the friend list"),
+            Binding(keys: "Tab", action: "complete a friend's name"),
         ]),
     ]
 }

@@ -22,7 +22,7 @@ enum ChatPaneView {
             Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
             let hint = state.chat?.friends.isEmpty ?? true
                 ? "Find people with Ctrl-F; their requests arrive under Ctrl-R."
-                : "Choose a friend on the left (Tab, then ↑/↓)."
+                : "Choose a friend on the left (Ctrl-N / Ctrl-P)."
             canvas.put(DisplayWidth.truncate(hint, to: rect.width - 4), x: rect.x + 2, y: rect.y + 2, style: theme[.hint])
             return
         }

@@ -44,7 +44,7 @@ enum InputView {
         if state.selectedPeer == nil {
             placeholder = "Add a friend first: Ctrl-F"
         } else if state.selectedFriend?.blockedByMe == true {
-            placeholder = "You blocked this friend (b in the friend list to unblock)"
+            placeholder = "You blocked this friend (Alt-B in the friend list to unblock)"
         } else {
             placeholder = "Type a message — Enter sends, Alt-Enter new line, F1 help"
         }

@@ -165,7 +165,7 @@ enum OverlayView {
         let width = min(state.width - 4, max(40, DisplayWidth.of(confirmation.question) + 6))
         let inner = panel(state, width: width, height: 6, title: "Please confirm", into: &canvas)
         canvas.put(" " + confirmation.question, x: inner.x, y: inner.y + 1, style: state.theme[.dialog], maxX: inner.maxX)
-        footer("y yes · n no", in: inner, state: state, into: &canvas)
+        footer("y yes · any other key no", in: inner, state: state, into: &canvas)
     }
 
     static func remark(_ editor: RemarkEditor, state: AppState, into canvas: inout Canvas) {

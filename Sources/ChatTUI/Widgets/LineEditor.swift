@@ -37,6 +37,15 @@ public struct LineEditor: Sendable, Equatable {
     private var historyIndex: Int?
     /// The text that was being typed when browsing started, restored by Down past the newest.
     private var draft = ""
+    /// Tab completion under way, so the next Tab offers the next match; any other key ends it.
+    private var completion: Completion?
+
+    /// Where a completion started and what it can cycle through.
+    private struct Completion: Sendable, Equatable {
+        var start: Int
+        var matches: [String]
+        var index: Int
+    }
 
     public init(text: String = "", masked: Bool = false) {
         self.text = LineEditor.sanitize(text)
@@ -52,6 +61,7 @@ public struct LineEditor: Sendable, Equatable {
         text = LineEditor.sanitize(newText)
         cursor = text.count
         historyIndex = nil
+        completion = nil
     }
 
     /// Empties the field. History and the kill buffer stay: they outlive one message.
@@ -59,11 +69,13 @@ public struct LineEditor: Sendable, Equatable {
         text = ""
         cursor = 0
         historyIndex = nil
+        completion = nil
     }
 
     // MARK: - Keys
 
     public mutating func handle(_ key: Key) -> Outcome {
+        completion = nil
         switch key {
         case .character(let character):
             guard LineEditor.isPrintable(character) else { return .unhandled }
@@ -124,6 +136,30 @@ public struct LineEditor: Sendable, Equatable {
             return .unhandled
         }
         return .edited
+    }
+
+    // MARK: - Completion
+
+    /// Tab: completes the word before the caret to the first of `candidates` it starts
+    /// (ignoring case); Tab again replaces it with the next match, round and round, as in irssi.
+    /// Returns false, changing nothing, when no candidate matches (an empty word matches none, so
+    /// Tab on an empty line does nothing).
+    public mutating func complete(from candidates: [String]) -> Bool {
+        if var current = completion, cursor == current.start + current.matches[current.index].count {
+            current.index = (current.index + 1) % current.matches.count
+            replace(current.start..<cursor, with: current.matches[current.index])
+            completion = current
+            return true
+        }
+        let start = wordStart(before: cursor)
+        let word = String(Array(text)[start..<cursor]).lowercased()
+        guard !word.isEmpty else { return false }
+        var seen = Set<String>()
+        let matches = candidates.filter { $0.lowercased().hasPrefix(word) && seen.insert($0).inserted }
+        guard let first = matches.first else { return false }
+        replace(start..<cursor, with: first)
+        completion = Completion(start: start, matches: matches, index: 0)
+        return true
     }
 
     // MARK: - Editing

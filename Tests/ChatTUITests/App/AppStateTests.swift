@@ -28,7 +28,7 @@ import Testing
 
     @Test func friendListNavigationFilterAndActions() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
-        _ = state.apply(.key(.tab))
+        _ = state.apply(.key(.backTab))
         #expect(state.focus == .friends)
         // Sorted by latest activity: bob, carol, then dave (no messages).
         #expect(state.visibleFriends.map(\.user.username) == ["bob", "carol", "dave"])
@@ -41,17 +41,63 @@ import Testing
         #expect(state.selectedPeer == ScreenFixtures.dave.id)
         _ = state.apply(.key(.escape))
         #expect(state.friendFilter == nil)
-        // Remove asks first; n keeps the friend; y removes.
-        _ = state.apply(.key(.character("x")))
+        // Letters that can be typed as text act on nobody.
+        for letter in "xbXB" { #expect(state.apply(.key(.character(letter))).isEmpty) }
+        #expect(state.overlay == nil)
+        // Remove (Del) asks first; any key but y keeps the friend, Enter included; y removes.
+        _ = state.apply(.key(.delete))
         guard case .confirm = state.overlay else { Issue.record("no confirmation"); return }
         #expect(state.apply(.key(.character("n"))).isEmpty)
-        _ = state.apply(.key(.character("x")))
+        #expect(state.overlay == nil)
+        _ = state.apply(.key(.delete))
+        #expect(state.apply(.key(.enter)).isEmpty, "Enter answers no")
+        #expect(state.overlay == nil)
+        _ = state.apply(.key(.delete))
         #expect(state.apply(.key(.character("y"))) == [.removeFriend(ScreenFixtures.dave.id)])
-        _ = state.apply(.key(.character("b")))
-        #expect(state.apply(.key(.enter)) == [.setBlocked(ScreenFixtures.dave.id, true)])
+        _ = state.apply(.key(.alt("b")))
+        #expect(state.apply(.key(.character("y"))) == [.setBlocked(ScreenFixtures.dave.id, true)])
         _ = state.apply(.key(.character("n")))
         type("D", into: &state)
         #expect(state.apply(.key(.enter)) == [.setRemark(ScreenFixtures.dave.id, "D")])
+    }
+
+    /// Tab and Esc typed while writing, then letters: they stay text, and nobody is blocked or
+    /// removed (once `ok`, Tab, `bye` blocked a friend: Tab moved to the friend list, b asked,
+    /// y confirmed).
+    @Test func tabAndEscWhileTypingNeverReachTheFriendList() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        var effects: [Effect] = []
+        for key: Key in [.character("o"), .character("k"), .tab, .character("b"), .character("y"), .character("e"),
+                         .escape, .character("x"), .character("y"), .escape, .character("b"), .character("y")] {
+            effects += state.apply(.key(key))
+        }
+        #expect(effects.isEmpty)
+        #expect(state.focus == .input)
+        #expect(state.overlay == nil)
+        #expect(state.input.text == "okbyexyby")
+        // Sign out asks, and only y says yes.
+        _ = state.apply(.key(.control("o")))
+        #expect(state.apply(.key(.enter)).isEmpty)
+        #expect(state.overlay == nil)
+        _ = state.apply(.key(.control("o")))
+        #expect(state.apply(.key(.character("y"))) == [.signOut])
+    }
+
+    @Test func tabCompletesFriendNamesAndCycles() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        type("hi ca", into: &state)
+        _ = state.apply(.key(.tab))
+        #expect(state.input.text == "hi carol")
+        _ = state.apply(.key(.tab))
+        #expect(state.input.text == "hi Carol 🎨")
+        _ = state.apply(.key(.tab))
+        #expect(state.input.text == "hi carol")
+        // Typing ends the cycle; a word nothing matches is left alone, with a hint.
+        type(" zz", into: &state)
+        _ = state.apply(.key(.tab))
+        #expect(state.input.text == "hi carol zz")
+        #expect(state.notice?.text.contains("Shift-Tab") == true)
+        #expect(state.focus == .input)
     }
 
     @Test func requestsPanelAcceptsAndRejects() {

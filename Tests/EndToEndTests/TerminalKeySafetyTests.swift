@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+/// Keys people press by habit, in a real terminal against `wechat --serve --demo`: none of them
+/// may act on a friend, Ctrl-Z must really hand the terminal back to the shell, and a server that
+/// cannot start must say why where the user is looking.
+@Suite(.serialized) struct TerminalKeySafetyTests {
+    /// Starts the demo (alice signed in, friends with bob, carol and dave) on free ports.
+    static func startDemo(in terminal: TmuxSession) async throws {
+        try terminal.run("\(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server")
+        try await terminal.waitFor("Friends (3)", timeout: 60)
+        try await terminal.waitFor("● connected", timeout: 30)
+    }
+
+    @Test func tabEscAndCtrlZWhileTypingAreHarmless() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        try await Self.startDemo(in: terminal)
+
+        // `ok`, Tab, `bye`, Esc, `xy`, Esc, `by`: once this blocked or removed a friend. Each Esc
+        // is followed by a pause, as a person's is: Esc and a letter in the same instant is Alt.
+        try terminal.type("ok")
+        try terminal.press("Tab")
+        try terminal.type("bye")
+        try terminal.press("Escape")
+        try await Task.sleep(for: .milliseconds(300))
+        try terminal.type("xy")
+        try terminal.press("Escape")
+        try await Task.sleep(for: .milliseconds(300))
+        try terminal.type("by")
+        let typed = try await terminal.waitFor("okbyexyby")
+        #expect(!typed.contains("Please confirm"))
+        #expect(typed.contains("Friends (3)"))
+        #expect(!typed.contains("blocked"))
+
+        // Ctrl-Z: the shell is back and takes commands; what is typed there is not a message.
+        try terminal.press("C-z")
+        try await terminal.waitFor("Stopped")
+        try terminal.run("echo shell-has-the-terminal-$((6*7))")
+        try await terminal.waitFor("shell-has-the-terminal-42")
+        try terminal.run("fg")
+        try await terminal.waitFor("Friends (3)")
+        // Back in raw mode: a key goes to the input at once, and the draft survived.
+        try terminal.type("!")
+        let back = try await terminal.waitFor("okbyexyby!")
+        #expect(!back.contains("echo shell-has"))
+
+        // Quit leaves a shell whose last job ended cleanly.
+        try terminal.press("C-q")
+        try await terminal.waitUntil("the shell prompt") { !$0.contains("Friends (3)") }
+        try terminal.run("echo exit=$?")
+        try await terminal.waitFor("exit=0")
+    }
+
+    @Test func aServeWhosePortIsTakenSaysSoOnTheTerminal() async throws {
+        let holder = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
+        let (gateURL, _) = try await holder.ready()
+        let port = try #require(URL(string: gateURL)?.port)
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        try terminal.run("\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server; echo exit=$?")
+        let screen = try await terminal.waitUntil("wechat to exit", timeout: 30) { screen in
+            screen.split(separator: "\n").contains { $0.hasPrefix("exit=") }
+        }
+        #expect(screen.contains("already in use"), "screen:\n\(screen)")
+        #expect(screen.contains("exit=2"))
+        #expect(try await holder.stop() == 0)
+    }
+}
