@@ -23,6 +23,7 @@ extern int wcwidth(wchar_t wc);
 
 static inline WINDOW *shim_stdscr(void) { return stdscr; }
 static inline WINDOW *shim_curscr(void) { return curscr; }
+static inline FILE *shim_stdout(void) { return stdout; }
 static inline int shim_lines(void) { return getmaxy(stdscr); }
 static inline int shim_cols(void) { return getmaxx(stdscr); }
 static inline int shim_curx(void) { return getcurx(stdscr); }

@@ -1,3 +1,4 @@
+import Synchronization
 import ChatProtocol
 import ChatServer
 import ChatServices
@@ -91,15 +92,17 @@ public final class ChatFuzzHarness: Sendable {
         let done = DispatchSemaphore(value: 0)
         let result = ResultBox<T>()
         Task {
-            do { result.value = .success(try await body()) } catch { result.value = .failure(error) }
+            let outcome: Result<T, Error>
+            do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+            result.value.withLock { $0 = outcome }
             done.signal()
         }
         done.wait()
-        return try result.value!.get()
+        return try result.value.withLock { $0! }.get()
     }
 }
 
-/// Carries a result out of the task `blocking` waits for; the semaphore orders the accesses.
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: Result<T, Error>?
+/// Carries a result out of the task `blocking` waits for.
+private final class ResultBox<T: Sendable>: Sendable {
+    let value = Mutex<Result<T, Error>?>(nil)
 }

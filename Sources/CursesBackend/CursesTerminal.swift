@@ -49,18 +49,9 @@ public final class CursesTerminal: TerminalBackend {
     /// The `curs_set` value last set, nil when unknown.
     private var cursorVisible: Bool?
 
-    /// Input read from curses but not used yet (read-ahead while assembling a character or
-    /// decoding an escape sequence). The first element is the next one.
-    private var pushback: [RawInput] = []
+    /// Turns what curses reads into keys (sequences, Alt, paste, graphemes): the tested part.
+    private var decoder = KeyDecoder()
     private let insideTmux = getenv("TMUX") != nil
-
-    /// How long to wait after ESC for the rest of a sequence. Terminals send a whole sequence
-    /// at once, people cannot type that fast, so 25 ms tells Alt-x from Esc then x.
-    private static let escapeTimeout = 25
-    /// A paste that goes quiet this long without its end marker is taken as finished.
-    private static let pasteTimeout = 500
-    /// Pastes are cut at 1 MB (the rest is read and dropped, never typed as keys).
-    private static let pasteLimit = 1 << 20
 
     private static let bracketedPasteOn = "\u{1b}[?2004h"
     private static let bracketedPasteOff = "\u{1b}[?2004l"
@@ -87,7 +78,7 @@ public final class CursesTerminal: TerminalBackend {
         _ = noecho()
         _ = nonl()
         _ = keypad(shim_stdscr(), true)
-        _ = shim_set_escdelay(Int32(Self.escapeTimeout))
+        _ = shim_set_escdelay(Int32(KeyDecoder.escapeTimeout))
         if colorMode == .auto, has_colors() {
             _ = start_color()
             hasDefaultColors = use_default_colors() == shim_ok()
@@ -353,7 +344,8 @@ public final class CursesTerminal: TerminalBackend {
             return isForeground ? 7 : 0
         case .indexed(let index):
             if paletteSize >= 256 { return Int16(index) }
-            return Int16(Self.nearestBasicColor(to: index, among: paletteSize >= 16 ? 16 : 8))
+            guard case .indexed(let basic) = color.nearestBasic(count: paletteSize >= 16 ? 16 : 8) else { return -1 }
+            return Int16(basic)
         }
     }
 
@@ -375,131 +367,29 @@ public final class CursesTerminal: TerminalBackend {
         return pair
     }
 
-    /// xterm's default RGB for colours 0–15.
-    private static let basicPalette: [(Int, Int, Int)] = [
-        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229),
-        (127, 127, 127), (255, 0, 0), (0, 255, 0), (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
-    ]
-
-    /// The RGB of an xterm 256-colour index: 0–15 basic, 16–231 a 6×6×6 cube, 232–255 greys.
-    private static func rgb(_ index: UInt8) -> (Int, Int, Int) {
-        let i = Int(index)
-        if i < 16 { return basicPalette[i] }
-        if i < 232 {
-            let levels = [0, 95, 135, 175, 215, 255]
-            let n = i - 16
-            return (levels[n / 36], levels[(n / 6) % 6], levels[n % 6])
-        }
-        let grey = 8 + 10 * (i - 232)
-        return (grey, grey, grey)
-    }
-
-    /// The nearest (by RGB distance) of the first `count` (16 or 8) basic colours; indices
-    /// already below `count` stay as they are.
-    private static func nearestBasicColor(to index: UInt8, among count: Int) -> Int {
-        if Int(index) < count { return Int(index) }
-        let (r, g, b) = rgb(index)
-        var best = 0
-        var bestDistance = Int.max
-        for candidate in 0..<count {
-            let (cr, cg, cb) = basicPalette[candidate]
-            let distance = (r - cr) * (r - cr) + (g - cg) * (g - cg) + (b - cb) * (b - cb)
-            if distance < bestDistance {
-                best = candidate
-                bestDistance = distance
-            }
-        }
-        return best
-    }
-
     // MARK: - Reading keys
-
-    /// What `get_wch` gave: a character (code point) or a curses key code.
-    private enum RawInput: Equatable {
-        case character(UInt32)
-        case keyCode(Int32)
-    }
 
     public func readKey(timeoutMilliseconds: Int) -> Key? {
         guard !isShutDown else { return nil }
-        let deadline = timeoutMilliseconds < 0 ? nil : Self.nowMilliseconds() + timeoutMilliseconds
-        while true {
-            let remaining = deadline.map { max(0, $0 - Self.nowMilliseconds()) } ?? -1
-            guard let raw = nextRaw(timeout: remaining) else { return nil }
-            // Input that decodes to nothing (an unknown escape sequence) is skipped.
-            if let key = decode(raw) { return key }
+        return decoder.nextKey(timeoutMilliseconds: timeoutMilliseconds, clock: Self.monotonicMilliseconds) { timeout in
+            self.nextInput(timeout: timeout)
         }
     }
 
-    private static func nowMilliseconds() -> Int {
-        var now = timespec()
-        _ = clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000
-    }
-
-    /// The next input, from the read-ahead first; waits up to `timeout` ms (-1: forever).
-    private func nextRaw(timeout milliseconds: Int) -> RawInput? {
-        if !pushback.isEmpty { return pushback.removeFirst() }
+    /// What `get_wch` gives within `milliseconds` (-1: forever): a code point, or a key curses
+    /// decoded itself. Key codes we have no use for are skipped.
+    private func nextInput(timeout milliseconds: Int) -> TerminalInput? {
         timeout(Int32(clamping: milliseconds < 0 ? -1 : milliseconds))
-        var value: wint_t = 0
-        let result = shim_get_wch(&value)
-        if result == shim_key_code_yes() { return .keyCode(Int32(bitPattern: UInt32(value))) }
-        if result == shim_ok() { return .character(UInt32(value)) }
-        return nil
-    }
-
-    private func unread(_ raw: RawInput) {
-        pushback.insert(raw, at: 0)
-    }
-
-    private func decode(_ raw: RawInput) -> Key? {
-        switch raw {
-        case .keyCode(let code):
-            return decodeKeyCode(code)
-        case .character(let value):
-            switch value {
-            case 27: return decodeEscape()
-            case 13, 10: return .enter
-            case 9: return .tab
-            case 8, 127: return .backspace
-            case 0: return .control(" ")
-            case 1...26: return .control(Character(Unicode.Scalar(UInt8(0x60 + value))))
-            case 28: return .control("\\")
-            case 29: return .control("]")
-            case 30: return .control("^")
-            case 31: return .control("_")
-            case 0x80..<0xA0: return nil
-            default:
-                guard let scalar = Unicode.Scalar(value) else { return nil }
-                return .character(assembleCharacter(startingWith: scalar))
-            }
+        while true {
+            var value: wint_t = 0
+            let result = shim_get_wch(&value)
+            if result == shim_ok() { return .scalar(UInt32(value)) }
+            guard result == shim_key_code_yes() else { return nil }
+            if let key = key(forCode: Int32(bitPattern: UInt32(value))) { return .key(key) }
         }
     }
 
-    /// One user-perceived character. `get_wch` hands over code points one at a time, so an
-    /// accented letter typed as letter + combining mark, an emoji with a skin tone or variation
-    /// selector, a ZWJ sequence or a flag arrives in pieces. Whatever is already waiting is read
-    /// (without waiting) and joined while it still makes a single grapheme.
-    private func assembleCharacter(startingWith scalar: Unicode.Scalar) -> Character {
-        var text = String(Character(scalar))
-        while let next = nextRaw(timeout: 0) {
-            guard case .character(let value) = next, value >= 0x20, !Self.isControl(value),
-                  let nextScalar = Unicode.Scalar(value) else {
-                unread(next)
-                break
-            }
-            var candidate = text
-            candidate.unicodeScalars.append(nextScalar)
-            guard candidate.count == 1 else {
-                unread(next)
-                break
-            }
-            text = candidate
-        }
-        return text.first ?? Character(scalar)
-    }
-
-    private func decodeKeyCode(_ code: Int32) -> Key? {
+    private func key(forCode code: Int32) -> Key? {
         switch code {
         case shim_key_resize():
             needsFullRedraw = true
@@ -520,234 +410,10 @@ public final class CursesTerminal: TerminalBackend {
         default:
             let f0 = shim_key_f0()
             if code > f0, code <= f0 + 63 { return .function(Int(code - f0)) }
-            return decodeNamedKey(code)
+            // Shifted keys and keys with modifiers curses knows only by terminfo name.
+            guard let name = keyname(code) else { return nil }
+            return KeyDecoder.key(forTerminfoName: String(cString: name))
         }
-    }
-
-    /// Keys that curses knows only by terminfo name: shifted keys (KEY_SLEFT, …) and the
-    /// xterm extended names for keys with modifiers ("kLFT5" is Ctrl-Left, "kRIT3" Alt-Right;
-    /// the digit is 1 + shift 1, alt 2, ctrl 4). Ctrl/Alt-Left/Right become Alt-b/Alt-f, the
-    /// usual word-motion keys; other modifiers are dropped.
-    private func decodeNamedKey(_ code: Int32) -> Key? {
-        guard let pointer = keyname(code) else { return nil }
-        let name = String(cString: pointer)
-        switch name {
-        case "KEY_SLEFT": return .left
-        case "KEY_SRIGHT": return .right
-        case "KEY_SR": return .up
-        case "KEY_SF": return .down
-        case "KEY_SHOME": return .home
-        case "KEY_SEND": return .end
-        case "KEY_SPREVIOUS": return .pageUp
-        case "KEY_SNEXT": return .pageDown
-        case "KEY_SDC": return .delete
-        default: break
-        }
-        guard name.hasPrefix("k") else { return nil }
-        let base = String(name.dropFirst().prefix { $0.isLetter })
-        let modifier = Int(name.drop { !$0.isNumber }) ?? 2
-        let altOrControl = (modifier - 1) & 6 != 0
-        switch base {
-        case "LFT": return altOrControl ? .alt("b") : .left
-        case "RIT": return altOrControl ? .alt("f") : .right
-        case "UP": return .up
-        case "DN": return .down
-        case "HOM": return .home
-        case "END": return .end
-        case "PRV": return .pageUp
-        case "NXT": return .pageDown
-        case "DC": return .delete
-        default: return nil
-        }
-    }
-
-    /// After ESC: nothing → Esc; Enter → Alt-Enter; a printable character → Alt plus it;
-    /// "[" or "O" → the rest of an escape sequence curses did not translate itself (bracketed
-    /// paste, keys with modifiers on terminals whose terminfo lacks them).
-    private func decodeEscape() -> Key? {
-        guard let next = nextRaw(timeout: Self.escapeTimeout) else { return .escape }
-        switch next {
-        case .keyCode(let code):
-            // Alt plus a special key: keep the key (Alt-Left/Right as word motion).
-            let key = decodeKeyCode(code)
-            if key == .left { return .alt("b") }
-            if key == .right { return .alt("f") }
-            return key
-        case .character(let value):
-            switch value {
-            case 13, 10:
-                return .altEnter
-            case 27:
-                unread(next)
-                return .escape
-            case 0x5B:
-                return decodeCSI()
-            case 0x4F:
-                return decodeSS3()
-            default:
-                guard value >= 0x20, !Self.isControl(value), let scalar = Unicode.Scalar(value) else {
-                    // Alt plus a control key: the control key alone.
-                    return decode(next)
-                }
-                return .alt(Character(scalar))
-            }
-        }
-    }
-
-    /// ESC [ parameters final.
-    private func decodeCSI() -> Key? {
-        var parameters = ""
-        while true {
-            guard let raw = nextRaw(timeout: Self.escapeTimeout) else {
-                return parameters.isEmpty ? .alt("[") : nil
-            }
-            guard case .character(let value) = raw, (0x20...0x7E).contains(value) else {
-                unread(raw)
-                return parameters.isEmpty ? .alt("[") : nil
-            }
-            if value >= 0x40 {
-                return decodeCSI(parameters: parameters, final: Character(Unicode.Scalar(UInt8(value))))
-            }
-            parameters.append(Character(Unicode.Scalar(UInt8(value))))
-            if parameters.count > 64 { return nil }
-        }
-    }
-
-    private func decodeCSI(parameters: String, final: Character) -> Key? {
-        // Private sequences (mouse, terminal replies) start with < = > ?: not keys.
-        if let first = parameters.first, "<=>?".contains(first) { return nil }
-        let numbers = parameters.split(separator: ";", omittingEmptySubsequences: false).map {
-            Int($0.prefix { $0 != ":" })
-        }
-        let first = numbers.first ?? nil
-        let modifier = numbers.count > 1 ? (numbers[1] ?? 1) : 1
-        let altOrControl = (modifier - 1) & 6 != 0
-        switch final {
-        case "A": return .up
-        case "B": return .down
-        case "C": return altOrControl ? .alt("f") : .right
-        case "D": return altOrControl ? .alt("b") : .left
-        case "H": return .home
-        case "F": return .end
-        case "Z": return .backTab
-        case "P": return .function(1)
-        case "Q": return .function(2)
-        case "R": return .function(3)
-        case "S": return .function(4)
-        case "u":
-            // CSI code ; modifiers u (fixterms / kitty).
-            return first.flatMap { decodeModified(code: $0, modifier: modifier) }
-        case "~":
-            switch first {
-            case 200: return readPaste()
-            case 27:
-                // xterm modifyOtherKeys: CSI 27 ; modifiers ; code ~
-                guard numbers.count > 2, let code = numbers[2] else { return nil }
-                return decodeModified(code: code, modifier: modifier)
-            case 1, 7: return .home
-            case 4, 8: return .end
-            case 3: return .delete
-            case 5: return .pageUp
-            case 6: return .pageDown
-            case 11, 12, 13, 14, 15: return .function(first! - 10)
-            case 17, 18, 19, 20, 21: return .function(first! - 11)
-            case 23, 24: return .function(first! - 12)
-            default: return nil
-            }
-        default:
-            return nil
-        }
-    }
-
-    /// A key reported with its modifiers as numbers (CSI u, modifyOtherKeys). Shift/Alt/Ctrl-
-    /// Enter all become Alt-Enter (a newline in the composer).
-    private func decodeModified(code: Int, modifier: Int) -> Key? {
-        let bits = max(0, modifier - 1)
-        let shift = bits & 1 != 0, alt = bits & 2 != 0, control = bits & 4 != 0
-        switch code {
-        case 13: return shift || alt || control ? .altEnter : .enter
-        case 9: return shift ? .backTab : .tab
-        case 8, 127: return .backspace
-        case 27: return .escape
-        default:
-            guard code >= 0x20, code < 0x110000, !Self.isControl(UInt32(code)),
-                  let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
-            let character = Character(scalar)
-            if control, let letter = character.lowercased().first, letter.isASCII, letter.isLetter {
-                return .control(letter)
-            }
-            return alt ? .alt(character) : .character(character)
-        }
-    }
-
-    /// ESC O final (SS3): arrows, Home/End, F1–F4 in application mode.
-    private func decodeSS3() -> Key? {
-        guard let raw = nextRaw(timeout: Self.escapeTimeout) else { return .alt("O") }
-        if case .character(let value) = raw {
-            switch value {
-            case 0x41: return .up
-            case 0x42: return .down
-            case 0x43: return .right
-            case 0x44: return .left
-            case 0x48: return .home
-            case 0x46: return .end
-            case 0x4D: return .enter
-            case 0x50, 0x51, 0x52, 0x53: return .function(Int(value) - 0x4F)
-            default: break
-            }
-        }
-        unread(raw)
-        return .alt("O")
-    }
-
-    /// Everything up to ESC [ 201 ~ as one paste. Line breaks (terminals send "\r") become
-    /// "\n"; other control characters are dropped, so pasted escape sequences stay inert.
-    /// Text beyond `pasteLimit` bytes is read and thrown away.
-    private func readPaste() -> Key? {
-        let endMarker: [UInt32] = [27, 0x5B, 0x32, 0x30, 0x31, 0x7E]
-        var matched = 0
-        var scalars = String.UnicodeScalarView()
-        var bytes = 0
-        var lastWasCR = false
-
-        func emit(_ value: UInt32) {
-            var value = value
-            if value == 10, lastWasCR {
-                lastWasCR = false
-                return
-            }
-            lastWasCR = value == 13
-            if value == 13 { value = 10 }
-            if value != 10, value != 9, Self.isControl(value) { return }
-            guard let scalar = Unicode.Scalar(value) else { return }
-            let length = UTF8.width(scalar)
-            guard bytes + length <= Self.pasteLimit else { return }
-            bytes += length
-            scalars.append(scalar)
-        }
-
-        while let raw = nextRaw(timeout: Self.pasteTimeout) {
-            switch raw {
-            case .keyCode(let code):
-                // curses recognised a key sequence inside the paste; keep only line breaks.
-                for held in endMarker[0..<matched] { emit(held) }
-                matched = 0
-                if code == shim_key_enter() { emit(10) }
-            case .character(let value):
-                if value == endMarker[matched] {
-                    matched += 1
-                    if matched == endMarker.count {
-                        return scalars.isEmpty ? nil : .paste(String(scalars))
-                    }
-                    continue
-                }
-                for held in endMarker[0..<matched] { emit(held) }
-                matched = value == endMarker[0] ? 1 : 0
-                if matched == 0 { emit(value) }
-            }
-        }
-        // The terminal went quiet without the end marker: take what came.
-        return scalars.isEmpty ? nil : .paste(String(scalars))
     }
 
     private static func isControl(_ value: UInt32) -> Bool {
@@ -807,7 +473,7 @@ public final class CursesTerminal: TerminalBackend {
     /// Writes straight to the terminal, past curses (which has no call for OSC sequences or
     /// private modes), flushed at once so it never lands in the middle of a curses update.
     private func writeOut(_ text: String) {
-        _ = fputs(text, stdout)
-        _ = fflush(stdout)
+        _ = fputs(text, shim_stdout())
+        _ = fflush(shim_stdout())
     }
 }

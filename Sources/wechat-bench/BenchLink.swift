@@ -10,7 +10,7 @@ import Synchronization
 /// takes as little of the machine it shares with the server as it can (the client library's
 /// `ChatConnection` costs several times more per message; it is built for a person, not a flood).
 ///
-/// Everything mutable is touched on the channel's event loop only.
+/// Unchecked: everything mutable is touched on the channel's event loop only.
 final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
 
@@ -52,7 +52,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         let eventLoop = NIOSingletons.posixEventLoopGroup.next()
         let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals,
                              eventLoop: eventLoop)
-        let channel = try await connect(to: try Self.address(host: host, port: port), on: eventLoop, handler: link).get()
+        let channel = try await connect(to: try Self.address(host: host, port: port), on: eventLoop, handler: { link }).get()
         let helloDone = channel.eventLoop.makePromise(of: Void.self)
         try await channel.eventLoop.submit {
             link.hello = helloDone
@@ -72,15 +72,15 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// A generator connection: no Nagle delay, frames split by `FrameDecoder` and handed to
-    /// `handler`, on `eventLoop`.
+    /// the handler `makeHandler` makes (on the channel's loop, where the handler lives), on `eventLoop`.
     static func connect(to address: SocketAddress, on eventLoop: EventLoop,
-                        handler: ChannelHandler & Sendable) -> EventLoopFuture<Channel> {
+                        handler makeHandler: @escaping @Sendable () -> ChannelHandler) -> EventLoopFuture<Channel> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), handler])
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), makeHandler()])
                 }
             }
             .connect(to: address)

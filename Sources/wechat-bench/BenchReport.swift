@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Histogram
 
@@ -79,19 +80,14 @@ struct BenchReport: Encodable {
 }
 
 /// A latency histogram many tasks record into.
-final class LatencyRecorder: @unchecked Sendable {
-    private var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
-    private let lock = NSLock()
+final class LatencyRecorder: Sendable {
+    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
 
     func record(microseconds: UInt64) {
-        lock.lock()
-        _ = histogram.record(min(microseconds, 60_000_000))
-        lock.unlock()
+        histogram.withLock { _ = $0.record(min(microseconds, 60_000_000)) }
     }
 
     var snapshot: Histogram<UInt64> {
-        lock.lock()
-        defer { lock.unlock() }
-        return histogram
+        histogram.withLock { $0 }
     }
 }

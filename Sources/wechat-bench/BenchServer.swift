@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// The server under test: one `wechat-server` this tool starts (`--spawn`), or one already running.
-final class BenchServer: @unchecked Sendable {
+final class BenchServer: Sendable {
     let gateURL: String
     let mailboxPath: String
     let pid: pid_t?

@@ -1,3 +1,4 @@
+import Synchronization
 import ChatClient
 import ChatProtocol
 import ChatServices
@@ -106,21 +107,16 @@ func forEach<T: Sendable>(_ items: [T], parallelism: Int, _ body: @escaping @Sen
 }
 
 /// A value several tasks update.
-final class BenchBox<T>: @unchecked Sendable {
-    private var stored: T
-    private let lock = NSLock()
+final class BenchBox<T: Sendable>: Sendable {
+    private let stored: Mutex<T>
 
-    init(_ value: T) { stored = value }
+    init(_ value: T) { stored = Mutex(value) }
 
     var value: T {
-        lock.lock()
-        defer { lock.unlock() }
-        return stored
+        stored.withLock { $0 }
     }
 
     func mutate<R>(_ body: (inout T) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&stored)
+        stored.withLock { body(&$0) }
     }
 }

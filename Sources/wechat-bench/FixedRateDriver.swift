@@ -14,7 +14,7 @@ import NIOCore
 /// links ordered by their first time, all within one interval, those times come in round-robin
 /// order, so a cursor and a round number walk them in time order with no heap at all.
 ///
-/// Touched on its event loop only.
+/// Unchecked: touched on its event loop only.
 final class FixedRateDriver: @unchecked Sendable {
     static let tick = TimeAmount.milliseconds(1)
 

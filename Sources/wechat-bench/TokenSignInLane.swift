@@ -7,6 +7,8 @@ import Synchronization
 /// the next, until the deadline. Every step is a callback on the lane's loop, with no task per
 /// sign-in: an async loop hopped between the loop and the task pool three times a sign-in,
 /// which cost the generator (sharing the machine with the server) more than the connection did.
+///
+/// Unchecked: everything mutable is touched on the lane's event loop only.
 final class TokenSignInLane: @unchecked Sendable {
     /// Raised by the first lane that fails, so the others stop too instead of running on.
     final class Stop: Sendable {
@@ -54,8 +56,7 @@ final class TokenSignInLane: @unchecked Sendable {
         next += stride
         let begin = DispatchTime.now().uptimeNanoseconds
         let helloOk = eventLoop.makePromise(of: Void.self)
-        let hello = HelloHandler(token: token, helloOk: helloOk)
-        BenchLink.connect(to: address, on: eventLoop, handler: hello)
+        BenchLink.connect(to: address, on: eventLoop, handler: { HelloHandler(token: token, helloOk: helloOk) })
             .flatMap { channel in helloOk.futureResult.map { channel } }
             .whenComplete { result in
                 switch result {
@@ -88,7 +89,7 @@ final class TokenSignInLane: @unchecked Sendable {
 
         func handlerAdded(context: ChannelHandlerContext) {
             let channel = context.channel
-            timeout = context.eventLoop.scheduleTask(in: Self.helloTimeout) { [self] in
+            timeout = context.eventLoop.assumeIsolated().scheduleTask(in: Self.helloTimeout) { [self] in
                 answer(.failure(ChatError(.unavailable, "No answer to Hello within \(Self.helloTimeout.nanoseconds / 1_000_000_000) s.")))
                 channel.close(promise: nil)
             }

@@ -123,7 +123,7 @@ struct WeChatServerCommand: AsyncParsableCommand {
             let chats = endpoints.chatPorts.map { "\(endpoints.host):\($0)" }.joined(separator: ",")
             // One machine-readable line on stdout: scripts and tests wait for it.
             print("wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)")
-            fflush(stdout)
+            fflush(nil)  // every stream: `stdout` itself is a C global Swift 6 will not touch
         }
         defer { announce.cancel() }
         let group = ServiceGroup(configuration: .init(

@@ -124,17 +124,21 @@ struct WeChatCommand: AsyncParsableCommand {
 
         Self.terminalTaken.withLock { $0 = true }
         CursesTerminal.installSignalHandlers()
-        let terminal = CursesTerminal(colorMode: environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto)
-        let app = ChatApp(terminal: terminal, options: options, logger: logger,
-                          shouldStop: { CursesTerminal.terminationRequested },
-                          suspend: { terminal.suspend() })
-        if let configWarning { app.queue.post(.finished(.failure(.init(.badRequest, configWarning)))) }
-        stack?.mailbox.onMail { [queue = app.queue] mail in
+        let queue = ActionQueue()
+        if let configWarning { queue.post(.finished(.failure(.init(.badRequest, configWarning)))) }
+        stack?.mailbox.onMail { mail in
             if let code = mail.subject.split(separator: " ").last { queue.post(.devMail(email: mail.to, code: String(code))) }
         }
+        let colorMode: CursesTerminal.ColorMode = environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto
+        let appOptions = options
         // The terminal belongs to one thread, which is not one of the few the async runtime has.
+        // The terminal and the app are made on that thread and never leave it.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
+                let terminal = CursesTerminal(colorMode: colorMode)
+                let app = ChatApp(terminal: terminal, options: appOptions, queue: queue, logger: logger,
+                                  shouldStop: { CursesTerminal.terminationRequested },
+                                  suspend: { terminal.suspend() })
                 app.run()
                 terminal.shutdown()
                 continuation.resume()
@@ -150,9 +154,11 @@ struct WeChatCommand: AsyncParsableCommand {
     static func startLogging(path: String) throws -> Logger {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         consoleError.withLock { if $0 < 0 { $0 = dup(STDERR_FILENO) } }
-        guard freopen(path, "a", stderr) != nil else {
+        let log = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard log >= 0, dup2(log, STDERR_FILENO) >= 0 else {
             throw ValidationError("Cannot write the log file \(path).")
         }
+        close(log)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

@@ -47,7 +47,7 @@ struct SQLiteDatabaseTests {
             let database = try SQLiteDatabase(path: path, writerCacheMiB: 5, logger: .quiet)
             defer { try? database.close() }
             let cacheSize = { (db: Database) in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
-            let sqliteDefault = try await DatabaseQueue().read(cacheSize)
+            let sqliteDefault = try DatabaseQueue().read(cacheSize)
             #expect(sqliteDefault != -5 * 1024)
             #expect(try await database.pool.write(cacheSize) == -5 * 1024)
             #expect(try await database.pool.read(cacheSize) == sqliteDefault)

@@ -33,20 +33,20 @@ import Testing
 
         // Up to 64 messages in flight; the server is killed by the task that sees the 400th ack,
         // with later messages still on their way.
-        let acked = Mutex<Set<String>>([])
-        let killed = Mutex(false)
+        let bobID = ids[1]
+        let run = AckTally()
         await withTaskGroup(of: Void.self) { group in
             for i in 0..<2000 {
                 if i >= 64 { await group.next() }
-                if killed.withLock({ $0 }) { break }
+                if run.killed.withLock({ $0 }) { break }
                 group.addTask {
                     var send = WireSendMessage()
-                    send.toUserID = ids[1]
+                    send.toUserID = bobID
                     send.clientMsgID = "m\(i)"
                     send.text = "durable \(i) 持久"
                     guard case .messageAck? = try? await alice.request(.sendMessage(send), timeout: 10) else { return }
-                    let count = acked.withLock { $0.insert("m\(i)"); return $0.count }
-                    if count == 400, !killed.withLock({ let was = $0; $0 = true; return was }) {
+                    let count = run.acked.withLock { $0.insert("m\(i)"); return $0.count }
+                    if count == 400, !run.killed.withLock({ let was = $0; $0 = true; return was }) {
                         server.child.send(SIGKILL)
                     }
                 }
@@ -55,7 +55,7 @@ import Testing
         #expect(try await server.exitStatus() == 128 + SIGKILL)
         await alice.close()
         await bob.close()
-        let ackedIDs = acked.withLock { $0 }
+        let ackedIDs = run.acked.withLock { $0 }
         #expect(ackedIDs.count >= 400)
 
         let restarted = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"], dataDirectory: server.dataDirectory)
@@ -82,4 +82,12 @@ import Testing
         #expect(try await restarted.stop() == 0)
         try? FileManager.default.removeItem(atPath: server.dataDirectory)
     }
+}
+
+/// What the sending tasks share: the ids acknowledged so far, and whether one of them has
+/// killed the server. A class, so concurrent tasks share one instance rather than capture a
+/// non-copyable `Mutex` by reference.
+private final class AckTally: Sendable {
+    let acked = Mutex<Set<String>>([])
+    let killed = Mutex(false)
 }

@@ -46,7 +46,7 @@ import Testing
 
         // People, their devices, and friendships (before any fault).
         let people = (0..<(2 * Self.pairs)).map { "p\(String(format: "%03d", $0))" }
-        var ids: [String: UserID] = [:]
+        var idsByName: [String: UserID] = [:]
         for name in people {
             try await ServerProcessTests.register(name, gate: gate, mailbox: dataDirectory + "/dev-mailbox.txt")
         }
@@ -54,7 +54,7 @@ import Testing
         for (index, name) in people.enumerated() {
             for device in 0..<(index < Self.secondDevices ? 2 : 1) {
                 let login = try await gate.login(account: name, password: Self.password)
-                ids[name] = login.userId
+                idsByName[name] = login.userId
                 let client = FaultDevice(name: name, device: device, credentials: SessionCredentials(login: login, gateURL: gateURL),
                                          cachePath: dataDirectory + "/clients/\(name)-\(device).sqlite")
                 try await client.start()
@@ -64,13 +64,14 @@ import Testing
         let senders = devices.filter { $0.device == 0 }
         for pair in 0..<Self.pairs {
             let a = senders[2 * pair], b = senders[2 * pair + 1]
-            try await a.session().sendFriendRequest(to: ids[b.name]!, message: "hi")
+            try await a.session().sendFriendRequest(to: idsByName[b.name]!, message: "hi")
             try await eventually(20) { try await b.session().state.incomingRequests.count == 1 }
-            try await b.session().respondToFriendRequest(from: ids[a.name]!, accept: true)
+            try await b.session().respondToFriendRequest(from: idsByName[a.name]!, accept: true)
         }
         for sender in senders {
             try await eventually(20) { try await sender.session().state.friends.count == 1 }
         }
+        let ids = idsByName
         let allDevices = devices
         let perPerson = Self.totalMessages / people.count
         let perConversation = 2 * perPerson

@@ -1,3 +1,4 @@
+import Synchronization
 import ChatClient
 import Foundation
 import Logging
@@ -6,7 +7,7 @@ import Logging
 /// whatever the network posted, draw if anything changed. Network work runs in the
 /// `EffectRunner`, so typing and drawing never wait for it.
 public final class ChatApp {
-    public struct Options {
+    public struct Options: Sendable {
         public var serverURL: String
         /// Extra CA to trust for an `https://` server (`--ca`).
         public var tls = ClientTLS()
@@ -24,7 +25,8 @@ public final class ChatApp {
         }
     }
 
-    public let queue = ActionQueue()
+    /// Where the network and the host post actions for the UI thread.
+    public let queue: ActionQueue
     private let terminal: TerminalBackend
     private let options: Options
     private let runner: EffectRunner
@@ -35,10 +37,11 @@ public final class ChatApp {
     /// Ctrl-Z: stops the process until `fg`; false if nothing stopped it.
     private let suspend: () -> Bool
 
-    public init(terminal: TerminalBackend, options: Options, logger: Logger,
+    public init(terminal: TerminalBackend, options: Options, queue: ActionQueue = ActionQueue(), logger: Logger,
                 shouldStop: @escaping () -> Bool = { false }, suspend: @escaping () -> Bool = { false }) {
         self.terminal = terminal
         self.options = options
+        self.queue = queue
         self.shouldStop = shouldStop
         self.suspend = suspend
         runner = EffectRunner(serverURL: options.serverURL, tls: options.tls, queue: queue, logger: logger)
@@ -135,14 +138,16 @@ public final class ChatApp {
         let semaphore = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
         Task.detached {
-            box.value = await body()
+            let value = await body()
+            box.value.withLock { $0 = value }
             semaphore.signal()
         }
         semaphore.wait()
-        return box.value!
+        return box.value.withLock { $0! }
     }
 }
 
-private final class ResultBox<T>: @unchecked Sendable {
-    var value: T?
+/// Carries a result out of the task `blockingAwait` waits for.
+private final class ResultBox<T: Sendable>: Sendable {
+    let value = Mutex<T?>(nil)
 }

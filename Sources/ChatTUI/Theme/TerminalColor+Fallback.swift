@@ -4,11 +4,16 @@
 extension TerminalColor {
     /// The closest of the 16 basic colours, for terminals that have no more. The terminal's
     /// default stays the default; 0–15 are returned unchanged.
-    public var nearest16: TerminalColor {
+    public var nearest16: TerminalColor { nearestBasic(count: 16) }
+
+    /// The closest of the first `count` basic colours (16, or 8 on the oldest terminals):
+    /// what the curses backend draws when the terminal has fewer than 256. The terminal's
+    /// default stays the default; an index below `count` is returned unchanged.
+    public func nearestBasic(count: Int) -> TerminalColor {
         guard case .indexed(let index) = self else { return self }
-        if index < 16 { return self }
+        if Int(index) < count { return self }
         let target = TerminalColor.xtermRGB(index)
-        let best = (0..<16).min { a, b in
+        let best = (0..<count).min { a, b in
             TerminalColor.distance(target, TerminalColor.xtermRGB(UInt8(a)))
                 < TerminalColor.distance(target, TerminalColor.xtermRGB(UInt8(b)))
         }!

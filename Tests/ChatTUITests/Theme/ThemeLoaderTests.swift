@@ -310,6 +310,11 @@ struct ThemeLoaderTests {
         #expect(TerminalColor.indexed(244).nearest16 == .indexed(8))   // mid grey
         #expect(TerminalColor.indexed(252).nearest16 == .indexed(7))   // light grey
         #expect(TerminalColor.terminalDefault.nearest16 == .terminalDefault)
+        // Eight-colour terminals: the bright half maps down too.
+        #expect(TerminalColor.indexed(9).nearestBasic(count: 8) == .indexed(1))
+        #expect(TerminalColor.indexed(196).nearestBasic(count: 8) == .indexed(1))
+        #expect(TerminalColor.indexed(231).nearestBasic(count: 8) == .indexed(7))
+        #expect(TerminalColor.indexed(3).nearestBasic(count: 8) == .indexed(3))
         for index in 0...255 {
             guard case .indexed(let basic) = TerminalColor.indexed(UInt8(index)).nearest16 else {
                 Issue.record("\(index) lost its colour")
