@@ -46,7 +46,7 @@ import Testing
         try await Self.register("bob", in: bob, mailbox: mailbox)
 
         // Alice finds Bob and sends a request with a greeting.
-        try alice.press("C-f")
+        try alice.press("F3")
         try await alice.waitFor("Find people")
         try alice.type("bob")
         try alice.press("Enter")

@@ -33,6 +33,15 @@ import Testing
         #expect(typed.contains("Friends (3)"))
         #expect(!typed.contains("blocked"))
 
+        // Readline keys edit the text (Ctrl-F once opened "Find people", Ctrl-T the themes).
+        try terminal.press("C-a")
+        try terminal.type("<")
+        try terminal.press("C-e", "C-f", "C-t", "C-b", "C-b", "C-f")
+        try terminal.type("|")
+        let edited = try await terminal.waitFor("<okbyexyy|b")
+        #expect(!edited.contains("Find people"))
+        #expect(!edited.contains("Theme"))
+
         // Ctrl-Z: the shell is back and takes commands; what is typed there is not a message.
         try terminal.press("C-z")
         try await terminal.waitFor("Stopped")
@@ -42,7 +51,7 @@ import Testing
         try await terminal.waitFor("Friends (3)")
         // Back in raw mode: a key goes to the input at once, and the draft survived.
         try terminal.type("!")
-        let back = try await terminal.waitFor("okbyexyby!")
+        let back = try await terminal.waitFor("<okbyexyy|!b")
         #expect(!back.contains("echo shell-has"))
 
         // Quit leaves a shell whose last job ended cleanly.

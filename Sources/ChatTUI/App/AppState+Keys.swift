@@ -5,7 +5,7 @@ import Foundation
 extension AppState {
     mutating func handleKey(_ key: Key) -> [Effect] {
         if key == .resize { return [] }
-        if key == .control("q") || key == .function(10) {
+        if keyBindings.command(for: key, in: .app) == .quit {
             quitRequested = true
             return []
         }
@@ -178,110 +178,100 @@ extension AppState {
     // MARK: Main screen
 
     mutating func mainKey(_ key: Key) -> [Effect] {
-        // Keys that work wherever the focus is.
-        switch key {
-        case .function(1):
+        if let command = keyBindings.command(for: key, in: .main) { return perform(command) }
+        switch focus {
+        case .friends:
+            // While filtering, keys edit the filter.
+            if friendFilter == nil, let command = keyBindings.command(for: key, in: .friendList) { return perform(command) }
+            return friendFilterKey(key)
+        case .input:
+            if let command = keyBindings.command(for: key, in: .input) { return perform(command) }
+            return inputKey(key)
+        }
+    }
+
+    /// Carries out a command of the main screen, whichever key asked for it.
+    mutating func perform(_ command: Command) -> [Effect] {
+        switch command {
+        case .quit:
+            quitRequested = true
+        case .redraw, .suspend:
+            break  // the app loop does these: they act on the terminal, not the state
+        case .help:
             overlay = .help
-            return []
-        case .control("f"):
+            helpScroll = 0
+        case .findPeople:
             overlay = .findUser(FindUser())
-            return []
-        case .control("r"):
+        case .friendRequests:
             overlay = .requests(RequestsPanel())
-            return []
-        case .control("s"):
+        case .searchMessages:
             overlay = .search(MessageSearch())
-            return []
-        case .function(2), .control("t"):
+        case .chooseTheme:
             let current = themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
             overlay = .themes(ThemePicker(selected: current))
-            return []
-        case .control("o"):
+        case .signOut:
             overlay = .confirm(Confirmation(question: "Sign out of \(me?.username ?? "this account")?", action: .signOut))
-            return []
-        case .control("n"), .alt("j"):
+        case .nextConversation, .friendDown:
             return moveSelection(by: 1)
-        case .control("p"), .alt("k"):
+        case .previousConversation, .friendUp:
             return moveSelection(by: -1)
-        case .pageUp:
+        case .scrollOlder:
             return scroll(by: max(1, chatPaneHeight - 2))
-        case .pageDown:
+        case .scrollNewer:
             return scroll(by: -max(1, chatPaneHeight - 2))
-        case .control("g"):
+        case .jumpToLatest:
             if let peer = selectedPeer { conversations[peer]?.scrollOffset = 0 }
-            return []
-        case .backTab:
+        case .switchFocus:
             // The one key that moves focus to the friend list. Tab and Esc never do: both are
             // pressed by habit while typing, and the friend list has keys that act on a friend.
             focus = focus == .input ? .friends : .input
             friendFilter = nil
-            return []
-        case .tab where focus == .friends:
+        case .backToInput:
             focus = .input
             friendFilter = nil
-            return []
-        case .tab:
-            if !input.complete(from: completionNames) {
-                showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
-            }
-            return []
-        default:
-            break
-        }
-        return focus == .friends ? friendsKey(key) : inputKey(key)
-    }
-
-    mutating func friendsKey(_ key: Key) -> [Effect] {
-        if var filter = friendFilter {
-            switch key {
-            case .escape:
-                friendFilter = nil
-                return []
-            case .enter:
-                friendFilter = nil
-                focus = .input
-                return []
-            case .up: return moveSelection(by: -1)
-            case .down: return moveSelection(by: 1)
-            default:
-                _ = filter.handle(key)
-                friendFilter = filter
-                if let first = visibleFriends.first, !visibleFriends.contains(where: { $0.user.id == selectedPeer }) {
-                    return select(first.user.id)
-                }
-                return []
-            }
-        }
-        switch key {
-        case .up, .character("k"): return moveSelection(by: -1)
-        case .down, .character("j"): return moveSelection(by: 1)
-        case .enter, .right, .character("l"), .escape:
-            focus = .input
-            return []
-        case .character("/"):
+        case .filterFriends:
             friendFilter = LineEditor()
-            return []
-        case .character("?"):
-            overlay = .help
-            return []
-        // Acting on a friend takes a key that cannot be typed as text, then a "y".
-        case .delete:
-            guard let friend = selectedFriend else { return [] }
-            overlay = .confirm(Confirmation(question: "Remove \(friend.displayName) from your friends?", action: .removeFriend(friend.user.id)))
-            return []
-        case .alt("b"):
-            guard let friend = selectedFriend else { return [] }
-            overlay = friend.blockedByMe
-                ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
-                : .confirm(Confirmation(question: "Block \(friend.displayName)? Neither of you can message the other.", action: .block(friend.user.id)))
-            return []
-        case .character("n"):
+        case .setRemark:
             guard let friend = selectedFriend else { return [] }
             var editor = RemarkEditor(friend: friend.user.id)
             editor.remark.setText(friend.remark)
             overlay = .remark(editor)
+        // Acting on a friend takes a key that cannot be typed as text, then a "y".
+        case .toggleBlock:
+            guard let friend = selectedFriend else { return [] }
+            overlay = friend.blockedByMe
+                ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
+                : .confirm(Confirmation(question: "Block \(friend.displayName)? Neither of you can message the other.", action: .block(friend.user.id)))
+        case .removeFriend:
+            guard let friend = selectedFriend else { return [] }
+            overlay = .confirm(Confirmation(question: "Remove \(friend.displayName) from your friends?", action: .removeFriend(friend.user.id)))
+        case .completeName:
+            if !input.complete(from: completionNames) {
+                showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
+            }
+        }
+        return []
+    }
+
+    /// Keys while the friend list's filter is open.
+    mutating func friendFilterKey(_ key: Key) -> [Effect] {
+        guard var filter = friendFilter else { return [] }
+        switch key {
+        case .escape:
+            friendFilter = nil
             return []
+        case .enter:
+            friendFilter = nil
+            focus = .input
+            return []
+        case .up: return moveSelection(by: -1)
+        case .down: return moveSelection(by: 1)
         default:
+            _ = filter.handle(key)
+            friendFilter = filter
+            if let first = visibleFriends.first, !visibleFriends.contains(where: { $0.user.id == selectedPeer }) {
+                return select(first.user.id)
+            }
             return []
         }
     }
@@ -351,7 +341,17 @@ extension AppState {
         }
         switch overlay {
         case .help:
-            self.overlay = nil
+            let last = max(0, keyBindings.helpRows.count - OverlayView.helpVisibleRows(self))
+            let page = max(1, OverlayView.helpVisibleRows(self) - 1)
+            switch key {
+            case .down, .character("j"): helpScroll = min(last, helpScroll + 1)
+            case .up, .character("k"): helpScroll = max(0, helpScroll - 1)
+            case .pageDown, .character(" "): helpScroll = min(last, helpScroll + page)
+            case .pageUp: helpScroll = max(0, helpScroll - page)
+            case .home: helpScroll = 0
+            case .end: helpScroll = last
+            default: self.overlay = nil
+            }
             return []
         case .confirm(let confirmation):
             return confirmKey(key, confirmation)

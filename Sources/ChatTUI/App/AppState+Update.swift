@@ -56,7 +56,7 @@ extension AppState {
                 signIn.account.setText(username)
                 signIn.busy = true
                 screen = .signIn
-                showNotice("Welcome! Press Ctrl-F to find your friends.", .success)
+                showNotice("Welcome! Press \(keyBindings.keyName(for: .findPeople)) to find your friends.", .success)
             case .failure(let error):
                 register.error = error.message
             }

@@ -33,6 +33,10 @@ public struct AppState: Sendable {
     public var chat: ChatState?
     public var selectedPeer: UserID?
     public var focus: Focus = .input
+    /// Which key does what on the main screen (help is made from it too).
+    public var keyBindings = KeyBindings.standard
+    /// The first help row on screen while help is open.
+    public var helpScroll = 0
     public var friendFilter: LineEditor?
     public var input = LineEditor()
     /// Messages loaded for display, per conversation.

@@ -73,20 +73,21 @@ public final class ChatApp {
         while !state.quitRequested && !shouldStop() {
             if let key = terminal.readKey(timeoutMilliseconds: dirty ? 0 : 40) {
                 dirty = true
-                switch key {
-                case .resize:
+                // Redraw and suspend act on the terminal, which only this loop has.
+                let command = state.keyBindings.command(for: key, in: .app)
+                if key == .resize {
                     let size = terminal.size
                     apply(.resized(width: size.width, height: size.height))
-                case .control("l"):
+                } else if command == .redraw {
                     terminal.draw(Canvas(width: 0, height: 0))
-                case .control("z"):
+                } else if command == .suspend {
                     let stopped = suspend()
                     let size = terminal.size
                     apply(.resized(width: size.width, height: size.height))
                     if !stopped {
-                        state.showNotice("Ctrl-Z: nothing to suspend to here (no shell job control). Ctrl-Q quits.", .error)
+                        state.showNotice("Suspend: nothing to suspend to here (no shell job control). Ctrl-Q quits.", .error)
                     }
-                default:
+                } else {
                     apply(.key(key))
                 }
             }

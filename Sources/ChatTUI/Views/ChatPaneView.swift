@@ -21,7 +21,7 @@ enum ChatPaneView {
         guard let friend = state.selectedFriend else {
             Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
             let hint = state.chat?.friends.isEmpty ?? true
-                ? "Find people with Ctrl-F; their requests arrive under Ctrl-R."
+                ? "Find people with \(state.keyBindings.keyName(for: .findPeople)); their requests arrive under \(state.keyBindings.keyName(for: .friendRequests))."
                 : "Choose a friend on the left (Ctrl-N / Ctrl-P)."
             canvas.put(DisplayWidth.truncate(hint, to: rect.width - 4), x: rect.x + 2, y: rect.y + 2, style: theme[.hint])
             return

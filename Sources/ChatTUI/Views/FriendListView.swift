@@ -22,7 +22,7 @@ enum FriendListView {
             y += 1
         }
         guard !friends.isEmpty else {
-            let hint = state.chat?.friends.isEmpty == false ? "No friend matches." : "No friends yet.\nCtrl-F finds people."
+            let hint = state.chat?.friends.isEmpty == false ? "No friend matches." : "No friends yet.\n\(state.keyBindings.keyName(for: .findPeople)) finds people."
             for (index, line) in hint.split(separator: "\n").enumerated() {
                 canvas.put(" " + line, x: inner.x, y: y + 1 + index, style: theme[.hint], maxX: inner.maxX)
             }

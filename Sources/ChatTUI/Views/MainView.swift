@@ -42,7 +42,7 @@ enum InputView {
         let inner = Rect(x: rect.x + 2, y: rect.y + 1, width: rect.width - 4, height: rect.height - 2)
         let placeholder: String
         if state.selectedPeer == nil {
-            placeholder = "Add a friend first: Ctrl-F"
+            placeholder = "Add a friend first: \(state.keyBindings.keyName(for: .findPeople))"
         } else if state.selectedFriend?.blockedByMe == true {
             placeholder = "You blocked this friend (Alt-B in the friend list to unblock)"
         } else {

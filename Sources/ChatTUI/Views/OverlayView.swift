@@ -24,33 +24,34 @@ enum OverlayView {
         canvas.put(" " + DisplayWidth.truncate(text, to: inner.width - 2), x: inner.x, y: inner.maxY - 1, style: state.theme[.hint])
     }
 
+    /// Help: every binding, one per row, in one column that scrolls, so nothing is cut at any
+    /// size (80×24 shows about a third at a time).
     static func help(_ state: AppState, into canvas: inout Canvas) {
         let theme = state.theme
-        let sections = KeyBindings.sections
-        let rows = sections.map { $0.bindings.count + 2 }
-        // Two columns on a wide screen: the first section on the left, the rest on the right.
-        let twoColumns = state.width >= 90
-        let height = twoColumns ? max(rows[0], rows.dropFirst().reduce(0, +)) : rows.reduce(0, +)
-        let inner = panel(state, width: twoColumns ? 110 : 76, height: height + 3, title: "Keys", into: &canvas)
-        let columnWidth = twoColumns ? inner.width / 2 : inner.width
-        var y = inner.y
-        var x = inner.x + 1
-        for (index, section) in sections.enumerated() {
-            if twoColumns && index == 1 {
-                x = inner.x + columnWidth + 1
-                y = inner.y
+        let rows = state.keyBindings.helpRows
+        let inner = panel(state, width: 84, height: rows.count + 3, title: "Keys", into: &canvas)
+        let visible = helpVisibleRows(state)
+        let top = min(state.helpScroll, max(0, rows.count - visible))
+        let keyWidth = min(24, (rows.map { DisplayWidth.of($0.keys) }.max() ?? 0) + 2)
+        for (offset, row) in rows.dropFirst(top).prefix(visible).enumerated() {
+            let y = inner.y + offset
+            if row.action.isEmpty {
+                canvas.put(row.keys, x: inner.x + 1, y: y, style: theme[.title], maxX: inner.maxX)
+            } else {
+                canvas.put(row.keys, x: inner.x + 2, y: y, style: theme[.highlight], maxX: inner.x + 1 + keyWidth)
+                canvas.put(row.action, x: inner.x + 2 + keyWidth, y: y, style: theme[.dialog], maxX: inner.maxX - 1)
             }
-            canvas.put(section.title, x: x, y: y, style: theme[.title])
-            y += 1
-            let keyWidth = min(24, columnWidth / 2)
-            for binding in section.bindings where y < inner.maxY - 1 {
-                canvas.put(binding.keys, x: x + 1, y: y, style: theme[.highlight], maxX: x + keyWidth)
-                canvas.put(binding.action, x: x + 1 + keyWidth, y: y, style: theme[.dialog], maxX: x + columnWidth - 2)
-                y += 1
-            }
-            y += 1
         }
-        footer("Any key closes this help", in: inner, state: state, into: &canvas)
+        let footerText = rows.count > visible
+            ? "↑↓ PgUp PgDn scroll · lines \(top + 1)–\(min(rows.count, top + visible)) of \(rows.count) · Esc closes"
+            : "Esc (or any key) closes this help"
+        footer(footerText, in: inner, state: state, into: &canvas)
+    }
+
+    /// How many help rows fit: the panel's inside less the footer and the line above it.
+    static func helpVisibleRows(_ state: AppState) -> Int {
+        let panelHeight = min(state.keyBindings.helpRows.count + 3, state.height - 2)
+        return max(1, panelHeight - 4)
     }
 
     static func inputRow(_ editor: LineEditor, label: String, y: Int, in inner: Rect, placeholder: String?, focused: Bool,
@@ -132,7 +133,7 @@ enum OverlayView {
         let rows = state.requestRows
         var y = inner.y
         if rows.isEmpty {
-            canvas.put(" No requests. Ctrl-F finds people to add.", x: inner.x, y: y + 1, style: theme[.hint])
+            canvas.put(" No requests. \(state.keyBindings.keyName(for: .findPeople)) finds people to add.", x: inner.x, y: y + 1, style: theme[.hint])
         }
         var shownIncoming = false, shownOutgoing = false
         for (index, row) in rows.enumerated() where y < inner.maxY - 2 {

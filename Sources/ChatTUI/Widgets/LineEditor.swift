@@ -80,60 +80,67 @@ public struct LineEditor: Sendable, Equatable {
         case .character(let character):
             guard LineEditor.isPrintable(character) else { return .unhandled }
             insert(String(character))
+            return .edited
         case .paste(let pasted):
             // A paste is inserted as typed text, never sent: an Enter inside it is just a newline.
             insert(LineEditor.sanitize(pasted))
-        case .altEnter:
-            insert("\n")
-        case .enter:
-            return submit()
+            return .edited
+        case .control("d") where text.isEmpty:
+            // Ctrl-D on an empty line is traditionally "end of input": let the app decide.
+            return .unhandled
+        default:
+            guard let edit = Self.bindings.first(where: { $0.keys.contains(key) })?.edit else { return .unhandled }
+            return perform(edit)
+        }
+    }
 
-        case .control("a"), .home:
+    /// Carries out one editing command (whatever key asked for it).
+    public mutating func perform(_ edit: Edit) -> Outcome {
+        switch edit {
+        case .send:
+            return submit()
+        case .newLine:
+            insert("\n")
+        case .historyBack:
+            return moveUp()
+        case .historyForward:
+            return moveDown()
+
+        case .lineStart:
             cursor = lineStart(of: cursor) == cursor ? 0 : lineStart(of: cursor)
-        case .control("e"), .end:
+        case .lineEnd:
             cursor = lineEnd(of: cursor) == cursor ? text.count : lineEnd(of: cursor)
-        case .control("b"), .left:
+        case .charBack:
             cursor = max(0, cursor - 1)
-        case .control("f"), .right:
+        case .charForward:
             cursor = min(text.count, cursor + 1)
-        case .alt("b"):
+        case .wordBack:
             cursor = wordStart(before: cursor)
-        case .alt("f"):
+        case .wordForward:
             cursor = wordEnd(after: cursor)
 
-        case .control("u"):
+        case .killToLineStart:
             // To the start of this line; at a line start, the newline before it (so repeated
             // Ctrl-U keeps eating a multi-line text upwards).
             let start = lineStart(of: cursor)
             kill(start == cursor ? max(0, cursor - 1)..<cursor : start..<cursor)
-        case .control("k"):
+        case .killToLineEnd:
             // To the end of this line; at a line end, the newline after it (as in Emacs).
             let end = lineEnd(of: cursor)
             kill(end == cursor ? cursor..<min(text.count, cursor + 1) : cursor..<end)
-        case .control("w"):
+        case .killWordBack:
             kill(wordStart(before: cursor)..<cursor)
-        case .alt("d"):
+        case .killWordForward:
             kill(cursor..<wordEnd(after: cursor))
-        case .control("y"):
+        case .yank:
             if !killBuffer.isEmpty { insert(killBuffer) }
 
-        case .control("h"), .backspace:
+        case .deleteBack:
             if cursor > 0 { replace(cursor - 1..<cursor, with: "") }
-        case .control("d") where text.isEmpty:
-            // Ctrl-D on an empty line is traditionally "end of input": let the app decide.
-            return .unhandled
-        case .control("d"), .delete:
+        case .deleteForward:
             if cursor < text.count { replace(cursor..<cursor + 1, with: "") }
-        case .control("t"):
+        case .transpose:
             transpose()
-
-        case .up:
-            return moveUp()
-        case .down:
-            return moveDown()
-
-        default:
-            return .unhandled
         }
         return .edited
     }

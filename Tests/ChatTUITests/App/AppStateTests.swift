@@ -111,7 +111,7 @@ import Testing
 
     @Test func findPeopleThenSendARequestWithAGreeting() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
-        _ = state.apply(.key(.control("f")))
+        _ = state.apply(.key(.function(3)))
         type("frank", into: &state)
         #expect(state.apply(.key(.enter)) == [.findUsers("frank")])
         _ = state.apply(.usersFound(query: "frank", .success([UserSummary(id: 9, username: "frank")])))

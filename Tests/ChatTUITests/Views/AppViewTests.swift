@@ -95,16 +95,29 @@ import Testing
         #expect(state.register.error != nil)
     }
 
-    @Test func helpListsEveryBinding() {
-        var state = ScreenFixtures.mainState(width: 120, height: 40)
+    /// At 80×24 help scrolls, and scrolled through it shows every binding whole: its keys and
+    /// its full description.
+    @Test(arguments: [(80, 24), (120, 40)])
+    func helpShowsEveryBindingWhole(width: Int, height: Int) {
+        var state = ScreenFixtures.mainState(width: width, height: height)
         _ = state.apply(.key(.function(1)))
-        let canvas = AppView.render(state)
-        for section in KeyBindings.sections {
-            #expect(canvas.contains(section.title))
-            for binding in section.bindings {
-                #expect(canvas.contains(binding.keys), "help lacks \(binding.keys)")
+        var frames: [Canvas] = [AppView.render(state)]
+        for _ in 0..<40 where state.overlay == .help {
+            let before = state.helpScroll
+            _ = state.apply(.key(.pageDown))
+            if state.helpScroll == before { break }
+            frames.append(AppView.render(state))
+        }
+        #expect(state.overlay == .help, "scrolling must not close help")
+        for section in state.keyBindings.sections {
+            #expect(frames.contains { $0.contains(section.title) }, "help lacks \(section.title)")
+            for line in section.bindings {
+                #expect(frames.contains { $0.contains(line.keys) && $0.contains(line.action) }, "help lacks \(line.keys): \(line.action)")
             }
         }
+        // Any other key closes it.
+        _ = state.apply(.key(.character("x")))
+        #expect(state.overlay == nil)
     }
 
     @Test func searchResultsHighlightMatches() {
