@@ -23,7 +23,7 @@ import Testing
     static let clientRestarts = 5
     static let password = "correct horse"
 
-    @Test func everyAcknowledgedMessageArrivesOnceInOrderThroughCutsKillsAndRestarts() async throws {
+    @Test(.tags(.slow)) func everyAcknowledgedMessageArrivesOnceInOrderThroughCutsKillsAndRestarts() async throws {
         let started = Date()
         let deadline = started.addingTimeInterval(Self.deadlineSeconds)
         // Clients reach the gate and the chat server through proxies whose ports outlive server

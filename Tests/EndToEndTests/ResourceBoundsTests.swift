@@ -34,7 +34,7 @@ import Testing
     /// A client that says hello and then never reads, while its friend sends it 40 MB: the server
     /// drops it once its send queue is full instead of buffering, its memory stays flat, and the
     /// messages are all there for the next connection.
-    @Test func aClientThatStopsReadingCannotGrowTheServersMemory() async throws {
+    @Test(.tags(.slow)) func aClientThatStopsReadingCannotGrowTheServersMemory() async throws {
         // SQLite's default page cache (2 MiB) for the writer, not the server's 32: the cache is
         // bounded on its own, and this measures the send queue, which would grow by 40 MB.
         let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--no-rate-limits", "--log-level", "info",

@@ -153,3 +153,67 @@ import Testing
         #expect(canvas.contains("1 to send"))
     }
 }
+
+/// The screens and overlays the tests above do not open: the reset form and every overlay, at
+/// both sizes, each read back for what it must show, with no row wider than the screen.
+@Suite struct OverlayAndFormScreenTests {
+    init() { DisplayWidth.useUTF8Locale() }
+
+    static let sizes = [(80, 24), (120, 40)]
+
+    static func expectWhole(_ canvas: Canvas, _ what: String) {
+        for y in 0..<canvas.height {
+            let width = (0..<canvas.width).reduce(0) { $0 + Int(canvas[$1, y].width) }
+            #expect(width == canvas.width, "\(what): row \(y) has \(width) columns")
+        }
+    }
+
+    @Test(arguments: sizes)
+    func resetPasswordScreen(width: Int, height: Int) {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        state.width = width
+        state.height = height
+        _ = state.apply(.key(.function(3)))
+        for character in "alice@example.com" { _ = state.apply(.key(.character(character))) }
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("reset your password"))
+        #expect(canvas.contains("alice@example.com"))
+        #expect(canvas.contains("F5 send code"))
+        Self.expectWhole(canvas, "reset")
+    }
+
+    @Test(arguments: sizes)
+    func everyOverlay(width: Int, height: Int) {
+        let base = ScreenFixtures.mainState(width: width, height: height)
+        let bob = ScreenFixtures.bob
+        var findGreeting = FindUser()
+        findGreeting.step = .greeting(UserSummary(id: 9, username: "frank"))
+        findGreeting.greeting.setText("Hi, I'm alice!")
+        var search = MessageSearch()
+        search.query.setText("今天")
+        search.results = [ScreenFixtures.bobMessages[0]]
+        var remark = RemarkEditor(friend: bob.id)
+        remark.remark.setText("Bobby 🐻")
+        let cases: [(Overlay, [String])] = [
+            (.help, ["Keys", "Everywhere", "this help"]),
+            (.search(search), ["Search messages", "今天", "1 found"]),
+            (.findUser(FindUser()), ["Find people", "Enter search"]),
+            (.findUser(findGreeting), ["Find people", "Hi, I'm alice!", "Enter send request"]),
+            (.requests(RequestsPanel()), ["Friend requests", "Incoming", "a accept"]),
+            (.confirm(Confirmation(question: "Remove bob from your friends?", action: .removeFriend(bob.id))),
+             ["Please confirm", "Remove bob from your friends?", "y yes · any other key no"]),
+            (.remark(remark), ["Remark for bob", "Bobby 🐻", "Enter save"]),
+            (.themes(ThemePicker()), ["Theme", "Enter keep"]),
+        ]
+        for (overlay, texts) in cases {
+            var state = base
+            state.themeNames = ["default", "light", "wechat"]
+            state.overlay = overlay
+            let canvas = AppView.render(state)
+            for text in texts {
+                #expect(canvas.contains(text), "\(overlay) at \(width)×\(height) lacks “\(text)”:\n\(canvas.description)")
+            }
+            Self.expectWhole(canvas, "\(overlay)")
+        }
+    }
+}

@@ -1,0 +1,7 @@
+import Testing
+
+extension Tag {
+    /// Tests that take a minute or more (the fault test, the slow-reader memory test).
+    /// `scripts/test.sh --fast` leaves them out; `.ci/run` runs them.
+    @Tag static var slow: Self
+}
