@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SwiftProtobuf
 
@@ -16,7 +17,11 @@ extension WireEnvelope {
     public static func decode(frame: ByteBuffer) throws -> WireEnvelope {
         do {
             return try frame.withUnsafeReadableBytes { raw in
-                try WireEnvelope(serializedBytes: raw)
+                guard let base = raw.baseAddress, raw.count > 0 else { return WireEnvelope() }
+                // A `Data` over the buffer's own bytes (no copy): SwiftProtobuf takes its own
+                // contiguous-bytes types, not a raw buffer pointer.
+                let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
+                return try WireEnvelope(serializedBytes: bytes)
             }
         } catch {
             throw ChatError(.malformedFrame, "The frame could not be decoded as a protocol message.")

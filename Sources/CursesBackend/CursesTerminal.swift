@@ -384,9 +384,21 @@ public final class CursesTerminal: TerminalBackend {
             var value: wint_t = 0
             let result = shim_get_wch(&value)
             if result == shim_ok() { return .scalar(UInt32(value)) }
-            guard result == shim_key_code_yes() else { return nil }
+            guard result == shim_key_code_yes() else {
+                if Self.terminalHungUp() { Self.terminationSignal.store(SIGHUP, ordering: .relaxed) }
+                return nil
+            }
             if let key = key(forCode: Int32(bitPattern: UInt32(value))) { return .key(key) }
         }
+    }
+
+    /// Whether the terminal is gone (its window closed, tmux killed, SSH dropped). Then every
+    /// read fails at once, and a SIGHUP need not have reached us (it goes to the shell, which
+    /// may be gone too): without this check the app spun on failing reads forever, a core each.
+    private static func terminalHungUp() -> Bool {
+        var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, 0) >= 0 else { return true }
+        return Int32(descriptor.revents) & (POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
     private func key(forCode code: Int32) -> Key? {

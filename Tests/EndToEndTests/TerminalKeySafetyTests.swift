@@ -61,6 +61,22 @@ import Testing
         try await terminal.waitFor("exit=0")
     }
 
+    /// The terminal goes away (the window closed, tmux killed) and no SIGHUP arrives (this test
+    /// runner's threads block it, and children inherit that): the app must notice and exit,
+    /// not spin on failing reads forever. Once it did, at a quarter of a core each.
+    @Test func aClientWhoseTerminalIsGoneExits() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        try await Self.startDemo(in: terminal)
+        let wechat = try #require(TmuxSession.sessionMembers(terminal.shellPID).first { $0.value.contains("wechat --serve") }?.key)
+        kill(terminal.serverPID, SIGKILL)
+        let deadline = Date().addingTimeInterval(15)
+        while kill(wechat, 0) == 0, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(kill(wechat, 0) != 0, "wechat (pid \(wechat)) still runs after its terminal went away")
+    }
+
     @Test func aServeWhosePortIsTakenSaysSoOnTheTerminal() async throws {
         let holder = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
         let (gateURL, _) = try await holder.ready()

@@ -10,6 +10,8 @@ final class TmuxSession: @unchecked Sendable {
     let name = "t"
     let home: String
     private(set) var serverPID: pid_t = 0
+    /// The pane's shell: the leader of the session every program started in the pane belongs to.
+    private(set) var shellPID: pid_t = 0
 
     /// Starts a shell in a `width`×`height` terminal with its own HOME and XDG directories.
     init(width: Int, height: Int) throws {
@@ -29,17 +31,41 @@ final class TmuxSession: @unchecked Sendable {
         try tmux(["set-option", "-g", "escape-time", "10"])
         try tmux(["set-option", "-g", "allow-passthrough", "on"])
         serverPID = pid_t(try tmux(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        shellPID = pid_t(try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     deinit {
         close()
     }
 
-    /// Ends the tmux server and everything running in it (it is a daemon: it would outlive the test).
+    /// Ends the tmux server and everything running in it (it is a daemon: it would outlive the test),
+    /// programs the test started in the pane included: a test that fails half-way must not leave
+    /// a `wechat` behind.
     func close() {
         _ = try? tmux(["kill-server"])
         if serverPID > 0 { kill(serverPID, SIGKILL) }
+        if shellPID > 0 {
+            for pid in Self.sessionMembers(shellPID).keys { kill(pid, SIGKILL) }
+        }
         try? FileManager.default.removeItem(atPath: home)
+    }
+
+    /// Every process of the session `leader` leads, by its command line (a pane's jobs keep the
+    /// session id even after the shell is gone).
+    static func sessionMembers(_ leader: pid_t) -> [pid_t: String] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [:] }
+        var members: [pid_t: String] = [:]
+        for entry in entries {
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // After "(comm)": state ppid pgrp session …
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 3, pid_t(fields[3]) == leader else { continue }
+            let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline"))) ?? Data()
+            members[pid] = String(decoding: command.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
+        }
+        return members
     }
 
     @discardableResult
