@@ -54,6 +54,18 @@ import Testing
         let back = try await terminal.waitFor("<okbyexyy|!b")
         #expect(!back.contains("echo shell-has"))
 
+        // The text belongs to this conversation: the next one opens empty, with a draft marked.
+        // (The demo's list is in order of last activity, so bob may be last: then go up.)
+        try terminal.press("C-n")
+        try await Task.sleep(for: .milliseconds(300))
+        let goBack = try terminal.screen().contains("Message bob") ? "C-n" : "C-p"
+        if goBack == "C-n" { try terminal.press("C-p") }
+        let other = try await terminal.waitUntil("another conversation, empty") { !$0.contains("<okbyexyy|!b") }
+        #expect(other.contains("[Draft]"))
+        #expect(!other.contains("Message bob"))
+        try terminal.press(goBack)
+        try await terminal.waitFor("<okbyexyy|!b")
+
         // Quit leaves a shell whose last job ended cleanly.
         try terminal.press("C-q")
         try await terminal.waitUntil("the shell prompt") { !$0.contains("Friends (3)") }

@@ -207,6 +207,10 @@ extension AppState {
 
     /// Opens a conversation: shows what is loaded, loads the newest page, marks it read.
     mutating func select(_ peer: UserID) -> [Effect] {
+        if peer != selectedPeer {
+            if let previous = selectedPeer { drafts[previous] = input.text.isEmpty ? nil : input.text }
+            input.setText(drafts.removeValue(forKey: peer) ?? "")
+        }
         selectedPeer = peer
         var view = conversations[peer] ?? ConversationView()
         view.scrollOffset = 0

@@ -39,6 +39,9 @@ public struct AppState: Sendable {
     public var helpScroll = 0
     public var friendFilter: LineEditor?
     public var input = LineEditor()
+    /// What was typed to each conversation and not sent, kept while another one is open: text
+    /// typed to one friend must never end up addressed to another.
+    public var drafts: [UserID: String] = [:]
     /// Messages loaded for display, per conversation.
     public var conversations: [UserID: ConversationView] = [:]
     public var overlay: Overlay?

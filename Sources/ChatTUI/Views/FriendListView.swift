@@ -66,7 +66,11 @@ enum FriendListView {
         canvas.put(friend.displayName, x: x + 3, y: y, style: nameStyle, maxX: rightX - 1)
         if rows == 2 {
             var preview = ""
-            if let last = conversation?.lastMessage {
+            var isDraft = false
+            if let draft = state.drafts[friend.user.id] {
+                preview = "[Draft] " + draft.replacingOccurrences(of: "\n", with: " ")
+                isDraft = true
+            } else if let last = conversation?.lastMessage {
                 let mine = last.senderID == state.me?.id
                 preview = (mine ? "me: " : "") + last.text.replacingOccurrences(of: "\n", with: " ")
             } else if friend.remark.isEmpty == false {
@@ -74,7 +78,7 @@ enum FriendListView {
             }
             let badgeX = badge.isEmpty ? maxX : Box.putRight(&canvas, badge + " ", maxX: maxX, y: y + 1, style: theme[.unreadBadge])
             if !badge.isEmpty { canvas.put(" ", x: maxX - 1, y: y + 1, style: base) }
-            var previewStyle = theme[.hint]
+            var previewStyle = isDraft ? theme[.error] : theme[.hint]  // red, as WeChat marks a draft
             if selected { previewStyle.background = base.background }
             canvas.put(DisplayWidth.truncate(preview, to: max(0, badgeX - x - 4)), x: x + 3, y: y + 1, style: previewStyle, maxX: badgeX - 1)
         } else if !badge.isEmpty {

@@ -83,6 +83,27 @@ import Testing
         #expect(state.apply(.key(.character("y"))) == [.signOut])
     }
 
+    /// Text typed to one friend stays with that friend: switching conversations keeps a draft
+    /// each, and the friend list marks it (once, text typed to dave went to bob).
+    @Test func eachConversationKeepsItsOwnDraft() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        #expect(state.selectedPeer == ScreenFixtures.bob.id)
+        type("for bob", into: &state)
+        _ = state.apply(.key(.control("n")))
+        #expect(state.selectedPeer == ScreenFixtures.carol.id)
+        #expect(state.input.text.isEmpty)
+        type("for carol", into: &state)
+        _ = state.apply(.key(.control("p")))
+        #expect(state.input.text == "for bob")
+        #expect(state.drafts == [ScreenFixtures.carol.id: "for carol"])
+        #expect(AppView.render(state).contains("[Draft] for c"))
+        #expect(state.apply(.key(.enter)) == [.send(text: "for bob", to: ScreenFixtures.bob.id)])
+        _ = state.apply(.key(.control("n")))
+        #expect(state.input.text == "for carol")
+        #expect(state.apply(.key(.enter)) == [.send(text: "for carol", to: ScreenFixtures.carol.id)])
+        #expect(state.drafts.isEmpty)
+    }
+
     @Test func tabCompletesFriendNamesAndCycles() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("hi ca", into: &state)

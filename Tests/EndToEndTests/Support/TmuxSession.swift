@@ -12,6 +12,7 @@ final class TmuxSession: @unchecked Sendable {
     private(set) var serverPID: pid_t = 0
     /// The pane's shell: the leader of the session every program started in the pane belongs to.
     private(set) var shellPID: pid_t = 0
+    private var closed = false
 
     /// Starts a shell in a `width`×`height` terminal with its own HOME and XDG directories.
     init(width: Int, height: Int) throws {
@@ -24,12 +25,15 @@ final class TmuxSession: @unchecked Sendable {
             "HOME=\(home)", "XDG_DATA_HOME=\(home)/data", "XDG_CONFIG_HOME=\(home)/config", "XDG_STATE_HOME=\(home)/state",
             "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PS1='$ '", "TERM=tmux-256color",
         ]
-        // The first command starts the tmux server, which would hold an output pipe open forever.
+        // The first command starts the tmux server, which would hold an output pipe open forever,
+        // so it is the only one that can start a server: the options go with it. (Set one by one
+        // afterwards, a `set-option` that found no server started one holding the test's pipe,
+        // and the test waited on it for ever.)
         try tmux(startingServer: true, ["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
-                  "env -i PATH=/usr/bin:/bin \(environment.joined(separator: " ")) bash --norc --noprofile"])
-        try tmux(["set-option", "-g", "status", "off"])
-        try tmux(["set-option", "-g", "escape-time", "10"])
-        try tmux(["set-option", "-g", "allow-passthrough", "on"])
+                  "env -i PATH=/usr/bin:/bin \(environment.joined(separator: " ")) bash --norc --noprofile",
+                  ";", "set-option", "-g", "status", "off",
+                  ";", "set-option", "-g", "escape-time", "10",
+                  ";", "set-option", "-g", "allow-passthrough", "on"])
         serverPID = pid_t(try tmux(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         shellPID = pid_t(try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
@@ -42,6 +46,10 @@ final class TmuxSession: @unchecked Sendable {
     /// programs the test started in the pane included: a test that fails half-way must not leave
     /// a `wechat` behind.
     func close() {
+        // Once only: `deinit` calls this again later, when these pids may belong to another
+        // test's tmux or shell (a second close once killed a parallel test's tmux server).
+        guard !closed else { return }
+        closed = true
         _ = try? tmux(["kill-server"])
         if serverPID > 0 { kill(serverPID, SIGKILL) }
         if shellPID > 0 {
