@@ -49,8 +49,8 @@ struct SQLiteDatabaseTests {
             let cacheSize = { (db: Database) in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
             let sqliteDefault = try DatabaseQueue().read(cacheSize)
             #expect(sqliteDefault != -5 * 1024)
-            #expect(try await database.pool.write(cacheSize) == -5 * 1024)
-            #expect(try await database.pool.read(cacheSize) == sqliteDefault)
+            #expect(try database.pool.write(cacheSize) == -5 * 1024)
+            #expect(try database.pool.read(cacheSize) == sqliteDefault)
             #expect(try database.read(cacheSize) == sqliteDefault)
         }
     }
