@@ -260,7 +260,7 @@ public final class CursesTerminal: TerminalBackend {
         let style = attributes(for: cell.style)
         let scalars = Array(cell.text.unicodeScalars)
         let wide = cell.width == 2
-        guard let first = scalars.first, !Self.isControl(first.value) else {
+        guard let first = scalars.first, !ControlCharacter.contains(first.value) else {
             put([0x20], x: x, y: y, style: style)
             if wide, x + 1 < columns { put([0x20], x: x + 1, y: y, style: style) }
             return
@@ -428,10 +428,6 @@ public final class CursesTerminal: TerminalBackend {
         }
     }
 
-    private static func isControl(_ value: UInt32) -> Bool {
-        value < 0x20 || (0x7F..<0xA0).contains(value)
-    }
-
     private static func isRegionalIndicator(_ value: UInt32) -> Bool {
         (0x1F1E6...0x1F1FF).contains(value)
     }
@@ -476,7 +472,7 @@ public final class CursesTerminal: TerminalBackend {
     /// Control characters (which could end the sequence early or inject another) removed.
     private static func stripControls(_ text: String, alsoRemoving extra: Unicode.Scalar? = nil) -> String {
         var result = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars where !isControl(scalar.value) && scalar != extra {
+        for scalar in text.unicodeScalars where !ControlCharacter.contains(scalar.value) && scalar != extra {
             result.append(scalar)
         }
         return String(result)

@@ -14,6 +14,16 @@ public struct KeyBindings: Sendable, Equatable {
     public struct HelpLine: Sendable, Equatable {
         public var keys: String
         public var action: String
+
+        init(keys: String, action: String) {
+            self.keys = keys
+            self.action = action
+        }
+
+        /// A binding's line: its keys by name, then what it does.
+        init(_ keys: [Key], _ summary: String) {
+            self.init(keys: keys.map(\.name).joined(separator: "  "), action: summary)
+        }
     }
 
     public struct Section: Sendable, Equatable {
@@ -58,13 +68,9 @@ public struct KeyBindings: Sendable, Equatable {
     /// (this table's and the line editor's).
     public var sections: [Section] {
         func lines(_ contexts: [KeyContext]) -> [HelpLine] {
-            bindings.filter { contexts.contains($0.context) }.map {
-                HelpLine(keys: $0.keys.map(\.name).joined(separator: "  "), action: $0.summary)
-            }
+            bindings.filter { contexts.contains($0.context) }.map { HelpLine($0.keys, $0.summary) }
         }
-        let editing = LineEditor.bindings.map {
-            HelpLine(keys: $0.keys.map(\.name).joined(separator: "  "), action: $0.summary)
-        }
+        let editing = LineEditor.bindings.map { HelpLine($0.keys, $0.summary) }
         return [
             Section(title: "Everywhere", bindings: lines([.main, .app])),
             Section(title: "Friend list", bindings: lines([.friendList])),

@@ -85,7 +85,7 @@ public struct KeyDecoder {
     private mutating func assembleCharacter(startingWith scalar: Unicode.Scalar, _ source: Source) -> Character {
         var text = String(Character(scalar))
         while let next = read(0, source) {
-            guard case .scalar(let value) = next, value >= 0x20, !Self.isControl(value),
+            guard case .scalar(let value) = next, value >= 0x20, !ControlCharacter.contains(value),
                   let nextScalar = Unicode.Scalar(value) else {
                 unread(next)
                 break
@@ -124,7 +124,7 @@ public struct KeyDecoder {
             case 0x4F:
                 return decodeSS3(source)
             default:
-                guard value >= 0x20, !Self.isControl(value), let scalar = Unicode.Scalar(value) else {
+                guard value >= 0x20, !ControlCharacter.contains(value), let scalar = Unicode.Scalar(value) else {
                     // Alt plus a control key: the control key alone.
                     return decode(next, source)
                 }
@@ -209,7 +209,7 @@ public struct KeyDecoder {
         case 8, 127: return .backspace
         case 27: return .escape
         default:
-            guard code >= 0x20, code < 0x110000, !isControl(UInt32(code)),
+            guard code >= 0x20, code < 0x110000, !ControlCharacter.contains(UInt32(code)),
                   let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
             let character = Character(scalar)
             if control, let letter = character.lowercased().first, letter.isASCII, letter.isLetter {
@@ -257,7 +257,7 @@ public struct KeyDecoder {
             }
             lastWasCR = value == 13
             if value == 13 { value = 10 }
-            if value != 10, value != 9, Self.isControl(value) { return }
+            if value != 10, value != 9, ControlCharacter.contains(value) { return }
             guard let scalar = Unicode.Scalar(value) else { return }
             let length = UTF8.width(scalar)
             guard bytes + length <= Self.pasteLimit else { return }
@@ -325,9 +325,5 @@ public struct KeyDecoder {
         case "DC": return .delete
         default: return nil
         }
-    }
-
-    static func isControl(_ value: UInt32) -> Bool {
-        value < 0x20 || (0x7F..<0xA0).contains(value)
     }
 }

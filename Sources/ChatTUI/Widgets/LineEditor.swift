@@ -328,11 +328,7 @@ public struct LineEditor: Sendable, Equatable {
     /// Whether a typed character may go into the text: controls are keys, not text.
     private static func isPrintable(_ character: Character) -> Bool {
         guard let first = character.unicodeScalars.first else { return false }
-        return !isControl(first)
-    }
-
-    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7F..<0xA0).contains(scalar.value)
+        return !ControlCharacter.contains(first.value)
     }
 
     /// Pasted (or app-set) text made safe to keep and draw: CR LF and lone CR become "\n", a tab
@@ -352,7 +348,7 @@ public struct LineEditor: Sendable, Equatable {
             case "\t":
                 result.append(contentsOf: String(repeating: " ", count: TextWrapper.tabWidth).unicodeScalars)
             default:
-                if !isControl(scalar) { result.append(scalar) }
+                if !ControlCharacter.contains(scalar.value) { result.append(scalar) }
             }
         }
         return String(result)
