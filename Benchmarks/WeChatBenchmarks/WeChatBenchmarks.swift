@@ -12,7 +12,11 @@ import NIOCore
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal, .instructions],
-        warmupIterations: 3, scalingFactor: .one, maxDuration: .seconds(3), maxIterations: 1_000_000)
+        warmupIterations: 3,
+        scalingFactor: .one,
+        maxDuration: .seconds(3),
+        maxIterations: 1_000_000
+    )
 
     // MARK: Frames
 
@@ -34,17 +38,29 @@ let benchmarks: @Sendable () -> Void = {
     // MARK: Commit
 
     // 256 messages from 16 senders submitted at once: what group commit turns into few transactions.
-    Benchmark("Message commit, 256 concurrent (group commit, fsync)",
-              configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))) { benchmark, store in
+    Benchmark(
+        "Message commit, 256 concurrent (group commit, fsync)",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .mallocCountTotal],
+            scalingFactor: .one,
+            maxDuration: .seconds(5)
+        )
+    ) { benchmark, store in
         let batch = 256
         for _ in benchmark.scaledIterations {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<batch {
                     let pair = store.pairs[i % store.pairs.count]
                     group.addTask {
-                        _ = try await store.messages.commit(NewMessage(
-                            senderID: pair.0, recipientID: pair.1, clientMessageID: UUID().uuidString,
-                            text: "benchmark message of sixty-four bytes, give or take a few ok", sentAtMs: 1))
+                        _ = try await store.messages.commit(
+                            NewMessage(
+                                senderID: pair.0,
+                                recipientID: pair.1,
+                                clientMessageID: UUID().uuidString,
+                                text: "benchmark message of sixty-four bytes, give or take a few ok",
+                                sentAtMs: 1
+                            )
+                        )
                     }
                 }
                 try await group.waitForAll()
@@ -56,7 +72,9 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Client
 
-    Benchmark("Render 200×60 chat screen (CJK + emoji)", configuration: .init(scalingFactor: .one)) { benchmark, state in
+    Benchmark("Render 200×60 chat screen (CJK + emoji)", configuration: .init(scalingFactor: .one)) {
+        benchmark,
+        state in
         for _ in benchmark.scaledIterations {
             blackHole(AppView.render(state))
         }
@@ -64,8 +82,14 @@ let benchmarks: @Sendable () -> Void = {
         RenderFixture.state(width: 200, height: 60)
     }
 
-    Benchmark("History page (50) from a 1,000,000-message cache",
-              configuration: .init(metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .one, maxDuration: .seconds(5))) { benchmark, cache in
+    Benchmark(
+        "History page (50) from a 1,000,000-message cache",
+        configuration: .init(
+            metrics: [.wallClock, .throughput, .mallocCountTotal],
+            scalingFactor: .one,
+            maxDuration: .seconds(5)
+        )
+    ) { benchmark, cache in
         for _ in benchmark.scaledIterations {
             let before = UInt64.random(in: 51...CacheFixture.messageCount)
             blackHole(try cache.history(peer: 2, beforeSeq: before, limit: 50))
@@ -91,7 +115,9 @@ struct CommitFixture: Sendable {
     let pairs: [(UserID, UserID)]
 
     static func make() async throws -> CommitFixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-bench-commit-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-bench-commit-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
@@ -100,8 +126,18 @@ struct CommitFixture: Sendable {
         let social = SQLiteSocialStore(database: database)
         var pairs: [(UserID, UserID)] = []
         for i in 0..<16 {
-            let a = try await users.createUser(username: "a\(i)x", email: "a\(i)@example.com", passwordHash: "x", nowMs: 1)
-            let b = try await users.createUser(username: "b\(i)x", email: "b\(i)@example.com", passwordHash: "x", nowMs: 1)
+            let a = try await users.createUser(
+                username: "a\(i)x",
+                email: "a\(i)@example.com",
+                passwordHash: "x",
+                nowMs: 1
+            )
+            let b = try await users.createUser(
+                username: "b\(i)x",
+                email: "b\(i)@example.com",
+                passwordHash: "x",
+                nowMs: 1
+            )
             try await social.makeFriends(a.id, b.id, nowMs: 1)
             pairs.append((a.id, b.id))
         }
@@ -113,14 +149,24 @@ struct CommitFixture: Sendable {
 enum RenderFixture {
     static func state(width: Int, height: Int) -> AppState {
         DisplayWidth.useUTF8Locale()
-        let alice = UserSummary(id: 1, username: "alice"), bob = UserSummary(id: 2, username: "bob")
-        let texts = ["你好，爱丽丝！今天怎么样？🙂", "Good, thanks 👍 这个终端应用显示中文和表情符号都很正常。",
-                     "太好了！Let's test a long line that has to wrap around the edge of the chat pane 👨‍👩‍👧 家族 and keep going for a while.",
-                     "晚上一起吃饭吗？🍜🍣", "OK 👌"]
+        let alice = UserSummary(id: 1, username: "alice")
+        let bob = UserSummary(id: 2, username: "bob")
+        let texts = [
+            "你好，爱丽丝！今天怎么样？🙂", "Good, thanks 👍 这个终端应用显示中文和表情符号都很正常。",
+            "太好了！Let's test a long line that has to wrap around the edge of the chat pane 👨‍👩‍👧 家族 and keep going for a while.",
+            "晚上一起吃饭吗？🍜🍣", "OK 👌",
+        ]
         let base: Int64 = 1_795_000_000_000
         let messages = (1...200).map { i in
-            ChatMessage(id: Int64(i), clientMessageID: "c\(i)", senderID: i % 2 == 0 ? alice.id : bob.id, recipientID: i % 2 == 0 ? bob.id : alice.id,
-                        seq: UInt64(i), text: texts[i % texts.count], sentAtMs: base + Int64(i) * 60_000)
+            ChatMessage(
+                id: Int64(i),
+                clientMessageID: "c\(i)",
+                senderID: i % 2 == 0 ? alice.id : bob.id,
+                recipientID: i % 2 == 0 ? bob.id : alice.id,
+                seq: UInt64(i),
+                text: texts[i % texts.count],
+                sentAtMs: base + Int64(i) * 60_000
+            )
         }
         var state = AppState(serverURL: "http://127.0.0.1:8888")
         state.width = width
@@ -130,7 +176,9 @@ enum RenderFixture {
         var chat = ChatState(me: alice)
         chat.connection = .connected(server: "127.0.0.1:8090")
         chat.friends = [bob.id: Friend(user: bob, online: true)]
-        chat.conversations = [bob.id: Conversation(peerID: bob.id, lastMessage: messages.last, lastSeq: 200, readSeq: 190)]
+        chat.conversations = [
+            bob.id: Conversation(peerID: bob.id, lastMessage: messages.last, lastSeq: 200, readSeq: 190)
+        ]
         state.chat = chat
         state.selectedPeer = bob.id
         var view = ConversationView()
@@ -156,8 +204,15 @@ enum CacheFixture {
         while seq < messageCount {
             let batch = (1...10_000).map { offset -> ChatMessage in
                 let s = seq + UInt64(offset)
-                return ChatMessage(id: Int64(s), clientMessageID: "c\(s)", senderID: s % 2 == 0 ? 1 : 2, recipientID: s % 2 == 0 ? 2 : 1,
-                                   seq: s, text: texts[Int(s % 5)], sentAtMs: 1_795_000_000_000 + Int64(s) * 1000)
+                return ChatMessage(
+                    id: Int64(s),
+                    clientMessageID: "c\(s)",
+                    senderID: s % 2 == 0 ? 1 : 2,
+                    recipientID: s % 2 == 0 ? 2 : 1,
+                    seq: s,
+                    text: texts[Int(s % 5)],
+                    sentAtMs: 1_795_000_000_000 + Int64(s) * 1000
+                )
             }
             try cache.apply(messages: batch, me: 1)
             seq += 10_000

@@ -32,8 +32,13 @@ public actor ChatConnection {
 
     /// Connects (over TLS when `tls` is given, verifying the server's certificate); throws
     /// `unavailable` if nothing answers at that address or the certificate is not trusted.
-    public static func connect(host: String, port: Int, tls: NIOSSLContext? = nil, logger: Logger,
-                               group: EventLoopGroup = NIOSingletons.posixEventLoopGroup) async throws -> ChatConnection {
+    public static func connect(
+        host: String,
+        port: Int,
+        tls: NIOSSLContext? = nil,
+        logger: Logger,
+        group: EventLoopGroup = NIOSingletons.posixEventLoopGroup
+    ) async throws -> ChatConnection {
         let asyncChannel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let handshake: EventLoopFuture<Void>?
         // An IP address cannot be sent as SNI; the certificate's IP entries are checked instead.
@@ -51,10 +56,17 @@ public actor ChatConnection {
                             try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverHostname))
                             try pipeline.addHandler(TLSHandshakeWaiter(promise))
                             handshake = promise.futureResult
-                            channel.eventLoop.scheduleTask(in: .seconds(10)) { promise.fail(ChannelError.connectTimeout(.seconds(10))) }
+                            channel.eventLoop.scheduleTask(in: .seconds(10)) {
+                                promise.fail(ChannelError.connectTimeout(.seconds(10)))
+                            }
                         }
-                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder(maxFrameBytes: ProtocolLimits.maxServerFrameBytes)))
-                        return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), handshake)
+                        try pipeline.addHandler(
+                            ByteToMessageHandler(FrameDecoder(maxFrameBytes: ProtocolLimits.maxServerFrameBytes))
+                        )
+                        return (
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                            handshake
+                        )
                     }
                 }
         } catch {
@@ -127,7 +139,10 @@ public actor ChatConnection {
 
     /// Sends a request and waits for its reply. A server `Error` reply is thrown as `ChatError`;
     /// with a `timeout` (seconds), no reply in time throws `unavailable`.
-    public func request(_ payload: WireEnvelope.OneOf_Payload, timeout: Double? = nil) async throws -> WireEnvelope.OneOf_Payload {
+    public func request(
+        _ payload: WireEnvelope.OneOf_Payload,
+        timeout: Double? = nil
+    ) async throws -> WireEnvelope.OneOf_Payload {
         if let closedError, !channel.isActive { throw closedError }
         let id = nextRequestID
         nextRequestID += 1

@@ -15,7 +15,12 @@ public struct GateClient: Sendable {
     let timeout: TimeAmount
 
     /// `baseURL` like `http://127.0.0.1:8888` or `https://chat.example.org:8888`.
-    public init(baseURL: String, tls: ClientTLS = ClientTLS(), http: HTTPClient = .shared, timeout: TimeAmount = .seconds(15)) {
+    public init(
+        baseURL: String,
+        tls: ClientTLS = ClientTLS(),
+        http: HTTPClient = .shared,
+        timeout: TimeAmount = .seconds(15)
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.tls = tls
         self.http = http
@@ -30,14 +35,27 @@ public struct GateClient: Sendable {
         _ = try await send(.POST, "verification-codes", body: GateAPI.SendCodeRequest(email: email, purpose: purpose))
     }
 
-    public func register(username: String, email: String, password: String, code: String) async throws -> GateAPI.RegisterResponse {
-        try await send(.POST, "users", body: GateAPI.RegisterRequest(username: username, email: email, password: password, code: code),
-                       expecting: GateAPI.RegisterResponse.self)
+    public func register(
+        username: String,
+        email: String,
+        password: String,
+        code: String
+    ) async throws -> GateAPI.RegisterResponse {
+        try await send(
+            .POST,
+            "users",
+            body: GateAPI.RegisterRequest(username: username, email: email, password: password, code: code),
+            expecting: GateAPI.RegisterResponse.self
+        )
     }
 
     public func login(account: String, password: String) async throws -> GateAPI.LoginResponse {
-        try await send(.POST, "sessions", body: GateAPI.LoginRequest(account: account, password: password),
-                       expecting: GateAPI.LoginResponse.self)
+        try await send(
+            .POST,
+            "sessions",
+            body: GateAPI.LoginRequest(account: account, password: password),
+            expecting: GateAPI.LoginResponse.self
+        )
     }
 
     public func logout(token: String) async throws {
@@ -45,7 +63,11 @@ public struct GateClient: Sendable {
     }
 
     public func resetPassword(email: String, code: String, newPassword: String) async throws {
-        _ = try await send(.POST, "password-resets", body: GateAPI.PasswordResetRequest(email: email, code: code, newPassword: newPassword))
+        _ = try await send(
+            .POST,
+            "password-resets",
+            body: GateAPI.PasswordResetRequest(email: email, code: code, newPassword: newPassword)
+        )
     }
 
     /// Where to (re)connect with a saved token; `invalidToken` if the token no longer works.
@@ -57,8 +79,13 @@ public struct GateClient: Sendable {
 
     private struct NoBody: Encodable {}
 
-    private func send<Response: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)? = NoBody?.none,
-                                           token: String? = nil, expecting: Response.Type) async throws -> Response {
+    private func send<Response: Decodable>(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: (some Encodable)? = NoBody?.none,
+        token: String? = nil,
+        expecting: Response.Type
+    ) async throws -> Response {
         let data = try await send(method, path, body: body, token: token)
         do {
             return try JSONDecoder().decode(Response.self, from: data)
@@ -68,7 +95,12 @@ public struct GateClient: Sendable {
     }
 
     @discardableResult
-    private func send(_ method: HTTPMethod, _ path: String, body: (some Encodable)? = NoBody?.none, token: String? = nil) async throws -> Data {
+    private func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: (some Encodable)? = NoBody?.none,
+        token: String? = nil
+    ) async throws -> Data {
         var request = HTTPClientRequest(url: "\(baseURL)\(GateAPI.prefix)/\(path)")
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
@@ -84,15 +116,22 @@ public struct GateClient: Sendable {
             response = try await http.execute(request, timeout: timeout)
             buffer = try await response.body.collect(upTo: 1 << 20)
         } catch {
-            throw ClientTLS.describe(error, server: baseURL) ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
+            throw ClientTLS.describe(error, server: baseURL)
+                ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
         }
         let data = Data(buffer.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
             if let failure = try? JSONDecoder().decode(GateAPI.ErrorResponse.self, from: data) {
-                throw ChatError(ErrorCode(rawValue: failure.error.code) ?? .internalError, failure.error.message,
-                                retryAfterSeconds: failure.error.retryAfterSeconds)
+                throw ChatError(
+                    ErrorCode(rawValue: failure.error.code) ?? .internalError,
+                    failure.error.message,
+                    retryAfterSeconds: failure.error.retryAfterSeconds
+                )
             }
-            throw ChatError(.internalError, "The server answered \(response.status.code) \(response.status.reasonPhrase).")
+            throw ChatError(
+                .internalError,
+                "The server answered \(response.status.code) \(response.status.reasonPhrase)."
+            )
         }
         return data
     }

@@ -1,4 +1,3 @@
-import Synchronization
 import ChatProtocol
 import ChatServer
 import ChatServices
@@ -6,6 +5,7 @@ import Dispatch
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 
 /// What a chat server does with the bytes of one connection, minus the socket: split them into
 /// frames, decode each envelope, and dispatch it as an authenticated user against a real SQLite
@@ -24,7 +24,8 @@ public final class ChatFuzzHarness: Sendable {
     public let directory: String
 
     public init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-fuzz-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("wechat-fuzz-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "fuzz")
         logger.logLevel = .critical
@@ -34,13 +35,29 @@ public final class ChatFuzzHarness: Sendable {
         let messages = SQLiteMessageStore(database: database)
         let status = InProcessStatusService(sessions: SQLiteSessionStore(database: database), logger: logger)
         self.status = status
-        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status,
-                                                   router: InProcessPushRouter(status: status), limiter: InProcessRateLimiter())
+        let dependencies = ChatServer.Dependencies(
+            users: users,
+            social: social,
+            messages: messages,
+            status: status,
+            router: InProcessPushRouter(status: status),
+            limiter: InProcessRateLimiter()
+        )
         handler = ChatRequestHandler(dependencies: dependencies, limits: RateLimitPolicy(), logger: logger)
         me = try Self.blocking {
-            let alice = try await users.createUser(username: "alice", email: "alice@example.com", passwordHash: "x", nowMs: 1)
+            let alice = try await users.createUser(
+                username: "alice",
+                email: "alice@example.com",
+                passwordHash: "x",
+                nowMs: 1
+            )
             let bob = try await users.createUser(username: "bob", email: "bob@example.com", passwordHash: "x", nowMs: 1)
-            let carol = try await users.createUser(username: "carol", email: "carol@example.com", passwordHash: "x", nowMs: 1)
+            let carol = try await users.createUser(
+                username: "carol",
+                email: "carol@example.com",
+                passwordHash: "x",
+                nowMs: 1
+            )
             try await social.makeFriends(alice.id, bob.id, nowMs: 1)
             try await social.setBlocked(blocker: carol.id, blocked: alice.id, true)
             return alice.id
@@ -54,7 +71,8 @@ public final class ChatFuzzHarness: Sendable {
         var buffer = ByteBuffer(bytes: bytes)
         var dispatched = 0
         while let frame = try? FrameDecoder.nextFrame(from: &buffer, maxFrameBytes: ProtocolLimits.maxFrameBytes),
-              let envelope = try? WireEnvelope.decode(frame: frame) {
+            let envelope = try? WireEnvelope.decode(frame: frame)
+        {
             dispatch(envelope)
             dispatched += 1
         }
@@ -62,7 +80,9 @@ public final class ChatFuzzHarness: Sendable {
     }
 
     private func dispatch(_ envelope: WireEnvelope) {
-        let handler = handler, status = status, me = me
+        let handler = handler
+        let status = status
+        let me = me
         try? Self.blocking {
             let reply: WireEnvelope
             switch envelope.payload {
@@ -83,7 +103,10 @@ public final class ChatFuzzHarness: Sendable {
             }
             // Every answer must encode into a frame a client accepts.
             let frame = try! reply.framed()
-            precondition(frame.readableBytes <= ProtocolLimits.maxServerFrameBytes + 4, "a reply of \(frame.readableBytes) bytes")
+            precondition(
+                frame.readableBytes <= ProtocolLimits.maxServerFrameBytes + 4,
+                "a reply of \(frame.readableBytes) bytes"
+            )
         }
     }
 

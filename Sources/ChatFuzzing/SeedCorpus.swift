@@ -65,7 +65,10 @@ public enum SeedCorpus {
             "sync": frames([.sync(sync)]),
             "mark-read": frames([.markRead(read)]),
             "conversations": frames([.listConversations(WireListConversations())]),
-            "conversation": frames([.sendMessage(send), .fetchHistory(history), .markRead(read), .sync(sync), .listConversations(WireListConversations())]),
+            "conversation": frames([
+                .sendMessage(send), .fetchHistory(history), .markRead(read), .sync(sync),
+                .listConversations(WireListConversations()),
+            ]),
             "server-only-frame": frames([.ok(WireOk())]),
             "empty-envelope": Array(try! WireEnvelope().framed().readableBytesView),
             "oversized-length": [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3],

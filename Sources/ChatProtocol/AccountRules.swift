@@ -12,7 +12,10 @@ public enum AccountRules {
     public static func validateUsername(_ username: String) throws {
         let scalars = username.unicodeScalars
         guard usernameLength.contains(scalars.count) else {
-            throw ChatError(.invalidUsername, "A username has \(usernameLength.lowerBound) to \(usernameLength.upperBound) characters.")
+            throw ChatError(
+                .invalidUsername,
+                "A username has \(usernameLength.lowerBound) to \(usernameLength.upperBound) characters."
+            )
         }
         guard let first = scalars.first, first.isASCIILetter else {
             throw ChatError(.invalidUsername, "A username starts with a letter (a–z).")
@@ -25,11 +28,11 @@ public enum AccountRules {
     public static func validateEmail(_ email: String) throws {
         let invalid = ChatError(.invalidEmail, "That does not look like an email address.")
         guard email.count <= emailMaxLength,
-              !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+            !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
         else { throw invalid }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-              !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
         else { throw invalid }
     }
 
@@ -45,11 +48,17 @@ public enum AccountRules {
     /// A text (message, greeting, remark): within `maxBytes`, no NUL or other C0 controls but tab
     /// and newline (they would corrupt a terminal), valid UTF-8 (guaranteed by `String`). Whether
     /// it may be blank is the caller's rule: a message may not, a greeting may.
-    public static func validateText(_ text: String, maxBytes: Int = ProtocolLimits.maxTextBytes, what: String = "A message") throws {
+    public static func validateText(
+        _ text: String,
+        maxBytes: Int = ProtocolLimits.maxTextBytes,
+        what: String = "A message"
+    ) throws {
         guard text.utf8.count <= maxBytes else {
             throw ChatError(.payloadTooLarge, "\(what) is longer than \(maxBytes) bytes.")
         }
-        guard !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F }) else {
+        guard
+            !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F })
+        else {
             throw ChatError(.invalidText, "\(what) contains control characters.")
         }
     }

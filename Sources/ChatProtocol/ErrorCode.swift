@@ -2,9 +2,9 @@
 /// (`{"error": {"code": ...}}`). Codes are only ever added; a code's meaning never changes.
 public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     // Request shape
-    case badRequest = "bad_request"                 // malformed JSON, wrong types, missing fields
-    case payloadTooLarge = "payload_too_large"      // HTTP body or text over its limit
-    case notFound = "not_found"                     // unknown route, or no such user
+    case badRequest = "bad_request"  // malformed JSON, wrong types, missing fields
+    case payloadTooLarge = "payload_too_large"  // HTTP body or text over its limit
+    case notFound = "not_found"  // unknown route, or no such user
     case methodNotAllowed = "method_not_allowed"
 
     // Accounts
@@ -16,12 +16,12 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case invalidCredentials = "invalid_credentials"
 
     // Verification codes
-    case invalidCode = "invalid_code"               // wrong, expired or already used
-    case tooManyAttempts = "too_many_attempts"      // the code is burnt; request a new one
+    case invalidCode = "invalid_code"  // wrong, expired or already used
+    case tooManyAttempts = "too_many_attempts"  // the code is burnt; request a new one
     case rateLimited = "rate_limited"
 
     // Sessions
-    case invalidToken = "invalid_token"             // unknown, revoked or expired
+    case invalidToken = "invalid_token"  // unknown, revoked or expired
     case helloRequired = "hello_required"
     case unsupportedVersion = "unsupported_version"
 
@@ -29,7 +29,7 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case frameTooLarge = "frame_too_large"
     case malformedFrame = "malformed_frame"
     case idleTimeout = "idle_timeout"
-    case slowConsumer = "slow_consumer"            // stopped reading while the server had pushes for it
+    case slowConsumer = "slow_consumer"  // stopped reading while the server had pushes for it
 
     // Social graph and messages
     case invalidText = "invalid_text"
@@ -40,14 +40,14 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case noSuchRequest = "no_such_request"
 
     // Server side
-    case unavailable = "unavailable"                // also: the server is full (connection limit)
+    case unavailable = "unavailable"  // also: the server is full (connection limit)
     case internalError = "internal"
 
     /// The HTTP status the gate answers with for this code.
     public var httpStatus: Int {
         switch self {
         case .badRequest, .invalidUsername, .invalidEmail, .weakPassword, .invalidText,
-             .invalidCode, .frameTooLarge, .malformedFrame, .cannotFriendSelf:
+            .invalidCode, .frameTooLarge, .malformedFrame, .cannotFriendSelf:
             return 400
         case .invalidCredentials, .invalidToken, .helloRequired, .idleTimeout, .slowConsumer:
             return 401

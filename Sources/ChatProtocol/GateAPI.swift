@@ -126,7 +126,11 @@ public enum GateAPI {
         }
         public var error: Body
         public init(_ error: ChatError) {
-            self.error = Body(code: error.code.rawValue, message: error.message, retryAfterSeconds: error.retryAfterSeconds)
+            self.error = Body(
+                code: error.code.rawValue,
+                message: error.message,
+                retryAfterSeconds: error.retryAfterSeconds
+            )
         }
     }
 }

@@ -20,7 +20,11 @@ extension WireEnvelope {
                 guard let base = raw.baseAddress, raw.count > 0 else { return WireEnvelope() }
                 // A `Data` over the buffer's own bytes (no copy): SwiftProtobuf takes its own
                 // contiguous-bytes types, not a raw buffer pointer.
-                let bytes = Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: raw.count, deallocator: .none)
+                let bytes = Data(
+                    bytesNoCopy: UnsafeMutableRawPointer(mutating: base),
+                    count: raw.count,
+                    deallocator: .none
+                )
                 return try WireEnvelope(serializedBytes: bytes)
             }
         } catch {

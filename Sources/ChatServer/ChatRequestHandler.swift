@@ -29,7 +29,10 @@ package struct ChatRequestHandler: Sendable {
         self.logger = logger
     }
 
-    package func handle(_ payload: WireEnvelope.OneOf_Payload, from user: UserID) async throws -> WireEnvelope.OneOf_Payload {
+    package func handle(
+        _ payload: WireEnvelope.OneOf_Payload,
+        from user: UserID
+    ) async throws -> WireEnvelope.OneOf_Payload {
         switch payload {
         case .ping:
             return .pong(WirePong())
@@ -79,7 +82,10 @@ package struct ChatRequestHandler: Sendable {
         guard !query.isEmpty, query.utf8.count <= AccountRules.emailMaxLength else {
             throw ChatError(.badRequest, "Search for a username or an email address.")
         }
-        let found = try await users.searchUsers(query: AccountRules.normalizedQuery(query), limit: Self.pageSize(request.limit))
+        let found = try await users.searchUsers(
+            query: AccountRules.normalizedQuery(query),
+            limit: Self.pageSize(request.limit)
+        )
         var list = WireUserList()
         list.users = found.map { WireUser($0) }
         return list
@@ -88,7 +94,11 @@ package struct ChatRequestHandler: Sendable {
     func sendFriendRequest(_ request: WireSendFriendRequest, from user: UserID) async throws {
         let target = request.toUserID
         guard target != user else { throw ChatError(.cannotFriendSelf, "You cannot add yourself as a friend.") }
-        try AccountRules.validateText(request.message, maxBytes: ProtocolLimits.maxShortTextBytes, what: "A request message")
+        try AccountRules.validateText(
+            request.message,
+            maxBytes: ProtocolLimits.maxShortTextBytes,
+            what: "A request message"
+        )
         guard let targetUser = try await users.user(id: target), let me = try await users.user(id: user) else {
             throw ChatError(.notFound, "There is no such user.")
         }
@@ -98,8 +108,11 @@ package struct ChatRequestHandler: Sendable {
         if try await social.isBlockedEitherWay(user, target) {
             throw ChatError(.blocked, "You cannot send a friend request to \(targetUser.username).")
         }
-        try await limiter.enforce("friend-requests:\(user)", limit: limits.friendRequestsPerUser,
-                                  "You have sent too many friend requests today.")
+        try await limiter.enforce(
+            "friend-requests:\(user)",
+            limit: limits.friendRequestsPerUser,
+            "You have sent too many friend requests today."
+        )
         // They asked first: asking back is saying yes.
         if try await social.request(from: target, to: user) != nil {
             try await social.makeFriends(user, target, nowMs: WallClock.nowMs())
@@ -107,15 +120,17 @@ package struct ChatRequestHandler: Sendable {
             pushFriendEvent(.requestAccepted, about: targetUser, to: user)
             return
         }
-        try await social.upsertRequest(FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: WallClock.nowMs()))
+        try await social.upsertRequest(
+            FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: WallClock.nowMs())
+        )
         pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
         pushFriendEvent(.friendsChanged, about: targetUser, to: user)
     }
 
     func respondFriendRequest(_ request: WireRespondFriendRequest, by user: UserID) async throws {
         guard try await social.request(from: request.fromUserID, to: user) != nil,
-              let requester = try await users.user(id: request.fromUserID),
-              let me = try await users.user(id: user)
+            let requester = try await users.user(id: request.fromUserID),
+            let me = try await users.user(id: user)
         else { throw ChatError(.noSuchRequest, "There is no friend request from that user.") }
         if request.accept {
             try await social.makeFriends(user, requester.id, nowMs: WallClock.nowMs())
@@ -167,7 +182,10 @@ package struct ChatRequestHandler: Sendable {
             // A blocked person's pending request goes away with the block.
             _ = try await social.deleteRequest(from: other.id, to: user)
         }
-        logger.info(request.blocked ? "user blocked" : "user unblocked", metadata: ["user": "\(user)", "other": "\(other.id)"])
+        logger.info(
+            request.blocked ? "user blocked" : "user unblocked",
+            metadata: ["user": "\(user)", "other": "\(other.id)"]
+        )
         pushFriendEvent(.friendsChanged, about: other, to: user)
     }
 
@@ -205,8 +223,12 @@ package struct ChatRequestHandler: Sendable {
     /// What a message must pass before it is queued for commit; returns what to commit.
     /// Synchronous: it runs on the connection's event loop for every message.
     func checkMessage(_ request: WireSendMessage, from user: UserID) throws -> NewMessage {
-        guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes else {
-            throw ChatError(.badRequest, "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes.")
+        guard !request.clientMsgID.isEmpty, request.clientMsgID.utf8.count <= ProtocolLimits.maxClientMessageIDBytes
+        else {
+            throw ChatError(
+                .badRequest,
+                "Every message needs a client message id of 1 to \(ProtocolLimits.maxClientMessageIDBytes) bytes."
+            )
         }
         try AccountRules.validateText(request.text)
         guard !request.text.allSatisfy(\.isWhitespace) else {
@@ -220,8 +242,13 @@ package struct ChatRequestHandler: Sendable {
         guard peer != user else {
             throw ChatError(.notFriends, "You can only message your friends.")
         }
-        return NewMessage(senderID: user, recipientID: peer, clientMessageID: request.clientMsgID,
-                          text: request.text, sentAtMs: WallClock.nowMs())
+        return NewMessage(
+            senderID: user,
+            recipientID: peer,
+            clientMessageID: request.clientMsgID,
+            text: request.text,
+            sentAtMs: WallClock.nowMs()
+        )
     }
 
     /// After the commit: pushes to every device of both users (not again for a resend) but the
@@ -229,9 +256,15 @@ package struct ChatRequestHandler: Sendable {
     /// sender's update id): the message once per frame, not twice.
     func delivered(_ committed: CommittedMessage, sentOn connection: ObjectIdentifier?) -> WireMessageAck {
         if !committed.duplicate {
-            pushUpdate(.message(updateID: committed.recipientUpdateID, committed.message), to: committed.message.recipientID)
-            pushUpdate(.message(updateID: committed.senderUpdateID, committed.message), to: committed.message.senderID,
-                       except: connection)
+            pushUpdate(
+                .message(updateID: committed.recipientUpdateID, committed.message),
+                to: committed.message.recipientID
+            )
+            pushUpdate(
+                .message(updateID: committed.senderUpdateID, committed.message),
+                to: committed.message.senderID,
+                except: connection
+            )
         }
         var ack = WireMessageAck()
         ack.message = WireChatMessage(committed.message)
@@ -249,7 +282,12 @@ package struct ChatRequestHandler: Sendable {
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {
         let limit = Self.pageSize(request.limit)
         // The conversation is always (user, peer): nobody can page through another pair's history.
-        let page = try await messages.history(of: user, with: request.peerID, beforeSeq: request.beforeSeq, limit: limit + 1)
+        let page = try await messages.history(
+            of: user,
+            with: request.peerID,
+            beforeSeq: request.beforeSeq,
+            limit: limit + 1
+        )
         let kept = Self.withinBudget(page.prefix(limit)) { $0.text.utf8.count }
         var list = WireMessageList()
         list.messages = kept.map(WireChatMessage.init)
@@ -285,7 +323,9 @@ package struct ChatRequestHandler: Sendable {
             if var last = record.lastMessage {
                 // A preview: the list shows one line, and the reply must stay small however many
                 // conversations there are.
-                if last.text.count > ProtocolLimits.previewCharacters { last.text = String(last.text.prefix(ProtocolLimits.previewCharacters)) }
+                if last.text.count > ProtocolLimits.previewCharacters {
+                    last.text = String(last.text.prefix(ProtocolLimits.previewCharacters))
+                }
                 conversation.lastMessage = WireChatMessage(last)
             }
             conversation.lastSeq = record.lastSeq
@@ -304,7 +344,8 @@ package struct ChatRequestHandler: Sendable {
         push(.updatePush(updatePush), to: user, except: connection)
     }
 
-    func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "") {
+    func pushFriendEvent(_ kind: WireFriendEvent.Kind, about subject: UserRecord, to user: UserID, message: String = "")
+    {
         var event = WireFriendEvent()
         event.kind = kind
         event.user = WireUser(subject)

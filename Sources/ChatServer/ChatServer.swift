@@ -45,8 +45,14 @@ public final class ChatServer: Service {
         public var router: InProcessPushRouter
         public var limiter: RateLimiter
 
-        public init(users: UserStore, social: SocialStore, messages: MessageStore, status: StatusService,
-                    router: InProcessPushRouter, limiter: RateLimiter) {
+        public init(
+            users: UserStore,
+            social: SocialStore,
+            messages: MessageStore,
+            status: StatusService,
+            router: InProcessPushRouter,
+            limiter: RateLimiter
+        ) {
             self.users = users
             self.social = social
             self.messages = messages
@@ -65,8 +71,12 @@ public final class ChatServer: Service {
     private let open = OpenConnections()
     private let onListening: @Sendable (Int) -> Void
 
-    public init(configuration: Configuration, dependencies: Dependencies, logger: Logger,
-                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        configuration: Configuration,
+        dependencies: Dependencies,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.configuration = configuration
         self.dependencies = dependencies
         var logger = logger
@@ -93,11 +103,19 @@ public final class ChatServer: Service {
                     // chain of futures for every accepted connection, a few percent of a sign-in.
                     guard let options = channel.syncOptions else { throw ChannelError.operationUnsupported }
                     try options.setOption(.socketOption(.tcp_nodelay), value: 1)
-                    try options.setOption(.writeBufferWaterMark, value: .init(
-                        low: ProtocolLimits.maxSendQueueBytes / 4, high: ProtocolLimits.maxSendQueueBytes))
+                    try options.setOption(
+                        .writeBufferWaterMark,
+                        value: .init(
+                            low: ProtocolLimits.maxSendQueueBytes / 4,
+                            high: ProtocolLimits.maxSendQueueBytes
+                        )
+                    )
                     // Each connection keeps its receive buffer between reads: start it small (an
                     // idle connection costs 512 bytes, not 2 KiB); it grows while reads fill it.
-                    try options.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+                    try options.setOption(
+                        .recvAllocator,
+                        value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+                    )
                     let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
@@ -106,19 +124,29 @@ public final class ChatServer: Service {
                         IdleStateHandler(readTimeout: idleTimeout),
                         IdleTimeoutHandler(inFlight: inFlight),
                         ByteToMessageHandler(FrameDecoder()),
-                        ConnectionHandler(server: self, inFlight: inFlight,
-                                          frameBudget: TokenBucket(limits.framesPerConnection, nowMs: WallClock.nowMs())),
+                        ConnectionHandler(
+                            server: self,
+                            inFlight: inFlight,
+                            frameBudget: TokenBucket(limits.framesPerConnection, nowMs: WallClock.nowMs())
+                        ),
                     ])
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
         let port = serverChannel.localAddress?.port ?? configuration.port
         boundPort.withLock { $0 = port }
-        let info = ChatServerInfo(id: configuration.id, host: configuration.advertisedHost ?? configuration.host,
-                                  port: configuration.advertisedPort ?? port, tls: tls != nil)
+        let info = ChatServerInfo(
+            id: configuration.id,
+            host: configuration.advertisedHost ?? configuration.host,
+            port: configuration.advertisedPort ?? port,
+            tls: tls != nil
+        )
         dependencies.router.attach(chatServerID: configuration.id, registry: registry)
         await dependencies.status.registerChatServer(info)
-        logger.notice("chat server listening", metadata: ["address": "\(configuration.host):\(port)", "tls": "\(tls != nil)"])
+        logger.notice(
+            "chat server listening",
+            metadata: ["address": "\(configuration.host):\(port)", "tls": "\(tls != nil)"]
+        )
         onListening(port)
 
         defer { dependencies.router.detach(chatServerID: configuration.id) }
@@ -163,8 +191,12 @@ public final class ChatServer: Service {
             return ChatError(.unavailable, "The server is restarting. Please try again shortly.")
         }
         guard count <= configuration.maxConnections else {
-            logger.warning("connection refused: server full", metadata: [
-                "peer": "\(ConnectionHandler.peer(of: channel))", "max": "\(configuration.maxConnections)"])
+            logger.warning(
+                "connection refused: server full",
+                metadata: [
+                    "peer": "\(ConnectionHandler.peer(of: channel))", "max": "\(configuration.maxConnections)",
+                ]
+            )
             return ChatError(.unavailable, "The server is full. Please try again shortly.")
         }
         return nil
@@ -198,13 +230,22 @@ public final class ChatServer: Service {
             return .refused(ChatError(.helloRequired, "The first frame must be Hello."), requestID: envelope.requestID)
         }
         guard hello.protocolVersion == ProtocolLimits.protocolVersion else {
-            logger.info("hello refused", metadata: ["peer": "\(peer)", "code": "\(ErrorCode.unsupportedVersion.rawValue)"])
+            logger.info(
+                "hello refused",
+                metadata: ["peer": "\(peer)", "code": "\(ErrorCode.unsupportedVersion.rawValue)"]
+            )
             return .refused(
-                ChatError(.unsupportedVersion, "This server speaks protocol version \(ProtocolLimits.protocolVersion); please update the client."),
-                requestID: envelope.requestID)
+                ChatError(
+                    .unsupportedVersion,
+                    "This server speaks protocol version \(ProtocolLimits.protocolVersion); please update the client."
+                ),
+                requestID: envelope.requestID
+            )
         }
         do {
-            return .accepted(try await accept(hello, requestID: envelope.requestID, channel: channel, inFlight: inFlight, peer: peer))
+            return .accepted(
+                try await accept(hello, requestID: envelope.requestID, channel: channel, inFlight: inFlight, peer: peer)
+            )
         } catch let error as ChatError {
             logger.info("hello refused", metadata: ["peer": "\(peer)", "code": "\(error.code.rawValue)"])
             return .refused(error, requestID: envelope.requestID)
@@ -216,8 +257,13 @@ public final class ChatServer: Service {
 
     /// Checks the token, registers the connection and says HelloOk; throws, having registered
     /// nothing, if the check fails.
-    private func accept(_ hello: WireHello, requestID: UInt64, channel: Channel, inFlight: InFlightLimit,
-                        peer: String) async throws -> ClientConnection {
+    private func accept(
+        _ hello: WireHello,
+        requestID: UInt64,
+        channel: Channel,
+        inFlight: InFlightLimit,
+        peer: String
+    ) async throws -> ClientConnection {
         let user = try await dependencies.status.authenticate(token: hello.token)
         guard let record = try await dependencies.users.user(id: user) else {
             throw ChatError(.invalidToken, "Your account no longer exists.")
@@ -229,14 +275,22 @@ public final class ChatServer: Service {
         ok.serverID = configuration.id
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
-        let connection = ClientConnection(userID: user, deviceID: String(hello.deviceID.prefix(64)), channel: channel,
-                                          inFlight: inFlight, logger: logger)
+        let connection = ClientConnection(
+            userID: user,
+            deviceID: String(hello.deviceID.prefix(64)),
+            channel: channel,
+            inFlight: inFlight,
+            logger: logger
+        )
         // Registered before HelloOk, so no push is lost between the two; the client's sync covers
         // anything older.
         registry.add(connection)
         let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
         connection.send(.reply(to: requestID, .helloOk(ok)))
-        logger.info("session started", metadata: ["user": "\(user)", "device": "\(connection.deviceID)", "peer": "\(peer)"])
+        logger.info(
+            "session started",
+            metadata: ["user": "\(user)", "device": "\(connection.deviceID)", "peer": "\(peer)"]
+        )
         if cameOnline {
             await handler.pushPresence(of: user, online: true)
         }
@@ -245,7 +299,9 @@ public final class ChatServer: Service {
 
     func respond(to envelope: WireEnvelope, on connection: ClientConnection) async {
         guard let payload = envelope.payload else {
-            connection.send(.error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID))
+            connection.send(
+                .error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID)
+            )
             return
         }
         do {
@@ -282,7 +338,10 @@ public final class ChatServer: Service {
             case .success(let committed):
                 connection.send(.reply(to: requestID, .messageAck(handler.delivered(committed, sentOn: connection.id))))
             case .failure(let error as ChatError):
-                logger.info("message refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
+                logger.info(
+                    "message refused",
+                    metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"]
+                )
                 connection.send(.error(error, requestID: requestID))
             case .failure(let error):
                 logger.error("message commit failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
@@ -293,7 +352,10 @@ public final class ChatServer: Service {
 
     private func refuse(_ error: Error, requestID: UInt64, on connection: ClientConnection) {
         if let error = error as? ChatError {
-            logger.info("request refused", metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"])
+            logger.info(
+                "request refused",
+                metadata: ["user": "\(connection.userID)", "code": "\(error.code.rawValue)"]
+            )
             connection.send(.error(error, requestID: requestID))
         } else {
             logger.error("request failed", metadata: ["user": "\(connection.userID)", "error": "\(error)"])
@@ -303,7 +365,10 @@ public final class ChatServer: Service {
 
     private func disconnected(_ connection: ClientConnection) async {
         registry.remove(connection)
-        let wentOffline = await dependencies.status.connectionClosed(user: connection.userID, chatServerID: configuration.id)
+        let wentOffline = await dependencies.status.connectionClosed(
+            user: connection.userID,
+            chatServerID: configuration.id
+        )
         logger.info("session ended", metadata: ["user": "\(connection.userID)", "device": "\(connection.deviceID)"])
         if wentOffline {
             await handler.pushPresence(of: connection.userID, online: false)

@@ -66,8 +66,12 @@ final class ClientConnection: Sendable {
 
     private func dropSlowConsumer() {
         guard !dropped.exchange(true, ordering: .relaxed) else { return }
-        logger.warning("closing a connection that stopped reading", metadata: [
-            "user": "\(userID)", "device": "\(deviceID)", "queuedLimitBytes": "\(ProtocolLimits.maxSendQueueBytes)"])
+        logger.warning(
+            "closing a connection that stopped reading",
+            metadata: [
+                "user": "\(userID)", "device": "\(deviceID)", "queuedLimitBytes": "\(ProtocolLimits.maxSendQueueBytes)",
+            ]
+        )
         // Closing drops the queued writes. The pushes it missed are in the user's update log.
         channel.close(promise: nil)
     }

@@ -123,11 +123,17 @@ final class ConnectionHandler: ChannelDuplexHandler {
             }
         case let error as NIOSSLError:
             // A client that does not trust us, or speaks plain TCP to a TLS port.
-            server.logger.info("TLS connection failed", metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"])
+            server.logger.info(
+                "TLS connection failed",
+                metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"]
+            )
             phase = .closing
             context.close(promise: nil)
         default:
-            server.logger.debug("connection ended", metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"])
+            server.logger.debug(
+                "connection ended",
+                metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"]
+            )
             phase = .closing
             context.close(promise: nil)
         }
@@ -189,7 +195,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
         do {
             envelope = try WireEnvelope.decode(frame: frame)
         } catch {
-            closeUnreadable(error as? ChatError ?? ChatError(.malformedFrame, "The frame could not be decoded."), context: context)
+            closeUnreadable(
+                error as? ChatError ?? ChatError(.malformedFrame, "The frame could not be decoded."),
+                context: context
+            )
             return
         }
         if !frameBudget.limit.isUnlimited, let wait = frameBudget.take(nowMs: WallClock.nowMs()) {
@@ -216,8 +225,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Checks the message and queues it for commit, without waiting for the commit: the ack goes
     /// out when it lands. With every in-flight slot taken, the handler waits (busy) for one.
-    private func pipelineMessage(_ request: WireSendMessage, requestID: UInt64, on connection: ClientConnection,
-                                 context: ChannelHandlerContext) {
+    private func pipelineMessage(
+        _ request: WireSendMessage,
+        requestID: UInt64,
+        on connection: ClientConnection,
+        context: ChannelHandlerContext
+    ) {
         guard let message = server.checkMessage(request, requestID: requestID, on: connection) else { return }
         if inFlight.tryAcquire() {
             server.commit(message, requestID: requestID, on: connection)
@@ -237,7 +250,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// Anything but a message: after the messages before it have committed (a block must not
     /// overtake and refuse a message sent ahead of it), in a task of its own.
-    private func startRequest(_ envelope: WireEnvelope, on connection: ClientConnection, context: ChannelHandlerContext) {
+    private func startRequest(_ envelope: WireEnvelope, on connection: ClientConnection, context: ChannelHandlerContext)
+    {
         busy = true
         let server = server
         let inFlight = inFlight
@@ -311,7 +325,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     /// A bad frame: the byte stream can no longer be trusted. Says why and closes.
     private func closeUnreadable(_ error: ChatError, context: ChannelHandlerContext) {
-        server.logger.warning("closing connection", metadata: ["peer": "\(Self.peer(of: context.channel))", "reason": "\(error.code.rawValue)"])
+        server.logger.warning(
+            "closing connection",
+            metadata: ["peer": "\(Self.peer(of: context.channel))", "reason": "\(error.code.rawValue)"]
+        )
         closeWithError(error, requestID: 0, context: context)
     }
 

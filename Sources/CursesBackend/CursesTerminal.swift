@@ -273,8 +273,12 @@ public final class CursesTerminal: TerminalBackend {
             if Self.isRegionalIndicator(first.value) {
                 let letters = scalars.prefix(2).map { 0x41 + $0.value - 0x1F1E6 }
                 put([letters[0]], x: x, y: y, style: style)
-                put([letters.count > 1 && Self.isRegionalIndicator(scalars[1].value) ? letters[1] : 0x20],
-                    x: x + 1, y: y, style: style)
+                put(
+                    [letters.count > 1 && Self.isRegionalIndicator(scalars[1].value) ? letters[1] : 0x20],
+                    x: x + 1,
+                    y: y,
+                    style: style
+                )
                 return
             }
             if shim_wcwidth(first.value) == 2 {
@@ -328,8 +332,10 @@ public final class CursesTerminal: TerminalBackend {
         if style.reverse { attrs |= shim_a_reverse() }
         var pair: Int16 = 0
         if colorsEnabled {
-            pair = colorPair(foreground: colorNumber(style.foreground, isForeground: true),
-                             background: colorNumber(style.background, isForeground: false))
+            pair = colorPair(
+                foreground: colorNumber(style.foreground, isForeground: true),
+                background: colorNumber(style.background, isForeground: false)
+            )
         }
         styles[style] = (attrs, pair)
         return (attrs, pair)
@@ -352,7 +358,8 @@ public final class CursesTerminal: TerminalBackend {
     /// The pair for (foreground, background), made with `init_pair` the first time it is
     /// needed. Pair 0 (the terminal's default colours) when the pairs run out.
     private func colorPair(foreground: Int16, background: Int16) -> Int16 {
-        let defaultPair = hasDefaultColors ? PairKey(foreground: -1, background: -1) : PairKey(foreground: 7, background: 0)
+        let defaultPair =
+            hasDefaultColors ? PairKey(foreground: -1, background: -1) : PairKey(foreground: 7, background: 0)
         let key = PairKey(foreground: foreground, background: background)
         if key == defaultPair { return 0 }
         if let pair = pairs[key] { return pair }
@@ -454,8 +461,10 @@ public final class CursesTerminal: TerminalBackend {
         guard !isShutDown else { return }
         let cleanTitle = Self.stripControls(title, alsoRemoving: ";")
         let cleanBody = Self.stripControls(body, alsoRemoving: ";")
-        writeOut(tmuxWrapped("\u{1b}]777;notify;\(cleanTitle);\(cleanBody)\u{1b}\\")
-            + tmuxWrapped("\u{1b}]9;\(cleanTitle): \(cleanBody)\u{1b}\\"))
+        writeOut(
+            tmuxWrapped("\u{1b}]777;notify;\(cleanTitle);\(cleanBody)\u{1b}\\")
+                + tmuxWrapped("\u{1b}]9;\(cleanTitle): \(cleanBody)\u{1b}\\")
+        )
     }
 
     /// Inside tmux: the sequence wrapped in a DCS passthrough, every ESC in it doubled.

@@ -54,7 +54,11 @@ struct GateRoutes {
     }
 
     /// Decodes a JSON body, naming the field at fault when it can.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: GateRequestContext) async throws -> T {
+    static func decode<T: Decodable>(
+        _ type: T.Type,
+        from request: Request,
+        context: GateRequestContext
+    ) async throws -> T {
         let buffer = try await request.body.collect(upTo: GateServer.maxBodyBytes)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
@@ -89,7 +93,10 @@ struct GateRoutes {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }

@@ -2,9 +2,9 @@ import ChatServices
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// GateServer: the HTTP JSON API (`GateAPI`) for sign-up, sign-in and password reset.
@@ -19,8 +19,14 @@ public struct GateServer: Service {
     let onListening: @Sendable (Int) -> Void
 
     /// `onListening` receives the bound port (useful with port 0). With `tls`, the gate speaks HTTPS only.
-    public init(host: String, port: Int, accounts: AccountService, tls: TLSConfiguration? = nil, logger: Logger,
-                onListening: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        host: String,
+        port: Int,
+        accounts: AccountService,
+        tls: TLSConfiguration? = nil,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.host = host
         self.port = port
         self.accounts = accounts
@@ -43,10 +49,14 @@ public struct GateServer: Service {
             configuration: .init(address: .hostname(host, port: port), serverName: "wechat-gate"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.notice("gate listening", metadata: ["address": "\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
+                logger.notice(
+                    "gate listening",
+                    metadata: ["address": "\(channel.localAddress?.ipAddress ?? "?"):\(port)"]
+                )
                 onListening(port)
             },
-            logger: logger)
+            logger: logger
+        )
         try await app.run()
     }
 }

@@ -27,7 +27,11 @@ public final class ServerStack: Service {
         try Self.prepare(dataDirectory: configuration.dataDirectory)
         let tls = try configuration.tls.map(Self.loadTLS)
 
-        let database = try SQLiteDatabase(path: configuration.databasePath, writerCacheMiB: configuration.databaseCacheMiB, logger: logger)
+        let database = try SQLiteDatabase(
+            path: configuration.databasePath,
+            writerCacheMiB: configuration.databaseCacheMiB,
+            logger: logger
+        )
         self.database = database
         let users = SQLiteUserStore(database: database)
         let sessions = SQLiteSessionStore(database: database)
@@ -37,17 +41,31 @@ public final class ServerStack: Service {
         let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
         self.mailbox = mailbox
         let verify = InProcessVerifyService(mail: mailbox, logger: logger.named("verify"))
-        let status = InProcessStatusService(sessions: sessions, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds, logger: logger.named("status"))
+        let status = InProcessStatusService(
+            sessions: sessions,
+            tokenLifetimeSeconds: configuration.tokenLifetimeSeconds,
+            logger: logger.named("status")
+        )
         let router = InProcessPushRouter(status: status)
         let limiter = InProcessRateLimiter()
 
-        let dependencies = ChatServer.Dependencies(users: users, social: social, messages: messages, status: status,
-                                                   router: router, limiter: limiter)
+        let dependencies = ChatServer.Dependencies(
+            users: users,
+            social: social,
+            messages: messages,
+            status: status,
+            router: router,
+            limiter: limiter
+        )
         let readiness = readiness
         let count = max(1, configuration.chatServers)
         let chatServers = (0..<count).map { index in
             let port = configuration.chatPort == 0 ? 0 : configuration.chatPort + index
-            var chatConfiguration = ChatServer.Configuration(id: "chat-\(index + 1)", host: configuration.host, port: port)
+            var chatConfiguration = ChatServer.Configuration(
+                id: "chat-\(index + 1)",
+                host: configuration.host,
+                port: port
+            )
             chatConfiguration.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
             chatConfiguration.helloTimeout = .seconds(configuration.helloTimeoutSeconds)
             chatConfiguration.maxConnections = configuration.maxConnections
@@ -57,22 +75,38 @@ public final class ServerStack: Service {
             chatConfiguration.tls = tls?.context
             return ChatServer(
                 configuration: chatConfiguration,
-                dependencies: dependencies, logger: logger.named("chat"),
-                onListening: { port in readiness.chatListening(index: index, port: port, of: count) })
+                dependencies: dependencies,
+                logger: logger.named("chat"),
+                onListening: { port in readiness.chatListening(index: index, port: port, of: count) }
+            )
         }
         self.chatServers = chatServers
 
         let accounts = InProcessAccountService(
-            users: users, verify: verify, status: status, hasher: PasswordHasher(cost: configuration.bcryptCost),
-            limiter: limiter, limits: configuration.limits, logger: logger.named("gate"),
+            users: users,
+            verify: verify,
+            status: status,
+            hasher: PasswordHasher(cost: configuration.bcryptCost),
+            limiter: limiter,
+            limits: configuration.limits,
+            logger: logger.named("gate"),
             onPasswordReset: { user in
                 for server in chatServers {
-                    server.disconnect(user: user, reason: ChatError(.invalidToken, "Your password was reset. Please sign in again."))
+                    server.disconnect(
+                        user: user,
+                        reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
+                    )
                 }
-            })
-        self.gate = GateServer(host: configuration.host, port: configuration.gatePort, accounts: accounts,
-                               tls: tls?.configuration, logger: logger.named("gate"),
-                               onListening: { port in readiness.gateListening(port: port) })
+            }
+        )
+        self.gate = GateServer(
+            host: configuration.host,
+            port: configuration.gatePort,
+            accounts: accounts,
+            tls: tls?.configuration,
+            logger: logger.named("gate"),
+            onListening: { port in readiness.gateListening(port: port) }
+        )
     }
 
     public func run() async throws {
@@ -81,7 +115,9 @@ public final class ServerStack: Service {
         defer {
             // Every acknowledged message was committed before its ack; closing checkpoints the
             // WAL so the next start opens a tidy file.
-            do { try database.close() } catch { logger.warning("closing the database failed", metadata: ["error": "\(error)"]) }
+            do { try database.close() } catch {
+                logger.warning("closing the database failed", metadata: ["error": "\(error)"])
+            }
         }
         try await group.run()
     }
@@ -89,11 +125,18 @@ public final class ServerStack: Service {
     /// Waits until the gate and every chat server are listening.
     public func endpoints() async -> ServerStackEndpoints {
         let (gatePort, chatPorts) = await readiness.wait()
-        return ServerStackEndpoints(host: configuration.host, gatePort: gatePort, chatPorts: chatPorts, tls: configuration.tls != nil)
+        return ServerStackEndpoints(
+            host: configuration.host,
+            gatePort: gatePort,
+            chatPorts: chatPorts,
+            tls: configuration.tls != nil
+        )
     }
 
     /// Reads the certificate and key once, at start, so a bad file is a clear error then.
-    static func loadTLS(_ files: ServerStackConfiguration.TLSFiles) throws -> (configuration: TLSConfiguration, context: NIOSSLContext) {
+    static func loadTLS(
+        _ files: ServerStackConfiguration.TLSFiles
+    ) throws -> (configuration: TLSConfiguration, context: NIOSSLContext) {
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
         do {
@@ -107,7 +150,9 @@ public final class ServerStack: Service {
             throw ServerStackError.unreadableTLSFile(files.keyPath, "a PEM private key")
         }
         let configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         return (configuration, try NIOSSLContext(configuration: configuration))
     }
 
@@ -147,7 +192,8 @@ extension ServerStack {
     public static func describeStartupFailure(_ error: Error, gatePort: Int, chatPort: Int) -> String {
         let text = "\(error)"
         if text.contains("Address already in use") || text.contains("EADDRINUSE") {
-            return "a port is already in use (gate \(gatePort), chat \(chatPort)…). Stop the other server or choose other ports with --gate-port and --chat-port."
+            return
+                "a port is already in use (gate \(gatePort), chat \(chatPort)…). Stop the other server or choose other ports with --gate-port and --chat-port."
         }
         return text
     }
@@ -206,6 +252,6 @@ final class Readiness: Sendable {
             defer { state.waiters = [] }
             return (ready, state.waiters)
         }
-        if let ready { waiters.forEach { $0.resume(returning: ready) } }
+        if let ready { for waiter in waiters { waiter.resume(returning: ready) } }
     }
 }

@@ -12,7 +12,8 @@ struct BenchCommand: AsyncParsableCommand {
             Scenarios: saturate (pairs send as fast as a window allows), fixed (a steady rate per \
             client), login (password then token sign-ins), connections (idle connections, server \
             memory each). Every run stops by itself after --duration seconds. Loopback only.
-            """)
+            """
+    )
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case saturate, fixed, login, connections
@@ -65,14 +66,17 @@ struct BenchCommand: AsyncParsableCommand {
         guard duration > 0, duration <= 600 else { throw ValidationError("--duration takes 0 to 600 seconds.") }
         guard window >= 1, window <= 1024 else { throw ValidationError("--window takes 1 to 1024.") }
         guard spawn || mailbox != nil else { throw ValidationError("Without --spawn, name the server's --mailbox.") }
-        guard messageBytes >= 32, messageBytes <= 16_000 else { throw ValidationError("--message-bytes takes 32 to 16000.") }
+        guard messageBytes >= 32, messageBytes <= 16_000 else {
+            throw ValidationError("--message-bytes takes 32 to 16000.")
+        }
     }
 
     func run() async throws {
         var logger = Logger(label: "wechat-bench")
         logger.logLevel = .error
         let fileLimit = BenchServer.raiseFileLimit()
-        let target = spawn
+        let target =
+            spawn
             ? try await BenchServer.spawn(chatServers: chatServers, bcryptCost: bcryptCost)
             : BenchServer.attach(gateURL: server, mailboxPath: mailbox!, pid: serverPID)
         defer { target.stop() }

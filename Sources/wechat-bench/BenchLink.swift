@@ -35,8 +35,15 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     private(set) var duplicates = 0
     private(set) var refusals: [String: Int] = [:]
 
-    private init(userID: Int64, peerID: Int64, index: Int, messageBytes: Int, latency: LatencyRecorder, totals: BenchTotals,
-                 eventLoop: EventLoop) {
+    private init(
+        userID: Int64,
+        peerID: Int64,
+        index: Int,
+        messageBytes: Int,
+        latency: LatencyRecorder,
+        totals: BenchTotals,
+        eventLoop: EventLoop
+    ) {
         self.eventLoop = eventLoop
         self.userID = userID
         self.peerID = peerID
@@ -47,16 +54,36 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Connects and says hello with `token`.
-    static func open(token: String, host: String, port: Int, userID: Int64, peerID: Int64, index: Int, messageBytes: Int,
-                     latency: LatencyRecorder, totals: BenchTotals) async throws -> BenchLink {
+    static func open(
+        token: String,
+        host: String,
+        port: Int,
+        userID: Int64,
+        peerID: Int64,
+        index: Int,
+        messageBytes: Int,
+        latency: LatencyRecorder,
+        totals: BenchTotals
+    ) async throws -> BenchLink {
         let eventLoop = NIOSingletons.posixEventLoopGroup.next()
-        let link = BenchLink(userID: userID, peerID: peerID, index: index, messageBytes: messageBytes, latency: latency, totals: totals,
-                             eventLoop: eventLoop)
-        let channel = try await connect(to: try Self.address(host: host, port: port), on: eventLoop, handler: { link }).get()
+        let link = BenchLink(
+            userID: userID,
+            peerID: peerID,
+            index: index,
+            messageBytes: messageBytes,
+            latency: latency,
+            totals: totals,
+            eventLoop: eventLoop
+        )
+        let channel = try await connect(to: try Self.address(host: host, port: port), on: eventLoop, handler: { link })
+            .get()
         let helloDone = channel.eventLoop.makePromise(of: Void.self)
         try await channel.eventLoop.submit {
             link.hello = helloDone
-            link.context?.writeAndFlush(NIOAny(try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed()), promise: nil)
+            link.context?.writeAndFlush(
+                NIOAny(try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed()),
+                promise: nil
+            )
         }.get()
         try await helloDone.futureResult.get()
         return link
@@ -73,14 +100,19 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     /// A generator connection: no Nagle delay, frames split by `FrameDecoder` and handed to
     /// the handler `makeHandler` makes (on the channel's loop, where the handler lives), on `eventLoop`.
-    static func connect(to address: SocketAddress, on eventLoop: EventLoop,
-                        handler makeHandler: @escaping @Sendable () -> ChannelHandler) -> EventLoopFuture<Channel> {
+    static func connect(
+        to address: SocketAddress,
+        on eventLoop: EventLoop,
+        handler makeHandler: @escaping @Sendable () -> ChannelHandler
+    ) -> EventLoopFuture<Channel> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(FrameDecoder()), makeHandler()])
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder()), makeHandler(),
+                    ])
                 }
             }
             .connect(to: address)
@@ -124,7 +156,11 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         sequence += 1
         let stamp = "b\(DispatchTime.now().uptimeNanoseconds);"
         request.text = stamp + String(repeating: "x", count: max(0, messageBytes - stamp.utf8.count))
-        guard let frame = try? WireEnvelope.reply(to: nextRequestID, .sendMessage(request)).framed(allocator: context.channel.allocator) else { return }
+        guard
+            let frame = try? WireEnvelope.reply(to: nextRequestID, .sendMessage(request)).framed(
+                allocator: context.channel.allocator
+            )
+        else { return }
         nextRequestID += 1
         totals.sent.add(1, ordering: .relaxed)
         context.write(NIOAny(frame), promise: nil)

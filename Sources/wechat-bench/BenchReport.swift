@@ -1,6 +1,6 @@
-import Synchronization
 import Foundation
 import Histogram
+import Synchronization
 
 /// What a run prints with `--json`: one object, the same keys for every scenario.
 struct BenchReport: Encodable {
@@ -62,8 +62,12 @@ struct BenchReport: Encodable {
     func text() -> String {
         var lines = ["scenario \(scenario): \(clients) clients, \(String(format: "%.1f", durationSeconds)) s"]
         if sent > 0 || received > 0 {
-            lines.append("  messages: sent \(sent), received \(received), lost \(lost), duplicated \(duplicated), \(Int(msgsPerSec)) delivered/s")
-            lines.append("  latency µs: p50 \(latencyUs.p50)  p90 \(latencyUs.p90)  p99 \(latencyUs.p99)  p99.9 \(latencyUs.p999)  max \(latencyUs.max)")
+            lines.append(
+                "  messages: sent \(sent), received \(received), lost \(lost), duplicated \(duplicated), \(Int(msgsPerSec)) delivered/s"
+            )
+            lines.append(
+                "  latency µs: p50 \(latencyUs.p50)  p90 \(latencyUs.p90)  p99 \(latencyUs.p99)  p99.9 \(latencyUs.p999)  max \(latencyUs.max)"
+            )
         }
         if passwordLoginsPerSec > 0 {
             lines.append("  password sign-ins: \(Int(passwordLoginsPerSec))/s, p99 \(passwordLoginLatencyUs.p99) µs")
@@ -72,7 +76,10 @@ struct BenchReport: Encodable {
             lines.append("  token sign-ins: \(Int(tokenLoginsPerSec))/s, p99 \(tokenLoginLatencyUs.p99) µs")
         }
         if serverRssKb > 0 {
-            lines.append("  server RSS \(serverRssKb) KiB" + (rssPerConnectionKb > 0 ? String(format: ", %.2f KiB per connection", rssPerConnectionKb) : ""))
+            lines.append(
+                "  server RSS \(serverRssKb) KiB"
+                    + (rssPerConnectionKb > 0 ? String(format: ", %.2f KiB per connection", rssPerConnectionKb) : "")
+            )
         }
         lines += notes.map { "  note: \($0)" }
         return lines.joined(separator: "\n")
@@ -81,7 +88,9 @@ struct BenchReport: Encodable {
 
 /// A latency histogram many tasks record into.
 final class LatencyRecorder: Sendable {
-    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
+    private let histogram = Mutex(
+        Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+    )
 
     func record(microseconds: UInt64) {
         histogram.withLock { _ = $0.record(min(microseconds, 60_000_000)) }

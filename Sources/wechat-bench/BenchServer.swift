@@ -2,6 +2,7 @@ import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,10 +37,12 @@ final class BenchServer: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, directory + "/server.log", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let arguments = [binary, "--gate-port", "0", "--chat-port", "0", "--chat-servers", "\(chatServers)", "--no-rate-limits",
-                         "--data-dir", directory + "/data", "--log-level", "warning", "--bcrypt-cost", "\(bcryptCost)"]
+        let arguments = [
+            binary, "--gate-port", "0", "--chat-port", "0", "--chat-servers", "\(chatServers)", "--no-rate-limits",
+            "--data-dir", directory + "/data", "--log-level", "warning", "--bcrypt-cost", "\(bcryptCost)",
+        ]
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else {
             throw ChatError(.unavailable, "Could not start \(binary); build it first (swift build -c release).")
@@ -47,9 +50,15 @@ final class BenchServer: Sendable {
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: output, encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("wechat-server ready") }),
-               let gate = line.split(separator: " ").first(where: { $0.hasPrefix("gate=") })?.dropFirst(5) {
-                return BenchServer(gateURL: "http://\(gate)", mailboxPath: directory + "/data/dev-mailbox.txt", pid: pid, spawned: pid)
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("wechat-server ready") }),
+                let gate = line.split(separator: " ").first(where: { $0.hasPrefix("gate=") })?.dropFirst(5)
+            {
+                return BenchServer(
+                    gateURL: "http://\(gate)",
+                    mailboxPath: directory + "/data/dev-mailbox.txt",
+                    pid: pid,
+                    spawned: pid
+                )
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -68,7 +77,7 @@ final class BenchServer: Sendable {
     /// The server's resident memory, from /proc.
     var residentKiB: Int {
         guard let pid, let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
         else { return 0 }
         return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
     }

@@ -1,9 +1,9 @@
-import Synchronization
 import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
 import Logging
+import Synchronization
 
 /// A signed-in benchmark user with one open chat connection.
 struct BenchUser: Sendable {
@@ -48,14 +48,25 @@ struct BenchUsers {
         let logger = logger
         try await forEach(logins.value.map { ($0.key, $0.value) }, parallelism: 64) { index, login in
             let connection = try await Self.open(token: login.token, at: login.chatServer, logger: logger)
-            users.mutate { $0[index] = BenchUser(id: login.userId, username: login.username, token: login.token,
-                                                 chatServer: login.chatServer, connection: connection) }
+            users.mutate {
+                $0[index] = BenchUser(
+                    id: login.userId,
+                    username: login.username,
+                    token: login.token,
+                    chatServer: login.chatServer,
+                    connection: connection
+                )
+            }
         }
         return users.value.sorted { $0.key < $1.key }.map(\.value)
     }
 
     /// A connection that has said hello with `token`.
-    static func open(token: String, at address: GateAPI.ChatServerAddress, logger: Logger) async throws -> ChatConnection {
+    static func open(
+        token: String,
+        at address: GateAPI.ChatServerAddress,
+        logger: Logger
+    ) async throws -> ChatConnection {
         let connection = try await ChatConnection.connect(host: address.host, port: address.port, logger: logger)
         guard case .helloOk = try await connection.request(.hello(hello(token: token)), timeout: 30) else {
             throw ChatError(.malformedFrame, "No HelloOk")
@@ -88,7 +99,11 @@ struct BenchUsers {
 }
 
 /// Runs `body` for every item, at most `parallelism` at once.
-func forEach<T: Sendable>(_ items: [T], parallelism: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+func forEach<T: Sendable>(
+    _ items: [T],
+    parallelism: Int,
+    _ body: @escaping @Sendable (T) async throws -> Void
+) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         var next = 0
         for _ in 0..<min(parallelism, items.count) {

@@ -29,12 +29,19 @@ final class FixedRateDriver: @unchecked Sendable {
 
     /// `schedule` holds each link with its first send, every one within `interval` of the
     /// earliest; every link runs on `eventLoop`.
-    init(eventLoop: EventLoop, schedule: [(link: BenchLink, first: NIODeadline)], interval: TimeAmount,
-         messagesEach: Int, totals: BenchTotals) {
+    init(
+        eventLoop: EventLoop,
+        schedule: [(link: BenchLink, first: NIODeadline)],
+        interval: TimeAmount,
+        messagesEach: Int,
+        totals: BenchTotals
+    ) {
         let ordered = schedule.sorted { $0.first < $1.first }
         precondition(ordered.allSatisfy { $0.link.eventLoop === eventLoop }, "a driver sends only on its own loop")
-        precondition(ordered.isEmpty || ordered.last!.first < ordered.first!.first + interval,
-                     "first sends lie within one interval")
+        precondition(
+            ordered.isEmpty || ordered.last!.first < ordered.first!.first + interval,
+            "first sends lie within one interval"
+        )
         self.eventLoop = eventLoop
         self.links = ordered.map(\.link)
         self.first = ordered.map(\.first)

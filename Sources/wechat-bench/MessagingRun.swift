@@ -27,11 +27,23 @@ final class MessagingRun: Sendable {
         let links = BenchBox<[Int: BenchLink]>([:])
         try await forEach(Array(users.enumerated()), parallelism: 64) { index, user in
             let link = try await BenchLink.open(
-                token: user.token, host: user.chatServer.host, port: user.chatServer.port, userID: user.id,
-                peerID: users[index ^ 1].id, index: index, messageBytes: messageBytes, latency: latency, totals: totals)
+                token: user.token,
+                host: user.chatServer.host,
+                port: user.chatServer.port,
+                userID: user.id,
+                peerID: users[index ^ 1].id,
+                index: index,
+                messageBytes: messageBytes,
+                latency: latency,
+                totals: totals
+            )
             links.mutate { $0[index] = link }
         }
-        return MessagingRun(links: links.value.sorted { $0.key < $1.key }.map(\.value), latency: latency, totals: totals)
+        return MessagingRun(
+            links: links.value.sorted { $0.key < $1.key }.map(\.value),
+            latency: latency,
+            totals: totals
+        )
     }
 
     /// Waits until every message sent is answered and everything acknowledged has arrived: as
@@ -41,8 +53,10 @@ final class MessagingRun: Sendable {
         var lastProgress = Date()
         var last = (0, 0)
         while !totals.settled && Date().timeIntervalSince(lastProgress) < seconds {
-            let now = (totals.acked.load(ordering: .relaxed) + totals.refused.load(ordering: .relaxed),
-                       totals.received.load(ordering: .relaxed))
+            let now = (
+                totals.acked.load(ordering: .relaxed) + totals.refused.load(ordering: .relaxed),
+                totals.received.load(ordering: .relaxed)
+            )
             if now != last {
                 last = now
                 lastProgress = Date()

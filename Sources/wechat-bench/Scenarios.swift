@@ -24,7 +24,12 @@ struct Scenarios {
         let until = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
         for link in run.links { link.startWindow(window, until: until) }
         try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
-        return try await report(run, scenario: "saturate", sendingSince: started, note: "window \(window), \(messageBytes)-byte texts")
+        return try await report(
+            run,
+            scenario: "saturate",
+            sendingSince: started,
+            note: "window \(window), \(messageBytes)-byte texts"
+        )
     }
 
     /// C clients each sending `rate` messages a second, on schedule whatever the acks do.
@@ -42,11 +47,21 @@ struct Scenarios {
         }
         let byLoop = Dictionary(grouping: schedule) { ObjectIdentifier($0.link.eventLoop) }
         for links in byLoop.values {
-            FixedRateDriver(eventLoop: links[0].link.eventLoop, schedule: links, interval: interval,
-                            messagesEach: messagesEach, totals: run.totals).start()
+            FixedRateDriver(
+                eventLoop: links[0].link.eventLoop,
+                schedule: links,
+                interval: interval,
+                messagesEach: messagesEach,
+                totals: run.totals
+            ).start()
         }
         try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
-        return try await report(run, scenario: "fixed", sendingSince: started, note: "\(rate) msg/s per client, \(messageBytes)-byte texts")
+        return try await report(
+            run,
+            scenario: "fixed",
+            sendingSince: started,
+            note: "\(rate) msg/s per client, \(messageBytes)-byte texts"
+        )
     }
 
     /// Password sign-ins for C new users, then token sign-ins (connect + Hello) for the rest of the run.
@@ -64,7 +79,9 @@ struct Scenarios {
         }
         let passwordSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let tokenLatency = LatencyRecorder()
-        let all = try tokens.value.map { (token: $0.0, address: try BenchLink.address(host: $0.1.host, port: $0.1.port)) }
+        let all = try tokens.value.map {
+            (token: $0.0, address: try BenchLink.address(host: $0.1.host, port: $0.1.port))
+        }
         started = DispatchTime.now().uptimeNanoseconds
         let deadline = NIODeadline.now() + .milliseconds(Int64(duration * 1000))
         announce("login: token sign-ins for \(duration) s")
@@ -72,8 +89,15 @@ struct Scenarios {
         let laneCount = parallelism * 4
         let stop = TokenSignInLane.Stop()
         let lanes = (0..<laneCount).map { lane in
-            TokenSignInLane(tokens: all, lane: lane, stride: laneCount, deadline: deadline,
-                            eventLoop: NIOSingletons.posixEventLoopGroup.next(), latency: tokenLatency, stop: stop)
+            TokenSignInLane(
+                tokens: all,
+                lane: lane,
+                stride: laneCount,
+                deadline: deadline,
+                eventLoop: NIOSingletons.posixEventLoopGroup.next(),
+                latency: tokenLatency,
+                stop: stop
+            )
         }
         // Every lane ends (a failure stops the others) before the first failure is reported.
         var signedIn = 0
@@ -136,7 +160,12 @@ struct Scenarios {
     /// The end of a messaging scenario: the last messages answered and delivered (waiting while
     /// they keep coming, and up to 10 s after they stop), then the count of what was lost, and
     /// the rate over the whole time until then.
-    private func report(_ run: MessagingRun, scenario: String, sendingSince started: Date, note: String) async throws -> BenchReport {
+    private func report(
+        _ run: MessagingRun,
+        scenario: String,
+        sendingSince started: Date,
+        note: String
+    ) async throws -> BenchReport {
         await run.drain(seconds: 10)
         let elapsed = Date().timeIntervalSince(started)
         var report = BenchReport(scenario: scenario, clients: clients)

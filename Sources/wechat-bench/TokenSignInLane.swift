@@ -29,8 +29,15 @@ final class TokenSignInLane: @unchecked Sendable {
     private var signedIn = 0
 
     /// Lane `lane` of `stride` signs in with tokens `lane`, `lane + stride`, … (round and round).
-    init(tokens: [(token: String, address: SocketAddress)], lane: Int, stride: Int, deadline: NIODeadline,
-         eventLoop: EventLoop, latency: LatencyRecorder, stop: Stop) {
+    init(
+        tokens: [(token: String, address: SocketAddress)],
+        lane: Int,
+        stride: Int,
+        deadline: NIODeadline,
+        eventLoop: EventLoop,
+        latency: LatencyRecorder,
+        stop: Stop
+    ) {
         self.stop = stop
         self.tokens = tokens
         self.next = lane
@@ -90,14 +97,23 @@ final class TokenSignInLane: @unchecked Sendable {
         func handlerAdded(context: ChannelHandlerContext) {
             let channel = context.channel
             timeout = context.eventLoop.assumeIsolated().scheduleTask(in: Self.helloTimeout) { [self] in
-                answer(.failure(ChatError(.unavailable, "No answer to Hello within \(Self.helloTimeout.nanoseconds / 1_000_000_000) s.")))
+                answer(
+                    .failure(
+                        ChatError(
+                            .unavailable,
+                            "No answer to Hello within \(Self.helloTimeout.nanoseconds / 1_000_000_000) s."
+                        )
+                    )
+                )
                 channel.close(promise: nil)
             }
         }
 
         func channelActive(context: ChannelHandlerContext) {
             do {
-                let frame = try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed(allocator: context.channel.allocator)
+                let frame = try WireEnvelope.reply(to: 1, .hello(BenchUsers.hello(token: token))).framed(
+                    allocator: context.channel.allocator
+                )
                 context.writeAndFlush(NIOAny(frame), promise: nil)
             } catch {
                 answer(.failure(error))

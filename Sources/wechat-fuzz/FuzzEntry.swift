@@ -22,7 +22,8 @@ struct FuzzReplay {
             return
         }
         if arguments.isEmpty { arguments = ["Fuzz/corpus"] }
-        var files = 0, requests = 0
+        var files = 0
+        var requests = 0
         for path in arguments {
             for file in SeedCorpus.files(at: path) {
                 let bytes = try Data(contentsOf: URL(fileURLWithPath: file))

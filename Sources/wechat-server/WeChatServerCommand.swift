@@ -1,7 +1,7 @@
 import ArgumentParser
+import ChatServices
 import Foundation
 import Logging
-import ChatServices
 import ServerStack
 import ServiceLifecycle
 
@@ -10,8 +10,10 @@ import ServiceLifecycle
 struct WeChatServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wechat-server",
-        abstract: "Runs the WeChat-style chat server stack (gate, verify, status and chat servers) on an embedded SQLite store.",
-        version: "0.1.0")
+        abstract:
+            "Runs the WeChat-style chat server stack (gate, verify, status and chat servers) on an embedded SQLite store.",
+        version: "0.1.0"
+    )
 
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
@@ -19,13 +21,19 @@ struct WeChatServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("gate-port"), help: "HTTP port of the gate API (0 picks a free port).")
     var gatePort = 8888
 
-    @Option(name: .customLong("chat-port"), help: "TCP port of the first chat server; more chat servers take the next ports (0 picks free ports).")
+    @Option(
+        name: .customLong("chat-port"),
+        help: "TCP port of the first chat server; more chat servers take the next ports (0 picks free ports)."
+    )
     var chatPort = 8090
 
     @Option(name: .customLong("chat-servers"), help: "How many chat servers to run in this process.")
     var chatServers = 1
 
-    @Option(name: .customLong("data-dir"), help: "Directory for the database and the dev mailbox (default: $XDG_DATA_HOME/wechat/server).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Directory for the database and the dev mailbox (default: $XDG_DATA_HOME/wechat/server)."
+    )
     var dataDir: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -34,7 +42,10 @@ struct WeChatServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("bcrypt-cost"), help: "bcrypt cost for new password hashes (10 or more).")
     var bcryptCost: UInt8 = 10
 
-    @Option(name: .customLong("max-connections"), help: "Connections each chat server accepts before saying it is full.")
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Connections each chat server accepts before saying it is full."
+    )
     var maxConnections = 16_000
 
     @Option(name: .customLong("db-cache-mib"), help: "Page cache of the database writer, in MiB.")
@@ -46,22 +57,36 @@ struct WeChatServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("friend-requests-per-day"), help: "Friend requests one user may send per day.")
     var friendRequestsPerDay: Double = 100
 
-    @Option(name: .customLong("sign-in-failures"), help: "Failed sign-ins per account before each further try waits (doubling, up to 15 min); per address it is 4 times this.")
+    @Option(
+        name: .customLong("sign-in-failures"),
+        help:
+            "Failed sign-ins per account before each further try waits (doubling, up to 15 min); per address it is 4 times this."
+    )
     var signInFailures = 5
 
-    @Option(name: .customLong("code-mails-per-hour"), help: "Verification mails per email address per hour; per client address it is 4 times this.")
+    @Option(
+        name: .customLong("code-mails-per-hour"),
+        help: "Verification mails per email address per hour; per client address it is 4 times this."
+    )
     var codeMailsPerHour: Double = 5
 
     @Flag(name: .customLong("no-rate-limits"), help: "Turn every rate limit off (load tests only).")
     var noRateLimits = false
 
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve the gate as HTTPS and the chat servers over TLS (with --tls-key).")
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain: serve the gate as HTTPS and the chat servers over TLS (with --tls-key)."
+    )
     var tlsCert: String?
 
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")
     var tlsKey: String?
 
-    @Option(name: .customLong("advertise-chat"), help: "HOST:PORT clients are told to connect to for the first chat server, when a proxy or NAT sits in front of it.")
+    @Option(
+        name: .customLong("advertise-chat"),
+        help:
+            "HOST:PORT clients are told to connect to for the first chat server, when a proxy or NAT sits in front of it."
+    )
     var advertiseChat: String?
 
     func validate() throws {
@@ -72,7 +97,9 @@ struct WeChatServerCommand: AsyncParsableCommand {
         guard messageRate > 0, friendRequestsPerDay > 0, signInFailures > 0, codeMailsPerHour > 0 else {
             throw ValidationError("Rate limits take positive numbers; use --no-rate-limits to turn them off.")
         }
-        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together.")
+        }
         if let advertiseChat, Self.hostAndPort(advertiseChat) == nil {
             throw ValidationError("--advertise-chat takes HOST:PORT.")
         }
@@ -80,8 +107,12 @@ struct WeChatServerCommand: AsyncParsableCommand {
             throw ValidationError("Unknown log level '\(logLevel)'.")
         }
         guard (1...64).contains(chatServers) else { throw ValidationError("--chat-servers takes 1 to 64.") }
-        guard (0...65535).contains(gatePort), (0...65535).contains(chatPort) else { throw ValidationError("Ports are 0 to 65535.") }
-        guard chatPort == 0 || chatPort + chatServers - 1 <= 65535 else { throw ValidationError("The chat ports run past 65535.") }
+        guard (0...65535).contains(gatePort), (0...65535).contains(chatPort) else {
+            throw ValidationError("Ports are 0 to 65535.")
+        }
+        guard chatPort == 0 || chatPort + chatServers - 1 <= 65535 else {
+            throw ValidationError("The chat ports run past 65535.")
+        }
         guard (10...31).contains(bcryptCost) else { throw ValidationError("--bcrypt-cost takes 10 to 31.") }
     }
 
@@ -122,12 +153,19 @@ struct WeChatServerCommand: AsyncParsableCommand {
             let endpoints = await stack.endpoints()
             let chats = endpoints.chatPorts.map { "\(endpoints.host):\($0)" }.joined(separator: ",")
             // One machine-readable line on stdout: scripts and tests wait for it.
-            print("wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)")
+            print(
+                "wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)"
+            )
             fflush(nil)  // every stream: `stdout` itself is a C global Swift 6 will not touch
         }
         defer { announce.cancel() }
-        let group = ServiceGroup(configuration: .init(
-            services: [stack], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [stack],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         do {
             try await group.run()
             logger.notice("stopped cleanly")
@@ -152,15 +190,16 @@ struct WeChatServerCommand: AsyncParsableCommand {
 
     static func hostAndPort(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port), colon > text.startIndex else { return nil }
+            (1...65535).contains(port), colon > text.startIndex
+        else { return nil }
         return (String(text[..<colon]), port)
     }
 
     static func defaultDataDirectory() -> String {
         let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (NSHomeDirectory() + "/.local/share")
         return base + "/wechat/server"
     }
 }
-

@@ -59,7 +59,11 @@ struct DemoSeeder {
             for (index, name) in Self.people.enumerated() {
                 group.addTask {
                     let login = try await gate.login(account: name, password: Self.password)
-                    let connection = try await ChatConnection.connect(host: login.chatServer.host, port: login.chatServer.port, logger: logger)
+                    let connection = try await ChatConnection.connect(
+                        host: login.chatServer.host,
+                        port: login.chatServer.port,
+                        logger: logger
+                    )
                     var hello = WireHello()
                     hello.protocolVersion = ProtocolLimits.protocolVersion
                     hello.token = login.token

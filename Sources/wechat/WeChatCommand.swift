@@ -18,12 +18,16 @@ struct WeChatCommand: AsyncParsableCommand {
             Keys: F1 in the app lists them all. Config: $XDG_CONFIG_HOME/wechat/config.toml \
             (server, theme, notifications). Cache and saved session: $XDG_DATA_HOME/wechat/.
             """,
-        version: "wechat 0.1.0")
+        version: "wechat 0.1.0"
+    )
 
     @Option(help: "The server's gate URL (default: from the config file, else http://127.0.0.1:8888).")
     var server: String?
 
-    @Option(help: "A PEM file with the CA (or self-signed certificate) to trust for an https:// server, besides the system's.")
+    @Option(
+        help:
+            "A PEM file with the CA (or self-signed certificate) to trust for an https:// server, besides the system's."
+    )
     var ca: String?
 
     @Option(help: "Theme name from Themes/ (default, light, wechat, high-contrast, monochrome, …).")
@@ -47,7 +51,10 @@ struct WeChatCommand: AsyncParsableCommand {
     @Option(name: .customLong("chat-servers"), help: "With --serve: how many chat servers.")
     var chatServers = 1
 
-    @Option(name: .customLong("data-dir"), help: "With --serve: the server's data directory (default: $XDG_DATA_HOME/wechat/server).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "With --serve: the server's data directory (default: $XDG_DATA_HOME/wechat/server)."
+    )
     var dataDir: String?
 
     @Option(name: .customLong("log-file"), help: "Where log lines go (default: $XDG_STATE_HOME/wechat/wechat.log).")
@@ -81,7 +88,8 @@ struct WeChatCommand: AsyncParsableCommand {
         var options: ChatApp.Options
         if serve {
             var configuration = ServerStackConfiguration(
-                dataDirectory: dataDir ?? Self.dataHome(environment) + "/wechat/server")
+                dataDirectory: dataDir ?? Self.dataHome(environment) + "/wechat/server"
+            )
             configuration.gatePort = gatePort
             configuration.chatPort = chatPort
             configuration.chatServers = chatServers
@@ -108,15 +116,26 @@ struct WeChatCommand: AsyncParsableCommand {
             }
             let endpoints = await started.endpoints()
             serverURL = endpoints.gateURL
-            print("wechat: serving at \(endpoints.gateURL) (chat \(endpoints.chatPorts.map(String.init).joined(separator: ","))), data in \(configuration.dataDirectory)")
+            print(
+                "wechat: serving at \(endpoints.gateURL) (chat \(endpoints.chatPorts.map(String.init).joined(separator: ","))), data in \(configuration.dataDirectory)"
+            )
         }
-        options = ChatApp.Options(serverURL: serverURL, config: appConfig,
-                                  themeSearchPaths: ThemeLoader.defaultSearchPaths(
-                                    environment: environment, executablePath: Self.executablePath,
-                                    currentDirectory: FileManager.default.currentDirectoryPath))
+        options = ChatApp.Options(
+            serverURL: serverURL,
+            config: appConfig,
+            themeSearchPaths: ThemeLoader.defaultSearchPaths(
+                environment: environment,
+                executablePath: Self.executablePath,
+                currentDirectory: FileManager.default.currentDirectoryPath
+            )
+        )
         options.tls = ClientTLS(caFile: ca)
         if demo {
-            let logins = try await DemoSeeder(gateURL: serverURL, mailboxPath: stack!.configuration.mailboxPath, logger: logger).seed()
+            let logins = try await DemoSeeder(
+                gateURL: serverURL,
+                mailboxPath: stack!.configuration.mailboxPath,
+                logger: logger
+            ).seed()
             options.demoLogins = logins.map { "\($0.username) / \($0.password)" }
             options.autoSignIn = (logins[0].username, logins[0].password)
             print("wechat: demo accounts (username / password): " + options.demoLogins.joined(separator: ", "))
@@ -127,18 +146,26 @@ struct WeChatCommand: AsyncParsableCommand {
         let queue = ActionQueue()
         if let configWarning { queue.post(.finished(.failure(.init(.badRequest, configWarning)))) }
         stack?.mailbox.onMail { mail in
-            if let code = mail.subject.split(separator: " ").last { queue.post(.devMail(email: mail.to, code: String(code))) }
+            if let code = mail.subject.split(separator: " ").last {
+                queue.post(.devMail(email: mail.to, code: String(code)))
+            }
         }
-        let colorMode: CursesTerminal.ColorMode = environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto
+        let colorMode: CursesTerminal.ColorMode =
+            environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto
         let appOptions = options
         // The terminal belongs to one thread, which is not one of the few the async runtime has.
         // The terminal and the app are made on that thread and never leave it.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 let terminal = CursesTerminal(colorMode: colorMode)
-                let app = ChatApp(terminal: terminal, options: appOptions, queue: queue, logger: logger,
-                                  shouldStop: { CursesTerminal.terminationRequested },
-                                  suspend: { terminal.suspend() })
+                let app = ChatApp(
+                    terminal: terminal,
+                    options: appOptions,
+                    queue: queue,
+                    logger: logger,
+                    shouldStop: { CursesTerminal.terminationRequested },
+                    suspend: { terminal.suspend() }
+                )
                 app.run()
                 terminal.shutdown()
                 continuation.resume()
@@ -152,7 +179,10 @@ struct WeChatCommand: AsyncParsableCommand {
 
     /// Log lines go to a file: the terminal belongs to the app.
     static func startLogging(path: String) throws -> Logger {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
         consoleError.withLock { if $0 < 0 { $0 = dup(STDERR_FILENO) } }
         let log = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard log >= 0, dup2(log, STDERR_FILENO) >= 0 else {
@@ -161,7 +191,8 @@ struct WeChatCommand: AsyncParsableCommand {
         close(log)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            handler.logLevel =
+                ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
             return handler
         }
         return Logger(label: "wechat")
@@ -172,7 +203,8 @@ struct WeChatCommand: AsyncParsableCommand {
     }
 
     static func defaultLogPath(_ environment: [String: String]) -> String {
-        let state = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/state"
+        let state =
+            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/state"
         return state + "/wechat/wechat.log"
     }
 

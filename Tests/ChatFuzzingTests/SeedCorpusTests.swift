@@ -7,7 +7,9 @@ import Testing
 @Suite struct SeedCorpusTests {
     static let corpusDirectory: String = {
         var directory = URL(fileURLWithPath: #filePath)
-        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
+        while directory.path != "/"
+            && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path)
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("Fuzz/corpus").path

@@ -5,7 +5,8 @@ import Testing
 struct AccountRulesTests {
     /// Runs `body` and checks it throws a `ChatError` with `code`.
     private func expectChatError(
-        _ code: ErrorCode, _ comment: Comment? = nil,
+        _ code: ErrorCode,
+        _ comment: Comment? = nil,
         sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () throws -> Void
     ) {
@@ -29,29 +30,29 @@ struct AccountRulesTests {
     }
 
     @Test(arguments: [
-        "",                                     // empty
-        "ab",                                   // too short
-        "a" + String(repeating: "b", count: 32), // 33 characters: too long
-        "9lives",                               // starts with a digit
-        "_alice",                               // starts with an underscore
-        ".alice",                               // starts with a dot
-        "-alice",                               // starts with a dash
-        "robert'); DROP TABLE users;--",        // SQL
-        "ali\u{0}ce",                           // NUL
-        "ali\u{1b}[31mce",                      // terminal escape sequence
-        "alice\n",                              // newline
-        "ali\tce",                              // tab
-        "ali\u{7F}ce",                          // DEL
-        "名字",                                  // not ASCII (and short)
-        "名字名字名字",                           // not ASCII
-        "alicé",                                // accented letter
-        "ａｌｉｃｅ",                             // full-width letters
-        "with space",                           // space
-        " alice",                               // leading space
-        "alice@example.com",                    // '@'
-        "al/ice",                               // slash
-        "al%ice",                               // LIKE wildcard
-        "ali\u{200B}ce",                        // zero-width space
+        "",  // empty
+        "ab",  // too short
+        "a" + String(repeating: "b", count: 32),  // 33 characters: too long
+        "9lives",  // starts with a digit
+        "_alice",  // starts with an underscore
+        ".alice",  // starts with a dot
+        "-alice",  // starts with a dash
+        "robert'); DROP TABLE users;--",  // SQL
+        "ali\u{0}ce",  // NUL
+        "ali\u{1b}[31mce",  // terminal escape sequence
+        "alice\n",  // newline
+        "ali\tce",  // tab
+        "ali\u{7F}ce",  // DEL
+        "名字",  // not ASCII (and short)
+        "名字名字名字",  // not ASCII
+        "alicé",  // accented letter
+        "ａｌｉｃｅ",  // full-width letters
+        "with space",  // space
+        " alice",  // leading space
+        "alice@example.com",  // '@'
+        "al/ice",  // slash
+        "al%ice",  // LIKE wildcard
+        "ali\u{200B}ce",  // zero-width space
     ])
     func invalidUsernames(_ username: String) {
         expectChatError(.invalidUsername, "username \(username.debugDescription)") {
@@ -90,8 +91,8 @@ struct AccountRulesTests {
         "alice\u{0}@example.com",
         "alice@exa\u{1b}mple.com",
         "alice\u{7F}@example.com",
-        "alice\u{00A0}@example.com",           // no-break space
-        "alice\u{3000}@example.com",           // ideographic space
+        "alice\u{00A0}@example.com",  // no-break space
+        "alice\u{3000}@example.com",  // ideographic space
         "alice\r\n@example.com",
     ])
     func invalidEmails(_ email: String) {

@@ -198,15 +198,15 @@ struct FrameDecoderTests {
 
     /// Bytes that are not a protobuf encoding, each for its own reason.
     static let garbage: [[UInt8]] = [
-        [0xFF, 0xFF, 0xFF],                                   // a tag varint that never ends
-        [0x00],                                               // field number 0
-        [0x07, 0x13, 0x9A, 0xFE, 0x00, 0x42],                 // field 0 with wire type 7
-        [0x0F, 0x01],                                         // field 1 with the invalid wire type 7
-        [0x08],                                               // field 1 varint, value missing
-        [0x08] + [UInt8](repeating: 0xFF, count: 11),         // a varint longer than 10 bytes
-        [0x52, 0x05, 0x01],                                   // `hello` announces 5 bytes, has 1
-        [0x52, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],                 // `hello` announces ~4 GB
-        [0x52, 0x02, 0x12, 0x05, 0x41],                       // `hello.token` overruns its parent
+        [0xFF, 0xFF, 0xFF],  // a tag varint that never ends
+        [0x00],  // field number 0
+        [0x07, 0x13, 0x9A, 0xFE, 0x00, 0x42],  // field 0 with wire type 7
+        [0x0F, 0x01],  // field 1 with the invalid wire type 7
+        [0x08],  // field 1 varint, value missing
+        [0x08] + [UInt8](repeating: 0xFF, count: 11),  // a varint longer than 10 bytes
+        [0x52, 0x05, 0x01],  // `hello` announces 5 bytes, has 1
+        [0x52, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],  // `hello` announces ~4 GB
+        [0x52, 0x02, 0x12, 0x05, 0x41],  // `hello.token` overruns its parent
     ]
 
     @Test(arguments: garbage)

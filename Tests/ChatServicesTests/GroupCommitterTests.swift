@@ -13,7 +13,8 @@ struct GroupCommitterTests {
 
     /// Submits every item concurrently and collects each one's outcome.
     private func submitConcurrently(
-        _ items: [Int], to committer: GroupCommitter<Int, Int>
+        _ items: [Int],
+        to committer: GroupCommitter<Int, Int>
     ) async -> [Int: Result<Int, Error>] {
         await withTaskGroup(of: (Int, Result<Int, Error>).self) { group in
             for item in items {

@@ -19,7 +19,8 @@ struct InProcessStatusServiceTests {
     }
 
     private func expectInvalidToken(
-        _ status: InProcessStatusService, _ token: String,
+        _ status: InProcessStatusService,
+        _ token: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let error = await #expect(throws: ChatError.self, sourceLocation: sourceLocation) {
@@ -44,9 +45,12 @@ struct InProcessStatusServiceTests {
             #expect(issued.expiresAtMs >= before + 3_600_000 && issued.expiresAtMs <= after + 3_600_000)
             // 32 random bytes, URL-safe base64 without padding.
             #expect(issued.token.count == 43)
-            #expect(issued.token.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
-            })
+            #expect(
+                issued.token.unicodeScalars.allSatisfy {
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+                        || $0 == "_"
+                }
+            )
             #expect(try await status.authenticate(token: issued.token) == alice.id)
 
             let bobs = try await status.issueToken(for: bob.id)
@@ -69,7 +73,10 @@ struct InProcessStatusServiceTests {
             await expectInvalidToken(status, "not-a-token")
             await expectInvalidToken(status, String(issued.token.dropLast()))
             await expectInvalidToken(status, issued.token + "x")
-            await expectInvalidToken(status, issued.token.uppercased() == issued.token ? issued.token.lowercased() : issued.token.uppercased())
+            await expectInvalidToken(
+                status,
+                issued.token.uppercased() == issued.token ? issued.token.lowercased() : issued.token.uppercased()
+            )
             await expectInvalidToken(status, String(repeating: "a", count: 10_000))
             await expectInvalidToken(status, "' OR 1=1 --")
             #expect(try await status.revokeToken(String(repeating: "a", count: 10_000)) == false)
@@ -97,7 +104,10 @@ struct InProcessStatusServiceTests {
                         }
                     }
                 }
-                let types = try String.fetchAll(connection, sql: "SELECT upper(type) FROM pragma_table_info('sessions')")
+                let types = try String.fetchAll(
+                    connection,
+                    sql: "SELECT upper(type) FROM pragma_table_info('sessions')"
+                )
                 return (hashes, holdsToken, types)
             }
 
@@ -182,8 +192,18 @@ struct InProcessStatusServiceTests {
             _ = try await shortLived.issueToken(for: alice.id)
 
             let counts = try await db.database.pool.read { connection in
-                (try Int.fetchOne(connection, sql: "SELECT COUNT(*) FROM sessions WHERE user_id = ?", arguments: [alice.id]),
-                 try Int.fetchOne(connection, sql: "SELECT COUNT(*) FROM sessions WHERE user_id = ?", arguments: [bob.id]))
+                (
+                    try Int.fetchOne(
+                        connection,
+                        sql: "SELECT COUNT(*) FROM sessions WHERE user_id = ?",
+                        arguments: [alice.id]
+                    ),
+                    try Int.fetchOne(
+                        connection,
+                        sql: "SELECT COUNT(*) FROM sessions WHERE user_id = ?",
+                        arguments: [bob.id]
+                    )
+                )
             }
             // Alice's first (expired) session went when her second was made; Bob's waits for his next.
             #expect(counts.0 == 1)
@@ -302,7 +322,9 @@ struct InProcessStatusServiceTests {
 
     @Test func presenceFollowsTheFirstAndLastConnection() async throws {
         try await withMemoryService { status in
-            let alice: UserID = 1, bob: UserID = 2, carol: UserID = 3
+            let alice: UserID = 1
+            let bob: UserID = 2
+            let carol: UserID = 3
             #expect(await status.onlineUsers(among: [alice, bob, carol]).isEmpty)
 
             #expect(await status.connectionOpened(user: alice, chatServerID: "s1") == true)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import ChatServices
 
 /// The schema's migrations, run on files written by an earlier version.
@@ -14,13 +15,15 @@ struct SQLiteDatabaseTests {
             let old = try DatabaseQueue(path: path)
             try SQLiteDatabase.migrator.migrate(old, upTo: "v1")
             try await old.write { db in
-                try db.execute(sql: """
-                    INSERT INTO users(id, username, email, password_hash, created_at_ms, last_update_id) VALUES
-                        (1, 'alice', 'alice@example.com', 'x', 1, 3), (2, 'bob', 'bob@example.com', 'x', 1, 1);
-                    INSERT INTO friendships(user_id, friend_id, since_ms) VALUES (1, 2, 1), (2, 1, 1);
-                    INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES
-                        (1, 1, 2, 0), (1, 2, 2, 0), (1, 3, 2, 0), (2, 1, 1, 0);
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO users(id, username, email, password_hash, created_at_ms, last_update_id) VALUES
+                            (1, 'alice', 'alice@example.com', 'x', 1, 3), (2, 'bob', 'bob@example.com', 'x', 1, 1);
+                        INSERT INTO friendships(user_id, friend_id, since_ms) VALUES (1, 2, 1), (2, 1, 1);
+                        INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES
+                            (1, 1, 2, 0), (1, 2, 2, 0), (1, 3, 2, 0), (2, 1, 1, 0);
+                        """
+                )
             }
             try old.close()
 
@@ -30,7 +33,9 @@ struct SQLiteDatabaseTests {
             #expect(!columns.contains("last_update_id"))
             let store = SQLiteMessageStore(database: database)
             #expect(try await store.latestUpdateID(of: 1) == 3)
-            let sent = try await store.commit(NewMessage(senderID: 1, recipientID: 2, clientMessageID: "m-1", text: "hi", sentAtMs: 2))
+            let sent = try await store.commit(
+                NewMessage(senderID: 1, recipientID: 2, clientMessageID: "m-1", text: "hi", sentAtMs: 2)
+            )
             #expect(sent.senderUpdateID == 4 && sent.recipientUpdateID == 2)
             #expect(try await store.latestUpdateID(of: 1) == 4)
             #expect(try await store.latestUpdateID(of: 2) == 2)

@@ -9,12 +9,22 @@ struct SQLiteMessageStoreTests {
     /// Commits a message from `sender` to `recipient`; the client id defaults to a fresh one.
     @discardableResult
     private func send(
-        _ store: SQLiteMessageStore, from sender: UserRecord, to recipient: UserRecord,
-        _ text: String, at sentAtMs: Int64 = 1_000, clientID: String = UUID().uuidString
+        _ store: SQLiteMessageStore,
+        from sender: UserRecord,
+        to recipient: UserRecord,
+        _ text: String,
+        at sentAtMs: Int64 = 1_000,
+        clientID: String = UUID().uuidString
     ) async throws -> CommittedMessage {
-        try await store.commit(NewMessage(
-            senderID: sender.id, recipientID: recipient.id, clientMessageID: clientID,
-            text: text, sentAtMs: sentAtMs))
+        try await store.commit(
+            NewMessage(
+                senderID: sender.id,
+                recipientID: recipient.id,
+                clientMessageID: clientID,
+                text: text,
+                sentAtMs: sentAtMs
+            )
+        )
     }
 
     @Test func seqsNumberEachConversationAndUpdateIDsAreGaplessPerUser() async throws {
@@ -72,7 +82,14 @@ struct SQLiteMessageStoreTests {
             let store = SQLiteMessageStore(database: db.database)
 
             let original = try await send(store, from: alice, to: bob, "only once", at: 1_000, clientID: "client-1")
-            let resend = try await send(store, from: alice, to: bob, "only once (retry)", at: 5_000, clientID: "client-1")
+            let resend = try await send(
+                store,
+                from: alice,
+                to: bob,
+                "only once (retry)",
+                at: 5_000,
+                clientID: "client-1"
+            )
 
             #expect(!original.duplicate)
             #expect(resend.duplicate)
@@ -107,7 +124,9 @@ struct SQLiteMessageStoreTests {
             var sent: [MessageRecord] = []
             for index in 1...7 {
                 let (from, to) = index.isMultiple(of: 2) ? (bob, alice) : (alice, bob)
-                sent.append(try await send(store, from: from, to: to, "message \(index)", at: Int64(index) * 1_000).message)
+                sent.append(
+                    try await send(store, from: from, to: to, "message \(index)", at: Int64(index) * 1_000).message
+                )
             }
             try await send(store, from: alice, to: carol, "elsewhere", at: 10_000)
 
@@ -187,13 +206,19 @@ struct SQLiteMessageStoreTests {
                 try await send(store, from: alice, to: bob, "m\(index)", at: Int64(index) * 1_000)
             }
             // Bob has received 3 (updates 1...3).
-            #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 2) == UpdateRecord.read(updateID: 4, peerID: alice.id, seq: 2))
+            #expect(
+                try await store.markRead(user: bob.id, peer: alice.id, seq: 2)
+                    == UpdateRecord.read(updateID: 4, peerID: alice.id, seq: 2)
+            )
             // Backwards and standing still log nothing.
             #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 1) == nil)
             #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 2) == nil)
             #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 0) == nil)
             // Past the end is clamped to the last message.
-            #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 99) == UpdateRecord.read(updateID: 5, peerID: alice.id, seq: 3))
+            #expect(
+                try await store.markRead(user: bob.id, peer: alice.id, seq: 99)
+                    == UpdateRecord.read(updateID: 5, peerID: alice.id, seq: 3)
+            )
             #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: 100) == nil)
             #expect(try await store.markRead(user: bob.id, peer: alice.id, seq: .max) == nil)
             #expect(try await store.latestUpdateID(of: bob.id) == 5)
@@ -280,9 +305,15 @@ struct SQLiteMessageStoreTests {
                     group.addTask {
                         let recipient = index == 7 ? nobody : bob.id
                         do {
-                            let committed = try await store.commit(NewMessage(
-                                senderID: alice.id, recipientID: recipient, clientMessageID: "c\(index)",
-                                text: "text \(index)", sentAtMs: 1_000))
+                            let committed = try await store.commit(
+                                NewMessage(
+                                    senderID: alice.id,
+                                    recipientID: recipient,
+                                    clientMessageID: "c\(index)",
+                                    text: "text \(index)",
+                                    sentAtMs: 1_000
+                                )
+                            )
                             return (index, .success(committed))
                         } catch {
                             return (index, .failure(error))
@@ -328,7 +359,18 @@ struct SQLiteMessageStoreTests {
                 for (index, recipient) in [bob, carol, dave, bob, carol, bob].enumerated() {
                     group.addTask {
                         do {
-                            return (recipient.username, .success(try await send(store, from: alice, to: recipient, "m\(index)", clientID: "m\(index)")))
+                            return (
+                                recipient.username,
+                                .success(
+                                    try await send(
+                                        store,
+                                        from: alice,
+                                        to: recipient,
+                                        "m\(index)",
+                                        clientID: "m\(index)"
+                                    )
+                                )
+                            )
                         } catch {
                             return (recipient.username, .failure(error))
                         }
@@ -340,12 +382,15 @@ struct SQLiteMessageStoreTests {
                 switch (name, outcome) {
                 case ("bob", .success): break
                 case ("carol", .failure(let error as ChatError)): #expect(error.code == .notFriends)
-                case ("dave", .failure(let error as ChatError)): #expect(error.code == .blocked, "blocked by the recipient")
+                case ("dave", .failure(let error as ChatError)):
+                    #expect(error.code == .blocked, "blocked by the recipient")
                 default: Issue.record("\(name): \(outcome)")
                 }
             }
             // Refused messages left nothing: no seq, no update, no conversation.
-            #expect(try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10).map(\.seq) == [3, 2, 1])
+            #expect(
+                try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10).map(\.seq) == [3, 2, 1]
+            )
             #expect(try await store.latestUpdateID(of: alice.id) == 3)
             #expect(try await store.latestUpdateID(of: carol.id) == 0)
             #expect(try await store.conversations(of: alice.id).map(\.peerID) == [bob.id])
@@ -392,8 +437,12 @@ struct SQLiteMessageStoreTests {
                 bob = try await db.makeUser("bob")
                 try await db.befriend(alice, bob)
                 let store = SQLiteMessageStore(database: db.database)
-                sent.append(try await send(store, from: alice, to: bob, "before restart 1", at: 1_000, clientID: "k1").message)
-                sent.append(try await send(store, from: bob, to: alice, "before restart 2 ✓", at: 2_000, clientID: "k2").message)
+                sent.append(
+                    try await send(store, from: alice, to: bob, "before restart 1", at: 1_000, clientID: "k1").message
+                )
+                sent.append(
+                    try await send(store, from: bob, to: alice, "before restart 2 ✓", at: 2_000, clientID: "k2").message
+                )
                 _ = try await store.markRead(user: alice.id, peer: bob.id, seq: 2)
             }
             // The first database and its stores are gone; open the same file again.
@@ -401,7 +450,9 @@ struct SQLiteMessageStoreTests {
             let store = SQLiteMessageStore(database: reopened.database)
 
             #expect(try await reopened.users.user(id: alice.id) == alice)
-            #expect(try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10) == Array(sent.reversed()))
+            #expect(
+                try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10) == Array(sent.reversed())
+            )
             #expect(try await store.latestUpdateID(of: alice.id) == 3)
             #expect(try await store.latestUpdateID(of: bob.id) == 2)
             let aliceLog = try await store.updates(of: alice.id, after: 0, limit: 10)
@@ -431,9 +482,15 @@ struct SQLiteMessageStoreTests {
                 for index in 0..<100 {
                     group.addTask {
                         let (from, to) = index.isMultiple(of: 2) ? (alice, bob) : (bob, alice)
-                        return try await store.commit(NewMessage(
-                            senderID: from.id, recipientID: to.id, clientMessageID: "concurrent-\(index)",
-                            text: "message \(index)", sentAtMs: 1_000 + Int64(index)))
+                        return try await store.commit(
+                            NewMessage(
+                                senderID: from.id,
+                                recipientID: to.id,
+                                clientMessageID: "concurrent-\(index)",
+                                text: "message \(index)",
+                                sentAtMs: 1_000 + Int64(index)
+                            )
+                        )
                     }
                 }
                 var committed: [CommittedMessage] = []
@@ -448,7 +505,9 @@ struct SQLiteMessageStoreTests {
             #expect(Set(committed.map(\.message.id)).count == 100)
 
             // Both users' update logs are gapless too.
-            let aliceUpdates = committed.map { $0.message.senderID == alice.id ? $0.senderUpdateID : $0.recipientUpdateID }
+            let aliceUpdates = committed.map {
+                $0.message.senderID == alice.id ? $0.senderUpdateID : $0.recipientUpdateID
+            }
             let bobUpdates = committed.map { $0.message.senderID == bob.id ? $0.senderUpdateID : $0.recipientUpdateID }
             #expect(aliceUpdates.sorted() == oneToHundred)
             #expect(bobUpdates.sorted() == oneToHundred)

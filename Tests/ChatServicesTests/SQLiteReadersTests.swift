@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import ChatServices
 
 /// The stores read on `SQLiteReaders`' connections: they must see every commit made before the
@@ -14,14 +15,23 @@ struct SQLiteReadersTests {
             for round in 1...3 {
                 // The same idle reader serves every round: it must not keep an old snapshot.
                 try await test.database.pool.write { db in
-                    try db.execute(sql: "UPDATE users SET created_at_ms = ? WHERE id = ?", arguments: [round, alice.id])
+                    try db.execute(
+                        sql: "UPDATE users SET created_at_ms = ? WHERE id = ?",
+                        arguments: [round, alice.id]
+                    )
                 }
                 // Cached statements, as the stores use them: one reset after its row is read.
                 let inTransaction = try test.database.read { db in
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"), arguments: [alice.id])
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"),
+                        arguments: [alice.id]
+                    )
                 }
                 let single = try test.database.readSingleStatement { db in
-                    try Int.fetchOne(db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"), arguments: [alice.id])
+                    try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT created_at_ms FROM users WHERE id = ?"),
+                        arguments: [alice.id]
+                    )
                 }
                 #expect(inTransaction == round)
                 #expect(single == round)
@@ -36,12 +46,16 @@ struct SQLiteReadersTests {
             let readers = SQLiteReaders(path: test.path, maxIdle: 1)
             defer { try? readers.close() }
             // Two callers at once (nested on one thread here) never wait and never share.
-            let first = try #require(try readers.withReader { outer in try readers.withReader { inner in (outer, inner) } })
+            let first = try #require(
+                try readers.withReader { outer in try readers.withReader { inner in (outer, inner) } }
+            )
             let (a, b) = try #require(first)
             #expect(a !== b)
             // The inner one came back first and was kept; the outer one found the idle list full
             // and was closed. So the next two are the kept one and a new one.
-            let second = try #require(try readers.withReader { outer in try readers.withReader { inner in (outer, inner) } })
+            let second = try #require(
+                try readers.withReader { outer in try readers.withReader { inner in (outer, inner) } }
+            )
             let (c, d) = try #require(second)
             #expect(c === b)
             #expect(d !== a && d !== b)
@@ -66,7 +80,9 @@ struct SQLiteReadersTests {
             #expect(try readers.withReader { _ in true } == true)
             try readers.close()
             let reopened = try DatabaseQueue(path: test.path)
-            #expect(try await reopened.read { db in try String.fetchOne(db, sql: "SELECT username FROM users") } == "bob")
+            #expect(
+                try await reopened.read { db in try String.fetchOne(db, sql: "SELECT username FROM users") } == "bob"
+            )
         }
     }
 }

@@ -15,14 +15,24 @@ struct SQLiteSocialStoreTests {
             #expect(try await social.request(from: alice.id, to: bob.id) == nil)
             #expect(try await social.incomingRequests(of: bob.id).isEmpty)
 
-            let first = FriendRequestRecord(fromID: alice.id, toID: bob.id, message: "hi, it's alice 👋", createdAtMs: 1_000)
+            let first = FriendRequestRecord(
+                fromID: alice.id,
+                toID: bob.id,
+                message: "hi, it's alice 👋",
+                createdAtMs: 1_000
+            )
             try await social.upsertRequest(first)
             #expect(try await social.request(from: alice.id, to: bob.id) == first)
             // Requests have a direction.
             #expect(try await social.request(from: bob.id, to: alice.id) == nil)
 
             // Sending again refreshes the same request instead of adding one.
-            let refreshed = FriendRequestRecord(fromID: alice.id, toID: bob.id, message: "hello again", createdAtMs: 2_000)
+            let refreshed = FriendRequestRecord(
+                fromID: alice.id,
+                toID: bob.id,
+                message: "hello again",
+                createdAtMs: 2_000
+            )
             try await social.upsertRequest(refreshed)
             #expect(try await social.request(from: alice.id, to: bob.id) == refreshed)
             #expect(try await social.incomingRequests(of: bob.id) == [refreshed])
@@ -48,7 +58,9 @@ struct SQLiteSocialStoreTests {
             let db = try TestDatabase(in: directory)
             let alice = try await db.makeUser("alice")
             await #expect(throws: (any Error).self) {
-                try await db.social.upsertRequest(FriendRequestRecord(fromID: alice.id, toID: 9_999, message: "?", createdAtMs: 1))
+                try await db.social.upsertRequest(
+                    FriendRequestRecord(fromID: alice.id, toID: 9_999, message: "?", createdAtMs: 1)
+                )
             }
             #expect(try await db.social.outgoingRequests(of: alice.id).isEmpty)
         }
@@ -62,8 +74,12 @@ struct SQLiteSocialStoreTests {
             let carol = try await db.makeUser("carol")
             let social = db.social
 
-            try await social.upsertRequest(FriendRequestRecord(fromID: alice.id, toID: bob.id, message: "a→b", createdAtMs: 1))
-            try await social.upsertRequest(FriendRequestRecord(fromID: bob.id, toID: alice.id, message: "b→a", createdAtMs: 2))
+            try await social.upsertRequest(
+                FriendRequestRecord(fromID: alice.id, toID: bob.id, message: "a→b", createdAtMs: 1)
+            )
+            try await social.upsertRequest(
+                FriendRequestRecord(fromID: bob.id, toID: alice.id, message: "b→a", createdAtMs: 2)
+            )
             let carolsRequest = FriendRequestRecord(fromID: carol.id, toID: bob.id, message: "c→b", createdAtMs: 3)
             try await social.upsertRequest(carolsRequest)
             #expect(try await social.areFriends(alice.id, bob.id) == false)

@@ -10,8 +10,18 @@ struct SQLiteUserStoreTests {
         try await withTemporaryDirectory { directory in
             let db = try TestDatabase(in: directory)
             let store = db.users
-            let alice = try await store.createUser(username: "alice", email: "alice@example.com", passwordHash: "$2b$hash", nowMs: 1_234)
-            let bob = try await store.createUser(username: "bob", email: "bob@example.com", passwordHash: "$2b$other", nowMs: 5_678)
+            let alice = try await store.createUser(
+                username: "alice",
+                email: "alice@example.com",
+                passwordHash: "$2b$hash",
+                nowMs: 1_234
+            )
+            let bob = try await store.createUser(
+                username: "bob",
+                email: "bob@example.com",
+                passwordHash: "$2b$other",
+                nowMs: 5_678
+            )
 
             #expect(alice.id > 0)
             #expect(bob.id != alice.id)
@@ -37,7 +47,12 @@ struct SQLiteUserStoreTests {
 
             for username in ["alice", "Alice", "ALICE"] {
                 let error = await #expect(throws: ChatError.self, "username \(username)") {
-                    try await store.createUser(username: username, email: "\(UUID().uuidString)@example.com", passwordHash: "h", nowMs: 2)
+                    try await store.createUser(
+                        username: username,
+                        email: "\(UUID().uuidString)@example.com",
+                        passwordHash: "h",
+                        nowMs: 2
+                    )
                 }
                 #expect(error?.code == .usernameTaken)
             }
@@ -150,7 +165,12 @@ struct SQLiteUserStoreTests {
         try await withTemporaryDirectory { directory in
             let db = try TestDatabase(in: directory)
             let name = "robert'); DROP TABLE users;--"
-            let bobby = try await db.users.createUser(username: name, email: "bobby@example.com", passwordHash: "h", nowMs: 1)
+            let bobby = try await db.users.createUser(
+                username: name,
+                email: "bobby@example.com",
+                passwordHash: "h",
+                nowMs: 1
+            )
             #expect(bobby.username == name)
             #expect(try await db.users.user(id: bobby.id)?.username == name)
             #expect(try await db.users.user(account: name) == bobby)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import ChatServices
 
 /// The writer never checkpoints (`wal_autocheckpoint = 0`); `WALCheckpointer` copies committed

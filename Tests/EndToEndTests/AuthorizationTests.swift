@@ -31,8 +31,17 @@ import Testing
             await session.stop()
         }
         let ids = await sessions.asyncMap { await $0.state.me.id }
-        let world = World(stack: stack, alice: connections[0], bob: connections[1], carol: connections[2], dave: connections[3],
-                          aliceID: ids[0], bobID: ids[1], carolID: ids[2], daveID: ids[3])
+        let world = World(
+            stack: stack,
+            alice: connections[0],
+            bob: connections[1],
+            carol: connections[2],
+            dave: connections[3],
+            aliceID: ids[0],
+            bobID: ids[1],
+            carolID: ids[2],
+            daveID: ids[3]
+        )
         _ = try await send(world.alice, "alice to bob", to: world.bobID)
         _ = try await send(world.bob, "bob to dave: secret", to: world.daveID)
         _ = try await send(world.dave, "dave to bob: secret", to: world.bobID)
@@ -40,7 +49,12 @@ import Testing
     }
 
     @discardableResult
-    static func send(_ connection: ChatConnection, _ text: String, to peer: UserID, clientID: String = UUID().uuidString) async throws -> WireMessageAck {
+    static func send(
+        _ connection: ChatConnection,
+        _ text: String,
+        to peer: UserID,
+        clientID: String = UUID().uuidString
+    ) async throws -> WireMessageAck {
         var request = WireSendMessage()
         request.toUserID = peer
         request.clientMsgID = clientID
@@ -76,7 +90,9 @@ import Testing
         }
         // Sync and the conversation list carry only alice's own.
         guard case .syncReply(let sync) = try await w.alice.request(.sync(WireSync())),
-              case .conversationList(let conversations) = try await w.alice.request(.listConversations(WireListConversations()))
+            case .conversationList(let conversations) = try await w.alice.request(
+                .listConversations(WireListConversations())
+            )
         else { throw ChatError(.internalError, "unexpected reply") }
         let texts = sync.updates.compactMap { update -> String? in
             if case .message(let message) = update.kind { return message.text }
@@ -97,7 +113,10 @@ import Testing
         block.blocked = true
         _ = try await w.alice.request(.setBlocked(block))
         #expect(await Self.refusal { try await Self.send(w.bob, "let me in", to: w.aliceID) } == .blocked)
-        #expect(await Self.refusal { try await Self.send(w.alice, "one-way?", to: w.bobID) } == .blocked, "a block works both ways")
+        #expect(
+            await Self.refusal { try await Self.send(w.alice, "one-way?", to: w.bobID) } == .blocked,
+            "a block works both ways"
+        )
         // Nor can bob ask again: a blocked person's friend request is refused.
         var ask = WireSendFriendRequest()
         ask.toUserID = w.aliceID
@@ -116,11 +135,17 @@ import Testing
             var accept = WireRespondFriendRequest()
             accept.fromUserID = w.carolID
             accept.accept = true
-            #expect(await Self.refusal { _ = try await intruder.request(.respondFriendRequest(accept)) } == .noSuchRequest)
+            #expect(
+                await Self.refusal { _ = try await intruder.request(.respondFriendRequest(accept)) } == .noSuchRequest
+            )
         }
         #expect(await Self.refusal { try await Self.send(w.carol, "am I in?", to: w.aliceID) } == .notFriends)
         // The request is still dave's to answer.
-        guard case .friendRequestList(let requests) = try await w.dave.request(.listFriendRequests(WireListFriendRequests())) else {
+        guard
+            case .friendRequestList(let requests) = try await w.dave.request(
+                .listFriendRequests(WireListFriendRequests())
+            )
+        else {
             throw ChatError(.internalError, "no request list")
         }
         #expect(requests.incoming.map(\.from.id) == [w.carolID])
@@ -142,7 +167,8 @@ import Testing
         mark.peerID = w.daveID
         mark.seq = 99
         _ = try await w.alice.request(.markRead(mark))
-        guard case .conversationList(let bobs) = try await w.bob.request(.listConversations(WireListConversations())) else {
+        guard case .conversationList(let bobs) = try await w.bob.request(.listConversations(WireListConversations()))
+        else {
             throw ChatError(.internalError, "no list")
         }
         #expect(bobs.conversations.first { $0.peerID == w.daveID }?.unread == 1, "bob's unread from dave is untouched")
@@ -179,8 +205,14 @@ import Testing
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = try await w.stack.gate.login(account: "alice", password: "correct horse").token
         hello.deviceID = "bob's phone"
-        let other = try await ChatConnection.connect(host: "127.0.0.1", port: w.stack.endpoints.chatPorts[0], logger: RawClient.quietLogger)
-        guard case .helloOk(let ok) = try await other.request(.hello(hello)) else { throw ChatError(.internalError, "no hello") }
+        let other = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: w.stack.endpoints.chatPorts[0],
+            logger: RawClient.quietLogger
+        )
+        guard case .helloOk(let ok) = try await other.request(.hello(hello)) else {
+            throw ChatError(.internalError, "no hello")
+        }
         #expect(ok.me.id == w.aliceID)
         await other.close()
         await w.close()

@@ -176,7 +176,9 @@ extension ChatSession {
         return try? await withTimeout {
             for await event in events {
                 if case .error(let error) = event { return error }
-                if case .message(let message, _) = event, message.clientMessageID == queued.clientMessageID { return nil }
+                if case .message(let message, _) = event, message.clientMessageID == queued.clientMessageID {
+                    return nil
+                }
             }
             return nil
         }

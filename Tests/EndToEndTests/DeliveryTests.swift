@@ -19,8 +19,11 @@ import Testing
         send.clientMsgID = "retry-1"
         send.text = "只发一次"
         guard case .messageAck(let first) = try await connection.request(.sendMessage(send)),
-              case .messageAck(let second) = try await connection.request(.sendMessage(send))
-        else { Issue.record("expected acks"); return }
+            case .messageAck(let second) = try await connection.request(.sendMessage(send))
+        else {
+            Issue.record("expected acks")
+            return
+        }
         #expect(!first.duplicate)
         #expect(second.duplicate)
         #expect(first.message.id == second.message.id)
@@ -93,11 +96,17 @@ import Testing
             send.toUserID = bobID
             send.clientMsgID = "window-\(index)"
             send.text = "window \(index)"
-            bytes += Array(try WireEnvelope.reply(to: UInt64(1_000 + index), .sendMessage(send)).framed().readableBytesView)
+            bytes += Array(
+                try WireEnvelope.reply(to: UInt64(1_000 + index), .sendMessage(send)).framed().readableBytesView
+            )
         }
         try await raw.sendRaw(bytes)
         // Answered only once every message before it has committed.
-        guard case .conversationList(let conversations) = try await raw.request(.listConversations(WireListConversations())) else {
+        guard
+            case .conversationList(let conversations) = try await raw.request(
+                .listConversations(WireListConversations())
+            )
+        else {
             Issue.record("no conversation list")
             return
         }
@@ -195,9 +204,13 @@ import Testing
 
         try await alice.send("to both of your devices", to: bobID)
         try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
-        try await eventually { await bobOnTablet.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
+        try await eventually {
+            await bobOnTablet.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices"
+        }
         // Alice's other device sees what she sent.
-        try await eventually { await aliceOnLaptop.state.conversations[bobID]?.lastMessage?.text == "to both of your devices" }
+        try await eventually {
+            await aliceOnLaptop.state.conversations[bobID]?.lastMessage?.text == "to both of your devices"
+        }
 
         try await bobOnTablet.send("sent from the tablet", to: aliceID)
         try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "sent from the tablet" }
@@ -317,7 +330,9 @@ import Testing
             return false
         }
         await #expect(throws: ChatError.self) { try await stack.gate.chatServer(token: alice.credentials.token) }
-        await #expect(throws: ChatError.self) { _ = try await stack.gate.login(account: "alice", password: "correct horse") }
+        await #expect(throws: ChatError.self) {
+            _ = try await stack.gate.login(account: "alice", password: "correct horse")
+        }
         let again = try await stack.signIn("alice", password: "a new password")
         #expect(await again.state.connection.isConnected)
         // The code was used: it cannot reset the password a second time.

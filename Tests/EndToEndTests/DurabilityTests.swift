@@ -45,8 +45,17 @@ import Testing
                     send.clientMsgID = "m\(i)"
                     send.text = "durable \(i) 持久"
                     guard case .messageAck? = try? await alice.request(.sendMessage(send), timeout: 10) else { return }
-                    let count = run.acked.withLock { $0.insert("m\(i)"); return $0.count }
-                    if count == 400, !run.killed.withLock({ let was = $0; $0 = true; return was }) {
+                    let count = run.acked.withLock {
+                        $0.insert("m\(i)")
+                        return $0.count
+                    }
+                    if count == 400,
+                        !run.killed.withLock({
+                            let was = $0
+                            $0 = true
+                            return was
+                        })
+                    {
                         server.child.send(SIGKILL)
                     }
                 }
@@ -58,7 +67,10 @@ import Testing
         let ackedIDs = run.acked.withLock { $0 }
         #expect(ackedIDs.count >= 400)
 
-        let restarted = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"], dataDirectory: server.dataDirectory)
+        let restarted = try ServerProcess(
+            arguments: ["--gate-port", "0", "--chat-port", "0"],
+            dataDirectory: server.dataDirectory
+        )
         let (_, ports) = try await restarted.ready()
         let reader = try await RawClient.connect(token: tokens[1], port: ports[0])
         var stored: [String: UInt64] = [:]
@@ -74,7 +86,9 @@ import Testing
             if page.messages.isEmpty || before <= 1 { break }
         } while true
         let lost = ackedIDs.subtracting(stored.keys)
-        print("durability: \(ackedIDs.count) acknowledged before SIGKILL, \(stored.count) stored after restart, \(lost.count) lost")
+        print(
+            "durability: \(ackedIDs.count) acknowledged before SIGKILL, \(stored.count) stored after restart, \(lost.count) lost"
+        )
         #expect(lost.isEmpty, "acknowledged but lost: \(lost.sorted().prefix(10))")
         // The conversation's numbering has no holes: seq 1…n, each once.
         #expect(Set(stored.values) == Set(1...UInt64(stored.count)))

@@ -30,9 +30,13 @@ import Testing
         // restarts; the server itself takes free ports each time it starts.
         let gateProxy = try await ChaosProxy.start(upstreamPort: 0)
         let proxy = try await ChaosProxy.start(upstreamPort: 0)
-        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-fault-\(UUID().uuidString)").path
-        let serverArguments = ["--gate-port", "0", "--chat-port", "0", "--advertise-chat", "127.0.0.1:\(proxy.port)",
-                               "--code-mails-per-hour", "100", "--log-level", "warning"]
+        let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-fault-\(UUID().uuidString)"
+        ).path
+        let serverArguments = [
+            "--gate-port", "0", "--chat-port", "0", "--advertise-chat", "127.0.0.1:\(proxy.port)",
+            "--code-mails-per-hour", "100", "--log-level", "warning",
+        ]
         func startServer() async throws -> ServerProcess {
             let server = try ServerProcess(arguments: serverArguments, dataDirectory: dataDirectory)
             let (realGateURL, chatPorts) = try await server.ready()
@@ -55,15 +59,20 @@ import Testing
             for device in 0..<(index < Self.secondDevices ? 2 : 1) {
                 let login = try await gate.login(account: name, password: Self.password)
                 idsByName[name] = login.userId
-                let client = FaultDevice(name: name, device: device, credentials: SessionCredentials(login: login, gateURL: gateURL),
-                                         cachePath: dataDirectory + "/clients/\(name)-\(device).sqlite")
+                let client = FaultDevice(
+                    name: name,
+                    device: device,
+                    credentials: SessionCredentials(login: login, gateURL: gateURL),
+                    cachePath: dataDirectory + "/clients/\(name)-\(device).sqlite"
+                )
                 try await client.start()
                 devices.append(client)
             }
         }
         let senders = devices.filter { $0.device == 0 }
         for pair in 0..<Self.pairs {
-            let a = senders[2 * pair], b = senders[2 * pair + 1]
+            let a = senders[2 * pair]
+            let b = senders[2 * pair + 1]
             try await a.session().sendFriendRequest(to: idsByName[b.name]!, message: "hi")
             try await eventually(20) { try await b.session().state.incomingRequests.count == 1 }
             try await b.session().respondToFriendRequest(from: idsByName[a.name]!, accept: true)
@@ -109,7 +118,9 @@ import Testing
         var kills = 0
         var restarted = 0
         for (stage, fraction) in [(1, 0.25), (2, 0.45), (3, 0.65)] {
-            try await eventually(max(1, deadline.timeIntervalSinceNow), "progress past \(fraction)") { delivered() >= Int(Double(expectedEvents) * fraction) }
+            try await eventually(max(1, deadline.timeIntervalSinceNow), "progress past \(fraction)") {
+                delivered() >= Int(Double(expectedEvents) * fraction)
+            }
             if stage == 2 {
                 // Stop clients mid-stream, type into their outboxes while they are down, start them from the cache.
                 for device in senders.shuffled().prefix(Self.clientRestarts) {
@@ -125,16 +136,23 @@ import Testing
             }
         }
         try await sending.value
-        try await eventually(max(1, deadline.timeIntervalSinceNow), "every device has every message") { delivered() >= expectedEvents }
+        try await eventually(max(1, deadline.timeIntervalSinceNow), "every device has every message") {
+            delivered() >= expectedEvents
+        }
         cutting.cancel()
         for device in senders {
-            try await eventually(20, "\(device.name)'s outbox drains") { try await device.session().state.outbox.isEmpty }
+            try await eventually(20, "\(device.name)'s outbox drains") {
+                try await device.session().state.outbox.isEmpty
+            }
         }
 
         // Verify, from the server's history and every device's cache and event stream.
-        var lost = 0, duplicated = 0, outOfOrder = 0
+        var lost = 0
+        var duplicated = 0
+        var outOfOrder = 0
         for pair in 0..<Self.pairs {
-            let a = senders[2 * pair], b = senders[2 * pair + 1]
+            let a = senders[2 * pair]
+            let b = senders[2 * pair + 1]
             let history = try await Self.serverHistory(token: a.credentials.token, peer: ids[b.name]!, port: proxy.port)
             let clientIDs = history.map(\.clientMsgID)
             duplicated += clientIDs.count - Set(clientIDs).count
@@ -145,7 +163,9 @@ import Testing
                 let typedWhileDown = person.typedWhileDown
                 let orderedMine = mine.filter { !$0.contains("offline") }
                 lost += Set(expected + typedWhileDown).subtracting(mine).count
-                if orderedMine != expected.filter(Set(orderedMine).contains) || mine.filter({ $0.contains("offline") }) != typedWhileDown.filter(Set(mine).contains) {
+                if orderedMine != expected.filter(Set(orderedMine).contains)
+                    || mine.filter({ $0.contains("offline") }) != typedWhileDown.filter(Set(mine).contains)
+                {
                     outOfOrder += 1
                 }
             }
@@ -156,14 +176,20 @@ import Testing
             duplicated += counts.values.filter { $0 > 1 }.count
             let peer = ids[partner(device)]!
             let cached = try MessageCache(path: device.cachePath).history(peer: peer, limit: 100_000)
-            let expectedCount = perConversation + senders.filter { $0.name == device.name || $0.name == partner(device) }.reduce(0) { $0 + $1.typedWhileDown.count }
+            let expectedCount =
+                perConversation
+                + senders.filter { $0.name == device.name || $0.name == partner(device) }.reduce(0) {
+                    $0 + $1.typedWhileDown.count
+                }
             lost += max(0, expectedCount - Set(cached.map(\.id)).count)
             lost += max(0, expectedCount - counts.count)
             if cached.map(\.seq) != Array((1...UInt64(cached.count)).reversed()) { outOfOrder += 1 }
         }
         let carried = senders.reduce(0) { $0 + $1.typedWhileDown.count + $1.outboxAtStop }
         let elapsed = Int(Date().timeIntervalSince(started))
-        print("fault test: clients=\(devices.count) messages=\(Self.totalMessages + senders.reduce(0) { $0 + $1.typedWhileDown.count }) cuts=\(cuts.load(ordering: .relaxed)) kills=\(kills) client-restarts=\(restarted) outbox-carried=\(carried) lost=\(lost) duplicated=\(duplicated) out-of-order=\(outOfOrder) seconds=\(elapsed)")
+        print(
+            "fault test: clients=\(devices.count) messages=\(Self.totalMessages + senders.reduce(0) { $0 + $1.typedWhileDown.count }) cuts=\(cuts.load(ordering: .relaxed)) kills=\(kills) client-restarts=\(restarted) outbox-carried=\(carried) lost=\(lost) duplicated=\(duplicated) out-of-order=\(outOfOrder) seconds=\(elapsed)"
+        )
         #expect(kills == 2)
         #expect(restarted == Self.clientRestarts)
         #expect(cuts.load(ordering: .relaxed) > 0)
@@ -189,7 +215,9 @@ import Testing
             fetch.peerID = peer
             fetch.beforeSeq = before
             fetch.limit = ProtocolLimits.maxPageSize
-            guard case .messageList(let page) = try await connection.request(.fetchHistory(fetch)), let oldest = page.messages.last else { break }
+            guard case .messageList(let page) = try await connection.request(.fetchHistory(fetch)),
+                let oldest = page.messages.last
+            else { break }
             messages += page.messages
             before = oldest.seq
             if before <= 1 { break }
@@ -239,8 +267,13 @@ actor FaultDevice {
     func start() async throws {
         var logger = Logger(label: "fault-client")
         logger.logLevel = .critical
-        let session = try ChatSession(credentials: credentials, cache: try MessageCache(path: cachePath), deviceID: "\(name)-device-\(device)",
-                                      backoff: Backoff(base: 0.1, cap: 1), logger: logger)
+        let session = try ChatSession(
+            credentials: credentials,
+            cache: try MessageCache(path: cachePath),
+            deviceID: "\(name)-device-\(device)",
+            backoff: Backoff(base: 0.1, cap: 1),
+            logger: logger
+        )
         // Current at once: sends that arrive while this actor awaits below go to the new session.
         current = session
         let events = await session.events()

@@ -30,7 +30,11 @@ import Testing
 
     /// Connects without Hello, sends `bytes`, and returns the error the server closed with.
     static func closeReason(after bytes: [UInt8], stack: TestStack) async throws -> ChatError? {
-        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: stack.endpoints.chatPorts[0], logger: RawClient.quietLogger)
+        let connection = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: stack.endpoints.chatPorts[0],
+            logger: RawClient.quietLogger
+        )
         try await connection.sendRaw(bytes)
         try await withTimeout { for await _ in connection.pushes {} }
         return await connection.closeReason
@@ -64,7 +68,11 @@ import Testing
         let stack = try await TestStack.start()
         defer { Task { await stack.stop() } }
         let others = try await Self.bystanders(stack)
-        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: stack.endpoints.chatPorts[0], logger: RawClient.quietLogger)
+        let connection = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: stack.endpoints.chatPorts[0],
+            logger: RawClient.quietLogger
+        )
         var search = WireSearchUsers()
         search.query = "alice"
         do {
@@ -98,11 +106,17 @@ import Testing
         defer { Task { await stack.stop() } }
         try await stack.register("alice")
         let login = try await stack.gate.login(account: "alice", password: "correct horse")
-        let connection = try await ChatConnection.connect(host: "127.0.0.1", port: stack.endpoints.chatPorts[0], logger: RawClient.quietLogger)
+        let connection = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: stack.endpoints.chatPorts[0],
+            logger: RawClient.quietLogger
+        )
         var hello = WireHello()
         hello.protocolVersion = 999
         hello.token = login.token
-        await #expect(throws: ChatError(.unsupportedVersion, "This server speaks protocol version 1; please update the client.")) {
+        await #expect(
+            throws: ChatError(.unsupportedVersion, "This server speaks protocol version 1; please update the client.")
+        ) {
             _ = try await connection.request(.hello(hello))
         }
     }
@@ -167,7 +181,11 @@ import Testing
         let login = try await stack.gate.login(account: "alice", password: "correct horse")
 
         // Never says hello.
-        let mute = try await ChatConnection.connect(host: "127.0.0.1", port: stack.endpoints.chatPorts[0], logger: RawClient.quietLogger)
+        let mute = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: stack.endpoints.chatPorts[0],
+            logger: RawClient.quietLogger
+        )
         try await withTimeout(5) { for await _ in mute.pushes {} }
 
         // Says hello, then nothing: closed with idle_timeout.

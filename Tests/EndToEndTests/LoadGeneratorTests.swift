@@ -46,10 +46,16 @@ struct LoadGeneratorTests {
     /// Runs the bench built beside the test bundle and returns its JSON report.
     private static func run(_ arguments: [String], timeout: Double = 180) async throws -> [String: Any] {
         let bench = (ServerProcess.binaryPath as NSString).deletingLastPathComponent + "/wechat-bench"
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-bench-test-\(UUID().uuidString)").path
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-bench-test-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
-        let child = try ChildProcess(path: bench, arguments: arguments + ["--spawn", "--json"],
-                                     stdoutPath: logs + "/stdout", stderrPath: logs + "/stderr")
+        let child = try ChildProcess(
+            path: bench,
+            arguments: arguments + ["--spawn", "--json"],
+            stdoutPath: logs + "/stdout",
+            stderrPath: logs + "/stderr"
+        )
         let deadline = Date().addingTimeInterval(timeout)
         while child.isRunning && Date() < deadline {
             try await Task.sleep(for: .milliseconds(100))
@@ -58,7 +64,9 @@ struct LoadGeneratorTests {
         guard let status = child.exitStatus else {
             killWithChildren(child.pid)  // the bench's own wechat-server too
             _ = child.exitStatus
-            throw TimedOut(description: "wechat-bench \(arguments.joined(separator: " ")) ran past \(timeout) s: \(stderr)")
+            throw TimedOut(
+                description: "wechat-bench \(arguments.joined(separator: " ")) ran past \(timeout) s: \(stderr)"
+            )
         }
         #expect(status == 0, "wechat-bench failed: \(stderr)")
         let stdout = try String(contentsOfFile: logs + "/stdout", encoding: .utf8)
@@ -71,8 +79,8 @@ struct LoadGeneratorTests {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
             guard let child = pid_t(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let afterName = stat.range(of: ") ", options: .backwards)
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let afterName = stat.range(of: ") ", options: .backwards)
             else { continue }
             // Fields after "(comm) ": state, then the parent's pid.
             let fields = stat[afterName.upperBound...].split(separator: " ")

@@ -8,7 +8,12 @@ import Testing
 /// `Retry-After` over HTTP), nothing lost, and the limit lifts when its time is up.
 @Suite struct RateLimitTests {
     static func signIn(_ stack: TestStack, _ account: String, _ password: String) async throws -> GateAPITests.Reply {
-        try await GateAPITests.call(stack, .POST, "/api/v1/sessions", json: #"{"account":"\#(account)","password":"\#(password)"}"#)
+        try await GateAPITests.call(
+            stack,
+            .POST,
+            "/api/v1/sessions",
+            json: #"{"account":"\#(account)","password":"\#(password)"}"#
+        )
     }
 
     @Test func failedSignInsLockTheAccountOutForAGrowingTime() async throws {
@@ -58,7 +63,12 @@ import Testing
         let stack = try await TestStack.start(limits: limits)
         defer { Task { await stack.stop() } }
         func requestCode(_ email: String) async throws -> GateAPITests.Reply {
-            try await GateAPITests.call(stack, .POST, "/api/v1/verification-codes", json: #"{"email":"\#(email)","purpose":"register"}"#)
+            try await GateAPITests.call(
+                stack,
+                .POST,
+                "/api/v1/verification-codes",
+                json: #"{"email":"\#(email)","purpose":"register"}"#
+            )
         }
         #expect(try await requestCode("a@example.com").status == 202)
         // The same address again within the minute: refused by the per-email rule.

@@ -37,17 +37,29 @@ import Testing
     @Test(.tags(.slow)) func aClientThatStopsReadingCannotGrowTheServersMemory() async throws {
         // SQLite's default page cache (2 MiB) for the writer, not the server's 32: the cache is
         // bounded on its own, and this measures the send queue, which would grow by 40 MB.
-        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--no-rate-limits", "--log-level", "info",
-                                                   "--db-cache-mib", "2"])
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--no-rate-limits", "--log-level", "info",
+            "--db-cache-mib", "2",
+        ])
         let (gateURL, chatPorts) = try await server.ready()
         let gate = GateClient(baseURL: gateURL)
         let mailbox = server.dataDirectory + "/dev-mailbox.txt"
         try await ServerProcessTests.register("alice", gate: gate, mailbox: mailbox)
         try await ServerProcessTests.register("bob", gate: gate, mailbox: mailbox)
-        let alice = try await ChatSession.signIn(gateURL: gateURL, account: "alice", password: "correct horse",
-                                                 cachePath: server.dataDirectory + "/alice.sqlite", logger: RawClient.quietLogger)
-        let bob = try await ChatSession.signIn(gateURL: gateURL, account: "bob", password: "correct horse",
-                                               cachePath: server.dataDirectory + "/bob.sqlite", logger: RawClient.quietLogger)
+        let alice = try await ChatSession.signIn(
+            gateURL: gateURL,
+            account: "alice",
+            password: "correct horse",
+            cachePath: server.dataDirectory + "/alice.sqlite",
+            logger: RawClient.quietLogger
+        )
+        let bob = try await ChatSession.signIn(
+            gateURL: gateURL,
+            account: "bob",
+            password: "correct horse",
+            cachePath: server.dataDirectory + "/bob.sqlite",
+            logger: RawClient.quietLogger
+        )
         for session in [alice, bob] {
             await session.start()
             try await withTimeout { await session.waitUntilConnected() }
@@ -60,7 +72,11 @@ import Testing
         await bob.stop()
 
         let stalled = try await StalledClient.connect(port: chatPorts[0], token: bob.credentials.token)
-        let sender = try await ChatConnection.connect(host: "127.0.0.1", port: chatPorts[0], logger: RawClient.quietLogger)
+        let sender = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: chatPorts[0],
+            logger: RawClient.quietLogger
+        )
         var hello = WireHello()
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = alice.credentials.token
@@ -74,7 +90,9 @@ import Testing
         let after = try #require(Self.residentKiB(server.child.pid))
         let grownMiB = Double(after - before) / 1024
         let pushedMB = count * text.utf8.count / 1_000_000
-        print("slow reader: pushed \(pushedMB) MB at a client that does not read; server RSS \(before / 1024) → \(after / 1024) MiB")
+        print(
+            "slow reader: pushed \(pushedMB) MB at a client that does not read; server RSS \(before / 1024) → \(after / 1024) MiB"
+        )
         // Unbounded, the queue alone would hold all 40 MB. What growth there is, is SQLite's page
         // cache and the allocator, the same with or without the stalled client.
         #expect(grownMiB < 20, "the server's memory grew by \(grownMiB) MiB")
@@ -82,7 +100,8 @@ import Testing
 
         // Nothing was lost: bob's next connection sees every message.
         let reader = try await RawClient.connect(token: bob.credentials.token, port: chatPorts[0])
-        guard case .conversationList(let list) = try await reader.request(.listConversations(WireListConversations())) else {
+        guard case .conversationList(let list) = try await reader.request(.listConversations(WireListConversations()))
+        else {
             Issue.record("no conversation list")
             return
         }
@@ -95,7 +114,14 @@ import Testing
     }
 
     /// Sends `count` messages (or `upTo`) with up to 64 waiting for their acks at once.
-    static func send(_ count: Int, text: String, to peer: UserID, on connection: ChatConnection, id: String, upTo: Int? = nil) async throws {
+    static func send(
+        _ count: Int,
+        text: String,
+        to peer: UserID,
+        on connection: ChatConnection,
+        id: String,
+        upTo: Int? = nil
+    ) async throws {
         let total = upTo ?? count
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<total {
@@ -133,7 +159,9 @@ struct StalledClient {
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = token
         hello.deviceID = "stalled"
-        try await channel.writeAndFlush(try WireEnvelope.reply(to: 1, .hello(hello)).framed(allocator: channel.allocator))
+        try await channel.writeAndFlush(
+            try WireEnvelope.reply(to: 1, .hello(hello)).framed(allocator: channel.allocator)
+        )
         return StalledClient(channel: channel)
     }
 }

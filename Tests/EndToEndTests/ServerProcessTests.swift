@@ -14,7 +14,9 @@ import Testing
     }
 
     @Test func twoChatServersShareLoadAndAShutdownLosesNothing() async throws {
-        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--chat-servers", "2", "--bcrypt-cost", "10"])
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--chat-servers", "2", "--bcrypt-cost", "10",
+        ])
         let (gateURL, chatPorts) = try await server.ready()
         #expect(chatPorts.count == 2)
         let gate = GateClient(baseURL: gateURL)
@@ -23,8 +25,13 @@ import Testing
         var sessions: [ChatSession] = []
         for name in ["ann", "ben", "cat", "dan"] {
             try await Self.register(name, gate: gate, mailbox: mailbox)
-            let session = try await ChatSession.signIn(gateURL: gateURL, account: name, password: "correct horse",
-                                                       cachePath: server.dataDirectory + "/clients/\(name).sqlite", logger: RawClient.quietLogger)
+            let session = try await ChatSession.signIn(
+                gateURL: gateURL,
+                account: name,
+                password: "correct horse",
+                cachePath: server.dataDirectory + "/clients/\(name).sqlite",
+                logger: RawClient.quietLogger
+            )
             await session.start()
             try await withTimeout { await session.waitUntilConnected() }
             sessions.append(session)
@@ -50,8 +57,10 @@ import Testing
 
         // The clients notice, and reconnect on their own when the server is back on the same data.
         try await eventually { !(await ann.state.connection.isConnected) }
-        let restarted = try ServerProcess(arguments: ["--gate-port", "\(URL(string: gateURL)!.port!)", "--chat-port", "0", "--chat-servers", "2"],
-                                          dataDirectory: server.dataDirectory)
+        let restarted = try ServerProcess(
+            arguments: ["--gate-port", "\(URL(string: gateURL)!.port!)", "--chat-port", "0", "--chat-servers", "2"],
+            dataDirectory: server.dataDirectory
+        )
         _ = try await restarted.ready()
         try await eventually(20) { await ann.state.connection.isConnected }
         try await ann.send("after the restart", to: otherID)
@@ -75,7 +84,9 @@ import Testing
     }
 
     @Test func anUnwritableDataDirectoryIsAClearError() async throws {
-        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--data-dir", "/proc/wechat-cannot-write-here"])
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--data-dir", "/proc/wechat-cannot-write-here",
+        ])
         #expect(try await server.exitStatus() == 2)
         #expect(server.stderr.contains("cannot be created or written"), "stderr: \(server.stderr)")
     }

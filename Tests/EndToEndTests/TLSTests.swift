@@ -1,9 +1,10 @@
 import AsyncHTTPClient
-@testable import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
 import Testing
+
+@testable import ChatClient
 
 /// `wechat-server --tls-cert --tls-key` with a certificate made for the test: HTTPS at the gate,
 /// TLS on the chat connection, trusted through `--ca`; untrusting and plain clients get clear errors.
@@ -11,25 +12,39 @@ import Testing
     /// A self-signed certificate for 127.0.0.1 and localhost, valid for a day, made with openssl.
     static func makeCertificate(in directory: String) throws -> (cert: String, key: String) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let cert = directory + "/cert.pem", key = directory + "/key.pem"
-        let child = try ChildProcess(path: "/usr/bin/openssl", arguments: [
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,digitalSignature,keyCertSign",
-            "-addext", "extendedKeyUsage=serverAuth",
-        ], stdoutPath: directory + "/openssl.out", stderrPath: directory + "/openssl.err")
+        let cert = directory + "/cert.pem"
+        let key = directory + "/key.pem"
+        let child = try ChildProcess(
+            path: "/usr/bin/openssl",
+            arguments: [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,digitalSignature,keyCertSign",
+                "-addext", "extendedKeyUsage=serverAuth",
+            ],
+            stdoutPath: directory + "/openssl.out",
+            stderrPath: directory + "/openssl.err"
+        )
         let deadline = Date().addingTimeInterval(20)
         while child.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard child.exitStatus == 0 else { throw TimedOut(description: "openssl failed: \((try? String(contentsOfFile: directory + "/openssl.err", encoding: .utf8)) ?? "")") }
+        guard child.exitStatus == 0 else {
+            throw TimedOut(
+                description:
+                    "openssl failed: \((try? String(contentsOfFile: directory + "/openssl.err", encoding: .utf8)) ?? "")"
+            )
+        }
         return (cert, key)
     }
 
     @Test func theGateAndTheChatConnectionSpeakTLSToClientsThatTrustTheCertificate() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-tls-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-tls-\(UUID().uuidString)")
+            .path
         let (cert, key) = try Self.makeCertificate(in: directory)
-        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--tls-cert", cert, "--tls-key", key])
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--tls-cert", cert, "--tls-key", key,
+        ])
         let (gateURL, _) = try await server.ready()
         #expect(gateURL.hasPrefix("https://127.0.0.1:"))
         #expect(server.stdout.contains("tls=on"))
@@ -45,15 +60,22 @@ import Testing
         }
         var sessions: [ChatSession] = []
         for name in ["alice", "bob"] {
-            let session = try await ChatSession.signIn(gateURL: gateURL, account: name, password: "correct horse",
-                                                       cachePath: directory + "/\(name).sqlite", tls: trusted, logger: RawClient.quietLogger)
+            let session = try await ChatSession.signIn(
+                gateURL: gateURL,
+                account: name,
+                password: "correct horse",
+                cachePath: directory + "/\(name).sqlite",
+                tls: trusted,
+                logger: RawClient.quietLogger
+            )
             #expect(session.credentials.chatServer.tls, "the gate tells clients the chat server speaks TLS")
             await session.start()
             try await withTimeout { await session.waitUntilConnected() }
             sessions.append(session)
         }
         let (alice, bob) = (sessions[0], sessions[1])
-        let aliceID = await alice.state.me.id, bobID = await bob.state.me.id
+        let aliceID = await alice.state.me.id
+        let bobID = await bob.state.me.id
         try await alice.sendFriendRequest(to: bobID, message: "加密的你好")
         try await eventually { await bob.state.incomingRequests.count == 1 }
         try await bob.respondToFriendRequest(from: aliceID, accept: true)
@@ -70,8 +92,12 @@ import Testing
         }
         let chatPort = alice.credentials.chatServer.port
         do {
-            _ = try await ChatConnection.connect(host: "127.0.0.1", port: chatPort, tls: try ClientTLS().makeContext(),
-                                                 logger: RawClient.quietLogger)
+            _ = try await ChatConnection.connect(
+                host: "127.0.0.1",
+                port: chatPort,
+                tls: try ClientTLS().makeContext(),
+                logger: RawClient.quietLogger
+            )
             Issue.record("an untrusting client connected")
         } catch let error as ChatError {
             #expect(error.message.contains("not trusted"), "\(error.message)")
@@ -89,9 +115,14 @@ import Testing
     }
 
     @Test func anUnreadableCertificateIsAClearStartupError() async throws {
-        let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0",
-                                                   "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"])
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0",
+            "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem",
+        ])
         #expect(try await server.exitStatus(timeout: 20) == 2)
-        #expect(server.stderr.contains("/nonexistent/cert.pem cannot be read as a PEM certificate chain"), "\(server.stderr)")
+        #expect(
+            server.stderr.contains("/nonexistent/cert.pem cannot be read as a PEM certificate chain"),
+            "\(server.stderr)"
+        )
     }
 }

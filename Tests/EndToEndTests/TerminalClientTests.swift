@@ -126,9 +126,14 @@ import Testing
         try await bob.waitFor("1 to send")
         // The server comes back on the same address: the message goes out by itself.
         let port = URL(string: gateURL)!.port!
-        let restarted = try ServerProcess(arguments: ["--gate-port", "\(port)", "--chat-port", "0"], dataDirectory: server.dataDirectory)
+        let restarted = try ServerProcess(
+            arguments: ["--gate-port", "\(port)", "--chat-port", "0"],
+            dataDirectory: server.dataDirectory
+        )
         _ = try await restarted.ready()
-        try await bob.waitUntil("the outbox to empty", timeout: 30) { $0.contains("● connected") && !$0.contains("to send") }
+        try await bob.waitUntil("the outbox to empty", timeout: 30) {
+            $0.contains("● connected") && !$0.contains("to send")
+        }
         try alice.run("\(Self.wechatPath) --server \(gateURL)")
         try await alice.waitFor("离线时写的 🛫", timeout: 20)
         try bob.press("C-q")
@@ -142,9 +147,13 @@ enum DisplayWidthProbe {
     static func columns(_ line: Substring) -> Int {
         line.reduce(0) { total, character in
             let scalar = character.unicodeScalars.first!.value
-            let wide = (0x1100...0x115F).contains(scalar) || (0x2E80...0xA4CF).contains(scalar) || (0xAC00...0xD7A3).contains(scalar)
-                || (0xF900...0xFAFF).contains(scalar) || (0xFE30...0xFE4F).contains(scalar) || (0xFF00...0xFF60).contains(scalar)
-                || (0xFFE0...0xFFE6).contains(scalar) || (0x1F300...0x1FAFF).contains(scalar) || (0x20000...0x3FFFD).contains(scalar)
+            let wide =
+                (0x1100...0x115F).contains(scalar) || (0x2E80...0xA4CF).contains(scalar)
+                || (0xAC00...0xD7A3).contains(scalar)
+                || (0xF900...0xFAFF).contains(scalar) || (0xFE30...0xFE4F).contains(scalar)
+                || (0xFF00...0xFF60).contains(scalar)
+                || (0xFFE0...0xFFE6).contains(scalar) || (0x1F300...0x1FAFF).contains(scalar)
+                || (0x20000...0x3FFFD).contains(scalar)
             return total + (wide ? 2 : 1)
         }
     }

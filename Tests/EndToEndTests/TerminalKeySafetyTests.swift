@@ -7,7 +7,9 @@ import Testing
 @Suite(.serialized) struct TerminalKeySafetyTests {
     /// Starts the demo (alice signed in, friends with bob, carol and dave) on free ports.
     static func startDemo(in terminal: TmuxSession) async throws {
-        try terminal.run("\(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server")
+        try terminal.run(
+            "\(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server"
+        )
         try await terminal.waitFor("Friends (3)", timeout: 60)
         try await terminal.waitFor("● connected", timeout: 30)
     }
@@ -80,7 +82,9 @@ import Testing
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
         try await Self.startDemo(in: terminal)
-        let wechat = try #require(TmuxSession.sessionMembers(terminal.shellPID).first { $0.value.contains("wechat --serve") }?.key)
+        let wechat = try #require(
+            TmuxSession.sessionMembers(terminal.shellPID).first { $0.value.contains("wechat --serve") }?.key
+        )
         kill(terminal.serverPID, SIGKILL)
         let deadline = Date().addingTimeInterval(15)
         while kill(wechat, 0) == 0, Date() < deadline {
@@ -95,7 +99,9 @@ import Testing
         let port = try #require(URL(string: gateURL)?.port)
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
-        try terminal.run("\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server; echo exit=$?")
+        try terminal.run(
+            "\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server; echo exit=$?"
+        )
         let screen = try await terminal.waitUntil("wechat to exit", timeout: 30) { screen in
             screen.split(separator: "\n").contains { $0.hasPrefix("exit=") }
         }

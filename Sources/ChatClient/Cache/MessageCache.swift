@@ -10,7 +10,10 @@ public final class MessageCache: Sendable {
     let pool: DatabasePool
 
     public init(path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
@@ -23,8 +26,14 @@ public final class MessageCache: Sendable {
     }
 
     /// `$XDG_DATA_HOME/wechat/<host>_<port>/<username>.sqlite` (or `~/.local/share/...`).
-    public static func defaultPath(host: String, port: Int, username: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+    public static func defaultPath(
+        host: String,
+        port: Int,
+        username: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String {
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
         let safe = { (s: String) in String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }) }
         return "\(base)/wechat/\(safe(host))_\(port)/\(safe(username.lowercased())).sqlite"
     }
@@ -32,49 +41,51 @@ public final class MessageCache: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT NOT NULL);
-                CREATE TABLE friends(
-                    user_id INTEGER PRIMARY KEY,
-                    remark TEXT NOT NULL DEFAULT '',
-                    blocked INTEGER NOT NULL DEFAULT 0,
-                    since_ms INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE TABLE messages(
-                    id INTEGER PRIMARY KEY,
-                    client_msg_id TEXT NOT NULL,
-                    sender_id INTEGER NOT NULL,
-                    recipient_id INTEGER NOT NULL,
-                    peer_id INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    text TEXT NOT NULL,
-                    sent_at_ms INTEGER NOT NULL,
-                    UNIQUE(peer_id, seq)
-                );
-                -- Trigram tokens find any substring of 3+ characters, which is what CJK text needs
-                -- (it has no spaces between words). Shorter queries fall back to LIKE.
-                CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', tokenize='trigram');
-                CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-                    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-                END;
-                CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-                    INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
-                END;
-                CREATE TABLE conversations(
-                    peer_id INTEGER PRIMARY KEY,
-                    last_seq INTEGER NOT NULL DEFAULT 0,
-                    read_seq INTEGER NOT NULL DEFAULT 0,
-                    last_message_id INTEGER
-                );
-                CREATE TABLE outbox(
-                    local_id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    client_msg_id TEXT NOT NULL UNIQUE,
-                    peer_id INTEGER NOT NULL,
-                    text TEXT NOT NULL,
-                    created_at_ms INTEGER NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE users(id INTEGER PRIMARY KEY, username TEXT NOT NULL);
+                    CREATE TABLE friends(
+                        user_id INTEGER PRIMARY KEY,
+                        remark TEXT NOT NULL DEFAULT '',
+                        blocked INTEGER NOT NULL DEFAULT 0,
+                        since_ms INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE messages(
+                        id INTEGER PRIMARY KEY,
+                        client_msg_id TEXT NOT NULL,
+                        sender_id INTEGER NOT NULL,
+                        recipient_id INTEGER NOT NULL,
+                        peer_id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        text TEXT NOT NULL,
+                        sent_at_ms INTEGER NOT NULL,
+                        UNIQUE(peer_id, seq)
+                    );
+                    -- Trigram tokens find any substring of 3+ characters, which is what CJK text needs
+                    -- (it has no spaces between words). Shorter queries fall back to LIKE.
+                    CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', tokenize='trigram');
+                    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+                        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+                    END;
+                    CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+                        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                    END;
+                    CREATE TABLE conversations(
+                        peer_id INTEGER PRIMARY KEY,
+                        last_seq INTEGER NOT NULL DEFAULT 0,
+                        read_seq INTEGER NOT NULL DEFAULT 0,
+                        last_message_id INTEGER
+                    );
+                    CREATE TABLE outbox(
+                        local_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        client_msg_id TEXT NOT NULL UNIQUE,
+                        peer_id INTEGER NOT NULL,
+                        text TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL
+                    );
+                    """
+            )
         }
         return migrator
     }
@@ -87,8 +98,10 @@ public final class MessageCache: Sendable {
 
     public func setValue(_ value: String, for key: String) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           arguments: [key, value])
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value]
+            )
         }
     }
 
@@ -105,14 +118,19 @@ public final class MessageCache: Sendable {
 
     static func saveUsers(_ users: [UserSummary], in db: Database) throws {
         for user in users {
-            try db.execute(sql: "INSERT INTO users(id, username) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET username = excluded.username",
-                           arguments: [user.id, user.username])
+            try db.execute(
+                sql:
+                    "INSERT INTO users(id, username) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET username = excluded.username",
+                arguments: [user.id, user.username]
+            )
         }
     }
 
     public func user(id: UserID) throws -> UserSummary? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map { UserSummary(id: $0["id"], username: $0["username"]) }
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [id]).map {
+                UserSummary(id: $0["id"], username: $0["username"])
+            }
         }
     }
 
@@ -122,17 +140,25 @@ public final class MessageCache: Sendable {
             try Self.saveUsers(friends.map(\.user), in: db)
             try db.execute(sql: "DELETE FROM friends")
             for friend in friends {
-                try db.execute(sql: "INSERT INTO friends(user_id, remark, blocked, since_ms) VALUES (?, ?, ?, ?)",
-                               arguments: [friend.user.id, friend.remark, friend.blockedByMe, friend.sinceMs])
+                try db.execute(
+                    sql: "INSERT INTO friends(user_id, remark, blocked, since_ms) VALUES (?, ?, ?, ?)",
+                    arguments: [friend.user.id, friend.remark, friend.blockedByMe, friend.sinceMs]
+                )
             }
         }
     }
 
     public func friends() throws -> [Friend] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT f.*, u.username FROM friends f JOIN users u ON u.id = f.user_id").map { row in
-                Friend(user: UserSummary(id: row["user_id"], username: row["username"]), remark: row["remark"],
-                       online: false, blockedByMe: row["blocked"], sinceMs: row["since_ms"])
+            try Row.fetchAll(db, sql: "SELECT f.*, u.username FROM friends f JOIN users u ON u.id = f.user_id").map {
+                row in
+                Friend(
+                    user: UserSummary(id: row["user_id"], username: row["username"]),
+                    remark: row["remark"],
+                    online: false,
+                    blockedByMe: row["blocked"],
+                    sinceMs: row["since_ms"]
+                )
             }
         }
     }
@@ -141,7 +167,12 @@ public final class MessageCache: Sendable {
 
     /// Stores messages (ignoring ones already there) and moves conversations forward. Optionally
     /// advances the sync cursor in the same transaction, so a crash never skips an update.
-    public func apply(messages: [ChatMessage], readMarks: [(peer: UserID, seq: UInt64)] = [], me: UserID, cursor: UInt64? = nil) throws {
+    public func apply(
+        messages: [ChatMessage],
+        readMarks: [(peer: UserID, seq: UInt64)] = [],
+        me: UserID,
+        cursor: UInt64? = nil
+    ) throws {
         try pool.write { db in
             for message in messages {
                 let peer = message.peer(of: me)
@@ -150,8 +181,11 @@ public final class MessageCache: Sendable {
                         INSERT OR IGNORE INTO messages(id, client_msg_id, sender_id, recipient_id, peer_id, seq, text, sent_at_ms)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [message.id, message.clientMessageID, message.senderID, message.recipientID, peer,
-                                Int64(message.seq), message.text, message.sentAtMs])
+                    arguments: [
+                        message.id, message.clientMessageID, message.senderID, message.recipientID, peer,
+                        Int64(message.seq), message.text, message.sentAtMs,
+                    ]
+                )
                 try db.execute(
                     sql: """
                         INSERT INTO conversations(peer_id, last_seq, read_seq, last_message_id) VALUES (?, ?, ?, ?)
@@ -160,17 +194,24 @@ public final class MessageCache: Sendable {
                             last_seq = max(last_seq, excluded.last_seq),
                             read_seq = max(read_seq, excluded.read_seq)
                         """,
-                    arguments: [peer, Int64(message.seq), message.senderID == me ? Int64(message.seq) : 0, message.id])
+                    arguments: [peer, Int64(message.seq), message.senderID == me ? Int64(message.seq) : 0, message.id]
+                )
                 if message.senderID == me {
-                    try db.execute(sql: "DELETE FROM outbox WHERE client_msg_id = ?", arguments: [message.clientMessageID])
+                    try db.execute(
+                        sql: "DELETE FROM outbox WHERE client_msg_id = ?",
+                        arguments: [message.clientMessageID]
+                    )
                 }
             }
             for mark in readMarks {
                 try Self.setReadSeq(mark.seq, peer: mark.peer, in: db)
             }
             if let cursor {
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('sync_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                               arguments: [String(cursor)])
+                try db.execute(
+                    sql:
+                        "INSERT INTO meta(key, value) VALUES ('sync_cursor', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    arguments: [String(cursor)]
+                )
             }
         }
     }
@@ -185,20 +226,25 @@ public final class MessageCache: Sendable {
                 INSERT INTO conversations(peer_id, last_seq, read_seq) VALUES (?, 0, ?)
                 ON CONFLICT(peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
                 """,
-            arguments: [peer, Int64(seq)])
+            arguments: [peer, Int64(seq)]
+        )
     }
 
     /// Server truth for conversations (after connecting), merged so nothing moves backwards.
     public func mergeConversations(_ conversations: [Conversation], me: UserID) throws {
-        try apply(messages: conversations.compactMap(\.lastMessage),
-                  readMarks: conversations.map { ($0.peerID, $0.readSeq) }, me: me)
+        try apply(
+            messages: conversations.compactMap(\.lastMessage),
+            readMarks: conversations.map { ($0.peerID, $0.readSeq) },
+            me: me
+        )
     }
 
     /// Newest first, `seq < beforeSeq` (0 = from the newest).
     public func history(peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) throws -> [ChatMessage] {
         try pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM messages WHERE peer_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                db,
+                sql: "SELECT * FROM messages WHERE peer_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 arguments: [peer, beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq), limit]
             ).map(Self.message)
         }
@@ -224,7 +270,8 @@ public final class MessageCache: Sendable {
             let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM messages WHERE text LIKE ? ESCAPE '\\' ORDER BY sent_at_ms DESC LIMIT ?",
+                db,
+                sql: "SELECT * FROM messages WHERE text LIKE ? ESCAPE '\\' ORDER BY sent_at_ms DESC LIMIT ?",
                 arguments: ["%" + escaped + "%", limit]
             ).map(Self.message)
         }
@@ -240,8 +287,12 @@ public final class MessageCache: Sendable {
                     """
             ).map { row in
                 let hasMessage = (row["id"] as Int64?) != nil
-                return Conversation(peerID: row["conv_peer"], lastMessage: hasMessage ? Self.message(row) : nil,
-                                    lastSeq: UInt64(row["conv_last_seq"] as Int64), readSeq: UInt64(row["conv_read_seq"] as Int64))
+                return Conversation(
+                    peerID: row["conv_peer"],
+                    lastMessage: hasMessage ? Self.message(row) : nil,
+                    lastSeq: UInt64(row["conv_last_seq"] as Int64),
+                    readSeq: UInt64(row["conv_read_seq"] as Int64)
+                )
             }
         }
     }
@@ -254,8 +305,10 @@ public final class MessageCache: Sendable {
 
     public func enqueue(_ message: OutboxMessage) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO outbox(client_msg_id, peer_id, text, created_at_ms) VALUES (?, ?, ?, ?)",
-                           arguments: [message.clientMessageID, message.peerID, message.text, message.createdAtMs])
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO outbox(client_msg_id, peer_id, text, created_at_ms) VALUES (?, ?, ?, ?)",
+                arguments: [message.clientMessageID, message.peerID, message.text, message.createdAtMs]
+            )
         }
     }
 
@@ -263,18 +316,32 @@ public final class MessageCache: Sendable {
     public func outbox() throws -> [OutboxMessage] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY local_id").map { row in
-                OutboxMessage(clientMessageID: row["client_msg_id"], peerID: row["peer_id"], text: row["text"], createdAtMs: row["created_at_ms"])
+                OutboxMessage(
+                    clientMessageID: row["client_msg_id"],
+                    peerID: row["peer_id"],
+                    text: row["text"],
+                    createdAtMs: row["created_at_ms"]
+                )
             }
         }
     }
 
     /// Drops an outbox entry the server refused for good (e.g. no longer friends).
     public func dropFromOutbox(clientMessageID: String) throws {
-        try pool.write { db in try db.execute(sql: "DELETE FROM outbox WHERE client_msg_id = ?", arguments: [clientMessageID]) }
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE client_msg_id = ?", arguments: [clientMessageID])
+        }
     }
 
     static func message(_ row: Row) -> ChatMessage {
-        ChatMessage(id: row["id"], clientMessageID: row["client_msg_id"], senderID: row["sender_id"],
-                    recipientID: row["recipient_id"], seq: UInt64(row["seq"] as Int64), text: row["text"], sentAtMs: row["sent_at_ms"])
+        ChatMessage(
+            id: row["id"],
+            clientMessageID: row["client_msg_id"],
+            senderID: row["sender_id"],
+            recipientID: row["recipient_id"],
+            seq: UInt64(row["seq"] as Int64),
+            text: row["text"],
+            sentAtMs: row["sent_at_ms"]
+        )
     }
 }

@@ -29,7 +29,13 @@ public struct Friend: Sendable, Hashable {
     /// The remark if there is one, as WeChat shows it, else the username.
     public var displayName: String { remark.isEmpty ? user.username : remark }
 
-    public init(user: UserSummary, remark: String = "", online: Bool = false, blockedByMe: Bool = false, sinceMs: Int64 = 0) {
+    public init(
+        user: UserSummary,
+        remark: String = "",
+        online: Bool = false,
+        blockedByMe: Bool = false,
+        sinceMs: Int64 = 0
+    ) {
         self.user = user
         self.remark = remark
         self.online = online
@@ -61,7 +67,15 @@ public struct ChatMessage: Sendable, Hashable {
     public var text: String
     public var sentAtMs: Int64
 
-    public init(id: Int64, clientMessageID: String, senderID: UserID, recipientID: UserID, seq: UInt64, text: String, sentAtMs: Int64) {
+    public init(
+        id: Int64,
+        clientMessageID: String,
+        senderID: UserID,
+        recipientID: UserID,
+        seq: UInt64,
+        text: String,
+        sentAtMs: Int64
+    ) {
         self.id = id
         self.clientMessageID = clientMessageID
         self.senderID = senderID
@@ -72,8 +86,15 @@ public struct ChatMessage: Sendable, Hashable {
     }
 
     init(_ wire: WireChatMessage) {
-        self.init(id: wire.id, clientMessageID: wire.clientMsgID, senderID: wire.senderID, recipientID: wire.recipientID,
-                  seq: wire.seq, text: wire.text, sentAtMs: wire.sentAtMs)
+        self.init(
+            id: wire.id,
+            clientMessageID: wire.clientMsgID,
+            senderID: wire.senderID,
+            recipientID: wire.recipientID,
+            seq: wire.seq,
+            text: wire.text,
+            sentAtMs: wire.sentAtMs
+        )
     }
 
     /// The other side of the conversation, seen from `me`.

@@ -32,9 +32,15 @@ public actor ChatSession {
     private var pendingReadMarks: Set<UserID> = []
     private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(credentials: SessionCredentials, cache: MessageCache, deviceID: String = UUID().uuidString,
-                gate: GateClient? = nil, tls: ClientTLS? = nil, backoff: Backoff = Backoff(),
-                logger: Logger = Logger(label: "wechat.session")) throws {
+    public init(
+        credentials: SessionCredentials,
+        cache: MessageCache,
+        deviceID: String = UUID().uuidString,
+        gate: GateClient? = nil,
+        tls: ClientTLS? = nil,
+        backoff: Backoff = Backoff(),
+        logger: Logger = Logger(label: "wechat.session")
+    ) throws {
         self.credentials = credentials
         self.cache = cache
         self.deviceID = deviceID
@@ -53,17 +59,34 @@ public actor ChatSession {
     }
 
     /// Signs in with a password and opens the cache for that account and server.
-    public static func signIn(gateURL: String, account: String, password: String, deviceID: String = UUID().uuidString,
-                              cachePath: String? = nil, tls: ClientTLS = ClientTLS(),
-                              logger: Logger = Logger(label: "wechat.session")) async throws -> ChatSession {
+    public static func signIn(
+        gateURL: String,
+        account: String,
+        password: String,
+        deviceID: String = UUID().uuidString,
+        cachePath: String? = nil,
+        tls: ClientTLS = ClientTLS(),
+        logger: Logger = Logger(label: "wechat.session")
+    ) async throws -> ChatSession {
         let gate = GateClient(baseURL: gateURL, tls: tls)
         let login = try await gate.login(account: account, password: password)
         let credentials = SessionCredentials(login: login, gateURL: gateURL)
         // Keyed by the gate's address: the chat server a login lands on varies, the account's cache must not.
         let gateAddress = URLComponents(string: gateURL)
-        let path = cachePath ?? MessageCache.defaultPath(host: gateAddress?.host ?? "localhost", port: gateAddress?.port ?? 80,
-                                                         username: login.username)
-        return try ChatSession(credentials: credentials, cache: try MessageCache(path: path), deviceID: deviceID, gate: gate, logger: logger)
+        let path =
+            cachePath
+            ?? MessageCache.defaultPath(
+                host: gateAddress?.host ?? "localhost",
+                port: gateAddress?.port ?? 80,
+                username: login.username
+            )
+        return try ChatSession(
+            credentials: credentials,
+            cache: try MessageCache(path: path),
+            deviceID: deviceID,
+            gate: gate,
+            logger: logger
+        )
     }
 
     // MARK: Lifecycle
@@ -131,8 +154,12 @@ public actor ChatSession {
                     }
                 }
                 first = false
-                let connection = try await ChatConnection.connect(host: address.host, port: address.port,
-                                                                  tls: address.tls ? try tlsContextForChat() : nil, logger: logger)
+                let connection = try await ChatConnection.connect(
+                    host: address.host,
+                    port: address.port,
+                    tls: address.tls ? try tlsContextForChat() : nil,
+                    logger: logger
+                )
                 self.connection = connection
                 // stop() cancels this task: close the connection so serve() returns.
                 try await withTaskCancellationHandler {
@@ -164,7 +191,9 @@ public actor ChatSession {
             if let connectedAt, Date().timeIntervalSince(connectedAt) > 10 { attempt = 0 }
             let delay = backoff.delay(attempt: attempt)
             attempt += 1
-            setConnection(.reconnecting(at: Date().addingTimeInterval(delay), lastError: lastError?.message ?? "Disconnected."))
+            setConnection(
+                .reconnecting(at: Date().addingTimeInterval(delay), lastError: lastError?.message ?? "Disconnected.")
+            )
             try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
         }
         resumeWaiters()
@@ -183,20 +212,31 @@ public actor ChatSession {
     }
 
     /// Says hello, catches up, then handles pushes until the connection closes.
-    private func serve(_ connection: ChatConnection, address: GateAPI.ChatServerAddress, connected: () -> Void) async throws {
+    private func serve(
+        _ connection: ChatConnection,
+        address: GateAPI.ChatServerAddress,
+        connected: () -> Void
+    ) async throws {
         var hello = WireHello()
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = credentials.token
         hello.deviceID = deviceID
         hello.syncCursor = cursor
-        guard case .helloOk(let ok) = try await connection.request(.hello(hello), timeout: Double(ProtocolLimits.helloTimeoutSeconds)) else {
+        guard
+            case .helloOk(let ok) = try await connection.request(
+                .hello(hello),
+                timeout: Double(ProtocolLimits.helloTimeoutSeconds)
+            )
+        else {
             throw ChatError(.malformedFrame, "The server did not answer Hello.")
         }
         state.me = UserSummary(ok.me)
         if ok.latestUpdateID < cursor {
             // The server has fewer updates than this cache applied: its data was reset. Start over.
-            logger.warning("server update log is behind this cache; resyncing from the start",
-                           metadata: ["cursor": "\(cursor)", "server": "\(ok.latestUpdateID)"])
+            logger.warning(
+                "server update log is behind this cache; resyncing from the start",
+                metadata: ["cursor": "\(cursor)", "server": "\(ok.latestUpdateID)"]
+            )
             cursor = 0
         }
         let heartbeat = Task { [weak connection] in
@@ -316,7 +356,9 @@ public actor ChatSession {
                 resyncNeeded = true
                 if !syncing { await pull() }
             } else {
-                do { try apply([update.update], live: true) } catch { logger.error("cache write failed", metadata: ["error": "\(error)"]) }
+                do { try apply([update.update], live: true) } catch {
+                    logger.error("cache write failed", metadata: ["error": "\(error)"])
+                }
             }
         case .presencePush(let presence):
             if state.friends[presence.userID] != nil {
@@ -344,15 +386,28 @@ public actor ChatSession {
     private func refreshSocial() async throws {
         guard let connection else { return }
         guard case .friendList(let list) = try await connection.request(.listFriends(WireListFriends())),
-              case .friendRequestList(let requests) = try await connection.request(.listFriendRequests(WireListFriendRequests()))
+            case .friendRequestList(let requests) = try await connection.request(
+                .listFriendRequests(WireListFriendRequests())
+            )
         else { return }
         let friends = list.friends.map { wire in
-            Friend(user: UserSummary(wire.user), remark: wire.remark, online: wire.online, blockedByMe: wire.blockedByMe, sinceMs: wire.sinceMs)
+            Friend(
+                user: UserSummary(wire.user),
+                remark: wire.remark,
+                online: wire.online,
+                blockedByMe: wire.blockedByMe,
+                sinceMs: wire.sinceMs
+            )
         }
         try cache.replaceFriends(friends)
         state.friends = Dictionary(uniqueKeysWithValues: friends.map { ($0.user.id, $0) })
         let convert = { (wire: WireFriendRequest) in
-            FriendRequest(from: UserSummary(wire.from), to: UserSummary(wire.to), message: wire.message, createdAtMs: wire.createdAtMs)
+            FriendRequest(
+                from: UserSummary(wire.from),
+                to: UserSummary(wire.to),
+                message: wire.message,
+                createdAtMs: wire.createdAtMs
+            )
         }
         state.incomingRequests = requests.incoming.map(convert)
         state.outgoingRequests = requests.outgoing.map(convert)
@@ -362,11 +417,15 @@ public actor ChatSession {
 
     private func refreshConversations() async throws {
         guard let connection,
-              case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
+            case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
         else { return }
         let conversations = list.conversations.map { wire in
-            Conversation(peerID: wire.peerID, lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
-                         lastSeq: wire.lastSeq, readSeq: wire.readSeq)
+            Conversation(
+                peerID: wire.peerID,
+                lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
+                lastSeq: wire.lastSeq,
+                readSeq: wire.readSeq
+            )
         }
         try cache.mergeConversations(conversations, me: state.me.id)
         for conversation in try cache.conversations() {
@@ -383,8 +442,12 @@ public actor ChatSession {
     public func send(_ text: String, to peer: UserID) throws -> OutboxMessage {
         try AccountRules.validateText(text)
         guard !text.allSatisfy(\.isWhitespace) else { throw ChatError(.invalidText, "A message cannot be empty.") }
-        let message = OutboxMessage(clientMessageID: UUID().uuidString.lowercased(), peerID: peer, text: text,
-                                    createdAtMs: Int64(Date().timeIntervalSince1970 * 1000))
+        let message = OutboxMessage(
+            clientMessageID: UUID().uuidString.lowercased(),
+            peerID: peer,
+            text: text,
+            createdAtMs: Int64(Date().timeIntervalSince1970 * 1000)
+        )
         try cache.enqueue(message)
         state.outbox.append(message)
         publishState()
@@ -410,7 +473,11 @@ public actor ChatSession {
                 try cache.apply(messages: [message], me: state.me.id)
                 noteMessage(message)
                 publishState()
-            } catch let error as ChatError where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound].contains(error.code) {
+            } catch let error as ChatError
+                where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound].contains(
+                    error.code
+                )
+            {
                 // Refused for good: report it and go on with the rest, never block behind it.
                 try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
                 state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
@@ -519,7 +586,8 @@ public actor ChatSession {
         let cached = try cache.history(peer: peer, beforeSeq: beforeSeq, limit: limit)
         let newest = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) : beforeSeq - 1
         // A complete page runs newest, newest-1, … down to either `limit` messages or seq 1.
-        let complete = cached.enumerated().allSatisfy { $0.element.seq == newest - UInt64($0.offset) }
+        let complete =
+            cached.enumerated().allSatisfy { $0.element.seq == newest - UInt64($0.offset) }
             && (cached.count == limit || cached.last?.seq == 1 || newest == 0)
         if complete || !state.connection.isConnected { return cached }
         var wire = WireFetchHistory()

@@ -10,7 +10,14 @@ public struct SessionCredentials: Sendable, Codable, Equatable {
     public var gateURL: String
     public var chatServer: GateAPI.ChatServerAddress
 
-    public init(userID: UserID, username: String, token: String, expiresAt: Int64, gateURL: String, chatServer: GateAPI.ChatServerAddress) {
+    public init(
+        userID: UserID,
+        username: String,
+        token: String,
+        expiresAt: Int64,
+        gateURL: String,
+        chatServer: GateAPI.ChatServerAddress
+    ) {
         self.userID = userID
         self.username = username
         self.token = token
@@ -20,7 +27,13 @@ public struct SessionCredentials: Sendable, Codable, Equatable {
     }
 
     public init(login: GateAPI.LoginResponse, gateURL: String) {
-        self.init(userID: login.userId, username: login.username, token: login.token, expiresAt: login.expiresAt,
-                  gateURL: gateURL, chatServer: login.chatServer)
+        self.init(
+            userID: login.userId,
+            username: login.username,
+            token: login.token,
+            expiresAt: login.expiresAt,
+            gateURL: gateURL,
+            chatServer: login.chatServer
+        )
     }
 }

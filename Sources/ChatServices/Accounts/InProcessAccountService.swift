@@ -12,9 +12,16 @@ public final class InProcessAccountService: AccountService {
     private let logger: Logger
 
     /// `onPasswordReset` runs after a reset revoked every token, so live connections can be closed.
-    public init(users: UserStore, verify: VerifyService, status: StatusService, hasher: PasswordHasher,
-                limiter: RateLimiter = InProcessRateLimiter(), limits: RateLimitPolicy = RateLimitPolicy(),
-                logger: Logger, onPasswordReset: @escaping @Sendable (UserID) async -> Void = { _ in }) {
+    public init(
+        users: UserStore,
+        verify: VerifyService,
+        status: StatusService,
+        hasher: PasswordHasher,
+        limiter: RateLimiter = InProcessRateLimiter(),
+        limits: RateLimitPolicy = RateLimitPolicy(),
+        logger: Logger,
+        onPasswordReset: @escaping @Sendable (UserID) async -> Void = { _ in }
+    ) {
         self.users = users
         self.verify = verify
         self.status = status
@@ -29,12 +36,21 @@ public final class InProcessAccountService: AccountService {
         try AccountRules.validateEmail(email)
         let email = AccountRules.normalizedEmail(email)
         do {
-            try await limiter.enforce("code-address:\(client)", limit: limits.codeSendsPerAddress,
-                                      "Too many verification codes were requested from your network.")
-            try await limiter.enforce("code-email:\(email)", limit: limits.codeSendsPerEmail,
-                                      "Too many verification codes were sent to this address.")
+            try await limiter.enforce(
+                "code-address:\(client)",
+                limit: limits.codeSendsPerAddress,
+                "Too many verification codes were requested from your network."
+            )
+            try await limiter.enforce(
+                "code-email:\(email)",
+                limit: limits.codeSendsPerEmail,
+                "Too many verification codes were sent to this address."
+            )
         } catch {
-            logger.warning("verification code refused: rate limited", metadata: ["email": "\(email)", "client": "\(client)"])
+            logger.warning(
+                "verification code refused: rate limited",
+                metadata: ["email": "\(email)", "client": "\(client)"]
+            )
             throw error
         }
         let exists = try await users.emailExists(email)
@@ -64,7 +80,12 @@ public final class InProcessAccountService: AccountService {
         }
         try await verify.consumeCode(request.code, email: email, purpose: .register)
         let hash = try await hasher.hash(request.password)
-        let user = try await users.createUser(username: request.username, email: email, passwordHash: hash, nowMs: WallClock.nowMs())
+        let user = try await users.createUser(
+            username: request.username,
+            email: email,
+            passwordHash: hash,
+            nowMs: WallClock.nowMs()
+        )
         logger.info("user registered", metadata: ["user": "\(user.id)", "username": "\(user.username)"])
         return GateAPI.RegisterResponse(userId: user.id, username: user.username)
     }
@@ -72,7 +93,7 @@ public final class InProcessAccountService: AccountService {
     public func login(_ request: GateAPI.LoginRequest, client: String) async throws -> GateAPI.LoginResponse {
         let wrong = ChatError(.invalidCredentials, "Wrong username, email or password.")
         guard !request.account.isEmpty, request.account.utf8.count <= AccountRules.emailMaxLength,
-              request.password.utf8.count <= 1024
+            request.password.utf8.count <= 1024
         else { throw wrong }
         let account = request.account.contains("@") ? AccountRules.normalizedEmail(request.account) : request.account
         let accountKey = "sign-in-account:\(account.lowercased())"
@@ -82,24 +103,38 @@ public final class InProcessAccountService: AccountService {
         let addressWait = await limiter.lockedOut(addressKey) ?? 0
         let wait = max(accountWait, addressWait)
         if wait > 0 {
-            logger.warning("sign-in refused: locked out after failures", metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"])
+            logger.warning(
+                "sign-in refused: locked out after failures",
+                metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"]
+            )
             throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
         }
         let user = try await users.user(account: account)
         let verified = try await hasher.verify(request.password, hash: user?.passwordHash ?? hasher.decoyHash)
         guard let user, verified else {
-            let lockout = max(await limiter.recordFailure(accountKey, backoff: limits.signInFailuresPerAccount),
-                              await limiter.recordFailure(addressKey, backoff: limits.signInFailuresPerAddress))
-            logger.info(user == nil ? "sign-in refused: unknown account" : "sign-in refused: wrong password",
-                        metadata: ["user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)", "lockoutSeconds": "\(lockout)"])
+            let lockout = max(
+                await limiter.recordFailure(accountKey, backoff: limits.signInFailuresPerAccount),
+                await limiter.recordFailure(addressKey, backoff: limits.signInFailuresPerAddress)
+            )
+            logger.info(
+                user == nil ? "sign-in refused: unknown account" : "sign-in refused: wrong password",
+                metadata: [
+                    "user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)", "lockoutSeconds": "\(lockout)",
+                ]
+            )
             throw wrong
         }
         await limiter.clearFailures(accountKey)
         let server = try await status.assignChatServer()
         let token = try await status.issueToken(for: user.id)
         logger.info("signed in", metadata: ["user": "\(user.id)", "chatServer": "\(server.id)"])
-        return GateAPI.LoginResponse(userId: user.id, username: user.username, token: token.token,
-                                     expiresAt: token.expiresAtMs / 1000, chatServer: server.address)
+        return GateAPI.LoginResponse(
+            userId: user.id,
+            username: user.username,
+            token: token.token,
+            expiresAt: token.expiresAtMs / 1000,
+            chatServer: server.address
+        )
     }
 
     public func logout(token: String) async throws {

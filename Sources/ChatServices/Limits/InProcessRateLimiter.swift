@@ -79,7 +79,9 @@ public final class InProcessRateLimiter: RateLimiter {
     private static func sweepIfLarge(_ state: inout State, nowMs: Int64) {
         guard state.buckets.count + state.failures.count >= state.nextSweepAt else { return }
         state.buckets = state.buckets.filter { !$0.value.isFull(nowMs: nowMs) }
-        state.failures = state.failures.filter { nowMs - $0.value.lastMs <= $0.value.forgetAfterMs || $0.value.lockedUntilMs > nowMs }
+        state.failures = state.failures.filter {
+            nowMs - $0.value.lastMs <= $0.value.forgetAfterMs || $0.value.lockedUntilMs > nowMs
+        }
         // Sweep again only once the table has doubled from what survived: amortised O(1).
         state.nextSweepAt = max(sweepThreshold, 2 * (state.buckets.count + state.failures.count))
     }

@@ -34,7 +34,12 @@ public struct FailureBackoff: Sendable, Equatable {
     /// Quiet this long and the failures are forgotten.
     public var forgetAfterSeconds: Double
 
-    public init(freeFailures: Int, baseLockoutSeconds: Double = 1, maxLockoutSeconds: Double = 900, forgetAfterSeconds: Double = 3600) {
+    public init(
+        freeFailures: Int,
+        baseLockoutSeconds: Double = 1,
+        maxLockoutSeconds: Double = 900,
+        forgetAfterSeconds: Double = 3600
+    ) {
         self.freeFailures = freeFailures
         self.baseLockoutSeconds = baseLockoutSeconds
         self.maxLockoutSeconds = maxLockoutSeconds

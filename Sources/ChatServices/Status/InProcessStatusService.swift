@@ -36,7 +36,10 @@ public final class InProcessStatusService: StatusService {
             if state.servers[server.id] == nil { state.order.append(server.id) }
             state.servers[server.id] = server
         }
-        logger.info("chat server registered", metadata: ["id": "\(server.id)", "address": "\(server.host):\(server.port)"])
+        logger.info(
+            "chat server registered",
+            metadata: ["id": "\(server.id)", "address": "\(server.host):\(server.port)"]
+        )
     }
 
     public func unregisterChatServer(id: String) async {
@@ -90,7 +93,12 @@ public final class InProcessStatusService: StatusService {
             .replacingOccurrences(of: "=", with: "")
         let now = WallClock.nowMs()
         let expires = now + tokenLifetimeSeconds * 1000
-        try await sessions.insertSession(tokenHash: Self.hash(token), userID: user, createdAtMs: now, expiresAtMs: expires)
+        try await sessions.insertSession(
+            tokenHash: Self.hash(token),
+            userID: user,
+            createdAtMs: now,
+            expiresAtMs: expires
+        )
         return IssuedToken(token: token, userID: user, expiresAtMs: expires)
     }
 
@@ -98,7 +106,7 @@ public final class InProcessStatusService: StatusService {
     /// hashes, so lookup timing reveals nothing about a valid token.
     public func authenticate(token: String) async throws -> UserID {
         guard !token.isEmpty, token.utf8.count <= 128,
-              let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: WallClock.nowMs())
+            let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: WallClock.nowMs())
         else {
             throw ChatError(.invalidToken, "Your session has expired or was signed out. Please sign in again.")
         }

@@ -45,7 +45,9 @@ public final class DevMailbox: MailSender {
             """
         try lock.withLock { _ in
             if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                guard
+                    FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+                else {
                     throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
                 }
             }
@@ -69,7 +71,8 @@ public final class DevMailbox: MailSender {
             if line.hasPrefix("To: ") {
                 recipient = String(line.dropFirst(4)).lowercased()
             } else if line.hasPrefix("Subject: "), recipient == email.lowercased(),
-                      let found = line.split(separator: " ").last, found.count == 6, found.allSatisfy(\.isNumber) {
+                let found = line.split(separator: " ").last, found.count == 6, found.allSatisfy(\.isNumber)
+            {
                 code = String(found)
             }
         }

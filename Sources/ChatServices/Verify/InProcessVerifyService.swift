@@ -39,7 +39,10 @@ public final class InProcessVerifyService: VerifyService {
             lastSent = lastSent.filter { $0.value + interval > now }
             if let sent = lastSent[key] {
                 let wait = sent + interval - now
-                throw ChatError(.rateLimited, "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s.")
+                throw ChatError(
+                    .rateLimited,
+                    "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s."
+                )
             }
             lastSent[key] = now
         }
@@ -50,10 +53,14 @@ public final class InProcessVerifyService: VerifyService {
         let minutes = policy.codeLifetimeSeconds / 60
         let action = purpose == .register ? "finish signing up" : "reset your password"
         do {
-            try await mail.send(Mail(
-                to: key.email,
-                subject: "Your WeChat verification code: \(code)",
-                body: "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."))
+            try await mail.send(
+                Mail(
+                    to: key.email,
+                    subject: "Your WeChat verification code: \(code)",
+                    body:
+                        "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."
+                )
+            )
         } catch {
             // The code was never delivered: forget it so the user can ask again at once.
             _ = entries.withLock { $0.removeValue(forKey: key) }
@@ -67,7 +74,10 @@ public final class InProcessVerifyService: VerifyService {
     public func consumeCode(_ code: String, email: String, purpose: GateAPI.CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = WallClock.nowMs()
-        let invalid = ChatError(.invalidCode, "That code is wrong or has expired. Check the mail or ask for a new code.")
+        let invalid = ChatError(
+            .invalidCode,
+            "That code is wrong or has expired. Check the mail or ask for a new code."
+        )
         try entries.withLock { entries in
             guard var entry = entries[key], entry.expiresAtMs > now else {
                 entries.removeValue(forKey: key)
@@ -80,7 +90,10 @@ public final class InProcessVerifyService: VerifyService {
             entry.wrongAttempts += 1
             if entry.wrongAttempts >= policy.maxAttempts {
                 entries.removeValue(forKey: key)
-                logger.warning("verification code burnt after too many wrong tries", metadata: ["email": "\(key.email)"])
+                logger.warning(
+                    "verification code burnt after too many wrong tries",
+                    metadata: ["email": "\(key.email)"]
+                )
                 throw ChatError(.tooManyAttempts, "Too many wrong codes. Ask for a new code.")
             }
             entries[key] = entry
@@ -96,7 +109,8 @@ public final class InProcessVerifyService: VerifyService {
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var difference: UInt8 = 0
         for i in x.indices { difference |= x[i] ^ y[i] }

@@ -29,7 +29,9 @@ extension AppState {
             return []
         case .function(3):
             screen = .resetPassword
-            if !signIn.account.text.isEmpty, signIn.account.text.contains("@") { reset.email.setText(signIn.account.text) }
+            if !signIn.account.text.isEmpty, signIn.account.text.contains("@") {
+                reset.email.setText(signIn.account.text)
+            }
             return []
         case .tab, .down:
             signIn.focus = (signIn.focus + 1) % SignInForm.fieldCount
@@ -117,8 +119,14 @@ extension AppState {
         }
         register.busy = true
         register.error = nil
-        return [.register(username: form.username.text, email: form.email.text.trimmingCharacters(in: .whitespaces),
-                          password: form.password.text, code: form.code.text)]
+        return [
+            .register(
+                username: form.username.text,
+                email: form.email.text.trimmingCharacters(in: .whitespaces),
+                password: form.password.text,
+                code: form.code.text
+            )
+        ]
     }
 
     mutating func resetKey(_ key: Key) -> [Effect] {
@@ -138,7 +146,8 @@ extension AppState {
             switch reset.focus {
             case 0: return sendResetCode()
             case 3:
-                let problem = RegisterForm.problem(reset.password.text) { try AccountRules.validatePassword($0) }
+                let problem =
+                    RegisterForm.problem(reset.password.text) { try AccountRules.validatePassword($0) }
                     ?? (reset.confirm.text != reset.password.text ? "The passwords do not match." : nil)
                     ?? (reset.code.text.isEmpty ? "Enter the code from the mail." : nil)
                 if let problem {
@@ -147,8 +156,13 @@ extension AppState {
                 }
                 reset.busy = true
                 reset.error = nil
-                return [.resetPassword(email: reset.email.text.trimmingCharacters(in: .whitespaces), code: reset.code.text,
-                                       newPassword: reset.password.text)]
+                return [
+                    .resetPassword(
+                        email: reset.email.text.trimmingCharacters(in: .whitespaces),
+                        code: reset.code.text,
+                        newPassword: reset.password.text
+                    )
+                ]
             default:
                 reset.focus += 1
                 return []
@@ -166,7 +180,9 @@ extension AppState {
 
     mutating func sendResetCode() -> [Effect] {
         let email = reset.email.text.trimmingCharacters(in: .whitespaces)
-        if let problem = RegisterForm.problem(email, { try AccountRules.validateEmail($0) }) ?? (email.isEmpty ? "Enter your email address." : nil) {
+        if let problem = RegisterForm.problem(email, { try AccountRules.validateEmail($0) })
+            ?? (email.isEmpty ? "Enter your email address." : nil)
+        {
             reset.error = problem
             return []
         }
@@ -182,7 +198,9 @@ extension AppState {
         switch focus {
         case .friends:
             // While filtering, keys edit the filter.
-            if friendFilter == nil, let command = keyBindings.command(for: key, in: .friendList) { return perform(command) }
+            if friendFilter == nil, let command = keyBindings.command(for: key, in: .friendList) {
+                return perform(command)
+            }
             return friendFilterKey(key)
         case .input:
             if let command = keyBindings.command(for: key, in: .input) { return perform(command) }
@@ -207,10 +225,13 @@ extension AppState {
         case .searchMessages:
             overlay = .search(MessageSearch())
         case .chooseTheme:
-            let current = themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
+            let current =
+                themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
             overlay = .themes(ThemePicker(selected: current))
         case .signOut:
-            overlay = .confirm(Confirmation(question: "Sign out of \(me?.username ?? "this account")?", action: .signOut))
+            overlay = .confirm(
+                Confirmation(question: "Sign out of \(me?.username ?? "this account")?", action: .signOut)
+            )
         case .nextConversation, .friendDown:
             return moveSelection(by: 1)
         case .previousConversation, .friendUp:
@@ -239,12 +260,23 @@ extension AppState {
         // Acting on a friend takes a key that cannot be typed as text, then a "y".
         case .toggleBlock:
             guard let friend = selectedFriend else { return [] }
-            overlay = friend.blockedByMe
+            overlay =
+                friend.blockedByMe
                 ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
-                : .confirm(Confirmation(question: "Block \(friend.displayName)? Neither of you can message the other.", action: .block(friend.user.id)))
+                : .confirm(
+                    Confirmation(
+                        question: "Block \(friend.displayName)? Neither of you can message the other.",
+                        action: .block(friend.user.id)
+                    )
+                )
         case .removeFriend:
             guard let friend = selectedFriend else { return [] }
-            overlay = .confirm(Confirmation(question: "Remove \(friend.displayName) from your friends?", action: .removeFriend(friend.user.id)))
+            overlay = .confirm(
+                Confirmation(
+                    question: "Remove \(friend.displayName) from your friends?",
+                    action: .removeFriend(friend.user.id)
+                )
+            )
         case .completeName:
             if !input.complete(from: completionNames) {
                 showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
@@ -287,7 +319,10 @@ extension AppState {
                 return []
             }
             if let friend = chat?.friends[peer], friend.blockedByMe {
-                showNotice("You blocked \(friend.displayName). Unblock them (Alt-B in the friend list) to write.", .error)
+                showNotice(
+                    "You blocked \(friend.displayName). Unblock them (Alt-B in the friend list) to write.",
+                    .error
+                )
                 input.setText(text)
                 return []
             }
@@ -323,7 +358,8 @@ extension AppState {
         var effects: [Effect] = []
         // Near the top of what is loaded: fetch the page before it, without waiting for it.
         if rows > 0, view.olderAvailable, !view.loadingOlder, let oldest = view.messages.first,
-           view.scrollOffset + chatPaneHeight >= total - chatPaneHeight {
+            view.scrollOffset + chatPaneHeight >= total - chatPaneHeight
+        {
             view.loadingOlder = true
             effects.append(.loadHistory(peer: peer, beforeSeq: oldest.seq))
         }
@@ -375,7 +411,9 @@ extension AppState {
             }
             self.overlay = .themes(picker)
             // Preview as you move.
-            if themeNames.indices.contains(picker.selected), key == .up || key == .down || key == .character("j") || key == .character("k") {
+            if themeNames.indices.contains(picker.selected),
+                key == .up || key == .down || key == .character("j") || key == .character("k")
+            {
                 return [.loadTheme(themeNames[picker.selected])]
             }
             return []
@@ -445,7 +483,8 @@ extension AppState {
             _ = search.query.handle(key)
             // Search as you type: the cache answers in a millisecond.
             search.searched = false
-            return search.query.text.trimmingCharacters(in: .whitespaces).isEmpty ? [] : [.searchMessages(search.query.text)]
+            return search.query.text.trimmingCharacters(in: .whitespaces).isEmpty
+                ? [] : [.searchMessages(search.query.text)]
         }
         return []
     }
@@ -461,10 +500,12 @@ extension AppState {
         conversations[peer]?.firstUnreadSeq = nil
         focus = .input
         // Load the messages around it so it shows in context.
-        effects = [.loadHistory(peer: peer, beforeSeq: message.seq + 26)] + effects.filter {
-            if case .loadHistory = $0 { return false }
-            return true
-        }
+        effects =
+            [.loadHistory(peer: peer, beforeSeq: message.seq + 26)]
+            + effects.filter {
+                if case .loadHistory = $0 { return false }
+                return true
+            }
         return effects
     }
 

@@ -187,7 +187,11 @@ extension AppState {
         case .friendEvent(let kind, let user, let greeting):
             switch kind {
             case .requestReceived:
-                showNotice("\(user.username) wants to be your friend\(greeting.isEmpty ? "" : ": “\(greeting)”") — Ctrl-R", .info, seconds: 8)
+                showNotice(
+                    "\(user.username) wants to be your friend\(greeting.isEmpty ? "" : ": “\(greeting)”") — Ctrl-R",
+                    .info,
+                    seconds: 8
+                )
                 return [.bell]
             case .requestAccepted:
                 showNotice("You and \(user.username) are now friends.", .success)

@@ -64,7 +64,9 @@ public struct AppState: Sendable {
         guard let chat else { return [] }
         let all = chat.friendsByActivity
         guard let filter = friendFilter?.text.lowercased(), !filter.isEmpty else { return all }
-        return all.filter { $0.displayName.lowercased().contains(filter) || $0.user.username.lowercased().contains(filter) }
+        return all.filter {
+            $0.displayName.lowercased().contains(filter) || $0.user.username.lowercased().contains(filter)
+        }
     }
 
     public var selectedFriend: Friend? {

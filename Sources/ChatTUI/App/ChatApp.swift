@@ -1,7 +1,7 @@
-import Synchronization
 import ChatClient
 import Foundation
 import Logging
+import Synchronization
 
 /// The running app: one thread owns the terminal and loops — read a key (briefly), apply it and
 /// whatever the network posted, draw if anything changed. Network work runs in the
@@ -37,8 +37,14 @@ public final class ChatApp {
     /// Ctrl-Z: stops the process until `fg`; false if nothing stopped it.
     private let suspend: () -> Bool
 
-    public init(terminal: TerminalBackend, options: Options, queue: ActionQueue = ActionQueue(), logger: Logger,
-                shouldStop: @escaping () -> Bool = { false }, suspend: @escaping () -> Bool = { false }) {
+    public init(
+        terminal: TerminalBackend,
+        options: Options,
+        queue: ActionQueue = ActionQueue(),
+        logger: Logger,
+        shouldStop: @escaping () -> Bool = { false },
+        suspend: @escaping () -> Bool = { false }
+    ) {
         self.terminal = terminal
         self.options = options
         self.queue = queue
@@ -85,7 +91,10 @@ public final class ChatApp {
                     let size = terminal.size
                     apply(.resized(width: size.width, height: size.height))
                     if !stopped {
-                        state.showNotice("Suspend: nothing to suspend to here (no shell job control). Ctrl-Q quits.", .error)
+                        state.showNotice(
+                            "Suspend: nothing to suspend to here (no shell job control). Ctrl-Q quits.",
+                            .error
+                        )
                     }
                 } else {
                     apply(.key(key))

@@ -82,21 +82,52 @@ public struct KeyBindings: Sendable, Equatable {
     /// sections.
     public var helpRows: [HelpLine] {
         sections.enumerated().flatMap { index, section in
-            (index > 0 ? [HelpLine(keys: "", action: "")] : []) + [HelpLine(keys: section.title, action: "")] + section.bindings
+            (index > 0 ? [HelpLine(keys: "", action: "")] : []) + [HelpLine(keys: section.title, action: "")]
+                + section.bindings
         }
     }
 
     public static let standard = KeyBindings([
         Binding(command: .help, context: .main, keys: [.function(1)], summary: "this help"),
-        Binding(command: .switchFocus, context: .main, keys: [.backTab], summary: "move between the input and the friend list"),
-        Binding(command: .nextConversation, context: .main, keys: [.control("n"), .alt("j")], summary: "next conversation"),
-        Binding(command: .previousConversation, context: .main, keys: [.control("p"), .alt("k")], summary: "previous conversation"),
-        Binding(command: .scrollOlder, context: .main, keys: [.pageUp], summary: "scroll back (older messages load by themselves)"),
+        Binding(
+            command: .switchFocus,
+            context: .main,
+            keys: [.backTab],
+            summary: "move between the input and the friend list"
+        ),
+        Binding(
+            command: .nextConversation,
+            context: .main,
+            keys: [.control("n"), .alt("j")],
+            summary: "next conversation"
+        ),
+        Binding(
+            command: .previousConversation,
+            context: .main,
+            keys: [.control("p"), .alt("k")],
+            summary: "previous conversation"
+        ),
+        Binding(
+            command: .scrollOlder,
+            context: .main,
+            keys: [.pageUp],
+            summary: "scroll back (older messages load by themselves)"
+        ),
         Binding(command: .scrollNewer, context: .main, keys: [.pageDown], summary: "scroll forward"),
         Binding(command: .jumpToLatest, context: .main, keys: [.control("g")], summary: "jump to the latest message"),
         Binding(command: .searchMessages, context: .main, keys: [.control("s")], summary: "search all messages"),
-        Binding(command: .findPeople, context: .main, keys: [.function(3), .alt("p")], summary: "find people and send a friend request"),
-        Binding(command: .friendRequests, context: .main, keys: [.control("r")], summary: "friend requests: a accept, r reject"),
+        Binding(
+            command: .findPeople,
+            context: .main,
+            keys: [.function(3), .alt("p")],
+            summary: "find people and send a friend request"
+        ),
+        Binding(
+            command: .friendRequests,
+            context: .main,
+            keys: [.control("r")],
+            summary: "friend requests: a accept, r reject"
+        ),
         Binding(command: .chooseTheme, context: .main, keys: [.function(2)], summary: "choose a theme (previews live)"),
         Binding(command: .signOut, context: .main, keys: [.control("o")], summary: "sign out (asks first: y)"),
         Binding(command: .redraw, context: .app, keys: [.control("l")], summary: "redraw the screen"),
@@ -105,14 +136,43 @@ public struct KeyBindings: Sendable, Equatable {
 
         Binding(command: .friendUp, context: .friendList, keys: [.up, .character("k")], summary: "previous friend"),
         Binding(command: .friendDown, context: .friendList, keys: [.down, .character("j")], summary: "next friend"),
-        Binding(command: .backToInput, context: .friendList, keys: [.enter, .right, .character("l"), .tab, .escape],
-                summary: "back to the input, to write to them"),
-        Binding(command: .filterFriends, context: .friendList, keys: [.character("/")], summary: "filter the list as you type"),
+        Binding(
+            command: .backToInput,
+            context: .friendList,
+            keys: [.enter, .right, .character("l"), .tab, .escape],
+            summary: "back to the input, to write to them"
+        ),
+        Binding(
+            command: .filterFriends,
+            context: .friendList,
+            keys: [.character("/")],
+            summary: "filter the list as you type"
+        ),
         Binding(command: .help, context: .friendList, keys: [.character("?")], summary: "this help"),
-        Binding(command: .setRemark, context: .friendList, keys: [.character("n")], summary: "set a remark (a name only you see)"),
-        Binding(command: .toggleBlock, context: .friendList, keys: [.alt("b")], summary: "block or unblock (asks first: y)"),
-        Binding(command: .removeFriend, context: .friendList, keys: [.delete], summary: "remove friend (asks first: y)"),
+        Binding(
+            command: .setRemark,
+            context: .friendList,
+            keys: [.character("n")],
+            summary: "set a remark (a name only you see)"
+        ),
+        Binding(
+            command: .toggleBlock,
+            context: .friendList,
+            keys: [.alt("b")],
+            summary: "block or unblock (asks first: y)"
+        ),
+        Binding(
+            command: .removeFriend,
+            context: .friendList,
+            keys: [.delete],
+            summary: "remove friend (asks first: y)"
+        ),
 
-        Binding(command: .completeName, context: .input, keys: [.tab], summary: "complete a friend's name (again: the next)"),
+        Binding(
+            command: .completeName,
+            context: .input,
+            keys: [.tab],
+            summary: "complete a friend's name (again: the next)"
+        ),
     ])
 }

@@ -9,22 +9,26 @@ public struct SavedSession: Sendable {
 
     public init(serverURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let (host, port) = SavedSession.hostPort(serverURL)
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
         path = "\(base)/wechat/\(host)_\(port)/session.json"
     }
 
     public func load() -> SessionCredentials? {
         guard let data = FileManager.default.contents(atPath: path),
-              let credentials = try? JSONDecoder().decode(SessionCredentials.self, from: data),
-              credentials.expiresAt > Int64(Date().timeIntervalSince1970)
+            let credentials = try? JSONDecoder().decode(SessionCredentials.self, from: data),
+            credentials.expiresAt > Int64(Date().timeIntervalSince1970)
         else { return nil }
         return credentials
     }
 
     public func save(_ credentials: SessionCredentials) throws {
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: directory,
+            withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
         let data = try JSONEncoder().encode(credentials)
         // Created 0600 before the secret is written, so it is never readable by others.
         _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
@@ -38,7 +42,9 @@ public struct SavedSession: Sendable {
 
     /// The cache file of an account on this server.
     public func cachePath(username: String) -> String {
-        ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("\(username.lowercased()).sqlite")
+        ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
+            "\(username.lowercased()).sqlite"
+        )
     }
 
     static func hostPort(_ url: String) -> (String, Int) {

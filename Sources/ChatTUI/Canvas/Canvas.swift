@@ -122,6 +122,7 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func == (a: Canvas, b: Canvas) -> Bool {
-        a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorX == b.cursorX && a.cursorY == b.cursorY
+        a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorX == b.cursorX
+            && a.cursorY == b.cursorY
     }
 }

@@ -1,4 +1,5 @@
 import CWideChar
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -24,24 +24,33 @@ public struct Rect: Hashable, Sendable {
     /// Splits off the top `rows` rows.
     public func splitTop(_ rows: Int) -> (top: Rect, rest: Rect) {
         let rows = min(max(0, rows), height)
-        return (Rect(x: x, y: y, width: width, height: rows), Rect(x: x, y: y + rows, width: width, height: height - rows))
+        return (
+            Rect(x: x, y: y, width: width, height: rows), Rect(x: x, y: y + rows, width: width, height: height - rows)
+        )
     }
 
     /// Splits off the bottom `rows` rows.
     public func splitBottom(_ rows: Int) -> (rest: Rect, bottom: Rect) {
         let rows = min(max(0, rows), height)
-        return (Rect(x: x, y: y, width: width, height: height - rows), Rect(x: x, y: maxY - rows, width: width, height: rows))
+        return (
+            Rect(x: x, y: y, width: width, height: height - rows),
+            Rect(x: x, y: maxY - rows, width: width, height: rows)
+        )
     }
 
     /// Splits off the left `columns` columns.
     public func splitLeft(_ columns: Int) -> (left: Rect, rest: Rect) {
         let columns = min(max(0, columns), width)
-        return (Rect(x: x, y: y, width: columns, height: height), Rect(x: x + columns, y: y, width: width - columns, height: height))
+        return (
+            Rect(x: x, y: y, width: columns, height: height),
+            Rect(x: x + columns, y: y, width: width - columns, height: height)
+        )
     }
 
     /// A rectangle of the given size centred in this one.
     public func centered(width: Int, height: Int) -> Rect {
-        let w = min(width, self.width), h = min(height, self.height)
+        let w = min(width, self.width)
+        let h = min(height, self.height)
         return Rect(x: x + (self.width - w) / 2, y: y + (self.height - h) / 2, width: w, height: h)
     }
 }

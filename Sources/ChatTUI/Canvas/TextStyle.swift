@@ -16,8 +16,15 @@ public struct TextStyle: Hashable, Sendable {
     public var underline: Bool
     public var reverse: Bool
 
-    public init(foreground: TerminalColor = .terminalDefault, background: TerminalColor = .terminalDefault,
-                bold: Bool = false, dim: Bool = false, italic: Bool = false, underline: Bool = false, reverse: Bool = false) {
+    public init(
+        foreground: TerminalColor = .terminalDefault,
+        background: TerminalColor = .terminalDefault,
+        bold: Bool = false,
+        dim: Bool = false,
+        italic: Bool = false,
+        underline: Bool = false,
+        reverse: Bool = false
+    ) {
         self.foreground = foreground
         self.background = background
         self.bold = bold
@@ -29,7 +36,12 @@ public struct TextStyle: Hashable, Sendable {
 
     public static let plain = TextStyle()
 
-    public func with(bold: Bool? = nil, reverse: Bool? = nil, underline: Bool? = nil, background: TerminalColor? = nil) -> TextStyle {
+    public func with(
+        bold: Bool? = nil,
+        reverse: Bool? = nil,
+        underline: Bool? = nil,
+        background: TerminalColor? = nil
+    ) -> TextStyle {
         var style = self
         if let bold { style.bold = bold }
         if let reverse { style.reverse = reverse }

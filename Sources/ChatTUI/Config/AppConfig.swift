@@ -21,8 +21,12 @@ public struct AppConfig: Sendable, Equatable {
     /// Ask the terminal for a desktop notification when a message arrives.
     public var desktopNotifications: Bool = true
 
-    public init(server: String = "http://127.0.0.1:8888", theme: String = "default",
-                bell: Bool = true, desktopNotifications: Bool = true) {
+    public init(
+        server: String = "http://127.0.0.1:8888",
+        theme: String = "default",
+        bell: Bool = true,
+        desktopNotifications: Bool = true
+    ) {
         self.server = server
         self.theme = theme
         self.bell = bell
@@ -34,7 +38,8 @@ public struct AppConfig: Sendable, Equatable {
     /// values of the wrong type are skipped (the rest still applies) with a warning naming each line.
     public static func load(path: String) -> (AppConfig, warning: String?) {
         guard FileManager.default.fileExists(atPath: path) else { return (AppConfig(), nil) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             return (AppConfig(), "\(path): cannot read the file (or it is not UTF-8); using defaults.")
         }
         do {
@@ -103,23 +108,23 @@ public struct AppConfig: Sendable, Equatable {
 
     /// A commented config with every setting at its default, for `--print-config` or first run.
     public static let exampleFile = """
-    # wechat terminal client settings.
-    # Put this file at ~/.config/wechat/config.toml (or $XDG_CONFIG_HOME/wechat/config.toml).
-    # Every setting is optional; the values below are the defaults.
+        # wechat terminal client settings.
+        # Put this file at ~/.config/wechat/config.toml (or $XDG_CONFIG_HOME/wechat/config.toml).
+        # Every setting is optional; the values below are the defaults.
 
-    # The gate server to sign in through (its HTTP address).
-    server = "http://127.0.0.1:8888"
+        # The gate server to sign in through (its HTTP address).
+        server = "http://127.0.0.1:8888"
 
-    # The colour theme: a file <name>.toml in $WECHAT_THEMES_DIR, ~/.config/wechat/themes or the
-    # Themes directory that ships with the app. Built in: default, light, wechat, high-contrast,
-    # monochrome.
-    theme = "default"
+        # The colour theme: a file <name>.toml in $WECHAT_THEMES_DIR, ~/.config/wechat/themes or the
+        # Themes directory that ships with the app. Built in: default, light, wechat, high-contrast,
+        # monochrome.
+        theme = "default"
 
-    [notifications]
-    # Ring the terminal bell when a message arrives.
-    bell = true
-    # Also ask the terminal for a desktop notification (OSC 777 / OSC 9; many terminals show these).
-    desktop = true
+        [notifications]
+        # Ring the terminal bell when a message arrives.
+        bell = true
+        # Also ask the terminal for a desktop notification (OSC 777 / OSC 9; many terminals show these).
+        desktop = true
 
-    """
+        """
 }

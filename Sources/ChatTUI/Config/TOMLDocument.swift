@@ -108,7 +108,9 @@ public struct TOMLDocument: Sendable {
             if peek == "'" { return try literalString() }
             let start = index
             while let c = peek, Self.isBareKeyCharacter(c) { index += 1 }
-            guard index > start else { throw fail(peek.map { "unexpected '\($0)' where a key should be" } ?? "expected a key") }
+            guard index > start else {
+                throw fail(peek.map { "unexpected '\($0)' where a key should be" } ?? "expected a key")
+            }
             return String(String.UnicodeScalarView(scalars[start..<index]))
         }
 
@@ -169,7 +171,9 @@ public struct TOMLDocument: Sendable {
                 throw fail("misplaced '_' in integer '\(token)'")
             }
             let plain = digits.filter { $0 != "_" }
-            guard plain.count == 1 || plain.first != "0" else { throw fail("leading zeros are not allowed in '\(token)'") }
+            guard plain.count == 1 || plain.first != "0" else {
+                throw fail("leading zeros are not allowed in '\(token)'")
+            }
             guard let result = Int(sign + plain) else { throw fail("integer '\(token)' is out of range") }
             return result
         }
@@ -179,33 +183,51 @@ public struct TOMLDocument: Sendable {
             var items: [TOMLValue] = []
             while true {
                 skipSpace()
-                if peek == "]" { index += 1; return items }
+                if peek == "]" {
+                    index += 1
+                    return items
+                }
                 if atEndOfContent { throw fail("unterminated array (arrays must fit on one line)") }
                 items.append(try value())
                 skipSpace()
-                if peek == "," { index += 1 } else if peek != "]" {
-                    throw fail(atEndOfContent ? "unterminated array (arrays must fit on one line)" : "expected ',' or ']' in array")
+                if peek == "," {
+                    index += 1
+                } else if peek != "]" {
+                    throw fail(
+                        atEndOfContent
+                            ? "unterminated array (arrays must fit on one line)" : "expected ',' or ']' in array"
+                    )
                 }
             }
         }
 
         mutating func literalString() throws -> String {
-            if scalars[index...].starts(with: "'''".unicodeScalars) { throw fail("multi-line strings are not supported") }
+            if scalars[index...].starts(with: "'''".unicodeScalars) {
+                throw fail("multi-line strings are not supported")
+            }
             index += 1
             var out = String.UnicodeScalarView()
-            while let c = peek, c != "'" { out.append(c); index += 1 }
+            while let c = peek, c != "'" {
+                out.append(c)
+                index += 1
+            }
             guard peek == "'" else { throw fail("unterminated string") }
             index += 1
             return String(out)
         }
 
         mutating func basicString() throws -> String {
-            if scalars[index...].starts(with: "\"\"\"".unicodeScalars) { throw fail("multi-line strings are not supported") }
+            if scalars[index...].starts(with: "\"\"\"".unicodeScalars) {
+                throw fail("multi-line strings are not supported")
+            }
             index += 1
             var out = String.UnicodeScalarView()
             while let c = peek, c != "\"" {
                 index += 1
-                guard c == "\\" else { out.append(c); continue }
+                guard c == "\\" else {
+                    out.append(c)
+                    continue
+                }
                 guard let e = peek else { break }
                 index += 1
                 switch e {
@@ -220,8 +242,9 @@ public struct TOMLDocument: Sendable {
                     let count = e == "u" ? 4 : 8
                     let hex = scalars[index..<min(index + count, scalars.count)]
                     guard hex.count == count, hex.allSatisfy(\.properties.isASCIIHexDigit),
-                          let code = UInt32(String(String.UnicodeScalarView(hex)), radix: 16),
-                          let scalar = Unicode.Scalar(code) else {
+                        let code = UInt32(String(String.UnicodeScalarView(hex)), radix: 16),
+                        let scalar = Unicode.Scalar(code)
+                    else {
                         throw fail("invalid escape '\\\(e)\(String(String.UnicodeScalarView(hex)))'")
                     }
                     out.append(scalar)

@@ -86,7 +86,8 @@ public struct KeyDecoder {
         var text = String(Character(scalar))
         while let next = read(0, source) {
             guard case .scalar(let value) = next, value >= 0x20, !ControlCharacter.contains(value),
-                  let nextScalar = Unicode.Scalar(value) else {
+                let nextScalar = Unicode.Scalar(value)
+            else {
                 unread(next)
                 break
             }
@@ -202,7 +203,9 @@ public struct KeyDecoder {
     /// Enter all become Alt-Enter (a newline in the composer).
     static func decodeModified(code: Int, modifier: Int) -> Key? {
         let bits = max(0, modifier - 1)
-        let shift = bits & 1 != 0, alt = bits & 2 != 0, control = bits & 4 != 0
+        let shift = bits & 1 != 0
+        let alt = bits & 2 != 0
+        let control = bits & 4 != 0
         switch code {
         case 13: return shift || alt || control ? .altEnter : .enter
         case 9: return shift ? .backTab : .tab
@@ -210,7 +213,8 @@ public struct KeyDecoder {
         case 27: return .escape
         default:
             guard code >= 0x20, code < 0x110000, !ControlCharacter.contains(UInt32(code)),
-                  let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+                let scalar = Unicode.Scalar(UInt32(code))
+            else { return nil }
             let character = Character(scalar)
             if control, let letter = character.lowercased().first, letter.isASCII, letter.isLetter {
                 return .control(letter)

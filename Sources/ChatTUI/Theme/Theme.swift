@@ -23,11 +23,24 @@ public struct Theme: Sendable, Equatable {
     public static let fallback: Theme = {
         let baseBackground = TerminalColor.indexed(234)
         // Roles that give no background sit on base's, as they would when loaded from a file.
-        func s(_ fg: UInt8?, _ bg: UInt8? = nil, bold: Bool = false, dim: Bool = false, italic: Bool = false,
-               underline: Bool = false, reverse: Bool = false) -> TextStyle {
-            TextStyle(foreground: fg.map(TerminalColor.indexed) ?? .terminalDefault,
-                      background: bg.map(TerminalColor.indexed) ?? baseBackground,
-                      bold: bold, dim: dim, italic: italic, underline: underline, reverse: reverse)
+        func s(
+            _ fg: UInt8?,
+            _ bg: UInt8? = nil,
+            bold: Bool = false,
+            dim: Bool = false,
+            italic: Bool = false,
+            underline: Bool = false,
+            reverse: Bool = false
+        ) -> TextStyle {
+            TextStyle(
+                foreground: fg.map(TerminalColor.indexed) ?? .terminalDefault,
+                background: bg.map(TerminalColor.indexed) ?? baseBackground,
+                bold: bold,
+                dim: dim,
+                italic: italic,
+                underline: underline,
+                reverse: reverse
+            )
         }
         let styles: [ThemeRole: TextStyle] = [
             .base: s(252),

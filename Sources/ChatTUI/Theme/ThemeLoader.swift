@@ -39,9 +39,14 @@ public enum ThemeLoader {
         for key in document.keys(in: nil) {
             let line = document.line(of: key, in: nil) ?? 0
             guard key == "name" else {
-                throw TOMLError(line: line, message: "unknown top-level key '\(key)' (only 'name' goes before the role tables)")
+                throw TOMLError(
+                    line: line,
+                    message: "unknown top-level key '\(key)' (only 'name' goes before the role tables)"
+                )
             }
-            guard let value = document.string(nil, key) else { throw TOMLError(line: line, message: "'name' must be a string") }
+            guard let value = document.string(nil, key) else {
+                throw TOMLError(line: line, message: "'name' must be a string")
+            }
             displayName = value
         }
 
@@ -72,7 +77,8 @@ public enum ThemeLoader {
         guard let path = path(of: name, in: searchPaths) else {
             return (.fallback, name == "default" ? nil : "Theme '\(name)' not found; using the default.")
         }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             return (.fallback, "\(path): cannot read the file (or it is not UTF-8); using the default.")
         }
         do {
@@ -101,8 +107,11 @@ public enum ThemeLoader {
     /// to 5 levels above it (so `.build/debug/wechat` finds the repository's `Themes`, and an
     /// install can ship them beside `bin/`); finally `<currentDirectory>/Themes`. Duplicates are
     /// dropped. Inputs are passed in (not read from the process) so this is testable.
-    public static func defaultSearchPaths(environment: [String: String], executablePath: String,
-                                          currentDirectory: String) -> [String] {
+    public static func defaultSearchPaths(
+        environment: [String: String],
+        executablePath: String,
+        currentDirectory: String
+    ) -> [String] {
         var paths: [String] = []
         if let custom = environment["WECHAT_THEMES_DIR"], !custom.isEmpty { paths.append(custom) }
         paths.append(join(AppConfig.configDirectory(environment: environment), "themes"))
@@ -112,7 +121,8 @@ public enum ThemeLoader {
             // A symlinked binary (say /usr/local/bin/wechat) should find the themes of its real install.
             for _ in 0..<8 {
                 guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: executable) else { break }
-                executable = target.hasPrefix("/") ? target : join((executable as NSString).deletingLastPathComponent, target)
+                executable =
+                    target.hasPrefix("/") ? target : join((executable as NSString).deletingLastPathComponent, target)
             }
             var directory = URL(fileURLWithPath: executable).standardized.deletingLastPathComponent().path
             for _ in 0...5 {
@@ -165,7 +175,9 @@ public enum ThemeLoader {
                 style.background = try colour(value) { fail("'bg' in [\(table)]: " + $0) }
                 hasBackground = true
             case "bold", "dim", "italic", "underline", "reverse":
-                guard case .boolean(let flag) = value else { throw fail("'\(key)' in [\(table)] must be true or false") }
+                guard case .boolean(let flag) = value else {
+                    throw fail("'\(key)' in [\(table)] must be true or false")
+                }
                 switch key {
                 case "bold": style.bold = flag
                 case "dim": style.dim = flag
@@ -191,8 +203,13 @@ public enum ThemeLoader {
             if let index = colourNames[name] { return .indexed(index) }
             let hex = name.dropFirst()
             if name.hasPrefix("#"), hex.count == 6, hex.allSatisfy(\.isHexDigit), let rgb = UInt32(hex, radix: 16) {
-                return .indexed(TerminalColor.nearest256(red: UInt8(rgb >> 16), green: UInt8(rgb >> 8 & 0xFF),
-                                                         blue: UInt8(rgb & 0xFF)))
+                return .indexed(
+                    TerminalColor.nearest256(
+                        red: UInt8(rgb >> 16),
+                        green: UInt8(rgb >> 8 & 0xFF),
+                        blue: UInt8(rgb & 0xFF)
+                    )
+                )
             }
             throw fail("unknown colour '\(text)' (use 0–255, a name like 'bright-blue' or 'default', or '#rrggbb')")
         default:

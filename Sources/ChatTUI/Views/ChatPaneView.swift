@@ -20,10 +20,16 @@ enum ChatPaneView {
         let theme = state.theme
         guard let friend = state.selectedFriend else {
             Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
-            let hint = state.chat?.friends.isEmpty ?? true
+            let hint =
+                state.chat?.friends.isEmpty ?? true
                 ? "Find people with \(state.keyBindings.keyName(for: .findPeople)); their requests arrive under \(state.keyBindings.keyName(for: .friendRequests))."
                 : "Choose a friend on the left (Ctrl-N / Ctrl-P)."
-            canvas.put(DisplayWidth.truncate(hint, to: rect.width - 4), x: rect.x + 2, y: rect.y + 2, style: theme[.hint])
+            canvas.put(
+                DisplayWidth.truncate(hint, to: rect.width - 4),
+                x: rect.x + 2,
+                y: rect.y + 2,
+                style: theme[.hint]
+            )
             return
         }
         var title = friend.displayName
@@ -37,8 +43,13 @@ enum ChatPaneView {
             inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
         }
         let view = state.conversations[friend.user.id] ?? ConversationView()
-        let lines = self.lines(for: view, peer: friend, state: state, width: inner.width - 2,
-                               atLeast: inner.height + view.scrollOffset)
+        let lines = self.lines(
+            for: view,
+            peer: friend,
+            state: state,
+            width: inner.width - 2,
+            atLeast: inner.height + view.scrollOffset
+        )
         let offset = min(view.scrollOffset, max(0, lines.count - inner.height))
         let end = lines.count - offset
         let start = max(0, end - inner.height)
@@ -48,7 +59,13 @@ enum ChatPaneView {
             y += 1
         }
         if offset > 0 {
-            Box.putRight(&canvas, " ↓ \(offset) more below · Ctrl-G latest ", maxX: rect.maxX - 2, y: rect.maxY - 1, style: theme[.highlight])
+            Box.putRight(
+                &canvas,
+                " ↓ \(offset) more below · Ctrl-G latest ",
+                maxX: rect.maxX - 2,
+                y: rect.maxY - 1,
+                style: theme[.highlight]
+            )
         }
     }
 
@@ -74,13 +91,21 @@ enum ChatPaneView {
     /// The conversation's rows, oldest first. With `atLeast`, only the newest rows that many
     /// rows need are built (messages are wrapped newest first until there are enough): a frame
     /// wraps what it can show, not the whole loaded history.
-    static func lines(for view: ConversationView, peer: Friend, state: AppState, width: Int, atLeast needed: Int = .max) -> [Line] {
+    static func lines(
+        for view: ConversationView,
+        peer: Friend,
+        state: AppState,
+        width: Int,
+        atLeast needed: Int = .max
+    ) -> [Line] {
         guard width > 10, let me = state.me else { return [] }
         var header: [Line] = []
         if view.loadingOlder {
             header.append(Line(segments: [Segment(text: "loading older messages…", role: .hint)], centered: true))
         } else if !view.olderAvailable, !view.messages.isEmpty {
-            header.append(Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true))
+            header.append(
+                Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true)
+            )
         }
         let pending = state.chat?.outbox.filter { $0.peerID == peer.user.id } ?? []
         if view.messages.isEmpty && pending.isEmpty {
@@ -98,10 +123,22 @@ enum ChatPaneView {
         var tail: [Line] = []
         var previousDay = view.messages.last?.sentAtMs
         for message in pending {
-            if previousDay.map({ !TimeFormat.sameDay($0, message.createdAtMs) }) ?? true { tail.append(dayLine(message.createdAtMs)) }
+            if previousDay.map({ !TimeFormat.sameDay($0, message.createdAtMs) }) ?? true {
+                tail.append(dayLine(message.createdAtMs))
+            }
             previousDay = message.createdAtMs
-            appendMessage(time: TimeFormat.clock(ms: message.createdAtMs), name: myName, nameWidth: nameWidth, mine: true,
-                          text: message.text, mark: "…", markRole: .pending, textWidth: textWidth, highlight: nil, to: &tail)
+            appendMessage(
+                time: TimeFormat.clock(ms: message.createdAtMs),
+                name: myName,
+                nameWidth: nameWidth,
+                mine: true,
+                text: message.text,
+                mark: "…",
+                markRole: .pending,
+                textWidth: textWidth,
+                highlight: nil,
+                to: &tail
+            )
         }
         // Sent messages, newest first, each with the day line and new-messages line above it.
         var blocks: [[Line]] = []
@@ -115,14 +152,25 @@ enum ChatPaneView {
                 block.append(dayLine(message.sentAtMs))
             }
             if let first = view.firstUnreadSeq, message.seq == first, message.senderID != me.id {
-                block.append(Line(segments: [Segment(text: "──── new messages ────", role: .newMessages)], centered: true))
+                block.append(
+                    Line(segments: [Segment(text: "──── new messages ────", role: .newMessages)], centered: true)
+                )
             }
             let mine = message.senderID == me.id
             let name = DisplayWidth.truncate(mine ? myName : theirName, to: nameWidth)
             let highlighted = view.highlightedMessageID == message.id
-            appendMessage(time: TimeFormat.clock(ms: message.sentAtMs), name: name, nameWidth: nameWidth, mine: mine,
-                          text: message.text, mark: mine ? "✓" : nil, markRole: .delivered, textWidth: textWidth,
-                          highlight: highlighted ? view.highlightQuery : nil, to: &block)
+            appendMessage(
+                time: TimeFormat.clock(ms: message.sentAtMs),
+                name: name,
+                nameWidth: nameWidth,
+                mine: mine,
+                text: message.text,
+                mark: mine ? "✓" : nil,
+                markRole: .delivered,
+                textWidth: textWidth,
+                highlight: highlighted ? view.highlightQuery : nil,
+                to: &block
+            )
             count += block.count
             blocks.append(block)
         }
@@ -131,8 +179,18 @@ enum ChatPaneView {
         return lines + tail
     }
 
-    static func appendMessage(time: String, name: String, nameWidth: Int, mine: Bool, text: String, mark: String?,
-                              markRole: ThemeRole, textWidth: Int, highlight: String?, to lines: inout [Line]) {
+    static func appendMessage(
+        time: String,
+        name: String,
+        nameWidth: Int,
+        mine: Bool,
+        text: String,
+        mark: String?,
+        markRole: ThemeRole,
+        textWidth: Int,
+        highlight: String?,
+        to lines: inout [Line]
+    ) {
         let wrapped = TextWrapper.wrap(text, width: textWidth)
         let padding = String(repeating: " ", count: max(0, nameWidth - DisplayWidth.of(name)))
         for (index, piece) in wrapped.enumerated() {

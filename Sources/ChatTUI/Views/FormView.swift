@@ -10,13 +10,31 @@ enum FormView {
         var placeholder: String?
     }
 
-    static func render(title: String, subtitle: String, fields: [Field], focus: Int, error: String?, info: String?,
-                       busy: Bool, hints: String, footer: [String], state: AppState, into canvas: inout Canvas) {
+    static func render(
+        title: String,
+        subtitle: String,
+        fields: [Field],
+        focus: Int,
+        error: String?,
+        info: String?,
+        busy: Bool,
+        hints: String,
+        footer: [String],
+        state: AppState,
+        into canvas: inout Canvas
+    ) {
         let theme = state.theme
         let width = min(canvas.width - 4, 72)
         let height = min(canvas.height - 2, 7 + fields.count * 2 + 3)
         let box = canvas.bounds.centered(width: width, height: height)
-        Box.draw(&canvas, box, title: title, style: theme[.borderFocused], titleStyle: theme[.title], fill: theme[.dialog])
+        Box.draw(
+            &canvas,
+            box,
+            title: title,
+            style: theme[.borderFocused],
+            titleStyle: theme[.title],
+            fill: theme[.dialog]
+        )
         var y = box.y + 2
         canvas.put(DisplayWidth.truncate(subtitle, to: box.width - 4), x: box.x + 2, y: box.y + 1, style: theme[.hint])
         let labelWidth = (fields.map { DisplayWidth.of($0.label) }.max() ?? 8) + 2
@@ -25,16 +43,31 @@ enum FormView {
             let focused = index == focus
             canvas.put(focused ? "›" : " ", x: box.x + 2, y: y, style: theme[.highlight])
             canvas.put(field.label, x: box.x + 4, y: y, style: focused ? theme[.title] : theme[.dialog])
-            let inputRect = Rect(x: box.x + 4 + labelWidth, y: y, width: box.maxX - 3 - (box.x + 4 + labelWidth), height: 1)
+            let inputRect = Rect(
+                x: box.x + 4 + labelWidth,
+                y: y,
+                width: box.maxX - 3 - (box.x + 4 + labelWidth),
+                height: 1
+            )
             canvas.fill(inputRect, style: theme[.input])
             // Only the focused field keeps the caret.
             let caret = canvas.cursor
-            field.editor.render(into: &canvas, rect: inputRect, style: theme[.input],
-                                placeholder: focused ? field.placeholder : nil, placeholderStyle: theme[.placeholder])
+            field.editor.render(
+                into: &canvas,
+                rect: inputRect,
+                style: theme[.input],
+                placeholder: focused ? field.placeholder : nil,
+                placeholderStyle: theme[.placeholder]
+            )
             if !focused { canvas.cursor = caret }
             y += 1
             if let problem = field.problem {
-                canvas.put(DisplayWidth.truncate(problem, to: inputRect.width), x: inputRect.x, y: y, style: theme[.error])
+                canvas.put(
+                    DisplayWidth.truncate(problem, to: inputRect.width),
+                    x: inputRect.x,
+                    y: y,
+                    style: theme[.error]
+                )
             }
         }
         y += 1
@@ -43,7 +76,12 @@ enum FormView {
         } else if let error {
             canvas.put("✗ " + DisplayWidth.truncate(error, to: box.width - 8), x: box.x + 4, y: y, style: theme[.error])
         } else if let info {
-            canvas.put("✓ " + DisplayWidth.truncate(info, to: box.width - 8), x: box.x + 4, y: y, style: theme[.success])
+            canvas.put(
+                "✓ " + DisplayWidth.truncate(info, to: box.width - 8),
+                x: box.x + 4,
+                y: y,
+                style: theme[.success]
+            )
         }
         let hintLine = DisplayWidth.truncate(hints, to: box.width - 4)
         canvas.put(hintLine, x: box.x + 2, y: box.maxY - 2, style: theme[.hint])
@@ -65,16 +103,25 @@ enum SignInView {
     static func render(_ state: AppState, into canvas: inout Canvas) {
         let form = state.signIn
         var footer = FormView.devMailFooter(state)
-        if !state.demoLogins.isEmpty { footer.insert("Demo accounts: " + state.demoLogins.joined(separator: ", "), at: 0) }
+        if !state.demoLogins.isEmpty {
+            footer.insert("Demo accounts: " + state.demoLogins.joined(separator: ", "), at: 0)
+        }
         FormView.render(
-            title: "WeChat — sign in", subtitle: "Server \(state.serverURL)",
+            title: "WeChat — sign in",
+            subtitle: "Server \(state.serverURL)",
             fields: [
                 .init(label: "Username or email", editor: form.account, placeholder: "alice or alice@example.com"),
                 .init(label: "Password", editor: form.password),
             ],
-            focus: form.focus, error: form.error, info: nil, busy: form.busy,
+            focus: form.focus,
+            error: form.error,
+            info: nil,
+            busy: form.busy,
             hints: "Enter sign in · Tab next · F2 create account · F3 forgot password · Ctrl-Q quit",
-            footer: footer, state: state, into: &canvas)
+            footer: footer,
+            state: state,
+            into: &canvas
+        )
     }
 }
 
@@ -82,17 +129,44 @@ enum RegisterView {
     static func render(_ state: AppState, into canvas: inout Canvas) {
         let form = state.register
         FormView.render(
-            title: "WeChat — create an account", subtitle: "Server \(state.serverURL)",
+            title: "WeChat — create an account",
+            subtitle: "Server \(state.serverURL)",
             fields: [
-                .init(label: "Username", editor: form.username, problem: form.usernameProblem, placeholder: "letters, digits, _ . -"),
-                .init(label: "Email", editor: form.email, problem: form.emailProblem, placeholder: "Enter here sends the code"),
-                .init(label: "Code", editor: form.code, problem: form.codeProblem, placeholder: "6 digits from the mail"),
-                .init(label: "Password", editor: form.password, problem: form.passwordProblem, placeholder: "8 characters or more"),
+                .init(
+                    label: "Username",
+                    editor: form.username,
+                    problem: form.usernameProblem,
+                    placeholder: "letters, digits, _ . -"
+                ),
+                .init(
+                    label: "Email",
+                    editor: form.email,
+                    problem: form.emailProblem,
+                    placeholder: "Enter here sends the code"
+                ),
+                .init(
+                    label: "Code",
+                    editor: form.code,
+                    problem: form.codeProblem,
+                    placeholder: "6 digits from the mail"
+                ),
+                .init(
+                    label: "Password",
+                    editor: form.password,
+                    problem: form.passwordProblem,
+                    placeholder: "8 characters or more"
+                ),
                 .init(label: "Again", editor: form.confirm, problem: form.confirmProblem),
             ],
-            focus: form.focus, error: form.error, info: form.info, busy: form.busy,
+            focus: form.focus,
+            error: form.error,
+            info: form.info,
+            busy: form.busy,
             hints: "Enter next/submit · F5 send code · Tab next · Esc back to sign in",
-            footer: FormView.devMailFooter(state), state: state, into: &canvas)
+            footer: FormView.devMailFooter(state),
+            state: state,
+            into: &canvas
+        )
     }
 }
 
@@ -100,17 +174,31 @@ enum ResetPasswordView {
     static func render(_ state: AppState, into canvas: inout Canvas) {
         let form = state.reset
         FormView.render(
-            title: "WeChat — reset your password", subtitle: "We mail a code to the address of your account.",
+            title: "WeChat — reset your password",
+            subtitle: "We mail a code to the address of your account.",
             fields: [
                 .init(label: "Email", editor: form.email, placeholder: "Enter here sends the code"),
                 .init(label: "Code", editor: form.code, placeholder: "6 digits from the mail"),
-                .init(label: "New password", editor: form.password,
-                      problem: RegisterForm.problem(form.password.text) { try AccountRules.validatePassword($0) }),
-                .init(label: "Again", editor: form.confirm,
-                      problem: form.confirm.text.isEmpty || form.confirm.text == form.password.text ? nil : "The passwords do not match."),
+                .init(
+                    label: "New password",
+                    editor: form.password,
+                    problem: RegisterForm.problem(form.password.text) { try AccountRules.validatePassword($0) }
+                ),
+                .init(
+                    label: "Again",
+                    editor: form.confirm,
+                    problem: form.confirm.text.isEmpty || form.confirm.text == form.password.text
+                        ? nil : "The passwords do not match."
+                ),
             ],
-            focus: form.focus, error: form.error, info: form.info, busy: form.busy,
+            focus: form.focus,
+            error: form.error,
+            info: form.info,
+            busy: form.busy,
             hints: "Enter next/submit · F5 send code · Tab next · Esc back to sign in",
-            footer: FormView.devMailFooter(state), state: state, into: &canvas)
+            footer: FormView.devMailFooter(state),
+            state: state,
+            into: &canvas
+        )
     }
 }

@@ -9,7 +9,13 @@ enum FriendListView {
         let friends = state.visibleFriends
         var title = "Friends (\(state.chat?.friends.count ?? 0))"
         if let filter = state.friendFilter { title = "/\(filter.text)" }
-        Box.draw(&canvas, rect, title: title, style: focused ? theme[.borderFocused] : theme[.border], titleStyle: theme[.title])
+        Box.draw(
+            &canvas,
+            rect,
+            title: title,
+            style: focused ? theme[.borderFocused] : theme[.border],
+            titleStyle: theme[.title]
+        )
         if let filter = state.friendFilter, focused {
             canvas.cursor = (min(rect.maxX - 2, rect.x + 5 + DisplayWidth.of(filter.text)), rect.y)
         }
@@ -22,7 +28,9 @@ enum FriendListView {
             y += 1
         }
         guard !friends.isEmpty else {
-            let hint = state.chat?.friends.isEmpty == false ? "No friend matches." : "No friends yet.\n\(state.keyBindings.keyName(for: .findPeople)) finds people."
+            let hint =
+                state.chat?.friends.isEmpty == false
+                ? "No friend matches." : "No friends yet.\n\(state.keyBindings.keyName(for: .findPeople)) finds people."
             for (index, line) in hint.split(separator: "\n").enumerated() {
                 canvas.put(" " + line, x: inner.x, y: y + 1 + index, style: theme[.hint], maxX: inner.maxX)
             }
@@ -36,14 +44,32 @@ enum FriendListView {
         let firstVisible = max(0, selectedIndex - capacity + 1)
         for friend in friends.dropFirst(firstVisible).prefix(capacity) {
             let selected = friend.user.id == state.selectedPeer
-            renderFriend(friend, state: state, selected: selected, focused: focused, x: inner.x, y: y, width: inner.width,
-                         rows: rowsPerFriend, into: &canvas)
+            renderFriend(
+                friend,
+                state: state,
+                selected: selected,
+                focused: focused,
+                x: inner.x,
+                y: y,
+                width: inner.width,
+                rows: rowsPerFriend,
+                into: &canvas
+            )
             y += rowsPerFriend
         }
     }
 
-    static func renderFriend(_ friend: Friend, state: AppState, selected: Bool, focused: Bool, x: Int, y: Int, width: Int,
-                             rows: Int, into canvas: inout Canvas) {
+    static func renderFriend(
+        _ friend: Friend,
+        state: AppState,
+        selected: Bool,
+        focused: Bool,
+        x: Int,
+        y: Int,
+        width: Int,
+        rows: Int,
+        into canvas: inout Canvas
+    ) {
         let theme = state.theme
         let base = selected ? theme[.selection] : theme[.base]
         canvas.fill(Rect(x: x, y: y, width: width, height: rows), style: base)
@@ -76,11 +102,19 @@ enum FriendListView {
             } else if friend.remark.isEmpty == false {
                 preview = friend.user.username
             }
-            let badgeX = badge.isEmpty ? maxX : Box.putRight(&canvas, badge + " ", maxX: maxX, y: y + 1, style: theme[.unreadBadge])
+            let badgeX =
+                badge.isEmpty
+                ? maxX : Box.putRight(&canvas, badge + " ", maxX: maxX, y: y + 1, style: theme[.unreadBadge])
             if !badge.isEmpty { canvas.put(" ", x: maxX - 1, y: y + 1, style: base) }
             var previewStyle = isDraft ? theme[.error] : theme[.hint]  // red, as WeChat marks a draft
             if selected { previewStyle.background = base.background }
-            canvas.put(DisplayWidth.truncate(preview, to: max(0, badgeX - x - 4)), x: x + 3, y: y + 1, style: previewStyle, maxX: badgeX - 1)
+            canvas.put(
+                DisplayWidth.truncate(preview, to: max(0, badgeX - x - 4)),
+                x: x + 3,
+                y: y + 1,
+                style: previewStyle,
+                maxX: badgeX - 1
+            )
         } else if !badge.isEmpty {
             Box.putRight(&canvas, badge, maxX: rightX - 1, y: y, style: theme[.unreadBadge])
         }

@@ -37,8 +37,13 @@ enum InputView {
         let theme = state.theme
         let focused = state.focus == .input && state.overlay == nil
         let name = state.selectedFriend?.displayName
-        Box.draw(&canvas, rect, title: name.map { "Message \($0)" } ?? "Message",
-                 style: focused ? theme[.borderFocused] : theme[.border], titleStyle: theme[.title])
+        Box.draw(
+            &canvas,
+            rect,
+            title: name.map { "Message \($0)" } ?? "Message",
+            style: focused ? theme[.borderFocused] : theme[.border],
+            titleStyle: theme[.title]
+        )
         let inner = Rect(x: rect.x + 2, y: rect.y + 1, width: rect.width - 4, height: rect.height - 2)
         let placeholder: String
         if state.selectedPeer == nil {
@@ -49,7 +54,13 @@ enum InputView {
             placeholder = "Type a message — Enter sends, Alt-Enter new line, F1 help"
         }
         let caret = canvas.cursor
-        state.input.render(into: &canvas, rect: inner, style: theme[.input], placeholder: placeholder, placeholderStyle: theme[.placeholder])
+        state.input.render(
+            into: &canvas,
+            rect: inner,
+            style: theme[.input],
+            placeholder: placeholder,
+            placeholderStyle: theme[.placeholder]
+        )
         if !focused { canvas.cursor = caret }
     }
 }
@@ -70,7 +81,13 @@ enum StatusBarView {
         let rightX = Box.putRight(&canvas, right + " ", maxX: rect.maxX, y: rect.y, style: theme[.statusBar])
         if let notice = state.notice {
             let role: ThemeRole = notice.kind == .error ? .error : notice.kind == .success ? .success : .highlight
-            canvas.put(DisplayWidth.truncate(notice.text, to: max(0, rightX - x - 1)), x: x, y: rect.y, style: theme[role], maxX: rightX - 1)
+            canvas.put(
+                DisplayWidth.truncate(notice.text, to: max(0, rightX - x - 1)),
+                x: x,
+                y: rect.y,
+                style: theme[role],
+                maxX: rightX - 1
+            )
         }
     }
 

@@ -16,12 +16,24 @@ enum OverlayView {
 
     static func panel(_ state: AppState, width: Int, height: Int, title: String, into canvas: inout Canvas) -> Rect {
         let rect = state.bounds.centered(width: min(width, state.width - 4), height: min(height, state.height - 2))
-        Box.draw(&canvas, rect, title: title, style: state.theme[.borderFocused], titleStyle: state.theme[.title], fill: state.theme[.dialog])
+        Box.draw(
+            &canvas,
+            rect,
+            title: title,
+            style: state.theme[.borderFocused],
+            titleStyle: state.theme[.title],
+            fill: state.theme[.dialog]
+        )
         return rect.inset(1)
     }
 
     static func footer(_ text: String, in inner: Rect, state: AppState, into canvas: inout Canvas) {
-        canvas.put(" " + DisplayWidth.truncate(text, to: inner.width - 2), x: inner.x, y: inner.maxY - 1, style: state.theme[.hint])
+        canvas.put(
+            " " + DisplayWidth.truncate(text, to: inner.width - 2),
+            x: inner.x,
+            y: inner.maxY - 1,
+            style: state.theme[.hint]
+        )
     }
 
     /// Help: every binding, one per row, in one column that scrolls, so nothing is cut at any
@@ -42,7 +54,8 @@ enum OverlayView {
                 canvas.put(row.action, x: inner.x + 2 + keyWidth, y: y, style: theme[.dialog], maxX: inner.maxX - 1)
             }
         }
-        let footerText = rows.count > visible
+        let footerText =
+            rows.count > visible
             ? "↑↓ PgUp PgDn scroll · lines \(top + 1)–\(min(rows.count, top + visible)) of \(rows.count) · Esc closes"
             : "Esc (or any key) closes this help"
         footer(footerText, in: inner, state: state, into: &canvas)
@@ -54,25 +67,53 @@ enum OverlayView {
         return max(1, panelHeight - 4)
     }
 
-    static func inputRow(_ editor: LineEditor, label: String, y: Int, in inner: Rect, placeholder: String?, focused: Bool,
-                         state: AppState, into canvas: inout Canvas) {
+    static func inputRow(
+        _ editor: LineEditor,
+        label: String,
+        y: Int,
+        in inner: Rect,
+        placeholder: String?,
+        focused: Bool,
+        state: AppState,
+        into canvas: inout Canvas
+    ) {
         canvas.put(label, x: inner.x + 1, y: y, style: state.theme[.title])
         let x = inner.x + 2 + DisplayWidth.of(label)
         let rect = Rect(x: x, y: y, width: inner.maxX - 1 - x, height: 1)
         canvas.fill(rect, style: state.theme[.input])
         let caret = canvas.cursor
-        editor.render(into: &canvas, rect: rect, style: state.theme[.input], placeholder: placeholder, placeholderStyle: state.theme[.placeholder])
+        editor.render(
+            into: &canvas,
+            rect: rect,
+            style: state.theme[.input],
+            placeholder: placeholder,
+            placeholderStyle: state.theme[.placeholder]
+        )
         if !focused { canvas.cursor = caret }
     }
 
     static func search(_ search: MessageSearch, state: AppState, into canvas: inout Canvas) {
         let inner = panel(state, width: 90, height: state.height - 4, title: "Search messages", into: &canvas)
         let theme = state.theme
-        inputRow(search.query, label: "Find", y: inner.y, in: inner, placeholder: "words in any conversation", focused: true,
-                 state: state, into: &canvas)
+        inputRow(
+            search.query,
+            label: "Find",
+            y: inner.y,
+            in: inner,
+            placeholder: "words in any conversation",
+            focused: true,
+            state: state,
+            into: &canvas
+        )
         var y = inner.y + 2
         if search.searched && search.results.isEmpty {
-            canvas.put(" No message contains “\(search.query.text)”.", x: inner.x, y: y, style: theme[.hint], maxX: inner.maxX)
+            canvas.put(
+                " No message contains “\(search.query.text)”.",
+                x: inner.x,
+                y: y,
+                style: theme[.hint],
+                maxX: inner.maxX
+            )
         }
         let capacity = max(0, inner.maxY - 1 - y)
         let first = max(0, search.selected - capacity + 1)
@@ -82,17 +123,29 @@ enum OverlayView {
             canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
             let peer = state.me.map { message.peer(of: $0.id) } ?? message.senderID
             let who = message.senderID == state.me?.id ? "me → \(name(peer, state))" : name(message.senderID, state)
-            var x = canvas.put(" " + TimeFormat.day(ms: message.sentAtMs) + " " + TimeFormat.clock(ms: message.sentAtMs) + " ",
-                               x: inner.x, y: y, style: selected ? style : theme[.timestamp])
+            var x = canvas.put(
+                " " + TimeFormat.day(ms: message.sentAtMs) + " " + TimeFormat.clock(ms: message.sentAtMs) + " ",
+                x: inner.x,
+                y: y,
+                style: selected ? style : theme[.timestamp]
+            )
             x = canvas.put(DisplayWidth.truncate(who, to: 16) + "  ", x: x, y: y, style: style.with(bold: true))
-            for segment in ChatPaneView.highlightSegments(message.text.replacingOccurrences(of: "\n", with: " "), query: search.query.text) {
+            for segment in ChatPaneView.highlightSegments(
+                message.text.replacingOccurrences(of: "\n", with: " "),
+                query: search.query.text
+            ) {
                 var segmentStyle = segment.highlighted ? theme[.highlight].with(reverse: true) : style
                 if !segment.highlighted { segmentStyle.background = style.background }
                 x = canvas.put(segment.text, x: x, y: y, style: segmentStyle, maxX: inner.maxX - 1)
             }
             y += 1
         }
-        footer("\(search.results.count) found · ↑↓ choose · Enter show in conversation · Esc close", in: inner, state: state, into: &canvas)
+        footer(
+            "\(search.results.count) found · ↑↓ choose · Enter show in conversation · Esc close",
+            in: inner,
+            state: state,
+            into: &canvas
+        )
     }
 
     static func name(_ user: UserID, _ state: AppState) -> String {
@@ -104,13 +157,27 @@ enum OverlayView {
         let theme = state.theme
         switch find.step {
         case .query:
-            inputRow(find.query, label: "Username or email", y: inner.y, in: inner, placeholder: "e.g. bob or bob@example.com",
-                     focused: true, state: state, into: &canvas)
+            inputRow(
+                find.query,
+                label: "Username or email",
+                y: inner.y,
+                in: inner,
+                placeholder: "e.g. bob or bob@example.com",
+                focused: true,
+                state: state,
+                into: &canvas
+            )
             var y = inner.y + 2
             if find.busy {
                 canvas.put(" Searching…", x: inner.x, y: y, style: theme[.hint])
             } else if find.searched && find.results.isEmpty {
-                canvas.put(" Nobody found by “\(find.query.text)”.", x: inner.x, y: y, style: theme[.hint], maxX: inner.maxX)
+                canvas.put(
+                    " Nobody found by “\(find.query.text)”.",
+                    x: inner.x,
+                    y: y,
+                    style: theme[.hint],
+                    maxX: inner.maxX
+                )
             }
             for (index, user) in find.results.enumerated().prefix(max(0, inner.maxY - 1 - y)) {
                 let style = index == find.selected ? theme[.selection] : theme[.dialog]
@@ -119,10 +186,30 @@ enum OverlayView {
                 canvas.put(" " + user.username + already, x: inner.x, y: y, style: style, maxX: inner.maxX)
                 y += 1
             }
-            footer(find.searched ? "↑↓ choose · Enter add as friend · Esc close" : "Enter search · Esc close", in: inner, state: state, into: &canvas)
+            footer(
+                find.searched ? "↑↓ choose · Enter add as friend · Esc close" : "Enter search · Esc close",
+                in: inner,
+                state: state,
+                into: &canvas
+            )
         case .greeting(let user):
-            canvas.put(" Send \(user.username) a friend request with a greeting:", x: inner.x, y: inner.y, style: theme[.dialog], maxX: inner.maxX)
-            inputRow(find.greeting, label: "Greeting", y: inner.y + 2, in: inner, placeholder: nil, focused: true, state: state, into: &canvas)
+            canvas.put(
+                " Send \(user.username) a friend request with a greeting:",
+                x: inner.x,
+                y: inner.y,
+                style: theme[.dialog],
+                maxX: inner.maxX
+            )
+            inputRow(
+                find.greeting,
+                label: "Greeting",
+                y: inner.y + 2,
+                in: inner,
+                placeholder: nil,
+                focused: true,
+                state: state,
+                into: &canvas
+            )
             footer("Enter send request · Esc cancel", in: inner, state: state, into: &canvas)
         }
     }
@@ -133,9 +220,15 @@ enum OverlayView {
         let rows = state.requestRows
         var y = inner.y
         if rows.isEmpty {
-            canvas.put(" No requests. \(state.keyBindings.keyName(for: .findPeople)) finds people to add.", x: inner.x, y: y + 1, style: theme[.hint])
+            canvas.put(
+                " No requests. \(state.keyBindings.keyName(for: .findPeople)) finds people to add.",
+                x: inner.x,
+                y: y + 1,
+                style: theme[.hint]
+            )
         }
-        var shownIncoming = false, shownOutgoing = false
+        var shownIncoming = false
+        var shownOutgoing = false
         for (index, row) in rows.enumerated() where y < inner.maxY - 2 {
             if row.incoming && !shownIncoming {
                 canvas.put("Incoming", x: inner.x + 1, y: y, style: theme[.title])
@@ -165,14 +258,28 @@ enum OverlayView {
     static func confirm(_ confirmation: Confirmation, state: AppState, into canvas: inout Canvas) {
         let width = min(state.width - 4, max(40, DisplayWidth.of(confirmation.question) + 6))
         let inner = panel(state, width: width, height: 6, title: "Please confirm", into: &canvas)
-        canvas.put(" " + confirmation.question, x: inner.x, y: inner.y + 1, style: state.theme[.dialog], maxX: inner.maxX)
+        canvas.put(
+            " " + confirmation.question,
+            x: inner.x,
+            y: inner.y + 1,
+            style: state.theme[.dialog],
+            maxX: inner.maxX
+        )
         footer("y yes · any other key no", in: inner, state: state, into: &canvas)
     }
 
     static func remark(_ editor: RemarkEditor, state: AppState, into canvas: inout Canvas) {
         let inner = panel(state, width: 60, height: 7, title: "Remark for \(name(editor.friend, state))", into: &canvas)
-        inputRow(editor.remark, label: "Remark", y: inner.y + 1, in: inner, placeholder: "a name only you see", focused: true,
-                 state: state, into: &canvas)
+        inputRow(
+            editor.remark,
+            label: "Remark",
+            y: inner.y + 1,
+            in: inner,
+            placeholder: "a name only you see",
+            focused: true,
+            state: state,
+            into: &canvas
+        )
         footer("Enter save (empty clears) · Esc cancel", in: inner, state: state, into: &canvas)
     }
 

@@ -1,7 +1,13 @@
 /// Framed panels: the border and the title every pane and dialog has.
 enum Box {
-    static func draw(_ canvas: inout Canvas, _ rect: Rect, title: String? = nil, style: TextStyle, titleStyle: TextStyle,
-                     fill: TextStyle? = nil) {
+    static func draw(
+        _ canvas: inout Canvas,
+        _ rect: Rect,
+        title: String? = nil,
+        style: TextStyle,
+        titleStyle: TextStyle,
+        fill: TextStyle? = nil
+    ) {
         guard rect.width >= 2, rect.height >= 2 else { return }
         if let fill { canvas.fill(rect.inset(1), style: fill) }
         let horizontal = String(repeating: "─", count: rect.width - 2)

@@ -295,7 +295,8 @@ public struct LineEditor: Sendable, Equatable {
     /// The index in the line starting at `start` closest to (not past) display column `column`.
     private func index(inLineFrom start: Int, atColumn column: Int) -> Int {
         let characters = Array(text)
-        var i = start, used = 0
+        var i = start
+        var used = 0
         while i < characters.count, characters[i] != "\n" {
             let w = DisplayWidth.of(characters[i])
             if used + w > column { break }
@@ -410,7 +411,13 @@ public struct LineEditor: Sendable, Equatable {
     /// Shows the last `rect.height` lines, scrolled up if needed so the caret's line is visible.
     /// When the text is empty the placeholder (a hint such as "Type a message") is shown instead,
     /// with the caret at its start.
-    public func render(into canvas: inout Canvas, rect: Rect, style: TextStyle, placeholder: String?, placeholderStyle: TextStyle) {
+    public func render(
+        into canvas: inout Canvas,
+        rect: Rect,
+        style: TextStyle,
+        placeholder: String?,
+        placeholderStyle: TextStyle
+    ) {
         guard !rect.isEmpty else { return }
         canvas.fill(rect, style: style)
 

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,8 +19,13 @@ enum TimeFormat {
         var seconds = time_t(ms / 1000)
         var value = tm()
         localtime_r(&seconds, &value)
-        return Parts(year: Int(value.tm_year) + 1900, month: Int(value.tm_mon) + 1, day: Int(value.tm_mday),
-                     hour: Int(value.tm_hour), minute: Int(value.tm_min))
+        return Parts(
+            year: Int(value.tm_year) + 1900,
+            month: Int(value.tm_mon) + 1,
+            day: Int(value.tm_mday),
+            hour: Int(value.tm_hour),
+            minute: Int(value.tm_min)
+        )
     }
 
     /// "09:05"
@@ -35,7 +41,8 @@ enum TimeFormat {
     }
 
     static func sameDay(_ a: Int64, _ b: Int64) -> Bool {
-        let x = parts(ms: a), y = parts(ms: b)
+        let x = parts(ms: a)
+        let y = parts(ms: b)
         return x.year == y.year && x.month == y.month && x.day == y.day
     }
 

@@ -1,7 +1,8 @@
 import ChatProtocol
-@testable import ChatServices
 import Synchronization
 import Testing
+
+@testable import ChatServices
 
 /// The limiter's arithmetic, on a clock the test moves by hand.
 @Suite struct InProcessRateLimiterTests {

@@ -8,7 +8,8 @@ struct TemporaryDirectory: Sendable {
 
     init(_ name: String = #function) throws {
         let label = name.filter { $0.isLetter || $0.isNumber }.prefix(40)
-        path = FileManager.default.temporaryDirectory
+        path =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-services-tests-\(label)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

@@ -19,8 +19,11 @@ struct TestDatabase: Sendable {
     @discardableResult
     func makeUser(_ name: String, nowMs: Int64 = 1_000) async throws -> UserRecord {
         try await users.createUser(
-            username: name, email: "\(name.lowercased())@example.com",
-            passwordHash: "not-a-real-hash-\(name)", nowMs: nowMs)
+            username: name,
+            email: "\(name.lowercased())@example.com",
+            passwordHash: "not-a-real-hash-\(name)",
+            nowMs: nowMs
+        )
     }
 
     /// Makes every two of `people` friends: messages pass only between friends.

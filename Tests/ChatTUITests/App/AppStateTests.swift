@@ -1,6 +1,7 @@
 import ChatClient
 import Foundation
 import Testing
+
 @testable import ChatTUI
 
 /// Keys in, state and effects out: the update function without any terminal.
@@ -46,7 +47,10 @@ import Testing
         #expect(state.overlay == nil)
         // Remove (Del) asks first; any key but y keeps the friend, Enter included; y removes.
         _ = state.apply(.key(.delete))
-        guard case .confirm = state.overlay else { Issue.record("no confirmation"); return }
+        guard case .confirm = state.overlay else {
+            Issue.record("no confirmation")
+            return
+        }
         #expect(state.apply(.key(.character("n"))).isEmpty)
         #expect(state.overlay == nil)
         _ = state.apply(.key(.delete))
@@ -67,8 +71,10 @@ import Testing
     @Test func tabAndEscWhileTypingNeverReachTheFriendList() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         var effects: [Effect] = []
-        for key: Key in [.character("o"), .character("k"), .tab, .character("b"), .character("y"), .character("e"),
-                         .escape, .character("x"), .character("y"), .escape, .character("b"), .character("y")] {
+        for key: Key in [
+            .character("o"), .character("k"), .tab, .character("b"), .character("y"), .character("e"),
+            .escape, .character("x"), .character("y"), .escape, .character("b"), .character("y"),
+        ] {
             effects += state.apply(.key(key))
         }
         #expect(effects.isEmpty)

@@ -1,5 +1,6 @@
 import ChatClient
 import Testing
+
 @testable import ChatTUI
 
 /// Help and behaviour come from one table; these press every key help lists and check that it
@@ -34,11 +35,12 @@ import Testing
     @Test func everyKeyInTheTableDoesWhatHelpSays() {
         for binding in KeyBindings.standard.bindings {
             for key in binding.keys {
-                let focuses: [AppState.Focus] = switch binding.context {
-                case .app, .main: [.input, .friends]
-                case .friendList: [.friends]
-                case .input: [.input]
-                }
+                let focuses: [AppState.Focus] =
+                    switch binding.context {
+                    case .app, .main: [.input, .friends]
+                    case .friendList: [.friends]
+                    case .input: [.input]
+                    }
                 for focus in focuses {
                     check(binding.command, key: key, focus: focus)
                 }
@@ -49,7 +51,8 @@ import Testing
     func check(_ command: Command, key: Key, focus: AppState.Focus) {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         state.focus = focus
-        let bob = ScreenFixtures.bob.id, carol = ScreenFixtures.carol.id
+        let bob = ScreenFixtures.bob.id
+        let carol = ScreenFixtures.carol.id
         // Set-up some commands need to show a change.
         switch command {
         case .previousConversation, .friendUp: _ = state.select(carol)
@@ -71,9 +74,15 @@ import Testing
         case .friendRequests: #expect(state.overlay == .requests(RequestsPanel()), "\(what)")
         case .searchMessages: #expect(state.overlay == .search(MessageSearch()), "\(what)")
         case .chooseTheme:
-            guard case .themes = state.overlay else { Issue.record("\(what): no theme picker"); return }
+            guard case .themes = state.overlay else {
+                Issue.record("\(what): no theme picker")
+                return
+            }
         case .signOut:
-            #expect(state.overlay == .confirm(Confirmation(question: "Sign out of alice?", action: .signOut)), "\(what)")
+            #expect(
+                state.overlay == .confirm(Confirmation(question: "Sign out of alice?", action: .signOut)),
+                "\(what)"
+            )
         case .nextConversation, .friendDown: #expect(state.selectedPeer == carol, "\(what)")
         case .previousConversation, .friendUp: #expect(state.selectedPeer == bob, "\(what)")
         case .scrollOlder: #expect(effects.contains { if case .loadHistory = $0 { true } else { false } }, "\(what)")
@@ -83,7 +92,10 @@ import Testing
         case .backToInput: #expect(state.focus == .input, "\(what)")
         case .filterFriends: #expect(state.friendFilter != nil, "\(what)")
         case .setRemark:
-            guard case .remark = state.overlay else { Issue.record("\(what): no remark editor"); return }
+            guard case .remark = state.overlay else {
+                Issue.record("\(what): no remark editor")
+                return
+            }
         case .toggleBlock:
             guard case .confirm(let confirmation) = state.overlay, case .block = confirmation.action else {
                 Issue.record("\(what): no block confirmation")

@@ -1,6 +1,7 @@
-@testable import ChatTUI
 import Foundation
 import Testing
+
+@testable import ChatTUI
 
 @Suite("AppConfig")
 struct AppConfigTests {
@@ -33,19 +34,28 @@ struct AppConfigTests {
     }
 
     @Test func readsEverySetting() throws {
-        try withConfigFile("""
-        # my settings
-        server = "https://chat.example.com:8443"
-        theme = 'high-contrast'
+        try withConfigFile(
+            """
+            # my settings
+            server = "https://chat.example.com:8443"
+            theme = 'high-contrast'
 
-        [notifications]
-        bell = false
-        desktop = false
-        """) { path in
+            [notifications]
+            bell = false
+            desktop = false
+            """
+        ) { path in
             let (config, warning) = AppConfig.load(path: path)
             #expect(warning == nil)
-            #expect(config == AppConfig(server: "https://chat.example.com:8443", theme: "high-contrast",
-                                        bell: false, desktopNotifications: false))
+            #expect(
+                config
+                    == AppConfig(
+                        server: "https://chat.example.com:8443",
+                        theme: "high-contrast",
+                        bell: false,
+                        desktopNotifications: false
+                    )
+            )
         }
     }
 
@@ -58,7 +68,8 @@ struct AppConfigTests {
     }
 
     @Test func brokenFileGivesDefaultsAndNamesTheLine() throws {
-        try withConfigFile("server = \"http://example.com\"\ntheme = \"light\"\n[notifications]\nbell = yes\n") { path in
+        try withConfigFile("server = \"http://example.com\"\ntheme = \"light\"\n[notifications]\nbell = yes\n") {
+            path in
             let (config, warning) = AppConfig.load(path: path)
             #expect(config == AppConfig())
             let text = try #require(warning)
@@ -68,15 +79,17 @@ struct AppConfigTests {
     }
 
     @Test func unknownKeysWarnButDoNotFail() throws {
-        try withConfigFile("""
-        theme = "wechat"
-        colour = "blue"
-        [notifications]
-        bell = false
-        sound = true
-        [window]
-        width = 80
-        """) { path in
+        try withConfigFile(
+            """
+            theme = "wechat"
+            colour = "blue"
+            [notifications]
+            bell = false
+            sound = true
+            [window]
+            width = 80
+            """
+        ) { path in
             let (config, warning) = AppConfig.load(path: path)
             #expect(config == AppConfig(theme: "wechat", bell: false))
             let text = try #require(warning)
@@ -91,7 +104,9 @@ struct AppConfigTests {
     }
 
     @Test func wrongTypesAreSkippedWithAWarning() throws {
-        let (config, warnings) = try AppConfig.parse("server = 8888\ntheme = \"\"\n[notifications]\nbell = \"no\"\ndesktop = false\n")
+        let (config, warnings) = try AppConfig.parse(
+            "server = 8888\ntheme = \"\"\n[notifications]\nbell = \"no\"\ndesktop = false\n"
+        )
         #expect(config == AppConfig(desktopNotifications: false))
         #expect(warnings.count == 3)
         #expect(warnings.first?.hasPrefix("line 1:") == true)
@@ -109,11 +124,15 @@ struct AppConfigTests {
 
     @Test func defaultPath() {
         #expect(AppConfig.defaultPath(environment: ["HOME": "/home/ann"]) == "/home/ann/.config/wechat/config.toml")
-        #expect(AppConfig.defaultPath(environment: ["HOME": "/home/ann", "XDG_CONFIG_HOME": "/xdg"])
-                == "/xdg/wechat/config.toml")
+        #expect(
+            AppConfig.defaultPath(environment: ["HOME": "/home/ann", "XDG_CONFIG_HOME": "/xdg"])
+                == "/xdg/wechat/config.toml"
+        )
         // The XDG spec says a relative XDG_CONFIG_HOME is ignored.
-        #expect(AppConfig.defaultPath(environment: ["HOME": "/home/ann", "XDG_CONFIG_HOME": "relative"])
-                == "/home/ann/.config/wechat/config.toml")
+        #expect(
+            AppConfig.defaultPath(environment: ["HOME": "/home/ann", "XDG_CONFIG_HOME": "relative"])
+                == "/home/ann/.config/wechat/config.toml"
+        )
         #expect(AppConfig.defaultPath(environment: [:]).hasSuffix("/.config/wechat/config.toml"))
     }
 }

@@ -1,5 +1,6 @@
-@testable import ChatTUI
 import Testing
+
+@testable import ChatTUI
 
 @Suite("TOMLDocument")
 struct TOMLDocumentTests {
@@ -17,23 +18,25 @@ struct TOMLDocumentTests {
     }
 
     @Test func parsesEveryValueKind() throws {
-        let document = try TOMLDocument(parsing: #"""
-        # a comment on its own line
+        let document = try TOMLDocument(
+            parsing: #"""
+                # a comment on its own line
 
-        basic = "say \"hi\" \\ back\nnext\ttab \u00e9 \U0001F600"  # a trailing comment
-        literal = 'C:\no\escapes "here"'
-        "quoted key" = 1
-        'literal key' = 2
-        dash-and_under = 3
-        negative = -1_000
-        positive = +42
-        zero = 0
-        yes = true
-        no = false
-        mixed = [1, "two", 'three', true, [4, 5], ]
-        empty = [ ]
-        hash = "# not a comment"
-        """#)
+                basic = "say \"hi\" \\ back\nnext\ttab \u00e9 \U0001F600"  # a trailing comment
+                literal = 'C:\no\escapes "here"'
+                "quoted key" = 1
+                'literal key' = 2
+                dash-and_under = 3
+                negative = -1_000
+                positive = +42
+                zero = 0
+                yes = true
+                no = false
+                mixed = [1, "two", 'three', true, [4, 5], ]
+                empty = [ ]
+                hash = "# not a comment"
+                """#
+        )
 
         #expect(document.string(nil, "basic") == "say \"hi\" \\ back\nnext\ttab é 😀")
         #expect(document.string(nil, "literal") == #"C:\no\escapes "here""#)
@@ -45,9 +48,12 @@ struct TOMLDocumentTests {
         #expect(document.int(nil, "zero") == 0)
         #expect(document.bool(nil, "yes") == true)
         #expect(document.bool(nil, "no") == false)
-        #expect(document.value(nil, "mixed") == .array([
-            .integer(1), .string("two"), .string("three"), .boolean(true), .array([.integer(4), .integer(5)]),
-        ]))
+        #expect(
+            document.value(nil, "mixed")
+                == .array([
+                    .integer(1), .string("two"), .string("three"), .boolean(true), .array([.integer(4), .integer(5)]),
+                ])
+        )
         #expect(document.value(nil, "empty") == .array([]))
         #expect(document.string(nil, "hash") == "# not a comment")
         #expect(document.value(nil, "missing") == nil)
@@ -58,18 +64,20 @@ struct TOMLDocumentTests {
     }
 
     @Test func tablesKeysAndLines() throws {
-        let document = try TOMLDocument(parsing: """
-        top = 1
+        let document = try TOMLDocument(
+            parsing: """
+                top = 1
 
-        [colours]
-        fg = 1
-        bg = 2
-        [colours.sub]   # comment after a header
-        fg = 3
-        [ "with space" . inner ]
-        k = 'v'
-        [empty]
-        """)
+                [colours]
+                fg = 1
+                bg = 2
+                [colours.sub]   # comment after a header
+                fg = 3
+                [ "with space" . inner ]
+                k = 'v'
+                [empty]
+                """
+        )
 
         #expect(document.tables == ["colours", "colours.sub", "with space.inner", "empty"])
         #expect(document.keys(in: nil) == ["top"])

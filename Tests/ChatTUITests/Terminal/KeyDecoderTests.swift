@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ChatTUI
 
 /// The key decoder from a table of what terminals send: every row is input (code points as a
@@ -55,13 +56,29 @@ import Testing
         Row("Alt-[ alone", [.text(escape + "["), .pause], [.alt("[")]),
         Row("Alt-O alone", [.text(escape + "O"), .pause], [.alt("O")]),
         // CSI and SS3 sequences curses left undecoded.
-        Row("CSI arrows", [.text(escape + "[A" + escape + "[B" + escape + "[C" + escape + "[D")], [.up, .down, .right, .left]),
+        Row(
+            "CSI arrows",
+            [.text(escape + "[A" + escape + "[B" + escape + "[C" + escape + "[D")],
+            [.up, .down, .right, .left]
+        ),
         Row("Ctrl-Right is word forward", [.text(escape + "[1;5C")], [.alt("f")]),
         Row("Alt-Left is word back", [.text(escape + "[1;3D")], [.alt("b")]),
         Row("Shift-Tab", [.text(escape + "[Z")], [.backTab]),
-        Row("Home End", [.text(escape + "[H" + escape + "[F" + escape + "[1~" + escape + "[4~")], [.home, .end, .home, .end]),
-        Row("Delete PgUp PgDn", [.text(escape + "[3~" + escape + "[5~" + escape + "[6~")], [.delete, .pageUp, .pageDown]),
-        Row("F5 F6 F12", [.text(escape + "[15~" + escape + "[17~" + escape + "[24~")], [.function(5), .function(6), .function(12)]),
+        Row(
+            "Home End",
+            [.text(escape + "[H" + escape + "[F" + escape + "[1~" + escape + "[4~")],
+            [.home, .end, .home, .end]
+        ),
+        Row(
+            "Delete PgUp PgDn",
+            [.text(escape + "[3~" + escape + "[5~" + escape + "[6~")],
+            [.delete, .pageUp, .pageDown]
+        ),
+        Row(
+            "F5 F6 F12",
+            [.text(escape + "[15~" + escape + "[17~" + escape + "[24~")],
+            [.function(5), .function(6), .function(12)]
+        ),
         Row("SS3 F1 and arrow", [.text(escape + "OP" + escape + "OA")], [.function(1), .up]),
         Row("CSI F1-F4", [.text(escape + "[P" + escape + "[S")], [.function(1), .function(4)]),
         // Keys with modifiers spelled out (kitty / fixterms CSI u, xterm modifyOtherKeys).
@@ -80,14 +97,34 @@ import Testing
         Row("paste", [.text(escape + "[200~hello\r\nworld\r!" + escape + "[201~")], [.paste("hello\nworld\n!")]),
         Row("paste keeps tabs", [.text(escape + "[200~a\tb" + escape + "[201~")], [.paste("a\tb")]),
         Row("paste keeps emoji whole", [.text(escape + "[200~👨‍👩‍👧 🇩🇪" + escape + "[201~")], [.paste("👨‍👩‍👧 🇩🇪")]),
-        Row("paste makes escape sequences inert", [.text(escape + "[200~x" + escape + "[31my" + escape + "[201~")], [.paste("x[31my")]),
-        Row("paste with a partial end marker inside", [.text(escape + "[200~a" + escape + "[20b" + escape + "[201~")], [.paste("a[20b")]),
-        Row("paste that never ends is taken when quiet", [.text(escape + "[200~unfinished"), .pause], [.paste("unfinished")]),
+        Row(
+            "paste makes escape sequences inert",
+            [.text(escape + "[200~x" + escape + "[31my" + escape + "[201~")],
+            [.paste("x[31my")]
+        ),
+        Row(
+            "paste with a partial end marker inside",
+            [.text(escape + "[200~a" + escape + "[20b" + escape + "[201~")],
+            [.paste("a[20b")]
+        ),
+        Row(
+            "paste that never ends is taken when quiet",
+            [.text(escape + "[200~unfinished"), .pause],
+            [.paste("unfinished")]
+        ),
         Row("empty paste is nothing", [.text(escape + "[200~" + escape + "[201~" + "z")], [.character("z")]),
-        Row("Enter curses found inside a paste", [.text(escape + "[200~a"), .key(.enter), .text("b" + escape + "[201~")], [.paste("a\nb")]),
+        Row(
+            "Enter curses found inside a paste",
+            [.text(escape + "[200~a"), .key(.enter), .text("b" + escape + "[201~")],
+            [.paste("a\nb")]
+        ),
         // Keys curses decoded itself.
         Row("curses arrow", [.key(.up)], [.up]),
-        Row("Alt plus a curses arrow is word motion", [.text(escape), .key(.left), .text(escape), .key(.right)], [.alt("b"), .alt("f")]),
+        Row(
+            "Alt plus a curses arrow is word motion",
+            [.text(escape), .key(.left), .text(escape), .key(.right)],
+            [.alt("b"), .alt("f")]
+        ),
         Row("Alt plus a curses key keeps the key", [.text(escape), .key(.pageUp)], [.pageUp]),
         Row("resize", [.key(.resize)], [.resize]),
     ]
@@ -130,11 +167,15 @@ import Testing
         let scalars = Array((Self.escape + "[200~" + big + Self.escape + "[201~").unicodeScalars)
         var next = 0
         var decoder = KeyDecoder()
-        let key = decoder.nextKey(timeoutMilliseconds: 0, clock: { 0 }) { _ in
-            guard next < scalars.count else { return nil }
-            next += 1
-            return .scalar(scalars[next - 1].value)
-        }
+        let key = decoder.nextKey(
+            timeoutMilliseconds: 0,
+            clock: { 0 },
+            from: { _ in
+                guard next < scalars.count else { return nil }
+                next += 1
+                return .scalar(scalars[next - 1].value)
+            }
+        )
         guard case .paste(let text) = key else {
             Issue.record("no paste: \(String(describing: key))")
             return

@@ -1,6 +1,7 @@
-@testable import ChatTUI
 import Foundation
 import Testing
+
+@testable import ChatTUI
 
 @Suite("ThemeLoader")
 struct ThemeLoaderTests {
@@ -25,7 +26,8 @@ struct ThemeLoaderTests {
     /// The shipped theme files by name (without `.toml`).
     private static func shippedThemes() throws -> [(name: String, text: String)] {
         let directory = try themesDirectory()
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }.sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".toml") }
+            .sorted()
         return try files.map { file in
             (String(file.dropLast(5)), try String(contentsOfFile: directory + "/" + file, encoding: .utf8))
         }
@@ -40,8 +42,10 @@ struct ThemeLoaderTests {
     }
 
     private static func write(_ text: String, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
@@ -84,8 +88,10 @@ struct ThemeLoaderTests {
             }
             #expect(theme.styles.count == ThemeRole.allCases.count)
             #expect(theme[.selection] != theme[.base], "\(name): selection must be visible")
-            #expect(theme[.selection].background != theme[.base].background || theme[.selection].reverse,
-                    "\(name): selection needs its own background (or reverse)")
+            #expect(
+                theme[.selection].background != theme[.base].background || theme[.selection].reverse,
+                "\(name): selection needs its own background (or reverse)"
+            )
             #expect(theme[.unreadBadge] != theme[.base], "\(name): unread badges must stand out")
             #expect(theme[.unreadBadge] != theme[.selection], "\(name): a badge must show on a selected row")
             #expect(theme[.borderFocused] != theme[.border], "\(name): the focused pane must be visible")
@@ -123,33 +129,46 @@ struct ThemeLoaderTests {
     // MARK: - Parsing
 
     @Test func parsesColoursFlagsAndInheritance() throws {
-        let theme = try ThemeLoader.parse("""
-        name = "Test theme"
-        [base]
-        fg = "white"
-        bg = 234
-        [title]
-        fg = "bright-yellow"
-        bg = "#ff0000"
-        bold = true
-        italic = true
-        [selection]
-        fg = 16
-        reverse = true
-        underline = true
-        dim = true
-        [dialog]
-        bg = "default"
-        [hint]
-        fg = "#07C160"
-        """, name: "file-name")
+        let theme = try ThemeLoader.parse(
+            """
+            name = "Test theme"
+            [base]
+            fg = "white"
+            bg = 234
+            [title]
+            fg = "bright-yellow"
+            bg = "#ff0000"
+            bold = true
+            italic = true
+            [selection]
+            fg = 16
+            reverse = true
+            underline = true
+            dim = true
+            [dialog]
+            bg = "default"
+            [hint]
+            fg = "#07C160"
+            """,
+            name: "file-name"
+        )
 
         #expect(theme.name == "Test theme")
         #expect(theme[.base] == TextStyle(foreground: .indexed(7), background: .indexed(234)))
-        #expect(theme[.title] == TextStyle(foreground: .indexed(11), background: .indexed(196), bold: true, italic: true))
+        #expect(
+            theme[.title] == TextStyle(foreground: .indexed(11), background: .indexed(196), bold: true, italic: true)
+        )
         // No bg given: sits on base's background.
-        #expect(theme[.selection] == TextStyle(foreground: .indexed(16), background: .indexed(234),
-                                               dim: true, underline: true, reverse: true))
+        #expect(
+            theme[.selection]
+                == TextStyle(
+                    foreground: .indexed(16),
+                    background: .indexed(234),
+                    dim: true,
+                    underline: true,
+                    reverse: true
+                )
+        )
         // An explicit "default" is kept, not replaced by base's.
         #expect(theme[.dialog].background == .terminalDefault)
         #expect(theme[.dialog].foreground == .terminalDefault)
@@ -222,8 +241,12 @@ struct ThemeLoaderTests {
         #expect(result.warning == "Theme 'x' not found; using the default.")
         // A theme name is never a path.
         try Self.write("name = \"Escaped\"\n", to: root + "/escape.toml")
-        #expect(ThemeLoader.load(named: "../\((root as NSString).lastPathComponent)/escape",
-                                 searchPaths: [root + "/sub"]).theme == Theme.fallback)
+        #expect(
+            ThemeLoader.load(
+                named: "../\((root as NSString).lastPathComponent)/escape",
+                searchPaths: [root + "/sub"]
+            ).theme == Theme.fallback
+        )
     }
 
     @Test func loadReportsTheLineOfABrokenTheme() throws {
@@ -260,23 +283,34 @@ struct ThemeLoaderTests {
         let app = root + "/a/b/c/d/app"
         try FileManager.default.createDirectory(atPath: app + "/Themes", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: app + "/.build/debug/Themes", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root + "/a/b/c/d/app/.build/x86_64/debug", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: root + "/a/b/c/d/app/.build/x86_64/debug",
+            withIntermediateDirectories: true
+        )
         let executable = app + "/.build/debug/wechat"
 
         let all = ThemeLoader.defaultSearchPaths(
-            environment: ["WECHAT_THEMES_DIR": root + "/custom", "XDG_CONFIG_HOME": root + "/xdg", "HOME": root + "/home"],
-            executablePath: executable, currentDirectory: root + "/work")
-        #expect(all == [
-            root + "/custom",
-            root + "/xdg/wechat/themes",
-            app + "/.build/debug/Themes",
-            app + "/Themes",
-            root + "/work/Themes",
-        ])
+            environment: [
+                "WECHAT_THEMES_DIR": root + "/custom", "XDG_CONFIG_HOME": root + "/xdg", "HOME": root + "/home",
+            ],
+            executablePath: executable,
+            currentDirectory: root + "/work"
+        )
+        #expect(
+            all == [
+                root + "/custom",
+                root + "/xdg/wechat/themes",
+                app + "/.build/debug/Themes",
+                app + "/Themes",
+                root + "/work/Themes",
+            ]
+        )
 
         let plain = ThemeLoader.defaultSearchPaths(
             environment: ["HOME": root + "/home"],
-            executablePath: app + "/.build/x86_64/debug/wechat", currentDirectory: app)
+            executablePath: app + "/.build/x86_64/debug/wechat",
+            currentDirectory: app
+        )
         // The current directory's Themes is the one found from the executable: listed once.
         #expect(plain == [root + "/home/.config/wechat/themes", app + "/Themes"])
 
@@ -284,31 +318,36 @@ struct ThemeLoaderTests {
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/bin/wechat", withDestinationPath: executable)
         let linked = ThemeLoader.defaultSearchPaths(
-            environment: ["HOME": root + "/home"], executablePath: root + "/bin/wechat", currentDirectory: root)
-        #expect(linked == [
-            root + "/home/.config/wechat/themes",
-            app + "/.build/debug/Themes",
-            app + "/Themes",
-            root + "/Themes",
-        ])
+            environment: ["HOME": root + "/home"],
+            executablePath: root + "/bin/wechat",
+            currentDirectory: root
+        )
+        #expect(
+            linked == [
+                root + "/home/.config/wechat/themes",
+                app + "/.build/debug/Themes",
+                app + "/Themes",
+                root + "/Themes",
+            ]
+        )
     }
 
     // MARK: - Colour fallback
 
     @Test func nearest16Samples() {
-        #expect(TerminalColor.indexed(196).nearest16 == .indexed(9))   // ff0000: bright red
-        #expect(TerminalColor.indexed(15).nearest16 == .indexed(15))   // basic colours are unchanged
+        #expect(TerminalColor.indexed(196).nearest16 == .indexed(9))  // ff0000: bright red
+        #expect(TerminalColor.indexed(15).nearest16 == .indexed(15))  // basic colours are unchanged
         #expect(TerminalColor.indexed(0).nearest16 == .indexed(0))
         #expect(TerminalColor.indexed(4).nearest16 == .indexed(4))
-        #expect(TerminalColor.indexed(16).nearest16 == .indexed(0))    // cube black
+        #expect(TerminalColor.indexed(16).nearest16 == .indexed(0))  // cube black
         #expect(TerminalColor.indexed(231).nearest16 == .indexed(15))  // cube white
-        #expect(TerminalColor.indexed(46).nearest16 == .indexed(10))   // 00ff00
-        #expect(TerminalColor.indexed(21).nearest16 == .indexed(4))    // 0000ff
+        #expect(TerminalColor.indexed(46).nearest16 == .indexed(10))  // 00ff00
+        #expect(TerminalColor.indexed(21).nearest16 == .indexed(4))  // 0000ff
         #expect(TerminalColor.indexed(226).nearest16 == .indexed(11))  // ffff00
-        #expect(TerminalColor.indexed(35).nearest16 == .indexed(2))    // WeChat green
+        #expect(TerminalColor.indexed(35).nearest16 == .indexed(2))  // WeChat green
         #expect([TerminalColor.indexed(0), .indexed(8)].contains(TerminalColor.indexed(232).nearest16))
-        #expect(TerminalColor.indexed(244).nearest16 == .indexed(8))   // mid grey
-        #expect(TerminalColor.indexed(252).nearest16 == .indexed(7))   // light grey
+        #expect(TerminalColor.indexed(244).nearest16 == .indexed(8))  // mid grey
+        #expect(TerminalColor.indexed(252).nearest16 == .indexed(7))  // light grey
         #expect(TerminalColor.terminalDefault.nearest16 == .terminalDefault)
         // Eight-colour terminals: the bright half maps down too.
         #expect(TerminalColor.indexed(9).nearestBasic(count: 8) == .indexed(1))

@@ -1,6 +1,7 @@
 import ChatClient
 import Foundation
 import Testing
+
 @testable import ChatTUI
 
 /// Every screen rendered into the in-memory grid and read back as text, at the sizes people use.
@@ -42,7 +43,10 @@ import Testing
         // The long mixed line is wrapped over several rows, and the family emoji stays one grapheme.
         let rows = canvas.lines.filter { $0.contains("│") && $0.count > layout.friends.width }
         #expect(rows.contains { $0.contains("👨‍👩‍👧") })
-        #expect(canvas.lines.filter { $0.contains("wrap") || $0.contains("chat pane") || $0.contains("keep going") }.count >= 2)
+        #expect(
+            canvas.lines.filter { $0.contains("wrap") || $0.contains("chat pane") || $0.contains("keep going") }.count
+                >= 2
+        )
         // Every wide character's second half is a continuation cell right after it.
         for y in 0..<canvas.height {
             for x in 0..<canvas.width where canvas[x, y].width == 2 {
@@ -112,7 +116,10 @@ import Testing
         for section in state.keyBindings.sections {
             #expect(frames.contains { $0.contains(section.title) }, "help lacks \(section.title)")
             for line in section.bindings {
-                #expect(frames.contains { $0.contains(line.keys) && $0.contains(line.action) }, "help lacks \(line.keys): \(line.action)")
+                #expect(
+                    frames.contains { $0.contains(line.keys) && $0.contains(line.action) },
+                    "help lacks \(line.keys): \(line.action)"
+                )
             }
         }
         // Any other key closes it.
@@ -144,8 +151,18 @@ import Testing
 
     @Test func offlineBannerAndPendingMessages() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
-        state.chat?.connection = .reconnecting(at: state.now.addingTimeInterval(3), lastError: "Cannot reach the server")
-        state.chat?.outbox = [OutboxMessage(clientMessageID: "x", peerID: ScreenFixtures.bob.id, text: "waiting to go ✈️", createdAtMs: ScreenFixtures.base)]
+        state.chat?.connection = .reconnecting(
+            at: state.now.addingTimeInterval(3),
+            lastError: "Cannot reach the server"
+        )
+        state.chat?.outbox = [
+            OutboxMessage(
+                clientMessageID: "x",
+                peerID: ScreenFixtures.bob.id,
+                text: "waiting to go ✈️",
+                createdAtMs: ScreenFixtures.base
+            )
+        ]
         let canvas = AppView.render(state)
         #expect(canvas.contains("Offline"))
         #expect(canvas.contains("reconnecting in 3 s"))
@@ -200,8 +217,10 @@ import Testing
             (.findUser(FindUser()), ["Find people", "Enter search"]),
             (.findUser(findGreeting), ["Find people", "Hi, I'm alice!", "Enter send request"]),
             (.requests(RequestsPanel()), ["Friend requests", "Incoming", "a accept"]),
-            (.confirm(Confirmation(question: "Remove bob from your friends?", action: .removeFriend(bob.id))),
-             ["Please confirm", "Remove bob from your friends?", "y yes · any other key no"]),
+            (
+                .confirm(Confirmation(question: "Remove bob from your friends?", action: .removeFriend(bob.id))),
+                ["Please confirm", "Remove bob from your friends?", "y yes · any other key no"]
+            ),
             (.remark(remark), ["Remark for bob", "Bobby 🐻", "Enter save"]),
             (.themes(ThemePicker()), ["Theme", "Enter keep"]),
         ]
@@ -211,7 +230,10 @@ import Testing
             state.overlay = overlay
             let canvas = AppView.render(state)
             for text in texts {
-                #expect(canvas.contains(text), "\(overlay) at \(width)×\(height) lacks “\(text)”:\n\(canvas.description)")
+                #expect(
+                    canvas.contains(text),
+                    "\(overlay) at \(width)×\(height) lacks “\(text)”:\n\(canvas.description)"
+                )
             }
             Self.expectWhole(canvas, "\(overlay)")
         }

@@ -1,28 +1,50 @@
 import ChatClient
 import Foundation
-@testable import ChatTUI
 import Testing
+
+@testable import ChatTUI
 
 /// A frame builds only the newest rows it can show; those rows must be exactly the full
 /// conversation's last rows, whatever the height, scroll position, days, unread line and outbox.
 @Suite struct ChatPaneViewTests {
     static func longConversation() -> AppState {
         var state = ScreenFixtures.mainState(width: 120, height: 40)
-        let alice = ScreenFixtures.alice, bob = ScreenFixtures.bob
-        let texts = ["短", "A longer line that wraps across the pane more than once when the pane is narrow enough 👨‍👩‍👧 家族",
-                     "晚上一起吃饭吗？🍜", "ok"]
+        let alice = ScreenFixtures.alice
+        let bob = ScreenFixtures.bob
+        let texts = [
+            "短", "A longer line that wraps across the pane more than once when the pane is narrow enough 👨‍👩‍👧 家族",
+            "晚上一起吃饭吗？🍜", "ok",
+        ]
         let messages = (1...150).map { i in
             // Three messages an hour: the conversation crosses several days.
-            ScreenFixtures.message(Int64(i), from: i % 3 == 0 ? alice : bob, to: i % 3 == 0 ? bob : alice, seq: UInt64(i),
-                                   texts[i % texts.count], minutes: Int64(i) * 20 - 3000)
+            ScreenFixtures.message(
+                Int64(i),
+                from: i % 3 == 0 ? alice : bob,
+                to: i % 3 == 0 ? bob : alice,
+                seq: UInt64(i),
+                texts[i % texts.count],
+                minutes: Int64(i) * 20 - 3000
+            )
         }
         var view = ConversationView()
         view.merge(messages)
         view.firstUnreadSeq = 140
         view.olderAvailable = false
         state.conversations[bob.id] = view
-        state.chat?.outbox = [OutboxMessage(clientMessageID: "o1", peerID: bob.id, text: "待发送 1", createdAtMs: ScreenFixtures.base + 9_000_000),
-                              OutboxMessage(clientMessageID: "o2", peerID: bob.id, text: "pending two", createdAtMs: ScreenFixtures.base + 99_000_000)]
+        state.chat?.outbox = [
+            OutboxMessage(
+                clientMessageID: "o1",
+                peerID: bob.id,
+                text: "待发送 1",
+                createdAtMs: ScreenFixtures.base + 9_000_000
+            ),
+            OutboxMessage(
+                clientMessageID: "o2",
+                peerID: bob.id,
+                text: "pending two",
+                createdAtMs: ScreenFixtures.base + 99_000_000
+            ),
+        ]
         return state
     }
 
@@ -49,7 +71,12 @@ import Testing
             // The rows the pane shows, rebuilt from the full list as the old renderer did.
             let friend = state.selectedFriend!
             let inner = MainView.layout(state).chat
-            let full = ChatPaneView.lines(for: state.conversations[bobID]!, peer: friend, state: state, width: inner.width - 4)
+            let full = ChatPaneView.lines(
+                for: state.conversations[bobID]!,
+                peer: friend,
+                state: state,
+                width: inner.width - 4
+            )
             let height = inner.height - 2
             let clamped = min(offset, max(0, full.count - height))
             let last = full[full.count - clamped - 1]

@@ -1,5 +1,6 @@
 import ChatClient
 import Foundation
+
 @testable import ChatTUI
 
 /// A signed-in state with friends, conversations and messages, for rendering tests.
@@ -12,15 +13,36 @@ enum ScreenFixtures {
     /// 2026-11-27 10:02 local time, give or take the zone: only the shape of times matters here.
     static let base: Int64 = 1_795_000_000_000
 
-    static func message(_ id: Int64, from: UserSummary, to: UserSummary, seq: UInt64, _ text: String, minutes: Int64 = 0) -> ChatMessage {
-        ChatMessage(id: id, clientMessageID: "c\(id)", senderID: from.id, recipientID: to.id, seq: seq, text: text,
-                    sentAtMs: base + minutes * 60_000)
+    static func message(
+        _ id: Int64,
+        from: UserSummary,
+        to: UserSummary,
+        seq: UInt64,
+        _ text: String,
+        minutes: Int64 = 0
+    ) -> ChatMessage {
+        ChatMessage(
+            id: id,
+            clientMessageID: "c\(id)",
+            senderID: from.id,
+            recipientID: to.id,
+            seq: seq,
+            text: text,
+            sentAtMs: base + minutes * 60_000
+        )
     }
 
     static let bobMessages: [ChatMessage] = [
         message(1, from: bob, to: alice, seq: 1, "你好，爱丽丝！今天怎么样？🙂", minutes: 0),
         message(2, from: alice, to: bob, seq: 2, "Good, thanks 👍 这个终端应用显示中文和表情符号都很正常。", minutes: 1),
-        message(3, from: bob, to: alice, seq: 3, "太好了！Let's test a long line that has to wrap around the edge of the chat pane 👨‍👩‍👧 家族 🇨🇳 and keep going for a while.", minutes: 2),
+        message(
+            3,
+            from: bob,
+            to: alice,
+            seq: 3,
+            "太好了！Let's test a long line that has to wrap around the edge of the chat pane 👨‍👩‍👧 家族 🇨🇳 and keep going for a while.",
+            minutes: 2
+        ),
         message(4, from: bob, to: alice, seq: 4, "Still there?", minutes: 3),
     ]
 
@@ -40,10 +62,16 @@ enum ScreenFixtures {
         ]
         chat.conversations = [
             bob.id: Conversation(peerID: bob.id, lastMessage: bobMessages.last, lastSeq: 4, readSeq: 2),
-            carol.id: Conversation(peerID: carol.id, lastMessage: message(9, from: carol, to: alice, seq: 1, "See you 👋", minutes: -60),
-                                   lastSeq: 1, readSeq: 1),
+            carol.id: Conversation(
+                peerID: carol.id,
+                lastMessage: message(9, from: carol, to: alice, seq: 1, "See you 👋", minutes: -60),
+                lastSeq: 1,
+                readSeq: 1
+            ),
         ]
-        chat.incomingRequests = [FriendRequest(from: UserSummary(id: 5, username: "erin"), to: alice, message: "Hi 🌸", createdAtMs: base)]
+        chat.incomingRequests = [
+            FriendRequest(from: UserSummary(id: 5, username: "erin"), to: alice, message: "Hi 🌸", createdAtMs: base)
+        ]
         state.chat = chat
         state.selectedPeer = bob.id
         var view = ConversationView()

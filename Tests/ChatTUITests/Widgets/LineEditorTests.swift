@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ChatTUI
 
 /// The input line is where every message starts; these pin down the readline keys, history,
@@ -449,15 +450,25 @@ struct LineEditorTests {
     @Test func renderDrawsTextAndSetsTheCursor() {
         var canvas = Canvas(width: 12, height: 4)
         var editor = LineEditor(text: "hi 你好")
-        editor.render(into: &canvas, rect: Rect(x: 2, y: 1, width: 8, height: 2), style: .plain,
-                      placeholder: "Say something", placeholderStyle: .plain)
+        editor.render(
+            into: &canvas,
+            rect: Rect(x: 2, y: 1, width: 8, height: 2),
+            style: .plain,
+            placeholder: "Say something",
+            placeholderStyle: .plain
+        )
         #expect(canvas.lines == ["", "  hi 你好", "", ""])
         #expect(canvas.cursor?.x == 9)
         #expect(canvas.cursor?.y == 1)
 
         press(.left, .left, on: &editor)
-        editor.render(into: &canvas, rect: Rect(x: 2, y: 1, width: 8, height: 2), style: .plain,
-                      placeholder: nil, placeholderStyle: .plain)
+        editor.render(
+            into: &canvas,
+            rect: Rect(x: 2, y: 1, width: 8, height: 2),
+            style: .plain,
+            placeholder: nil,
+            placeholderStyle: .plain
+        )
         #expect(canvas.cursor?.x == 5)
         #expect(canvas.cursor?.y == 1)
     }
@@ -465,8 +476,13 @@ struct LineEditorTests {
     @Test func renderShowsThePlaceholderWhenEmpty() {
         var canvas = Canvas(width: 20, height: 2)
         let dim = TextStyle(dim: true)
-        LineEditor().render(into: &canvas, rect: Rect(x: 1, y: 1, width: 19, height: 1), style: .plain,
-                            placeholder: "Type a message", placeholderStyle: dim)
+        LineEditor().render(
+            into: &canvas,
+            rect: Rect(x: 1, y: 1, width: 19, height: 1),
+            style: .plain,
+            placeholder: "Type a message",
+            placeholderStyle: dim
+        )
         #expect(canvas.lines == ["", " Type a message"])
         #expect(canvas[1, 1].style == dim)
         #expect(canvas.cursor?.x == 1)
@@ -501,7 +517,13 @@ struct LineEditorTests {
         var editor = LineEditor(masked: true)
         for character in "secret" { _ = editor.handle(.character(character)) }
         var canvas = Canvas(width: 10, height: 1)
-        editor.render(into: &canvas, rect: canvas.bounds, style: .plain, placeholder: "Password", placeholderStyle: .plain)
+        editor.render(
+            into: &canvas,
+            rect: canvas.bounds,
+            style: .plain,
+            placeholder: "Password",
+            placeholderStyle: .plain
+        )
         #expect(canvas.lines == ["••••••"])
         #expect(!canvas.contains("secret"))
         #expect(canvas.cursor?.x == 6)

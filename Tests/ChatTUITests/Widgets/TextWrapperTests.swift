@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ChatTUI
 
 /// Wrapping is what keeps messages inside their pane; these pin down the width rules for ASCII,

@@ -87,7 +87,8 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     private var pendingRead = false
 
     static func matchedPair() -> (GlueHandler, GlueHandler) {
-        let first = GlueHandler(), second = GlueHandler()
+        let first = GlueHandler()
+        let second = GlueHandler()
         first.partner = second
         second.partner = first
         return (first, second)
@@ -120,4 +121,3 @@ final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 }
-

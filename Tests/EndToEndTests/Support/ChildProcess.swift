@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,8 +13,13 @@ final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Starts `path` with its stdout and stderr appended to the given files.
-    init(path: String, arguments: [String], stdoutPath: String, stderrPath: String,
-         environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    init(
+        path: String,
+        arguments: [String],
+        stdoutPath: String,
+        stderrPath: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -22,10 +28,12 @@ final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
         let result = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        guard result == 0 else { throw TimedOut(description: "could not start \(path): \(String(cString: strerror(result)))") }
+        guard result == 0 else {
+            throw TimedOut(description: "could not start \(path): \(String(cString: strerror(result)))")
+        }
         self.pid = pid
     }
 

@@ -9,26 +9,36 @@ final class ServerProcess: Sendable {
 
     /// The binary built beside this test bundle.
     static var binaryPath: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
         // Inside a bundle (…/wechatPackageTests.xctest), the binary sits beside the bundle.
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wechat-server").path), directory.path != "/" {
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("wechat-server").path),
+            directory.path != "/"
+        {
             directory.deleteLastPathComponent()
         }
         return directory.appendingPathComponent("wechat-server").path
     }
 
     init(arguments: [String], dataDirectory: String? = nil) throws {
-        let directory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-\(UUID().uuidString)").path
+        let directory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-\(UUID().uuidString)").path
         self.dataDirectory = directory
         // Output goes to files beside (not in) the data directory, which may be unwritable on purpose.
-        let logs = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-logs-\(UUID().uuidString)").path
+        let logs = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-proc-logs-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         stdoutPath = logs + "/stdout"
         stderrPath = logs + "/stderr"
-        child = try ChildProcess(path: Self.binaryPath,
-                                 arguments: arguments + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory]),
-                                 stdoutPath: stdoutPath, stderrPath: stderrPath)
+        child = try ChildProcess(
+            path: Self.binaryPath,
+            arguments: arguments + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory]),
+            stdoutPath: stdoutPath,
+            stderrPath: stderrPath
+        )
     }
 
     /// A test that fails half-way must not leave a server running behind it.
@@ -51,7 +61,9 @@ final class ServerProcess: Sendable {
                     if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
                 }
                 let gateURL = fields["gate-url"] ?? "http://\(fields["gate"] ?? "")"
-                let ports = (fields["chat"] ?? "").split(separator: ",").compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+                let ports = (fields["chat"] ?? "").split(separator: ",").compactMap {
+                    $0.split(separator: ":").last.flatMap { Int($0) }
+                }
                 return (gateURL, ports)
             }
             if !child.isRunning { throw TimedOut(description: "wechat-server exited: \(stderr)") }

@@ -14,10 +14,17 @@ final class TestStack: Sendable {
 
     var gate: GateClient { GateClient(baseURL: endpoints.gateURL) }
 
-    static func start(chatServers: Int = 1, tokenLifetimeSeconds: Int64 = 3600,
-                      idleTimeoutSeconds: Int64 = 45, helloTimeoutSeconds: Int64 = 10,
-                      limits: RateLimitPolicy = TestStack.defaultLimits, maxConnections: Int = 16_000) async throws -> TestStack {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-test-\(UUID().uuidString)").path
+    static func start(
+        chatServers: Int = 1,
+        tokenLifetimeSeconds: Int64 = 3600,
+        idleTimeoutSeconds: Int64 = 45,
+        helloTimeoutSeconds: Int64 = 10,
+        limits: RateLimitPolicy = TestStack.defaultLimits,
+        maxConnections: Int = 16_000
+    ) async throws -> TestStack {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-test-\(UUID().uuidString)"
+        ).path
         var configuration = ServerStackConfiguration(dataDirectory: directory)
         configuration.gatePort = 0
         configuration.chatPort = 0
@@ -72,13 +79,28 @@ final class TestStack: Sendable {
     func register(_ username: String, password: String = "correct horse") async throws -> GateAPI.RegisterResponse {
         let email = "\(username.lowercased())@example.com"
         try await gate.requestCode(email: email, purpose: .register)
-        return try await gate.register(username: username, email: email, password: password, code: try mailedCode(for: email))
+        return try await gate.register(
+            username: username,
+            email: email,
+            password: password,
+            code: try mailedCode(for: email)
+        )
     }
 
     /// Signs in and connects a session with its own cache file; waits until it is caught up.
-    func signIn(_ account: String, password: String = "correct horse", cacheName: String? = nil) async throws -> ChatSession {
+    func signIn(
+        _ account: String,
+        password: String = "correct horse",
+        cacheName: String? = nil
+    ) async throws -> ChatSession {
         let path = "\(directory)/clients/\(cacheName ?? account)-\(UUID().uuidString).sqlite"
-        let session = try await ChatSession.signIn(gateURL: endpoints.gateURL, account: account, password: password, cachePath: path, logger: RawClient.quietLogger)
+        let session = try await ChatSession.signIn(
+            gateURL: endpoints.gateURL,
+            account: account,
+            password: password,
+            cachePath: path,
+            logger: RawClient.quietLogger
+        )
         await session.start()
         try await withTimeout { await session.waitUntilConnected() }
         return session
@@ -114,7 +136,10 @@ struct TimedOut: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, failing if it takes longer than `seconds`.
-func withTimeout<T: Sendable>(_ seconds: Double = 10, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withTimeout<T: Sendable>(
+    _ seconds: Double = 10,
+    _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -128,7 +153,11 @@ func withTimeout<T: Sendable>(_ seconds: Double = 10, _ body: @escaping @Sendabl
 }
 
 /// Polls `condition` until it holds, failing after `seconds`.
-func eventually(_ seconds: Double = 10, _ what: String = "condition", _ condition: @escaping @Sendable () async throws -> Bool) async throws {
+func eventually(
+    _ seconds: Double = 10,
+    _ what: String = "condition",
+    _ condition: @escaping @Sendable () async throws -> Bool
+) async throws {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if try await condition() { return }

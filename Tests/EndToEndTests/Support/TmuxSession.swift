@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,20 +23,32 @@ final class TmuxSession: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: home + sub, withIntermediateDirectories: true)
         }
         let environment = [
-            "HOME=\(home)", "XDG_DATA_HOME=\(home)/data", "XDG_CONFIG_HOME=\(home)/config", "XDG_STATE_HOME=\(home)/state",
+            "HOME=\(home)", "XDG_DATA_HOME=\(home)/data", "XDG_CONFIG_HOME=\(home)/config",
+            "XDG_STATE_HOME=\(home)/state",
             "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PS1='$ '", "TERM=tmux-256color",
         ]
         // The first command starts the tmux server, which would hold an output pipe open forever,
         // so it is the only one that can start a server: the options go with it. (Set one by one
         // afterwards, a `set-option` that found no server started one holding the test's pipe,
         // and the test waited on it for ever.)
-        try tmux(startingServer: true, ["-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
-                  "env -i PATH=/usr/bin:/bin \(environment.joined(separator: " ")) bash --norc --noprofile",
-                  ";", "set-option", "-g", "status", "off",
-                  ";", "set-option", "-g", "escape-time", "10",
-                  ";", "set-option", "-g", "allow-passthrough", "on"])
-        serverPID = pid_t(try tmux(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        shellPID = pid_t(try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        try tmux(
+            startingServer: true,
+            [
+                "-f", "/dev/null", "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
+                "env -i PATH=/usr/bin:/bin \(environment.joined(separator: " ")) bash --norc --noprofile",
+                ";", "set-option", "-g", "status", "off",
+                ";", "set-option", "-g", "escape-time", "10",
+                ";", "set-option", "-g", "allow-passthrough", "on",
+            ]
+        )
+        serverPID =
+            pid_t(try tmux(["display-message", "-p", "#{pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        shellPID =
+            pid_t(
+                try tmux(["display-message", "-p", "-t", name, "#{pane_pid}"]).trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                )
+            ) ?? 0
     }
 
     deinit {
@@ -65,8 +78,9 @@ final class TmuxSession: @unchecked Sendable {
         var members: [pid_t: String] = [:]
         for entry in entries {
             guard let pid = pid_t(entry), pid != getpid(),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
             // After "(comm)": state ppid pgrp session …
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             guard fields.count > 3, pid_t(fields[3]) == leader else { continue }
@@ -78,13 +92,18 @@ final class TmuxSession: @unchecked Sendable {
 
     @discardableResult
     func tmux(startingServer: Bool = false, _ arguments: [String]) throws -> String {
-        try Self.run("/usr/bin/tmux", ["-u", "-L", socket] + arguments, captureOutput: !startingServer,
-                     environment: ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin", "TERM=xterm-256color"])
+        try Self.run(
+            "/usr/bin/tmux",
+            ["-u", "-L", socket] + arguments,
+            captureOutput: !startingServer,
+            environment: ["LANG=C.UTF-8", "LC_ALL=C.UTF-8", "PATH=/usr/bin:/bin", "TERM=xterm-256color"]
+        )
     }
 
     /// Runs a tool and waits for it, with posix_spawn and waitpid rather than Foundation's
     /// `Process`, whose waiting does not mix with tmux forking its server from the client.
-    static func run(_ path: String, _ arguments: [String], captureOutput: Bool, environment: [String]) throws -> String {
+    static func run(_ path: String, _ arguments: [String], captureOutput: Bool, environment: [String]) throws -> String
+    {
         var fds: [Int32] = [-1, -1]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -100,7 +119,7 @@ final class TmuxSession: @unchecked Sendable {
         }
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for pointer in argv + envp { free(pointer) } }
         var pid: pid_t = 0
         guard posix_spawn(&pid, path, &actions, nil, argv, envp) == 0 else {
             throw TimedOut(description: "could not start \(path)")

@@ -40,23 +40,36 @@ struct MessageCommitBatch {
             if try Self.isCommitted(message, in: db) { return try Self.original(of: message, in: db) }
             throw SQLiteMessageStore.Refused(error: refusal)
         }
-        let pair = message.senderID < message.recipientID
+        let pair =
+            message.senderID < message.recipientID
             ? Pair(lo: message.senderID, hi: message.recipientID) : Pair(lo: message.recipientID, hi: message.senderID)
         let seq = try lastSeq(of: pair, in: db) + 1
         let senderUpdate = try lastUpdateID(of: message.senderID, in: db) + 1
-        let recipientUpdate = message.recipientID == message.senderID
+        let recipientUpdate =
+            message.recipientID == message.senderID
             ? senderUpdate : try lastUpdateID(of: message.recipientID, in: db) + 1
         // A resend is found by the insert itself (the unique client id), instead of a lookup
         // before every insert; then nothing was written and no number was taken.
-        let inserted = try RawStatement(db, """
+        let inserted = try RawStatement(
+            db,
+            """
             INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
                                  sender_update_id, recipient_update_id)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             ON CONFLICT(sender_id, client_msg_id) DO NOTHING
-            """).execute(
-            .integer(pair.lo), .integer(pair.hi), .integer(seq), .integer(message.senderID), .integer(message.recipientID),
-            .text(message.clientMessageID), .text(message.text), .integer(message.sentAtMs),
-            .integer(senderUpdate), .integer(recipientUpdate))
+            """
+        ).execute(
+            .integer(pair.lo),
+            .integer(pair.hi),
+            .integer(seq),
+            .integer(message.senderID),
+            .integer(message.recipientID),
+            .text(message.clientMessageID),
+            .text(message.text),
+            .integer(message.sentAtMs),
+            .integer(senderUpdate),
+            .integer(recipientUpdate)
+        )
         guard inserted > 0 else { return try Self.original(of: message, in: db) }
         lastUpdateIDs[message.senderID] = senderUpdate
         lastUpdateIDs[message.recipientID] = recipientUpdate
@@ -68,27 +81,43 @@ struct MessageCommitBatch {
         if message.recipientID != message.senderID {
             try logUpdate.execute(.integer(message.recipientID), .integer(recipientUpdate), .integer(id))
         }
-        let record = MessageRecord(id: id, clientMessageID: message.clientMessageID, senderID: message.senderID,
-                                   recipientID: message.recipientID, seq: UInt64(seq), text: message.text,
-                                   sentAtMs: message.sentAtMs)
-        return CommittedMessage(message: record, senderUpdateID: UInt64(senderUpdate),
-                                recipientUpdateID: UInt64(recipientUpdate), duplicate: false)
+        let record = MessageRecord(
+            id: id,
+            clientMessageID: message.clientMessageID,
+            senderID: message.senderID,
+            recipientID: message.recipientID,
+            seq: UInt64(seq),
+            text: message.text,
+            sentAtMs: message.sentAtMs
+        )
+        return CommittedMessage(
+            message: record,
+            senderUpdateID: UInt64(senderUpdate),
+            recipientUpdateID: UInt64(recipientUpdate),
+            duplicate: false
+        )
     }
 
     /// Writes what the batch's messages share; call once, last, in the same transaction.
     func finish(in db: Database) throws {
-        let conversation = try RawStatement(db, """
+        let conversation = try RawStatement(
+            db,
+            """
             INSERT INTO conversations(user_lo, user_hi, last_seq, last_message_id) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT(user_lo, user_hi) DO UPDATE SET last_seq = excluded.last_seq, last_message_id = excluded.last_message_id
-            """)
+            """
+        )
         for (pair, last) in conversations {
             guard let messageID = last.messageID else { continue }
             try conversation.execute(.integer(pair.lo), .integer(pair.hi), .integer(last.seq), .integer(messageID))
         }
-        let readMark = try RawStatement(db, """
+        let readMark = try RawStatement(
+            db,
+            """
             INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?1, ?2, ?3)
             ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
-            """)
+            """
+        )
         for (direction, seq) in readMarks {
             try readMark.execute(.integer(direction.from), .integer(direction.to), .integer(seq))
         }
@@ -96,13 +125,18 @@ struct MessageCommitBatch {
 
     /// The message a resend repeats, as first committed.
     private static func original(of message: NewMessage, in db: Database) throws -> CommittedMessage {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
-            arguments: [message.senderID, message.clientMessageID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
+                arguments: [message.senderID, message.clientMessageID]
+            )
         else { throw ChatError(.internalError, "A message vanished while it was committed.") }
-        return CommittedMessage(message: SQLiteMessageStore.message(row),
-                                senderUpdateID: UInt64(row["sender_update_id"] as Int64),
-                                recipientUpdateID: UInt64(row["recipient_update_id"] as Int64), duplicate: true)
+        return CommittedMessage(
+            message: SQLiteMessageStore.message(row),
+            senderUpdateID: UInt64(row["sender_update_id"] as Int64),
+            recipientUpdateID: UInt64(row["recipient_update_id"] as Int64),
+            duplicate: true
+        )
     }
 
     /// Friends, and neither has blocked the other: checked in the commit's own transaction, so a
@@ -113,22 +147,27 @@ struct MessageCommitBatch {
         if sender == recipient { return nil }
         let direction = Direction(from: sender, to: recipient)
         if let known = refusals[direction] { return known }
-        let found = try RawStatement(db, """
+        let found = try RawStatement(
+            db,
+            """
             SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2),
                    EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2) OR (blocker_id = ?2 AND blocked_id = ?1))
-            """).int64s(2, .integer(sender), .integer(recipient))
-        let refusal: ChatError? = if let found, found[0] != 0 {
-            found[1] != 0 ? ChatError(.blocked, "This conversation is blocked.") : nil
-        } else {
-            ChatError(.notFriends, "You can only message your friends.")
-        }
+            """
+        ).int64s(2, .integer(sender), .integer(recipient))
+        let refusal: ChatError? =
+            if let found, found[0] != 0 {
+                found[1] != 0 ? ChatError(.blocked, "This conversation is blocked.") : nil
+            } else {
+                ChatError(.notFriends, "You can only message your friends.")
+            }
         refusals[direction] = refusal
         return refusal
     }
 
     private mutating func lastSeq(of pair: Pair, in db: Database) throws -> Int64 {
         if let known = conversations[pair] { return known.seq }
-        let seq = try RawStatement(db, "SELECT last_seq FROM conversations WHERE user_lo = ?1 AND user_hi = ?2")
+        let seq =
+            try RawStatement(db, "SELECT last_seq FROM conversations WHERE user_lo = ?1 AND user_hi = ?2")
             .int64(.integer(pair.lo), .integer(pair.hi)) ?? 0
         conversations[pair] = (seq, nil)
         return seq

@@ -50,15 +50,20 @@ struct RawStatement {
         // by itself (a full disk, an I/O error), a statement run now would commit on its own,
         // outside the batch; GRDB's own statements refuse in that state, and so does this.
         guard sqlite3_get_autocommit(db.sqliteConnection) == 0 else {
-            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "The transaction was rolled back.", sql: statement.sql)
+            throw DatabaseError(
+                resultCode: .SQLITE_ABORT,
+                message: "The transaction was rolled back.",
+                sql: statement.sql
+            )
         }
         sqlite3_reset(handle)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
-            let code = switch value {
-            case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
-            case .text(let text): sqlite3_bind_text(handle, index, text, -1, SQLITE_TRANSIENT)
-            }
+            let code =
+                switch value {
+                case .integer(let integer): sqlite3_bind_int64(handle, index, integer)
+                case .text(let text): sqlite3_bind_text(handle, index, text, -1, SQLITE_TRANSIENT)
+                }
             guard code == SQLITE_OK else { throw error(code) }
         }
         switch sqlite3_step(handle) {
@@ -72,7 +77,11 @@ struct RawStatement {
     }
 
     private func error(_ code: Int32) -> DatabaseError {
-        DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+        DatabaseError(
+            resultCode: ResultCode(rawValue: code),
+            message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
+            sql: statement.sql
+        )
     }
 }
 

@@ -39,7 +39,9 @@ public final class SQLiteDatabase: Sendable {
                 // limits how many unbatched messages a second one writer can take (README,
                 // Performance).
                 try db.execute(sql: "PRAGMA page_size = 1024")
-                try db.execute(sql: "PRAGMA cache_size = -\(min(max(1, writerCacheMiB), Self.maxWriterCacheMiB) * 1024)")
+                try db.execute(
+                    sql: "PRAGMA cache_size = -\(min(max(1, writerCacheMiB), Self.maxWriterCacheMiB) * 1024)"
+                )
             }
         }
         self.path = path
@@ -104,82 +106,84 @@ public final class SQLiteDatabase: Sendable {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE users(
-                    id INTEGER PRIMARY KEY,
-                    username TEXT NOT NULL UNIQUE COLLATE NOCASE,
-                    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-                    password_hash TEXT NOT NULL,
-                    created_at_ms INTEGER NOT NULL,
-                    last_update_id INTEGER NOT NULL DEFAULT 0
-                );
-                CREATE TABLE sessions(
-                    token_hash BLOB PRIMARY KEY,
-                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    created_at_ms INTEGER NOT NULL,
-                    expires_at_ms INTEGER NOT NULL
-                ) WITHOUT ROWID;
-                CREATE INDEX sessions_by_user ON sessions(user_id);
-                CREATE TABLE friend_requests(
-                    from_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    to_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    message TEXT NOT NULL,
-                    created_at_ms INTEGER NOT NULL,
-                    PRIMARY KEY(from_id, to_id)
-                ) WITHOUT ROWID;
-                CREATE INDEX friend_requests_to ON friend_requests(to_id);
-                CREATE TABLE friendships(
-                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    friend_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    remark TEXT NOT NULL DEFAULT '',
-                    since_ms INTEGER NOT NULL,
-                    PRIMARY KEY(user_id, friend_id)
-                ) WITHOUT ROWID;
-                CREATE TABLE blocks(
-                    blocker_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                    PRIMARY KEY(blocker_id, blocked_id)
-                ) WITHOUT ROWID;
-                -- A conversation is the pair (user_lo < user_hi); last_seq numbers its messages.
-                CREATE TABLE conversations(
-                    user_lo INTEGER NOT NULL,
-                    user_hi INTEGER NOT NULL,
-                    last_seq INTEGER NOT NULL,
-                    last_message_id INTEGER NOT NULL,
-                    PRIMARY KEY(user_lo, user_hi)
-                ) WITHOUT ROWID;
-                CREATE TABLE messages(
-                    id INTEGER PRIMARY KEY,
-                    user_lo INTEGER NOT NULL,
-                    user_hi INTEGER NOT NULL,
-                    seq INTEGER NOT NULL,
-                    sender_id INTEGER NOT NULL,
-                    recipient_id INTEGER NOT NULL,
-                    client_msg_id TEXT NOT NULL,
-                    text TEXT NOT NULL,
-                    sent_at_ms INTEGER NOT NULL,
-                    -- The update-log entries this message made, so a resend is answered without a scan.
-                    sender_update_id INTEGER NOT NULL DEFAULT 0,
-                    recipient_update_id INTEGER NOT NULL DEFAULT 0,
-                    UNIQUE(user_lo, user_hi, seq),
-                    UNIQUE(sender_id, client_msg_id)
-                );
-                CREATE TABLE read_marks(
-                    user_id INTEGER NOT NULL,
-                    peer_id INTEGER NOT NULL,
-                    read_seq INTEGER NOT NULL,
-                    PRIMARY KEY(user_id, peer_id)
-                ) WITHOUT ROWID;
-                -- Each user's update log: gapless ids from 1, one row per message or read mark.
-                CREATE TABLE updates(
-                    user_id INTEGER NOT NULL,
-                    update_id INTEGER NOT NULL,
-                    message_id INTEGER,
-                    read_peer_id INTEGER,
-                    read_seq INTEGER,
-                    PRIMARY KEY(user_id, update_id)
-                ) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE users(
+                        id INTEGER PRIMARY KEY,
+                        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        password_hash TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        last_update_id INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE sessions(
+                        token_hash BLOB PRIMARY KEY,
+                        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        created_at_ms INTEGER NOT NULL,
+                        expires_at_ms INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX sessions_by_user ON sessions(user_id);
+                    CREATE TABLE friend_requests(
+                        from_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        to_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        message TEXT NOT NULL,
+                        created_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY(from_id, to_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX friend_requests_to ON friend_requests(to_id);
+                    CREATE TABLE friendships(
+                        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        friend_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        remark TEXT NOT NULL DEFAULT '',
+                        since_ms INTEGER NOT NULL,
+                        PRIMARY KEY(user_id, friend_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE blocks(
+                        blocker_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        blocked_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                        PRIMARY KEY(blocker_id, blocked_id)
+                    ) WITHOUT ROWID;
+                    -- A conversation is the pair (user_lo < user_hi); last_seq numbers its messages.
+                    CREATE TABLE conversations(
+                        user_lo INTEGER NOT NULL,
+                        user_hi INTEGER NOT NULL,
+                        last_seq INTEGER NOT NULL,
+                        last_message_id INTEGER NOT NULL,
+                        PRIMARY KEY(user_lo, user_hi)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE messages(
+                        id INTEGER PRIMARY KEY,
+                        user_lo INTEGER NOT NULL,
+                        user_hi INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        sender_id INTEGER NOT NULL,
+                        recipient_id INTEGER NOT NULL,
+                        client_msg_id TEXT NOT NULL,
+                        text TEXT NOT NULL,
+                        sent_at_ms INTEGER NOT NULL,
+                        -- The update-log entries this message made, so a resend is answered without a scan.
+                        sender_update_id INTEGER NOT NULL DEFAULT 0,
+                        recipient_update_id INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE(user_lo, user_hi, seq),
+                        UNIQUE(sender_id, client_msg_id)
+                    );
+                    CREATE TABLE read_marks(
+                        user_id INTEGER NOT NULL,
+                        peer_id INTEGER NOT NULL,
+                        read_seq INTEGER NOT NULL,
+                        PRIMARY KEY(user_id, peer_id)
+                    ) WITHOUT ROWID;
+                    -- Each user's update log: gapless ids from 1, one row per message or read mark.
+                    CREATE TABLE updates(
+                        user_id INTEGER NOT NULL,
+                        update_id INTEGER NOT NULL,
+                        message_id INTEGER,
+                        read_peer_id INTEGER,
+                        read_seq INTEGER,
+                        PRIMARY KEY(user_id, update_id)
+                    ) WITHOUT ROWID;
+                    """
+            )
         }
         migrator.registerMigration("v2: update-log numbers derived from the log") { db in
             // The log's last entry is the counter (SQLiteMessageStore.lastUpdateID).

@@ -68,7 +68,10 @@ public final class SQLiteMessageStore: MessageStore {
         try await committer.submit(message)
     }
 
-    public func commit(_ message: NewMessage, then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void) {
+    public func commit(
+        _ message: NewMessage,
+        then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void
+    ) {
         committer.enqueue(message, completion: completion)
     }
 
@@ -81,7 +84,8 @@ public final class SQLiteMessageStore: MessageStore {
     /// Safe only inside a write transaction, which the one writer serialises. A user with no log,
     /// or no such user, gets 0: callers are signed in, and messages are checked for friendship.
     static func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
-        try RawStatement(db, "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = ?1").int64(.integer(user)) ?? 0
+        try RawStatement(db, "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = ?1").int64(.integer(user))
+            ?? 0
     }
 
     /// Takes the next number of a user's update log: gapless, from 1.
@@ -91,11 +95,18 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// Logs a read mark in the user's update log (messages log theirs in `MessageCommitBatch`).
     static func insertReadUpdate(_ db: Database, user: UserID, updateID: UInt64, peer: UserID, seq: UInt64) throws {
-        try db.cachedStatement(sql: "INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [user, Int64(updateID), peer, Int64(seq)])
+        try db.cachedStatement(
+            sql: "INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?)"
+        )
+        .execute(arguments: [user, Int64(updateID), peer, Int64(seq)])
     }
 
-    public func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord] {
+    public func history(
+        of user: UserID,
+        with peer: UserID,
+        beforeSeq: UInt64,
+        limit: Int
+    ) async throws -> [MessageRecord] {
         let (lo, hi) = Self.ordered(user, peer)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
         return try database.read { db in
@@ -131,8 +142,12 @@ public final class SQLiteMessageStore: MessageStore {
         // Read on every Hello: `lastUpdateID(of:in:)`'s query, as one statement without a
         // transaction around it (RawStatement runs only inside one).
         try database.readSingleStatement { db in
-            UInt64(try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = ?"), arguments: [user]) ?? 0)
+            UInt64(
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = ?"),
+                    arguments: [user]
+                ) ?? 0
+            )
         }
     }
 
@@ -140,18 +155,27 @@ public final class SQLiteMessageStore: MessageStore {
         let (lo, hi) = Self.ordered(user, peer)
         return try await database.pool.write { db in
             // Never past the end of the conversation, never backwards.
-            let lastSeq = try Int64.fetchOne(
-                db, sql: "SELECT last_seq FROM conversations WHERE user_lo = ? AND user_hi = ?", arguments: [lo, hi]) ?? 0
+            let lastSeq =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT last_seq FROM conversations WHERE user_lo = ? AND user_hi = ?",
+                    arguments: [lo, hi]
+                ) ?? 0
             let target = min(Int64(clamping: seq), lastSeq)
-            let current = try Int64.fetchOne(
-                db, sql: "SELECT read_seq FROM read_marks WHERE user_id = ? AND peer_id = ?", arguments: [user, peer]) ?? 0
+            let current =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT read_seq FROM read_marks WHERE user_id = ? AND peer_id = ?",
+                    arguments: [user, peer]
+                ) ?? 0
             guard target > current else { return nil }
             try db.execute(
                 sql: """
                     INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (?, ?, ?)
                     ON CONFLICT(user_id, peer_id) DO UPDATE SET read_seq = excluded.read_seq
                     """,
-                arguments: [user, peer, target])
+                arguments: [user, peer, target]
+            )
             let updateID = try Self.nextUpdateID(db, user: user)
             try Self.insertReadUpdate(db, user: user, updateID: updateID, peer: peer, seq: UInt64(target))
             return .read(updateID: updateID, peerID: peer, seq: UInt64(target))
@@ -174,8 +198,12 @@ public final class SQLiteMessageStore: MessageStore {
                     """,
                 arguments: [user]
             ).map { row in
-                ConversationRecord(peerID: row["peer_id"], lastMessage: Self.message(row),
-                                   lastSeq: UInt64(row["last_seq"] as Int64), readSeq: UInt64(row["my_read_seq"] as Int64))
+                ConversationRecord(
+                    peerID: row["peer_id"],
+                    lastMessage: Self.message(row),
+                    lastSeq: UInt64(row["last_seq"] as Int64),
+                    readSeq: UInt64(row["my_read_seq"] as Int64)
+                )
             }
         }
     }
@@ -185,8 +213,14 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     static func message(_ row: Row) -> MessageRecord {
-        MessageRecord(id: row["id"], clientMessageID: row["client_msg_id"], senderID: row["sender_id"],
-                      recipientID: row["recipient_id"], seq: UInt64(row["seq"] as Int64), text: row["text"],
-                      sentAtMs: row["sent_at_ms"])
+        MessageRecord(
+            id: row["id"],
+            clientMessageID: row["client_msg_id"],
+            senderID: row["sender_id"],
+            recipientID: row["recipient_id"],
+            seq: UInt64(row["seq"] as Int64),
+            text: row["text"],
+            sentAtMs: row["sent_at_ms"]
+        )
     }
 }

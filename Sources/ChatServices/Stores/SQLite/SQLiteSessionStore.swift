@@ -11,10 +11,14 @@ public struct SQLiteSessionStore: SessionStore {
     public func insertSession(tokenHash: [UInt8], userID: UserID, createdAtMs: Int64, expiresAtMs: Int64) async throws {
         try await database.pool.write { db in
             // Expired sessions are swept as new ones arrive, so the table stays small without a timer.
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND expires_at_ms <= ?", arguments: [userID, createdAtMs])
+            try db.execute(
+                sql: "DELETE FROM sessions WHERE user_id = ? AND expires_at_ms <= ?",
+                arguments: [userID, createdAtMs]
+            )
             try db.execute(
                 sql: "INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
-                arguments: [Data(tokenHash), userID, createdAtMs, expiresAtMs])
+                arguments: [Data(tokenHash), userID, createdAtMs, expiresAtMs]
+            )
         }
     }
 
@@ -23,7 +27,8 @@ public struct SQLiteSessionStore: SessionStore {
         try database.readSingleStatement { db in
             try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"),
-                arguments: [Data(tokenHash), nowMs])
+                arguments: [Data(tokenHash), nowMs]
+            )
         }
     }
 

@@ -14,14 +14,19 @@ public struct SQLiteSocialStore: SocialStore {
                     INSERT INTO friend_requests(from_id, to_id, message, created_at_ms) VALUES (?, ?, ?, ?)
                     ON CONFLICT(from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
                     """,
-                arguments: [request.fromID, request.toID, request.message, request.createdAtMs])
+                arguments: [request.fromID, request.toID, request.message, request.createdAtMs]
+            )
         }
     }
 
     public func request(from: UserID, to: UserID) async throws -> FriendRequestRecord? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM friend_requests WHERE from_id = ? AND to_id = ?", arguments: [from, to])
-                .map(Self.request)
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM friend_requests WHERE from_id = ? AND to_id = ?",
+                arguments: [from, to]
+            )
+            .map(Self.request)
         }
     }
 
@@ -34,15 +39,23 @@ public struct SQLiteSocialStore: SocialStore {
 
     public func incomingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM friend_requests WHERE to_id = ? ORDER BY created_at_ms DESC", arguments: [user])
-                .map(Self.request)
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM friend_requests WHERE to_id = ? ORDER BY created_at_ms DESC",
+                arguments: [user]
+            )
+            .map(Self.request)
         }
     }
 
     public func outgoingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM friend_requests WHERE from_id = ? ORDER BY created_at_ms DESC", arguments: [user])
-                .map(Self.request)
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM friend_requests WHERE from_id = ? ORDER BY created_at_ms DESC",
+                arguments: [user]
+            )
+            .map(Self.request)
         }
     }
 
@@ -51,8 +64,12 @@ public struct SQLiteSocialStore: SocialStore {
             for (user, friend) in [(a, b), (b, a)] {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO friendships(user_id, friend_id, since_ms) VALUES (?, ?, ?)",
-                    arguments: [user, friend, nowMs])
-                try db.execute(sql: "DELETE FROM friend_requests WHERE from_id = ? AND to_id = ?", arguments: [user, friend])
+                    arguments: [user, friend, nowMs]
+                )
+                try db.execute(
+                    sql: "DELETE FROM friend_requests WHERE from_id = ? AND to_id = ?",
+                    arguments: [user, friend]
+                )
             }
         }
     }
@@ -61,7 +78,8 @@ public struct SQLiteSocialStore: SocialStore {
         try await database.pool.write { db in
             try db.execute(
                 sql: "DELETE FROM friendships WHERE (user_id = ? AND friend_id = ?) OR (user_id = ? AND friend_id = ?)",
-                arguments: [a, b, b, a])
+                arguments: [a, b, b, a]
+            )
             return db.changesCount > 0
         }
     }
@@ -69,8 +87,10 @@ public struct SQLiteSocialStore: SocialStore {
     public func areFriends(_ a: UserID, _ b: UserID) async throws -> Bool {
         try database.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
-                arguments: [a, b]) ?? false
+                db,
+                sql: "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
+                arguments: [a, b]
+            ) ?? false
         }
     }
 
@@ -85,7 +105,12 @@ public struct SQLiteSocialStore: SocialStore {
                     """,
                 arguments: [user]
             ).map { row in
-                FriendshipRecord(friendID: row["friend_id"], remark: row["remark"], sinceMs: row["since_ms"], blockedByMe: row["blocked"])
+                FriendshipRecord(
+                    friendID: row["friend_id"],
+                    remark: row["remark"],
+                    sinceMs: row["since_ms"],
+                    blockedByMe: row["blocked"]
+                )
             }
         }
     }
@@ -93,7 +118,10 @@ public struct SQLiteSocialStore: SocialStore {
     public func friendIDs(of user: UserID) async throws -> [UserID] {
         // Read whenever someone comes online or goes offline.
         try database.readSingleStatement { db in
-            try Int64.fetchAll(db.cachedStatement(sql: "SELECT friend_id FROM friendships WHERE user_id = ?"), arguments: [user])
+            try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT friend_id FROM friendships WHERE user_id = ?"),
+                arguments: [user]
+            )
         }
     }
 
@@ -101,7 +129,8 @@ public struct SQLiteSocialStore: SocialStore {
         try await database.pool.write { db in
             try db.execute(
                 sql: "UPDATE friendships SET remark = ? WHERE user_id = ? AND friend_id = ?",
-                arguments: [remark, user, friend])
+                arguments: [remark, user, friend]
+            )
             return db.changesCount > 0
         }
     }
@@ -109,9 +138,15 @@ public struct SQLiteSocialStore: SocialStore {
     public func setBlocked(blocker: UserID, blocked: UserID, _ isBlocked: Bool) async throws {
         try await database.pool.write { db in
             if isBlocked {
-                try db.execute(sql: "INSERT OR IGNORE INTO blocks(blocker_id, blocked_id) VALUES (?, ?)", arguments: [blocker, blocked])
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO blocks(blocker_id, blocked_id) VALUES (?, ?)",
+                    arguments: [blocker, blocked]
+                )
             } else {
-                try db.execute(sql: "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", arguments: [blocker, blocked])
+                try db.execute(
+                    sql: "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?",
+                    arguments: [blocker, blocked]
+                )
             }
         }
     }
@@ -123,11 +158,17 @@ public struct SQLiteSocialStore: SocialStore {
                 sql: """
                     SELECT EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id = ?) OR (blocker_id = ? AND blocked_id = ?))
                     """,
-                arguments: [a, b, b, a]) ?? false
+                arguments: [a, b, b, a]
+            ) ?? false
         }
     }
 
     static func request(_ row: Row) -> FriendRequestRecord {
-        FriendRequestRecord(fromID: row["from_id"], toID: row["to_id"], message: row["message"], createdAtMs: row["created_at_ms"])
+        FriendRequestRecord(
+            fromID: row["from_id"],
+            toID: row["to_id"],
+            message: row["message"],
+            createdAtMs: row["created_at_ms"]
+        )
     }
 }

@@ -1,6 +1,6 @@
+import ChatProtocol
 import Foundation
 import GRDB
-import ChatProtocol
 
 public struct SQLiteUserStore: UserStore {
     let database: SQLiteDatabase
@@ -9,15 +9,27 @@ public struct SQLiteUserStore: UserStore {
         self.database = database
     }
 
-    public func createUser(username: String, email: String, passwordHash: String, nowMs: Int64) async throws -> UserRecord {
+    public func createUser(
+        username: String,
+        email: String,
+        passwordHash: String,
+        nowMs: Int64
+    ) async throws -> UserRecord {
         do {
             return try await database.pool.write { db in
                 try db.execute(
                     sql: "INSERT INTO users(username, email, password_hash, created_at_ms) VALUES (?, ?, ?, ?)",
-                    arguments: [username, email, passwordHash, nowMs])
-                return UserRecord(id: db.lastInsertedRowID, username: username, email: email, passwordHash: passwordHash, createdAtMs: nowMs)
+                    arguments: [username, email, passwordHash, nowMs]
+                )
+                return UserRecord(
+                    id: db.lastInsertedRowID,
+                    username: username,
+                    email: email,
+                    passwordHash: passwordHash,
+                    createdAtMs: nowMs
+                )
             }
-        } catch where SQLiteDatabase.isUniqueViolation(error) {
+        } catch  where SQLiteDatabase.isUniqueViolation(error) {
             if try await usernameExists(username) {
                 throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
             }
@@ -28,7 +40,9 @@ public struct SQLiteUserStore: UserStore {
     public func user(id: UserID) async throws -> UserRecord? {
         // Read on every Hello.
         try database.readSingleStatement { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(Self.record)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(
+                Self.record
+            )
         }
     }
 
@@ -36,27 +50,37 @@ public struct SQLiteUserStore: UserStore {
         guard !ids.isEmpty else { return [:] }
         return try database.read { db in
             let placeholders = databaseQuestionMarks(count: ids.count)
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM users WHERE id IN (\(placeholders))", arguments: StatementArguments(ids))
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM users WHERE id IN (\(placeholders))",
+                arguments: StatementArguments(ids)
+            )
             return Dictionary(uniqueKeysWithValues: rows.map { row in (row["id"] as Int64, Self.record(row)) })
         }
     }
 
     public func user(account: String) async throws -> UserRecord? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ? OR email = ? LIMIT 1", arguments: [account, account])
-                .map(Self.record)
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM users WHERE username = ? OR email = ? LIMIT 1",
+                arguments: [account, account]
+            )
+            .map(Self.record)
         }
     }
 
     public func usernameExists(_ username: String) async throws -> Bool {
         try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username])
+                ?? false
         }
     }
 
     public func emailExists(_ email: String) async throws -> Bool {
         try database.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?)", arguments: [email]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?)", arguments: [email])
+                ?? false
         }
     }
 
@@ -85,7 +109,12 @@ public struct SQLiteUserStore: UserStore {
     }
 
     static func record(_ row: Row) -> UserRecord {
-        UserRecord(id: row["id"], username: row["username"], email: row["email"],
-                   passwordHash: row["password_hash"], createdAtMs: row["created_at_ms"])
+        UserRecord(
+            id: row["id"],
+            username: row["username"],
+            email: row["email"],
+            passwordHash: row["password_hash"],
+            createdAtMs: row["created_at_ms"]
+        )
     }
 }

@@ -60,7 +60,10 @@ final class WALCheckpointer: Sendable {
             guard result == SQLITE_OK else {
                 // A reader or writer holding a lock it needs: the next tick tries again.
                 if result == SQLITE_BUSY { return }
-                logger.warning("WAL checkpoint failed", metadata: ["code": "\(result)", "error": "\(String(cString: sqlite3_errmsg(db)))"])
+                logger.warning(
+                    "WAL checkpoint failed",
+                    metadata: ["code": "\(result)", "error": "\(String(cString: sqlite3_errmsg(db)))"]
+                )
                 return
             }
             if walPages >= Self.restartPages {
@@ -69,8 +72,12 @@ final class WALCheckpointer: Sendable {
                 sqlite3_busy_timeout(db, 50)
                 let restarted = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
                 sqlite3_busy_timeout(db, 0)
-                logger.notice("WAL checkpoint falling behind; restarting the WAL", metadata: [
-                    "walPages": "\(walPages)", "result": "\(restarted)"])
+                logger.notice(
+                    "WAL checkpoint falling behind; restarting the WAL",
+                    metadata: [
+                        "walPages": "\(walPages)", "result": "\(restarted)",
+                    ]
+                )
             }
         }
     }
