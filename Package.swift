@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "wechat-server",
             dependencies: [
-                "ServerStack", "ChatServices",
+                "ServerStack", "ChatServices", "ChatProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatProtocol
 import ChatServices
 import Foundation
 import Logging
@@ -125,7 +126,7 @@ struct WeChatServerCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "wechat-server")
 
-        var configuration = ServerStackConfiguration(dataDirectory: dataDir ?? Self.defaultDataDirectory())
+        var configuration = ServerStackConfiguration(dataDirectory: dataDir ?? AppPaths().serverData)
         configuration.host = host
         configuration.gatePort = gatePort
         configuration.chatPort = chatPort
@@ -193,13 +194,5 @@ struct WeChatServerCommand: AsyncParsableCommand {
             (1...65535).contains(port), colon > text.startIndex
         else { return nil }
         return (String(text[..<colon]), port)
-    }
-
-    static func defaultDataDirectory() -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let base =
-            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() + "/.local/share")
-        return base + "/wechat/server"
     }
 }

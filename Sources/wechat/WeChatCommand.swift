@@ -1,5 +1,6 @@
 import ArgumentParser
 import ChatClient
+import ChatProtocol
 import ChatTUI
 import CursesBackend
 import Foundation
@@ -80,7 +81,7 @@ struct WeChatCommand: AsyncParsableCommand {
         let configPath = config ?? AppConfig.defaultPath(environment: environment)
         var (appConfig, configWarning) = AppConfig.load(path: configPath)
         if let theme { appConfig.theme = theme }
-        let logger = try Self.startLogging(path: logFile ?? Self.defaultLogPath(environment))
+        let logger = try Self.startLogging(path: logFile ?? AppPaths(environment: environment).state + "/wechat.log")
 
         var serverURL = server ?? appConfig.server
         var stackTask: Task<Void, Error>?
@@ -88,7 +89,7 @@ struct WeChatCommand: AsyncParsableCommand {
         var options: ChatApp.Options
         if serve {
             var configuration = ServerStackConfiguration(
-                dataDirectory: dataDir ?? Self.dataHome(environment) + "/wechat/server"
+                dataDirectory: dataDir ?? AppPaths(environment: environment).serverData
             )
             configuration.gatePort = gatePort
             configuration.chatPort = chatPort
@@ -196,16 +197,6 @@ struct WeChatCommand: AsyncParsableCommand {
             return handler
         }
         return Logger(label: "wechat")
-    }
-
-    static func dataHome(_ environment: [String: String]) -> String {
-        environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/share"
-    }
-
-    static func defaultLogPath(_ environment: [String: String]) -> String {
-        let state =
-            environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/state"
-        return state + "/wechat/wechat.log"
     }
 
     /// Standard error as it was before `startLogging` pointed it at the log file, -1 before.

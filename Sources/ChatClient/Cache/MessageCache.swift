@@ -25,17 +25,16 @@ public final class MessageCache: Sendable {
         try Self.migrator.migrate(pool)
     }
 
-    /// `$XDG_DATA_HOME/wechat/<host>_<port>/<username>.sqlite` (or `~/.local/share/...`).
+    /// `<data>/<host>_<port>/<username>.sqlite`, `<data>` being `AppPaths.data`.
     public static func defaultPath(
         host: String,
         port: Int,
         username: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> String {
-        let base =
-            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
+        let base = AppPaths(environment: environment).data
         let safe = { (s: String) in String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }) }
-        return "\(base)/wechat/\(safe(host))_\(port)/\(safe(username.lowercased())).sqlite"
+        return "\(base)/\(safe(host))_\(port)/\(safe(username.lowercased())).sqlite"
     }
 
     static var migrator: DatabaseMigrator {

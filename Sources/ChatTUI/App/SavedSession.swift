@@ -1,4 +1,5 @@
 import ChatClient
+import ChatProtocol
 import Foundation
 
 /// The session token saved between runs, so the next start skips the password. One file per
@@ -9,9 +10,7 @@ public struct SavedSession: Sendable {
 
     public init(serverURL: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let (host, port) = SavedSession.hostPort(serverURL)
-        let base =
-            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.local/share")
-        path = "\(base)/wechat/\(host)_\(port)/session.json"
+        path = "\(AppPaths(environment: environment).data)/\(host)_\(port)/session.json"
     }
 
     public func load() -> SessionCredentials? {

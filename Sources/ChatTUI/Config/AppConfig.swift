@@ -1,3 +1,4 @@
+import ChatProtocol
 import Foundation
 
 /// The user's settings from `config.toml`. Every field has a default, so the app runs with no
@@ -91,19 +92,9 @@ public struct AppConfig: Sendable, Equatable {
         return (config, warnings)
     }
 
-    /// `$XDG_CONFIG_HOME/wechat/config.toml`, or `~/.config/wechat/config.toml`.
+    /// `config.toml` in the config directory (`AppPaths.config`).
     public static func defaultPath(environment: [String: String]) -> String {
-        (configDirectory(environment: environment) as NSString).appendingPathComponent("config.toml")
-    }
-
-    /// `$XDG_CONFIG_HOME/wechat`, or `~/.config/wechat`: where the config file and user themes
-    /// live. A relative `XDG_CONFIG_HOME` is ignored, as the XDG spec says.
-    public static func configDirectory(environment: [String: String]) -> String {
-        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
-            return (xdg as NSString).appendingPathComponent("wechat")
-        }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return (home as NSString).appendingPathComponent(".config/wechat")
+        (AppPaths(environment: environment).config as NSString).appendingPathComponent("config.toml")
     }
 
     /// A commented config with every setting at its default, for `--print-config` or first run.

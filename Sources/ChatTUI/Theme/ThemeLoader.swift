@@ -1,3 +1,4 @@
+import ChatProtocol
 import Foundation
 
 /// Reads theme files. Themes are plain TOML files in a `Themes` directory (or the user's config
@@ -114,7 +115,7 @@ public enum ThemeLoader {
     ) -> [String] {
         var paths: [String] = []
         if let custom = environment["WECHAT_THEMES_DIR"], !custom.isEmpty { paths.append(custom) }
-        paths.append(join(AppConfig.configDirectory(environment: environment), "themes"))
+        paths.append(join(AppPaths(environment: environment).config, "themes"))
 
         if !executablePath.isEmpty {
             var executable = executablePath.hasPrefix("/") ? executablePath : join(currentDirectory, executablePath)
