@@ -149,6 +149,7 @@ let package = Package(
             dependencies: [
                 "ChatProtocol", "ChatServices", "ChatServer",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -169,6 +170,15 @@ let package = Package(
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
         .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
+        .testTarget(
+            name: "ChatServerTests",
+            dependencies: [
+                "ChatServer", "ChatServices", "ChatProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
         .testTarget(
             name: "EndToEndTests",

@@ -5,22 +5,27 @@ import Dispatch
 import Foundation
 import Logging
 import NIOCore
+import NIOEmbedded
 import Synchronization
 
-/// What a chat server does with the bytes of one connection, minus the socket: split them into
-/// frames, decode each envelope, and dispatch it as an authenticated user against a real SQLite
-/// store. The fuzzer (`wechat-fuzz`, built with `-sanitize=fuzzer`) feeds it arbitrary bytes; the
-/// corpus replay test feeds it the seeds. Any crash, hang or trap here is a bug in the server.
+/// A chat server's handling of one connection's bytes, minus the socket: the server's own
+/// channel pipeline (`ChatServer.addConnectionHandlers`: idle timer, framing, the connection's
+/// state machine, pipelining, draining) on a `NIOAsyncTestingChannel`, in front of real SQLite
+/// stores. Each input is what a signed-in client sends after a valid Hello; the harness then
+/// shuts the connection down as a server restart would and checks what came back. The fuzzer
+/// (`wechat-fuzz`, built with `-sanitize=fuzzer`) feeds it arbitrary bytes; the corpus replay
+/// test feeds it the seeds. Any crash, hang, trap, unreadable reply or leaked session is a bug.
 public final class ChatFuzzHarness: Sendable {
     /// One per process: libFuzzer calls the entry point millions of times.
     public static let shared: ChatFuzzHarness = {
         do { return try ChatFuzzHarness() } catch { fatalError("fuzz harness setup failed: \(error)") }
     }()
 
-    private let handler: ChatRequestHandler
-    private let status: StatusService
-    /// The connection's user: alice, friends with bob, blocked by carol.
+    private let server: ChatServer
+    private let database: SQLiteDatabase
+    /// The connection's user, alice: friends with bob, blocked by carol.
     public let me: UserID
+    private let token: String
     public let directory: String
 
     public init() throws {
@@ -30,21 +35,23 @@ public final class ChatFuzzHarness: Sendable {
         var logger = Logger(label: "fuzz")
         logger.logLevel = .critical
         let database = try SQLiteDatabase(path: directory + "/fuzz.sqlite", logger: logger)
+        self.database = database
         let users = SQLiteUserStore(database: database)
         let social = SQLiteSocialStore(database: database)
-        let messages = SQLiteMessageStore(database: database)
         let status = InProcessStatusService(sessions: SQLiteSessionStore(database: database), logger: logger)
-        self.status = status
-        let dependencies = ChatServer.Dependencies(
-            users: users,
-            social: social,
-            messages: messages,
-            status: status,
-            router: InProcessPushRouter(status: status),
-            limiter: InProcessRateLimiter()
+        server = ChatServer(
+            configuration: ChatServer.Configuration(id: "fuzz", host: "127.0.0.1", port: 0),
+            dependencies: ChatServer.Dependencies(
+                users: users,
+                social: social,
+                messages: SQLiteMessageStore(database: database),
+                status: status,
+                router: InProcessPushRouter(status: status),
+                limiter: InProcessRateLimiter()
+            ),
+            logger: logger
         )
-        handler = ChatRequestHandler(dependencies: dependencies, limits: RateLimitPolicy(), logger: logger)
-        me = try Self.blocking {
+        (me, token) = try Self.blocking {
             let alice = try await users.createUser(
                 username: "alice",
                 email: "alice@example.com",
@@ -60,53 +67,90 @@ public final class ChatFuzzHarness: Sendable {
             )
             try await social.makeFriends(alice.id, bob.id, nowMs: 1)
             try await social.setBlocked(blocker: carol.id, blocked: alice.id, true)
-            return alice.id
+            return (alice.id, try await status.issueToken(for: alice.id).token)
         }
     }
 
-    /// Runs `bytes` as a connection's input; returns how many requests were dispatched. Stops
-    /// where the server would close the connection (an oversized or undecodable frame).
+    /// Removes the harness's database (the fuzzer's process never does: it is killed).
+    public func remove() {
+        try? database.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `bytes` as what a signed-in connection sends, in two reads, then shuts it down;
+    /// returns how many requests were answered.
     @discardableResult
     public func run(_ bytes: UnsafeRawBufferPointer) -> Int {
-        var buffer = ByteBuffer(bytes: bytes)
-        var dispatched = 0
-        while let frame = try? FrameDecoder.nextFrame(from: &buffer, maxFrameBytes: ProtocolLimits.maxFrameBytes),
-            let envelope = try? WireEnvelope.decode(frame: frame)
-        {
-            dispatch(envelope)
-            dispatched += 1
-        }
-        return dispatched
+        let input = Array(bytes)
+        let server = server
+        let token = token
+        return try! Self.blocking { try await Self.serve(input, token: token, on: server) }
     }
 
-    private func dispatch(_ envelope: WireEnvelope) {
-        let handler = handler
-        let status = status
-        let me = me
-        try? Self.blocking {
-            let reply: WireEnvelope
-            switch envelope.payload {
-            case .hello(let hello):
-                // What the server does with a first frame: authenticate its token.
-                _ = try? await status.authenticate(token: hello.token)
-                return
-            case let payload?:
-                do {
-                    reply = .reply(to: envelope.requestID, try await handler.handle(payload, from: me))
-                } catch let error as ChatError {
-                    reply = .error(error, requestID: envelope.requestID)
-                } catch {
-                    preconditionFailure("a request failed with something other than a ChatError: \(error)")
-                }
-            case nil:
-                reply = .error(ChatError(.badRequest, "The frame carries no request."), requestID: envelope.requestID)
+    private static func serve(_ input: [UInt8], token: String, on server: ChatServer) async throws -> Int {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.eventLoop.submit { try server.addConnectionHandlers(to: channel) }.get()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7000))
+        var hello = WireHello()
+        hello.protocolVersion = ProtocolLimits.protocolVersion
+        hello.token = token
+        hello.deviceID = "fuzz"
+        var helloEnvelope = WireEnvelope()
+        helloEnvelope.requestID = 1
+        helloEnvelope.payload = .hello(hello)
+        try await channel.writeInbound(try helloEnvelope.framed())
+        var replies = Replies()
+        let deadline = ContinuousClock.now + .seconds(20)
+        // The Hello's answer first, so the input is served as a session's frames.
+        while try await !replies.collect(from: channel) || !replies.sawHelloOk {
+            precondition(ContinuousClock.now < deadline, "no HelloOk")
+            try await Task.sleep(for: .microseconds(200))
+        }
+        // Two reads, split mid-input: frames cut across reads must reassemble.
+        let middle = input.count / 2
+        for part in [input[..<middle], input[middle...]] where !part.isEmpty && channel.isActive {
+            _ = try? await channel.writeInbound(ByteBuffer(bytes: part))
+        }
+        channel.triggerUserOutboundEvent(ChatServer.connectionShutDown, promise: nil)
+        while channel.isActive {
+            precondition(ContinuousClock.now < deadline, "the connection did not close after a shutdown")
+            if try await !replies.collect(from: channel) { try await Task.sleep(for: .microseconds(200)) }
+        }
+        _ = try await replies.collect(from: channel)
+        while server.connectionCount > 0 {
+            precondition(ContinuousClock.now < deadline, "a closed connection's session did not end")
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        return replies.answered
+    }
+
+    /// What the server wrote, checked as a client reads it.
+    private struct Replies {
+        var received = ByteBuffer()
+        var sawHelloOk = false
+        var answered = 0
+
+        /// Reads what has been written and checks each frame; false if nothing had been.
+        mutating func collect(from channel: NIOAsyncTestingChannel) async throws -> Bool {
+            var got = false
+            while var bytes = try await channel.readOutbound(as: ByteBuffer.self) {
+                received.writeBuffer(&bytes)
+                got = true
             }
-            // Every answer must encode into a frame a client accepts.
-            let frame = try! reply.framed()
-            precondition(
-                frame.readableBytes <= ProtocolLimits.maxServerFrameBytes + 4,
-                "a reply of \(frame.readableBytes) bytes"
-            )
+            guard got else { return false }
+            // Every answer must be a frame a client accepts.
+            while let frame = try FrameDecoder.nextFrame(
+                from: &received,
+                maxFrameBytes: ProtocolLimits.maxServerFrameBytes
+            ) {
+                let envelope = try WireEnvelope.decode(frame: frame)
+                if case .helloOk = envelope.payload {
+                    sawHelloOk = true
+                } else if envelope.requestID != 0 {
+                    answered += 1
+                }
+            }
+            return true
         }
     }
 

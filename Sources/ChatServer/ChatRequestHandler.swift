@@ -16,6 +16,7 @@ package struct ChatRequestHandler: Sendable {
     let router: PushRouter
     let limiter: RateLimiter
     let limits: RateLimitPolicy
+    let clock: WallClock
     let logger: Logger
 
     package init(dependencies: ChatServer.Dependencies, limits: RateLimitPolicy, logger: Logger) {
@@ -25,6 +26,7 @@ package struct ChatRequestHandler: Sendable {
         status = dependencies.status
         router = dependencies.router
         limiter = dependencies.limiter
+        clock = dependencies.clock
         self.limits = limits
         self.logger = logger
     }
@@ -115,13 +117,13 @@ package struct ChatRequestHandler: Sendable {
         )
         // They asked first: asking back is saying yes.
         if try await social.request(from: target, to: user) != nil {
-            try await social.makeFriends(user, target, nowMs: WallClock.nowMs())
+            try await social.makeFriends(user, target, nowMs: clock.nowMs())
             pushFriendEvent(.requestAccepted, about: me, to: target)
             pushFriendEvent(.requestAccepted, about: targetUser, to: user)
             return
         }
         try await social.upsertRequest(
-            FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: WallClock.nowMs())
+            FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: clock.nowMs())
         )
         pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
         pushFriendEvent(.friendsChanged, about: targetUser, to: user)
@@ -133,7 +135,7 @@ package struct ChatRequestHandler: Sendable {
             let me = try await users.user(id: user)
         else { throw ChatError(.noSuchRequest, "There is no friend request from that user.") }
         if request.accept {
-            try await social.makeFriends(user, requester.id, nowMs: WallClock.nowMs())
+            try await social.makeFriends(user, requester.id, nowMs: clock.nowMs())
             pushFriendEvent(.requestAccepted, about: me, to: requester.id)
         } else {
             _ = try await social.deleteRequest(from: requester.id, to: user)
@@ -247,7 +249,7 @@ package struct ChatRequestHandler: Sendable {
             recipientID: peer,
             clientMessageID: request.clientMsgID,
             text: request.text,
-            sentAtMs: WallClock.nowMs()
+            sentAtMs: clock.nowMs()
         )
     }
 

@@ -44,6 +44,8 @@ public final class ChatServer: Service {
         public var status: StatusService
         public var router: InProcessPushRouter
         public var limiter: RateLimiter
+        /// For the per-connection frame budget and the times requests stamp.
+        public var clock: WallClock
 
         public init(
             users: UserStore,
@@ -51,7 +53,8 @@ public final class ChatServer: Service {
             messages: MessageStore,
             status: StatusService,
             router: InProcessPushRouter,
-            limiter: RateLimiter
+            limiter: RateLimiter,
+            clock: WallClock = .system
         ) {
             self.users = users
             self.social = social
@@ -59,6 +62,7 @@ public final class ChatServer: Service {
             self.status = status
             self.router = router
             self.limiter = limiter
+            self.clock = clock
         }
     }
 
@@ -88,12 +92,11 @@ public final class ChatServer: Service {
 
     public var port: Int? { boundPort.withLock { $0 } }
 
+    var clock: WallClock { dependencies.clock }
+
     public var connectionCount: Int { registry.count }
 
     public func run() async throws {
-        let idleTimeout = configuration.idleTimeout
-        let tls = configuration.tls
-        let limits = configuration.limits
         let serverChannel = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -116,20 +119,7 @@ public final class ChatServer: Service {
                         .recvAllocator,
                         value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
                     )
-                    let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
-                    if let tls {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
-                    }
-                    try channel.pipeline.syncOperations.addHandlers([
-                        IdleStateHandler(readTimeout: idleTimeout),
-                        IdleTimeoutHandler(inFlight: inFlight),
-                        ByteToMessageHandler(FrameDecoder()),
-                        ConnectionHandler(
-                            server: self,
-                            inFlight: inFlight,
-                            frameBudget: TokenBucket(limits.framesPerConnection, nowMs: WallClock.nowMs())
-                        ),
-                    ])
+                    try self.addConnectionHandlers(to: channel)
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
@@ -139,13 +129,13 @@ public final class ChatServer: Service {
             id: configuration.id,
             host: configuration.advertisedHost ?? configuration.host,
             port: configuration.advertisedPort ?? port,
-            tls: tls != nil
+            tls: configuration.tls != nil
         )
         dependencies.router.attach(chatServerID: configuration.id, registry: registry)
         await dependencies.status.registerChatServer(info)
         logger.notice(
             "chat server listening",
-            metadata: ["address": "\(configuration.host):\(port)", "tls": "\(tls != nil)"]
+            metadata: ["address": "\(configuration.host):\(port)", "tls": "\(configuration.tls != nil)"]
         )
         onListening(port)
 
@@ -164,6 +154,25 @@ public final class ChatServer: Service {
         logger.notice("chat server stopped")
     }
 
+    /// The handlers of one connection, in pipeline order: TLS, the idle timeout, framing, and the
+    /// connection itself. On the channel's event loop. The fuzz harness and the handler tests build
+    /// their channels with this too, so they exercise the pipeline the server runs.
+    package func addConnectionHandlers(to channel: Channel) throws {
+        let inFlight = InFlightLimit(ProtocolLimits.maxMessagesInFlight)
+        if let tls = configuration.tls {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
+        }
+        try channel.pipeline.syncOperations.addHandlers([
+            IdleTimeoutHandler(timeout: configuration.idleTimeout, inFlight: inFlight),
+            ByteToMessageHandler(FrameDecoder()),
+            ConnectionHandler(
+                server: self,
+                inFlight: inFlight,
+                frameBudget: TokenBucket(configuration.limits.framesPerConnection, nowMs: clock.nowMs())
+            ),
+        ])
+    }
+
     /// Once the listener is closed: says goodbye to every client so it reconnects elsewhere or
     /// later, lets each finish what it had sent (commits are not abandoned), and waits until all
     /// have closed; after `shutdownGrace`, closes whatever is left.
@@ -171,7 +180,7 @@ public final class ChatServer: Service {
         let channels = open.shutDown()
         logger.notice("chat server shutting down", metadata: ["connections": "\(channels.count)"])
         for channel in channels {
-            channel.triggerUserOutboundEvent(ConnectionHandler.ShutDown(), promise: nil)
+            channel.triggerUserOutboundEvent(Self.connectionShutDown, promise: nil)
         }
         let stragglers = NIOSingletons.posixEventLoopGroup.next().scheduleTask(in: Self.shutdownGrace) { [open] in
             for channel in open.all() { channel.close(promise: nil) }
@@ -181,6 +190,9 @@ public final class ChatServer: Service {
     }
 
     static let shutdownGrace = TimeAmount.seconds(5)
+
+    /// Sent down a connection's pipeline to make it finish what it read, say Goodbye and close.
+    package static let connectionShutDown: any Sendable = ConnectionHandler.ShutDown()
 
     // MARK: One connection (called by its ConnectionHandler)
 

@@ -9,10 +9,9 @@ import NIOSSL
 /// receive buffer (a task parked in a read loop kept about 8 KiB of stack; see README →
 /// Performance). Frames arrive from `FrameDecoder` one at a time. Messages are checked and queued
 /// for commit right here, without leaving the loop, so a client's window of messages shares
-/// commits. Hello and the other requests, which wait on the database, each run in a short task;
-/// while one runs, later frames wait in `pending` and the handler asks the socket for nothing
-/// more (it withholds `read`), which is also how a client that outruns its in-flight limit is
-/// slowed down. So a connection's requests take effect in the order they arrived.
+/// commits. Hello and the other requests, which wait on the database, each run in a short task.
+/// When to serve, when to read and when to close is decided by `ConnectionStateMachine`; this
+/// handler turns NIO's events into its events and carries out the actions it returns.
 ///
 /// Only its event loop touches it; work off the loop comes back through `NIOLoopBound`.
 final class ConnectionHandler: ChannelDuplexHandler {
@@ -24,31 +23,15 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// was read, wait for in-flight commits, say goodbye, close.
     struct ShutDown {}
 
-    private enum Phase {
-        case open
-        /// Shutting down: no more reads; closes once what was read is served.
-        case draining
-        /// Closing or closed: nothing more is served.
-        case closing
-    }
-
     private let server: ChatServer
     let inFlight: InFlightLimit
     private var frameBudget: TokenBucket
     private var helloDeadline: Scheduled<Void>?
+    private var state = ConnectionStateMachine()
     /// Set once Hello succeeds.
     private var connection: ClientConnection?
-    private var phase = Phase.open
-    /// Frames read while the handler was busy, in arrival order; `pending[pendingStart...]` wait.
-    private var pending: [ByteBuffer] = []
-    private var pendingStart = 0
-    /// A request is being served off the loop, or a message waits for an in-flight slot.
-    private var busy = false
-    /// NIO asked for a read while the handler was busy; it is passed on once the handler is not.
-    private var readWithheld = false
-    /// The frame decoder failed after frames that still wait: said once those are served.
-    private var unreadable: ChatError?
-    private var helloRunning = false
+    /// Why Hello was refused, for `.refuseHello`.
+    private var helloRefusal: (error: ChatError, requestID: UInt64)?
     private var context: ChannelHandlerContext?
 
     init(server: ChatServer, inFlight: InFlightLimit, frameBudget: TokenBucket) {
@@ -79,30 +62,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        phase = .closing
-        pending = []
-        pendingStart = 0
-        // While Hello runs, its end does this (it may yet register a connection to end).
-        if !helloRunning {
-            helloDeadline?.cancel()
-            helloDeadline = nil
-            server.closed(context.channel, connection: connection)
-        }
+        run(state.channelInactive(), context: context)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard phase != .closing else { return }
-        pending.append(unwrapInboundIn(data))
-        serveFrames(context)
+        run(state.frameRead(unwrapInboundIn(data)), context: context)
     }
 
     func read(context: ChannelHandlerContext) {
-        if busy || hasPending || phase != .open {
-            readWithheld = true
-        } else {
-            context.read()
-        }
+        run(state.readRequested(), context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -110,32 +79,23 @@ final class ConnectionHandler: ChannelDuplexHandler {
         case let error as ChatError:
             // From the frame decoder: the byte stream can no longer be trusted. Frames read
             // before the bad one are served first.
-            if busy || hasPending {
-                unreadable = error
-            } else {
-                closeUnreadable(error, context: context)
-            }
+            run(state.decodeFailed(error), context: context)
         case ByteToMessageDecoderError.dataReceivedInErrorState:
             // More bytes after the bad frame: already being answered (or closed).
-            if unreadable == nil, phase != .closing {
-                phase = .closing
-                context.close(promise: nil)
-            }
+            run(state.bytesAfterBadFrame(), context: context)
         case let error as NIOSSLError:
             // A client that does not trust us, or speaks plain TCP to a TLS port.
             server.logger.info(
                 "TLS connection failed",
                 metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"]
             )
-            phase = .closing
-            context.close(promise: nil)
+            run(state.transportFailed(), context: context)
         default:
             server.logger.debug(
                 "connection ended",
                 metadata: ["peer": "\(Self.peer(of: context.channel))", "error": "\(error)"]
             )
-            phase = .closing
-            context.close(promise: nil)
+            run(state.transportFailed(), context: context)
         }
     }
 
@@ -145,77 +105,60 @@ final class ConnectionHandler: ChannelDuplexHandler {
             return
         }
         promise?.succeed()
-        guard phase == .open else { return }
-        phase = .draining
-        serveFrames(context)
+        run(state.shutdownRequested(), context: context)
     }
 
-    // MARK: Serving frames in order
+    // MARK: Carrying out the state machine's actions
 
-    private var hasPending: Bool { pendingStart < pending.count }
-
-    /// Serves waiting frames until one sends work off the loop, then reads on (or finishes).
-    private func serveFrames(_ context: ChannelHandlerContext) {
-        while !busy, phase != .closing, hasPending {
-            let frame = pending[pendingStart]
-            pendingStart += 1
-            if pendingStart == pending.count {
-                pending.removeAll(keepingCapacity: pending.count <= 16)
-                pendingStart = 0
+    /// Does what the state machine says, and what it says after that, until it says wait.
+    private func run(_ first: ConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        var action = first
+        while true {
+            switch action {
+            case .wait:
+                return
+            case .serveHello(let frame):
+                serveHello(frame, context: context)
+            case .serve(let frame):
+                serve(frame, context: context)
+            case .read:
+                context.read()
+            case .closeUnreadable(let error):
+                closeUnreadable(error, context: context)
+            case .close:
+                context.close(promise: nil)
+            case .refuseHello:
+                let refusal = helloRefusal ?? (ChatError.internalError(), 0)
+                closeWithError(refusal.error, requestID: refusal.requestID, context: context)
+            case .sayGoodbyeAndClose:
+                sayGoodbyeAndClose(context: context)
+            case .endSession:
+                helloDeadline?.cancel()
+                helloDeadline = nil
+                server.closed(context.channel, connection: connection)
             }
-            serve(frame, context: context)
+            action = state.next()
         }
-        guard !busy, phase != .closing else { return }
-        if let error = unreadable {
-            unreadable = nil
-            closeUnreadable(error, context: context)
-        } else if phase == .draining {
-            // What was read has been served; once its messages have committed, Goodbye goes out
-            // behind their acks and the connection closes when it is written.
-            phase = .closing
-            if let connection {
-                inFlight.whenIdle {
-                    var goodbye = WireGoodbye()
-                    goodbye.reason = "The server is restarting."
-                    goodbye.retryAfterMs = 1000
-                    connection.sendThenClose(.reply(to: 0, .goodbye(goodbye)))
-                }
-            } else {
-                let channel = context.channel
-                context.eventLoop.execute { channel.close(promise: nil) }
-            }
-        } else if readWithheld {
-            readWithheld = false
-            context.read()
+    }
+
+    /// The first frame: checked for a flood here, authenticated in a task.
+    private func serveHello(_ frame: ByteBuffer, context: ChannelHandlerContext) {
+        guard let envelope = decode(frame, context: context), admit(envelope, context: context) else { return }
+        state.started(.hello)
+        let server = server
+        let channel = context.channel
+        let inFlight = inFlight
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        Task {
+            let outcome = await server.hello(envelope, channel: channel, inFlight: inFlight)
+            channel.eventLoop.execute { handler.value.helloEnded(outcome, channel: channel) }
         }
     }
 
     private func serve(_ frame: ByteBuffer, context: ChannelHandlerContext) {
-        let envelope: WireEnvelope
-        do {
-            envelope = try WireEnvelope.decode(frame: frame)
-        } catch {
-            closeUnreadable(
-                error as? ChatError ?? ChatError(.malformedFrame, "The frame could not be decoded."),
-                context: context
-            )
-            return
-        }
-        if !frameBudget.limit.isUnlimited, let wait = frameBudget.take(nowMs: WallClock.nowMs()) {
-            // A flood is answered, not served: each extra frame costs one small error.
-            server.logger.info("frame refused: rate limited", metadata: ["peer": "\(Self.peer(of: context.channel))"])
-            let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
-            if let connection {
-                connection.send(.error(error, requestID: envelope.requestID))
-            } else {
-                closeWithError(error, requestID: envelope.requestID, context: context)
-            }
-            return
-        }
-        guard let connection else {
-            startHello(envelope, context: context)
-            return
-        }
+        guard let envelope = decode(frame, context: context), admit(envelope, context: context),
+            let connection
+        else { return }
         if case .sendMessage(let request) = envelope.payload {
             pipelineMessage(request, requestID: envelope.requestID, on: connection, context: context)
         } else {
@@ -223,8 +166,36 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    private func decode(_ frame: ByteBuffer, context: ChannelHandlerContext) -> WireEnvelope? {
+        do {
+            return try WireEnvelope.decode(frame: frame)
+        } catch {
+            closeUnreadable(
+                error as? ChatError ?? ChatError(.malformedFrame, "The frame could not be decoded."),
+                context: context
+            )
+            return nil
+        }
+    }
+
+    /// Takes a frame from the connection's budget; past it, answers (or, before Hello, closes)
+    /// instead of serving: a flood costs one small error per extra frame.
+    private func admit(_ envelope: WireEnvelope, context: ChannelHandlerContext) -> Bool {
+        guard !frameBudget.limit.isUnlimited, let wait = frameBudget.take(nowMs: server.clock.nowMs()) else {
+            return true
+        }
+        server.logger.info("frame refused: rate limited", metadata: ["peer": "\(Self.peer(of: context.channel))"])
+        let error = ChatError.rateLimited("Too many requests on this connection.", retryAfter: wait)
+        if let connection {
+            connection.send(.error(error, requestID: envelope.requestID))
+        } else {
+            closeWithError(error, requestID: envelope.requestID, context: context)
+        }
+        return false
+    }
+
     /// Checks the message and queues it for commit, without waiting for the commit: the ack goes
-    /// out when it lands. With every in-flight slot taken, the handler waits (busy) for one.
+    /// out when it lands. With every in-flight slot taken, the connection waits for one.
     private func pipelineMessage(
         _ request: WireSendMessage,
         requestID: UInt64,
@@ -236,15 +207,16 @@ final class ConnectionHandler: ChannelDuplexHandler {
             server.commit(message, requestID: requestID, on: connection)
             return
         }
-        busy = true
+        state.started(.inFlightSlot)
         let server = server
         let resume = resumer(context)
         if inFlight.acquire(orWhenGranted: {
             server.commit(message, requestID: requestID, on: connection)
             resume()
         }) {
+            // A slot came free between the two calls: no wait after all.
             server.commit(message, requestID: requestID, on: connection)
-            busy = false
+            _ = state.finished()
         }
     }
 
@@ -252,7 +224,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// overtake and refuse a message sent ahead of it), in a task of its own.
     private func startRequest(_ envelope: WireEnvelope, on connection: ClientConnection, context: ChannelHandlerContext)
     {
-        busy = true
+        state.started(.request)
         let server = server
         let inFlight = inFlight
         let resume = resumer(context)
@@ -263,61 +235,56 @@ final class ConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func startHello(_ envelope: WireEnvelope, context: ChannelHandlerContext) {
-        busy = true
-        helloRunning = true
-        let server = server
-        let channel = context.channel
-        let inFlight = inFlight
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        Task {
-            let outcome = await server.hello(envelope, channel: channel, inFlight: inFlight)
-            channel.eventLoop.execute { handler.value.helloEnded(outcome, channel: channel) }
-        }
-    }
-
     private func helloEnded(_ outcome: ChatServer.HelloOutcome, channel: Channel) {
-        helloRunning = false
         helloDeadline?.cancel()
         helloDeadline = nil
-        let connection: ClientConnection?
+        let accepted: Bool
         switch outcome {
-        case .accepted(let accepted):
-            connection = accepted
+        case .accepted(let connection):
+            self.connection = connection
+            accepted = true
         case .refused(let error, let requestID):
-            if let context, channel.isActive, phase != .closing {
-                // Says why and closes; `channelInactive` then ends it.
-                closeWithError(error, requestID: requestID, context: context)
-                return
-            }
-            connection = nil
+            helloRefusal = (error, requestID)
+            accepted = false
         }
-        self.connection = connection
-        guard connection != nil, let context, channel.isActive, phase != .closing else {
-            // Refused after the channel closed, or the channel closed while Hello ran. Whichever
-            // comes last of this and `channelInactive` ends the session.
-            phase = .closing
-            if channel.isActive {
-                channel.close(promise: nil)
-            } else {
-                server.closed(channel, connection: connection)
-            }
-            return
+        let action = state.helloEnded(accepted: accepted, channelIsActive: channel.isActive)
+        if let context {
+            run(action, context: context)
+        } else if action == .endSession {
+            // Removed from the pipeline already: the session still has to end.
+            server.closed(channel, connection: connection)
+        } else if action != .wait {
+            channel.close(promise: nil)
         }
-        busy = false
-        serveFrames(context)
     }
 
-    /// A callback, callable from any thread, that ends `busy` and serves on, on the event loop.
+    /// A callback, callable from any thread, that ends the current work and serves on, on the
+    /// event loop.
     private func resumer(_ context: ChannelHandlerContext) -> @Sendable () -> Void {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         return {
             eventLoop.execute {
                 let handler = handler.value
-                handler.busy = false
-                if let context = handler.context { handler.serveFrames(context) }
+                let action = handler.state.finished()
+                if let context = handler.context { handler.run(action, context: context) }
             }
+        }
+    }
+
+    /// What was read has been served; once its messages have committed, Goodbye goes out behind
+    /// their acks and the connection closes when it is written.
+    private func sayGoodbyeAndClose(context: ChannelHandlerContext) {
+        guard let connection else {
+            let channel = context.channel
+            context.eventLoop.execute { channel.close(promise: nil) }
+            return
+        }
+        inFlight.whenIdle {
+            var goodbye = WireGoodbye()
+            goodbye.reason = "The server is restarting."
+            goodbye.retryAfterMs = 1000
+            connection.sendThenClose(.reply(to: 0, .goodbye(goodbye)))
         }
     }
 
@@ -333,7 +300,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     private func closeWithError(_ error: ChatError, requestID: UInt64, context: ChannelHandlerContext) {
-        phase = .closing
+        state.closing()
         let envelope = WireEnvelope.error(error, requestID: requestID)
         if let connection {
             // Behind whatever the connection has queued.

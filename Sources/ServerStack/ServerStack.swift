@@ -40,14 +40,16 @@ public final class ServerStack: Service {
 
         let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
         self.mailbox = mailbox
-        let verify = InProcessVerifyService(mail: mailbox, logger: logger.named("verify"))
+        let clock = configuration.clock
+        let verify = InProcessVerifyService(mail: mailbox, clock: clock, logger: logger.named("verify"))
         let status = InProcessStatusService(
             sessions: sessions,
             tokenLifetimeSeconds: configuration.tokenLifetimeSeconds,
+            clock: clock,
             logger: logger.named("status")
         )
         let router = InProcessPushRouter(status: status)
-        let limiter = InProcessRateLimiter()
+        let limiter = InProcessRateLimiter(clock: clock)
 
         let dependencies = ChatServer.Dependencies(
             users: users,
@@ -55,7 +57,8 @@ public final class ServerStack: Service {
             messages: messages,
             status: status,
             router: router,
-            limiter: limiter
+            limiter: limiter,
+            clock: clock
         )
         let readiness = readiness
         let count = max(1, configuration.chatServers)

@@ -24,6 +24,9 @@ public struct ServerStackConfiguration: Sendable {
     public var databaseCacheMiB = SQLiteDatabase.defaultWriterCacheMiB
     /// Rate limits on sign-ins, code mails, messages, friend requests and frames.
     public var limits = RateLimitPolicy()
+    /// The clock of every rule that depends on time: token and code expiry, rate limits, frame
+    /// budgets. Tests pass a `ManualWallClock`'s and move it instead of sleeping.
+    public var clock = WallClock.system
     /// The address clients are told to use for the first chat server (the others: the following
     /// ports), when a proxy or NAT sits in front of it. nil: where it listens.
     public var advertisedChatHost: String?

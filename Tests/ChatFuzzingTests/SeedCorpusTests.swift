@@ -17,6 +17,7 @@ import Testing
 
     @Test func everySeedRunsThroughTheHarness() throws {
         let harness = try ChatFuzzHarness()
+        defer { harness.remove() }
         let seeds = SeedCorpus.inputs()
         var dispatched: [String: Int] = [:]
         for (name, bytes) in seeds {

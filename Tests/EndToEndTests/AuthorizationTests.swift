@@ -16,12 +16,25 @@ import Testing
 
         func close() async {
             for connection in [alice, bob, carol, dave] { await connection.close() }
-            await stack.stop()
         }
     }
 
-    static func world() async throws -> World {
-        let stack = try await TestStack.start()
+    /// Runs `body` in a new world on its own stack; closes the connections and stops the stack
+    /// afterwards, also when `body` throws.
+    static func withWorld(_ body: (World) async throws -> Void) async throws {
+        try await withTestStack { stack in
+            let world = try await Self.world(on: stack)
+            do {
+                try await body(world)
+            } catch {
+                await world.close()
+                throw error
+            }
+            await world.close()
+        }
+    }
+
+    static func world(on stack: TestStack) async throws -> World {
         let sessions = try await ["alice", "bob", "carol", "dave"].asyncMap { try await stack.user($0) }
         try await stack.befriend(sessions[0], sessions[1])
         try await stack.befriend(sessions[1], sessions[3])
@@ -77,145 +90,150 @@ import Testing
     }
 
     @Test func nobodyReadsAnotherPairsHistory() async throws {
-        let w = try await Self.world()
-        // Asking for "history with dave" gives alice her own conversation with dave: empty.
-        for (reader, peer) in [(w.alice, w.daveID), (w.carol, w.bobID), (w.carol, w.daveID)] {
-            var fetch = WireFetchHistory()
-            fetch.peerID = peer
-            guard case .messageList(let list) = try await reader.request(.fetchHistory(fetch)) else {
-                Issue.record("no message list")
-                continue
+        try await Self.withWorld { w in
+            // Asking for "history with dave" gives alice her own conversation with dave: empty.
+            for (reader, peer) in [(w.alice, w.daveID), (w.carol, w.bobID), (w.carol, w.daveID)] {
+                var fetch = WireFetchHistory()
+                fetch.peerID = peer
+                guard case .messageList(let list) = try await reader.request(.fetchHistory(fetch)) else {
+                    Issue.record("no message list")
+                    continue
+                }
+                #expect(list.messages.isEmpty, "\(list.messages.map(\.text))")
             }
-            #expect(list.messages.isEmpty, "\(list.messages.map(\.text))")
+            // Sync and the conversation list carry only alice's own.
+            guard case .syncReply(let sync) = try await w.alice.request(.sync(WireSync())),
+                case .conversationList(let conversations) = try await w.alice.request(
+                    .listConversations(WireListConversations())
+                )
+            else { throw ChatError(.internalError, "unexpected reply") }
+            let texts = sync.updates.compactMap { update -> String? in
+                if case .message(let message) = update.kind { return message.text }
+                return nil
+            }
+            #expect(texts == ["alice to bob"])
+            #expect(conversations.conversations.map(\.peerID) == [w.bobID])
         }
-        // Sync and the conversation list carry only alice's own.
-        guard case .syncReply(let sync) = try await w.alice.request(.sync(WireSync())),
-            case .conversationList(let conversations) = try await w.alice.request(
-                .listConversations(WireListConversations())
-            )
-        else { throw ChatError(.internalError, "unexpected reply") }
-        let texts = sync.updates.compactMap { update -> String? in
-            if case .message(let message) = update.kind { return message.text }
-            return nil
-        }
-        #expect(texts == ["alice to bob"])
-        #expect(conversations.conversations.map(\.peerID) == [w.bobID])
-        await w.close()
     }
 
     @Test func nobodyMessagesAStrangerOrSomeoneWhoBlockedThem() async throws {
-        let w = try await Self.world()
-        #expect(await Self.refusal { try await Self.send(w.carol, "hello stranger", to: w.aliceID) } == .notFriends)
-        #expect(await Self.refusal { try await Self.send(w.alice, "to dave", to: w.daveID) } == .notFriends)
-        #expect(await Self.refusal { try await Self.send(w.alice, "to myself", to: w.aliceID) } == .notFriends)
-        var block = WireSetBlocked()
-        block.userID = w.bobID
-        block.blocked = true
-        _ = try await w.alice.request(.setBlocked(block))
-        #expect(await Self.refusal { try await Self.send(w.bob, "let me in", to: w.aliceID) } == .blocked)
-        #expect(
-            await Self.refusal { try await Self.send(w.alice, "one-way?", to: w.bobID) } == .blocked,
-            "a block works both ways"
-        )
-        // Nor can bob ask again: a blocked person's friend request is refused.
-        var ask = WireSendFriendRequest()
-        ask.toUserID = w.aliceID
-        #expect(await Self.refusal { _ = try await w.bob.request(.sendFriendRequest(ask)) } == .alreadyFriends)
-        await w.close()
+        try await Self.withWorld { w in
+            #expect(await Self.refusal { try await Self.send(w.carol, "hello stranger", to: w.aliceID) } == .notFriends)
+            #expect(await Self.refusal { try await Self.send(w.alice, "to dave", to: w.daveID) } == .notFriends)
+            #expect(await Self.refusal { try await Self.send(w.alice, "to myself", to: w.aliceID) } == .notFriends)
+            var block = WireSetBlocked()
+            block.userID = w.bobID
+            block.blocked = true
+            _ = try await w.alice.request(.setBlocked(block))
+            #expect(await Self.refusal { try await Self.send(w.bob, "let me in", to: w.aliceID) } == .blocked)
+            #expect(
+                await Self.refusal { try await Self.send(w.alice, "one-way?", to: w.bobID) } == .blocked,
+                "a block works both ways"
+            )
+            // Nor can bob ask again: a blocked person's friend request is refused.
+            var ask = WireSendFriendRequest()
+            ask.toUserID = w.aliceID
+            #expect(await Self.refusal { _ = try await w.bob.request(.sendFriendRequest(ask)) } == .alreadyFriends)
+        }
     }
 
     @Test func nobodyAnswersARequestMeantForSomeoneElse() async throws {
-        let w = try await Self.world()
-        var ask = WireSendFriendRequest()
-        ask.toUserID = w.daveID
-        ask.message = "carol here"
-        _ = try await w.carol.request(.sendFriendRequest(ask))
-        // alice and bob try to accept carol's request to dave, as if it were theirs.
-        for intruder in [w.alice, w.bob] {
-            var accept = WireRespondFriendRequest()
-            accept.fromUserID = w.carolID
-            accept.accept = true
-            #expect(
-                await Self.refusal { _ = try await intruder.request(.respondFriendRequest(accept)) } == .noSuchRequest
-            )
+        try await Self.withWorld { w in
+            var ask = WireSendFriendRequest()
+            ask.toUserID = w.daveID
+            ask.message = "carol here"
+            _ = try await w.carol.request(.sendFriendRequest(ask))
+            // alice and bob try to accept carol's request to dave, as if it were theirs.
+            for intruder in [w.alice, w.bob] {
+                var accept = WireRespondFriendRequest()
+                accept.fromUserID = w.carolID
+                accept.accept = true
+                #expect(
+                    await Self.refusal { _ = try await intruder.request(.respondFriendRequest(accept)) }
+                        == .noSuchRequest
+                )
+            }
+            #expect(await Self.refusal { try await Self.send(w.carol, "am I in?", to: w.aliceID) } == .notFriends)
+            // The request is still dave's to answer.
+            guard
+                case .friendRequestList(let requests) = try await w.dave.request(
+                    .listFriendRequests(WireListFriendRequests())
+                )
+            else {
+                throw ChatError(.internalError, "no request list")
+            }
+            #expect(requests.incoming.map(\.from.id) == [w.carolID])
         }
-        #expect(await Self.refusal { try await Self.send(w.carol, "am I in?", to: w.aliceID) } == .notFriends)
-        // The request is still dave's to answer.
-        guard
-            case .friendRequestList(let requests) = try await w.dave.request(
-                .listFriendRequests(WireListFriendRequests())
-            )
-        else {
-            throw ChatError(.internalError, "no request list")
-        }
-        #expect(requests.incoming.map(\.from.id) == [w.carolID])
-        await w.close()
     }
 
     @Test func noFieldMakesAConnectionActAsAnotherUser() async throws {
-        let w = try await Self.world()
-        // Reusing bob's client message id does not return bob's message: ids are per sender.
-        let bobsAck = try await Self.send(w.bob, "bob's own", to: w.aliceID, clientID: "shared-id")
-        let alicesAck = try await Self.send(w.alice, "alice's own", to: w.bobID, clientID: "shared-id")
-        #expect(!alicesAck.duplicate)
-        #expect(alicesAck.message.senderID == w.aliceID)
-        #expect(alicesAck.message.text == "alice's own")
-        #expect(bobsAck.message.senderID == w.bobID)
+        try await Self.withWorld { w in
+            // Reusing bob's client message id does not return bob's message: ids are per sender.
+            let bobsAck = try await Self.send(w.bob, "bob's own", to: w.aliceID, clientID: "shared-id")
+            let alicesAck = try await Self.send(w.alice, "alice's own", to: w.bobID, clientID: "shared-id")
+            #expect(!alicesAck.duplicate)
+            #expect(alicesAck.message.senderID == w.aliceID)
+            #expect(alicesAck.message.text == "alice's own")
+            #expect(bobsAck.message.senderID == w.bobID)
 
-        // Marking "dave's conversation" read touches only alice's own marks.
-        var mark = WireMarkRead()
-        mark.peerID = w.daveID
-        mark.seq = 99
-        _ = try await w.alice.request(.markRead(mark))
-        guard case .conversationList(let bobs) = try await w.bob.request(.listConversations(WireListConversations()))
-        else {
-            throw ChatError(.internalError, "no list")
-        }
-        #expect(bobs.conversations.first { $0.peerID == w.daveID }?.unread == 1, "bob's unread from dave is untouched")
+            // Marking "dave's conversation" read touches only alice's own marks.
+            var mark = WireMarkRead()
+            mark.peerID = w.daveID
+            mark.seq = 99
+            _ = try await w.alice.request(.markRead(mark))
+            guard
+                case .conversationList(let bobs) = try await w.bob.request(.listConversations(WireListConversations()))
+            else {
+                throw ChatError(.internalError, "no list")
+            }
+            #expect(
+                bobs.conversations.first { $0.peerID == w.daveID }?.unread == 1,
+                "bob's unread from dave is untouched"
+            )
 
-        // Remarks, removals and blocks name the other person; they change only the caller's side.
-        var remark = WireSetRemark()
-        remark.userID = w.daveID
-        remark.remark = "hijacked"
-        #expect(await Self.refusal { _ = try await w.alice.request(.setRemark(remark)) } == .notFriends)
-        var remove = WireRemoveFriend()
-        remove.userID = w.daveID
-        #expect(await Self.refusal { _ = try await w.alice.request(.removeFriend(remove)) } == .notFriends)
-        guard case .friendList(let daves) = try await w.dave.request(.listFriends(WireListFriends())) else {
-            throw ChatError(.internalError, "no list")
-        }
-        #expect(daves.friends.map(\.user.id) == [w.bobID])
-        #expect(daves.friends.first?.remark == "")
-        var blockSelf = WireSetBlocked()
-        blockSelf.userID = w.aliceID
-        blockSelf.blocked = true
-        #expect(await Self.refusal { _ = try await w.alice.request(.setBlocked(blockSelf)) } == .notFound)
+            // Remarks, removals and blocks name the other person; they change only the caller's side.
+            var remark = WireSetRemark()
+            remark.userID = w.daveID
+            remark.remark = "hijacked"
+            #expect(await Self.refusal { _ = try await w.alice.request(.setRemark(remark)) } == .notFriends)
+            var remove = WireRemoveFriend()
+            remove.userID = w.daveID
+            #expect(await Self.refusal { _ = try await w.alice.request(.removeFriend(remove)) } == .notFriends)
+            guard case .friendList(let daves) = try await w.dave.request(.listFriends(WireListFriends())) else {
+                throw ChatError(.internalError, "no list")
+            }
+            #expect(daves.friends.map(\.user.id) == [w.bobID])
+            #expect(daves.friends.first?.remark == "")
+            var blockSelf = WireSetBlocked()
+            blockSelf.userID = w.aliceID
+            blockSelf.blocked = true
+            #expect(await Self.refusal { _ = try await w.alice.request(.setBlocked(blockSelf)) } == .notFound)
 
-        // Search shows people, never their email addresses.
-        var search = WireSearchUsers()
-        search.query = "dave@example.com"
-        guard case .userList(let found) = try await w.carol.request(.searchUsers(search)) else {
-            throw ChatError(.internalError, "no list")
-        }
-        #expect(found.users.map(\.username) == ["dave"])
-        #expect(found.users.allSatisfy { $0.email.isEmpty })
+            // Search shows people, never their email addresses.
+            var search = WireSearchUsers()
+            search.query = "dave@example.com"
+            guard case .userList(let found) = try await w.carol.request(.searchUsers(search)) else {
+                throw ChatError(.internalError, "no list")
+            }
+            #expect(found.users.map(\.username) == ["dave"])
+            #expect(found.users.allSatisfy { $0.email.isEmpty })
 
-        // Another device's Hello with alice's token is alice, whatever device id it claims.
-        var hello = WireHello()
-        hello.protocolVersion = ProtocolLimits.protocolVersion
-        hello.token = try await w.stack.gate.login(account: "alice", password: "correct horse").token
-        hello.deviceID = "bob's phone"
-        let other = try await ChatConnection.connect(
-            host: "127.0.0.1",
-            port: w.stack.endpoints.chatPorts[0],
-            logger: RawClient.quietLogger
-        )
-        guard case .helloOk(let ok) = try await other.request(.hello(hello)) else {
-            throw ChatError(.internalError, "no hello")
+            // Another device's Hello with alice's token is alice, whatever device id it claims.
+            var hello = WireHello()
+            hello.protocolVersion = ProtocolLimits.protocolVersion
+            hello.token = try await w.stack.gate.login(account: "alice", password: "correct horse").token
+            hello.deviceID = "bob's phone"
+            let other = try await ChatConnection.connect(
+                host: "127.0.0.1",
+                port: w.stack.endpoints.chatPorts[0],
+                logger: RawClient.quietLogger
+            )
+            guard case .helloOk(let ok) = try await other.request(.hello(hello)) else {
+                throw ChatError(.internalError, "no hello")
+            }
+            #expect(ok.me.id == w.aliceID)
+            await other.close()
         }
-        #expect(ok.me.id == w.aliceID)
-        await other.close()
-        await w.close()
     }
 }
 

@@ -8,73 +8,73 @@ import Testing
 /// device of a user seeing every message, and routing between chat servers.
 @Suite struct DeliveryTests {
     @Test func resendWithSameClientIDIsStoredOnce() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
 
-        // A raw connection plays a client whose ack was lost and who sends again.
-        let connection = try await RawClient.connect(stack: stack, token: alice.credentials.token)
-        var send = WireSendMessage()
-        send.toUserID = bobID
-        send.clientMsgID = "retry-1"
-        send.text = "只发一次"
-        guard case .messageAck(let first) = try await connection.request(.sendMessage(send)),
-            case .messageAck(let second) = try await connection.request(.sendMessage(send))
-        else {
-            Issue.record("expected acks")
-            return
+            // A raw connection plays a client whose ack was lost and who sends again.
+            let connection = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+            var send = WireSendMessage()
+            send.toUserID = bobID
+            send.clientMsgID = "retry-1"
+            send.text = "只发一次"
+            guard case .messageAck(let first) = try await connection.request(.sendMessage(send)),
+                case .messageAck(let second) = try await connection.request(.sendMessage(send))
+            else {
+                Issue.record("expected acks")
+                return
+            }
+            #expect(!first.duplicate)
+            #expect(second.duplicate)
+            #expect(first.message.id == second.message.id)
+            #expect(first.message.seq == second.message.seq)
+
+            try await eventually { await bob.state.conversations[aliceID]?.lastSeq == first.message.seq }
+            let history = try await bob.history(with: aliceID)
+            #expect(history.filter { $0.text == "只发一次" }.count == 1)
+            await connection.close()
+            await alice.stop()
+            await bob.stop()
         }
-        #expect(!first.duplicate)
-        #expect(second.duplicate)
-        #expect(first.message.id == second.message.id)
-        #expect(first.message.seq == second.message.seq)
-
-        try await eventually { await bob.state.conversations[aliceID]?.lastSeq == first.message.seq }
-        let history = try await bob.history(with: aliceID)
-        #expect(history.filter { $0.text == "只发一次" }.count == 1)
-        await connection.close()
-        await alice.stop()
-        await bob.stop()
     }
 
     /// A connection's requests take effect in the order they arrive: a message pipelined just
     /// ahead of a block is committed, never refused by the block that came after it.
     @Test func aMessageSentJustBeforeABlockIsDelivered() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
 
-        // One write carrying, twenty times over: a message, block Bob, unblock Bob.
-        var bytes: [UInt8] = []
-        var requestID: UInt64 = 100
-        func frame(_ payload: WireEnvelope.OneOf_Payload) throws {
-            requestID += 1
-            bytes += Array(try WireEnvelope.reply(to: requestID, payload).framed().readableBytesView)
-        }
-        for round in 0..<20 {
-            var send = WireSendMessage()
-            send.toUserID = bobID
-            send.clientMsgID = "before-block-\(round)"
-            send.text = "before block \(round)"
-            try frame(.sendMessage(send))
-            for blocked in [true, false] {
-                var block = WireSetBlocked()
-                block.userID = bobID
-                block.blocked = blocked
-                try frame(.setBlocked(block))
+            // One write carrying, twenty times over: a message, block Bob, unblock Bob.
+            var bytes: [UInt8] = []
+            var requestID: UInt64 = 100
+            func frame(_ payload: WireEnvelope.OneOf_Payload) throws {
+                requestID += 1
+                bytes += Array(try WireEnvelope.reply(to: requestID, payload).framed().readableBytesView)
             }
-        }
-        try await raw.sendRaw(bytes)
+            for round in 0..<20 {
+                var send = WireSendMessage()
+                send.toUserID = bobID
+                send.clientMsgID = "before-block-\(round)"
+                send.text = "before block \(round)"
+                try frame(.sendMessage(send))
+                for blocked in [true, false] {
+                    var block = WireSetBlocked()
+                    block.userID = bobID
+                    block.blocked = blocked
+                    try frame(.setBlocked(block))
+                }
+            }
+            try await raw.sendRaw(bytes)
 
-        let expected = (0..<20).map { "before block \($0)" }
-        try await eventually(20, "all twenty messages committed") {
-            try await bob.history(with: aliceID, limit: 50).count >= 20
+            let expected = (0..<20).map { "before block \($0)" }
+            try await eventually(20, "all twenty messages committed") {
+                try await bob.history(with: aliceID, limit: 50).count >= 20
+            }
+            #expect(try await bob.history(with: aliceID, limit: 50).reversed().map(\.text) == expected)
+            await raw.close()
+            await alice.stop()
+            await bob.stop()
         }
-        #expect(try await bob.history(with: aliceID, limit: 50).reversed().map(\.text) == expected)
-        await raw.close()
-        await alice.stop()
-        await bob.stop()
     }
 
     /// More messages than a connection may have in flight (`maxMessagesInFlight`), in one write,
@@ -84,278 +84,290 @@ import Testing
         var limits = TestStack.defaultLimits
         limits.messagesPerUser = .unlimited
         limits.framesPerConnection = .unlimited
-        let stack = try await TestStack.start(limits: limits)
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+        try await withTestStack(limits: limits) { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
 
-        let count = ProtocolLimits.maxMessagesInFlight * 4
-        var bytes: [UInt8] = []
-        for index in 0..<count {
-            var send = WireSendMessage()
-            send.toUserID = bobID
-            send.clientMsgID = "window-\(index)"
-            send.text = "window \(index)"
-            bytes += Array(
-                try WireEnvelope.reply(to: UInt64(1_000 + index), .sendMessage(send)).framed().readableBytesView
-            )
-        }
-        try await raw.sendRaw(bytes)
-        // Answered only once every message before it has committed.
-        guard
-            case .conversationList(let conversations) = try await raw.request(
-                .listConversations(WireListConversations())
-            )
-        else {
-            Issue.record("no conversation list")
-            return
-        }
-        #expect(conversations.conversations.first { $0.peerID == bobID }?.lastSeq == UInt64(count))
+            let count = ProtocolLimits.maxMessagesInFlight * 4
+            var bytes: [UInt8] = []
+            for index in 0..<count {
+                var send = WireSendMessage()
+                send.toUserID = bobID
+                send.clientMsgID = "window-\(index)"
+                send.text = "window \(index)"
+                bytes += Array(
+                    try WireEnvelope.reply(to: UInt64(1_000 + index), .sendMessage(send)).framed().readableBytesView
+                )
+            }
+            try await raw.sendRaw(bytes)
+            // Answered only once every message before it has committed.
+            guard
+                case .conversationList(let conversations) = try await raw.request(
+                    .listConversations(WireListConversations())
+                )
+            else {
+                Issue.record("no conversation list")
+                return
+            }
+            #expect(conversations.conversations.first { $0.peerID == bobID }?.lastSeq == UInt64(count))
 
-        try await eventually(20, "Bob has every message") {
-            try await bob.history(with: aliceID, limit: 1).first?.text == "window \(count - 1)"
+            try await eventually(20, "Bob has every message") {
+                try await bob.history(with: aliceID, limit: 1).first?.text == "window \(count - 1)"
+            }
+            var texts: [String] = []
+            var before: UInt64 = 0
+            while true {
+                let page = try await bob.history(with: aliceID, beforeSeq: before, limit: 100)
+                guard let oldest = page.last else { break }
+                texts += page.map(\.text)
+                before = oldest.seq
+                if before <= 1 { break }
+            }
+            #expect(texts.reversed() == (0..<count).map { "window \($0)" })
+            await raw.close()
+            await alice.stop()
+            await bob.stop()
         }
-        var texts: [String] = []
-        var before: UInt64 = 0
-        while true {
-            let page = try await bob.history(with: aliceID, beforeSeq: before, limit: 100)
-            guard let oldest = page.last else { break }
-            texts += page.map(\.text)
-            before = oldest.seq
-            if before <= 1 { break }
-        }
-        #expect(texts.reversed() == (0..<count).map { "window \($0)" })
-        await raw.close()
-        await alice.stop()
-        await bob.stop()
     }
 
     @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
 
-        try await bob.send("before", to: aliceID)
-        try await eventually { await alice.state.conversations[bobID]?.lastSeq == 1 }
-        await alice.stop()
+            try await bob.send("before", to: aliceID)
+            try await eventually { await alice.state.conversations[bobID]?.lastSeq == 1 }
+            await alice.stop()
 
-        // Alice is away while Bob writes 250 messages (more than one sync page).
-        for i in 1...250 {
-            try await bob.send("missed \(i) 🌙", to: aliceID)
-        }
-        try await eventually(20) { await bob.state.outbox.isEmpty }
-
-        // Alice comes back with the same cache: she pulls exactly what she missed, in order.
-        let events = await alice.events()
-        await alice.start()
-        await alice.waitUntilConnected()
-        #expect(await alice.state.conversations[bobID]?.lastSeq == 251)
-        #expect(await alice.state.conversations[bobID]?.unread == 251)
-        let received = try await withTimeout {
-            var texts: [String] = []
-            for await event in events {
-                if case .message(let message, let live) = event {
-                    #expect(!live, "a replayed message is not live")
-                    texts.append(message.text)
-                }
-                if texts.count == 250 { break }
+            // Alice is away while Bob writes 250 messages (more than one sync page).
+            for i in 1...250 {
+                try await bob.send("missed \(i) 🌙", to: aliceID)
             }
-            return texts
+            try await eventually(20) { await bob.state.outbox.isEmpty }
+
+            // Alice comes back with the same cache: she pulls exactly what she missed, in order.
+            let events = await alice.events()
+            await alice.start()
+            await alice.waitUntilConnected()
+            #expect(await alice.state.conversations[bobID]?.lastSeq == 251)
+            #expect(await alice.state.conversations[bobID]?.unread == 251)
+            let received = try await withTimeout {
+                var texts: [String] = []
+                for await event in events {
+                    if case .message(let message, let live) = event {
+                        #expect(!live, "a replayed message is not live")
+                        texts.append(message.text)
+                    }
+                    if texts.count == 250 { break }
+                }
+                return texts
+            }
+            #expect(received == (1...250).map { "missed \($0) 🌙" })
+            #expect(try alice.cache.messageCount() == 251)
+            await alice.stop()
+            await bob.stop()
         }
-        #expect(received == (1...250).map { "missed \($0) 🌙" })
-        #expect(try alice.cache.messageCount() == 251)
-        await alice.stop()
-        await bob.stop()
     }
 
     @Test func longMessagesArePagedWithinTheFrameLimit() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        await alice.stop()
-        // Twenty messages at the text limit: 320 KiB, far over one 64 KiB frame.
-        let long = String(repeating: "长", count: ProtocolLimits.maxTextBytes / 3)
-        for i in 1...20 { try await bob.send("\(i)" + long.dropLast(1), to: aliceID) }
-        try await eventually(20) { await bob.state.outbox.isEmpty }
-        await alice.start()
-        await alice.waitUntilConnected()
-        #expect(await alice.state.conversations[bobID]?.lastSeq == 20)
-        #expect(try alice.cache.messageCount() == 20)
-        let fresh = try await stack.signIn("alice", cacheName: "alice-fresh")
-        var seen = 0
-        var before: UInt64 = 0
-        while true {
-            let page = try await fresh.history(with: bobID, beforeSeq: before, limit: 50)
-            guard let last = page.last else { break }
-            seen += page.count
-            before = last.seq
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            await alice.stop()
+            // Twenty messages at the text limit: 320 KiB, far over one 64 KiB frame.
+            let long = String(repeating: "长", count: ProtocolLimits.maxTextBytes / 3)
+            for i in 1...20 { try await bob.send("\(i)" + long.dropLast(1), to: aliceID) }
+            try await eventually(20) { await bob.state.outbox.isEmpty }
+            await alice.start()
+            await alice.waitUntilConnected()
+            #expect(await alice.state.conversations[bobID]?.lastSeq == 20)
+            #expect(try alice.cache.messageCount() == 20)
+            let fresh = try await stack.signIn("alice", cacheName: "alice-fresh")
+            var seen = 0
+            var before: UInt64 = 0
+            while true {
+                let page = try await fresh.history(with: bobID, beforeSeq: before, limit: 50)
+                guard let last = page.last else { break }
+                seen += page.count
+                before = last.seq
+            }
+            #expect(seen == 20)
+            #expect(await fresh.state.connection.isConnected)
+            for session in [alice, bob, fresh] { await session.stop() }
         }
-        #expect(seen == 20)
-        #expect(await fresh.state.connection.isConnected)
-        for session in [alice, bob, fresh] { await session.stop() }
     }
 
     @Test func everyDeviceOfAUserReceivesEveryMessage() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        let bobOnTablet = try await stack.signIn("bob", cacheName: "bob-tablet")
-        let aliceOnLaptop = try await stack.signIn("alice", cacheName: "alice-laptop")
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            let bobOnTablet = try await stack.signIn("bob", cacheName: "bob-tablet")
+            let aliceOnLaptop = try await stack.signIn("alice", cacheName: "alice-laptop")
 
-        try await alice.send("to both of your devices", to: bobID)
-        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices" }
-        try await eventually {
-            await bobOnTablet.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices"
+            try await alice.send("to both of your devices", to: bobID)
+            try await eventually {
+                await bob.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices"
+            }
+            try await eventually {
+                await bobOnTablet.state.conversations[aliceID]?.lastMessage?.text == "to both of your devices"
+            }
+            // Alice's other device sees what she sent.
+            try await eventually {
+                await aliceOnLaptop.state.conversations[bobID]?.lastMessage?.text == "to both of your devices"
+            }
+
+            try await bobOnTablet.send("sent from the tablet", to: aliceID)
+            try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "sent from the tablet" }
+            try await eventually { await alice.state.conversations[bobID]?.lastMessage?.text == "sent from the tablet" }
+
+            // Bob stays online while one of his devices leaves.
+            await bobOnTablet.stop()
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(await alice.state.friends[bobID]?.online == true)
+            for session in [alice, bob, aliceOnLaptop] { await session.stop() }
         }
-        // Alice's other device sees what she sent.
-        try await eventually {
-            await aliceOnLaptop.state.conversations[bobID]?.lastMessage?.text == "to both of your devices"
-        }
-
-        try await bobOnTablet.send("sent from the tablet", to: aliceID)
-        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "sent from the tablet" }
-        try await eventually { await alice.state.conversations[bobID]?.lastMessage?.text == "sent from the tablet" }
-
-        // Bob stays online while one of his devices leaves.
-        await bobOnTablet.stop()
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(await alice.state.friends[bobID]?.online == true)
-        for session in [alice, bob, aliceOnLaptop] { await session.stop() }
     }
 
     /// The connection that sent a message gets it once, as the ack (with the sender's update id),
     /// not again as a push; the sender's other connections get the push. `ChatConnection` hands
     /// the ack's update out on `pushes` at the ack's place, so the update log has no gap.
     @Test func theSendingConnectionGetsItsMessageOnceAsTheAck() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        let sending = try await RawClient.connect(stack: stack, token: alice.credentials.token)
-        let other = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            let sending = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+            let other = try await RawClient.connect(stack: stack, token: alice.credentials.token)
 
-        var send = WireSendMessage()
-        send.toUserID = bobID
-        send.clientMsgID = "once-1"
-        send.text = "只一次"
-        guard case .messageAck(let ack) = try await sending.request(.sendMessage(send)) else {
-            Issue.record("expected an ack")
-            return
-        }
-        #expect(ack.updateID > 0)
-        #expect(ack.message.text == "只一次")
-        // A round trip on each: whatever the server sent before its reply has arrived.
-        for connection in [sending, other] { _ = try await connection.request(.ping(WirePing())) }
-        for connection in [sending, other] { await connection.close() }
-        func updates(on connection: ChatConnection) async -> [WireUpdate] {
-            var updates: [WireUpdate] = []
-            for await push in connection.pushes {
-                if case .updatePush(let update) = push.payload, update.update.message.senderID == aliceID {
-                    updates.append(update.update)
-                }
+            var send = WireSendMessage()
+            send.toUserID = bobID
+            send.clientMsgID = "once-1"
+            send.text = "只一次"
+            guard case .messageAck(let ack) = try await sending.request(.sendMessage(send)) else {
+                Issue.record("expected an ack")
+                return
             }
-            return updates
+            #expect(ack.updateID > 0)
+            #expect(ack.message.text == "只一次")
+            // A round trip on each: whatever the server sent before its reply has arrived.
+            for connection in [sending, other] { _ = try await connection.request(.ping(WirePing())) }
+            for connection in [sending, other] { await connection.close() }
+            func updates(on connection: ChatConnection) async -> [WireUpdate] {
+                var updates: [WireUpdate] = []
+                for await push in connection.pushes {
+                    if case .updatePush(let update) = push.payload, update.update.message.senderID == aliceID {
+                        updates.append(update.update)
+                    }
+                }
+                return updates
+            }
+            // Once each: on the sending connection from the ack, on the other as the server's push.
+            let fromAck = await updates(on: sending)
+            let pushed = await updates(on: other)
+            #expect(fromAck.map(\.updateID) == [ack.updateID])
+            #expect(pushed.map(\.updateID) == [ack.updateID])
+            #expect(pushed.first?.message.id == ack.message.id)
+            try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "只一次" }
+            await alice.stop()
+            await bob.stop()
         }
-        // Once each: on the sending connection from the ack, on the other as the server's push.
-        let fromAck = await updates(on: sending)
-        let pushed = await updates(on: other)
-        #expect(fromAck.map(\.updateID) == [ack.updateID])
-        #expect(pushed.map(\.updateID) == [ack.updateID])
-        #expect(pushed.first?.message.id == ack.message.id)
-        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "只一次" }
-        await alice.stop()
-        await bob.stop()
     }
 
     @Test func loginsSpreadAcrossChatServersAndUsersOnDifferentServersChat() async throws {
-        let stack = try await TestStack.start(chatServers: 2)
-        defer { Task { await stack.stop() } }
-        #expect(stack.endpoints.chatPorts.count == 2)
-        var sessions: [ChatSession] = []
-        for name in ["ann", "ben", "cat", "dan"] {
-            sessions.append(try await stack.user(name))
-        }
-        let ports = sessions.map { $0.credentials.chatServer.port }
-        #expect(Set(ports) == Set(stack.endpoints.chatPorts), "four logins should use both chat servers, got \(ports)")
-        let counts = stack.stack.chatServers.map(\.connectionCount)
-        #expect(counts == [2, 2])
+        try await withTestStack(chatServers: 2) { stack in
+            #expect(stack.endpoints.chatPorts.count == 2)
+            var sessions: [ChatSession] = []
+            for name in ["ann", "ben", "cat", "dan"] {
+                sessions.append(try await stack.user(name))
+            }
+            let ports = sessions.map { $0.credentials.chatServer.port }
+            #expect(
+                Set(ports) == Set(stack.endpoints.chatPorts),
+                "four logins should use both chat servers, got \(ports)"
+            )
+            let counts = stack.stack.chatServers.map(\.connectionCount)
+            #expect(counts == [2, 2])
 
-        // Find two users on different servers and let them chat.
-        let a = sessions[0]
-        let b = try #require(sessions.first { $0.credentials.chatServer.port != a.credentials.chatServer.port })
-        try await stack.befriend(a, b)
-        let aID = await a.state.me.id
-        let bID = await b.state.me.id
-        try await a.send("across servers 🌉", to: bID)
-        try await eventually { await b.state.conversations[aID]?.lastMessage?.text == "across servers 🌉" }
-        try await b.send("received 🌉", to: aID)
-        try await eventually { await a.state.conversations[bID]?.lastMessage?.text == "received 🌉" }
-        try await eventually { await a.state.friends[bID]?.online == true }
-        for session in sessions { await session.stop() }
+            // Find two users on different servers and let them chat.
+            let a = sessions[0]
+            let b = try #require(sessions.first { $0.credentials.chatServer.port != a.credentials.chatServer.port })
+            try await stack.befriend(a, b)
+            let aID = await a.state.me.id
+            let bID = await b.state.me.id
+            try await a.send("across servers 🌉", to: bID)
+            try await eventually { await b.state.conversations[aID]?.lastMessage?.text == "across servers 🌉" }
+            try await b.send("received 🌉", to: aID)
+            try await eventually { await a.state.conversations[bID]?.lastMessage?.text == "received 🌉" }
+            try await eventually { await a.state.friends[bID]?.online == true }
+            for session in sessions { await session.stop() }
+        }
     }
 
     @Test func outboxSurvivesARestartOfTheClient() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let (alice, bob, aliceID, bobID) = try await stack.friends()
-        await alice.stop()
+        try await withTestStack { stack in
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
+            await alice.stop()
 
-        // Typed while offline: it waits in the outbox, on disk.
-        try await alice.send("typed offline ✈️", to: bobID)
-        try await alice.send("and a second one", to: bobID)
-        #expect(await alice.state.outbox.count == 2)
+            // Typed while offline: it waits in the outbox, on disk.
+            try await alice.send("typed offline ✈️", to: bobID)
+            try await alice.send("and a second one", to: bobID)
+            #expect(await alice.state.outbox.count == 2)
 
-        // The app is closed and opened again from the same cache file.
-        let reopened = try ChatSession(credentials: alice.credentials, cache: try MessageCache(path: alice.cache.path))
-        #expect(await reopened.state.outbox.map(\.text) == ["typed offline ✈️", "and a second one"])
-        await reopened.start()
-        try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "and a second one" }
-        try await eventually { await reopened.state.outbox.isEmpty }
-        #expect(try reopened.cache.outbox().isEmpty)
-        let history = try await bob.history(with: aliceID)
-        #expect(history.map(\.text) == ["and a second one", "typed offline ✈️"])
-        await reopened.stop()
-        await bob.stop()
+            // The app is closed and opened again from the same cache file.
+            let reopened = try ChatSession(
+                credentials: alice.credentials,
+                cache: try MessageCache(path: alice.cache.path)
+            )
+            #expect(await reopened.state.outbox.map(\.text) == ["typed offline ✈️", "and a second one"])
+            await reopened.start()
+            try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "and a second one" }
+            try await eventually { await reopened.state.outbox.isEmpty }
+            #expect(try reopened.cache.outbox().isEmpty)
+            let history = try await bob.history(with: aliceID)
+            #expect(history.map(\.text) == ["and a second one", "typed offline ✈️"])
+            await reopened.stop()
+            await bob.stop()
+        }
     }
 
     @Test func passwordResetRevokesEverySessionAndDisconnectsThem() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        try await stack.gate.requestCode(email: "alice@example.com", purpose: .reset)
-        let code = try stack.mailedCode(for: "alice@example.com")
-        try await stack.gate.resetPassword(email: "alice@example.com", code: code, newPassword: "a new password")
+        try await withTestStack { stack in
+            let alice = try await stack.user("alice")
+            try await stack.gate.requestCode(email: "alice@example.com", purpose: .reset)
+            let code = try stack.mailedCode(for: "alice@example.com")
+            try await stack.gate.resetPassword(email: "alice@example.com", code: code, newPassword: "a new password")
 
-        try await eventually {
-            if case .signedOut = await alice.state.connection { return true }
-            return false
+            try await eventually {
+                if case .signedOut = await alice.state.connection { return true }
+                return false
+            }
+            await #expect(throws: ChatError.self) { try await stack.gate.chatServer(token: alice.credentials.token) }
+            await #expect(throws: ChatError.self) {
+                _ = try await stack.gate.login(account: "alice", password: "correct horse")
+            }
+            let again = try await stack.signIn("alice", password: "a new password")
+            #expect(await again.state.connection.isConnected)
+            // The code was used: it cannot reset the password a second time.
+            await #expect(throws: ChatError.self) {
+                try await stack.gate.resetPassword(
+                    email: "alice@example.com",
+                    code: code,
+                    newPassword: "yet another one"
+                )
+            }
+            await again.stop()
         }
-        await #expect(throws: ChatError.self) { try await stack.gate.chatServer(token: alice.credentials.token) }
-        await #expect(throws: ChatError.self) {
-            _ = try await stack.gate.login(account: "alice", password: "correct horse")
-        }
-        let again = try await stack.signIn("alice", password: "a new password")
-        #expect(await again.state.connection.isConnected)
-        // The code was used: it cannot reset the password a second time.
-        await #expect(throws: ChatError.self) {
-            try await stack.gate.resetPassword(email: "alice@example.com", code: code, newPassword: "yet another one")
-        }
-        await again.stop()
     }
 
     @Test func signOutRevokesTheToken() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let alice = try await stack.user("alice")
-        try await alice.signOut()
-        do {
-            _ = try await stack.gate.chatServer(token: alice.credentials.token)
-            Issue.record("a revoked token still works")
-        } catch let error as ChatError {
-            #expect(error.code == .invalidToken)
+        try await withTestStack { stack in
+            let alice = try await stack.user("alice")
+            try await alice.signOut()
+            do {
+                _ = try await stack.gate.chatServer(token: alice.credentials.token)
+                Issue.record("a revoked token still works")
+            } catch let error as ChatError {
+                #expect(error.code == .invalidToken)
+            }
+            // Its connection is refused too.
+            let raw = try await RawClient.connectExpectingRefusal(stack: stack, token: alice.credentials.token)
+            #expect(raw.code == .invalidToken)
         }
-        // Its connection is refused too.
-        let raw = try await RawClient.connectExpectingRefusal(stack: stack, token: alice.credentials.token)
-        #expect(raw.code == .invalidToken)
     }
 }
 

@@ -10,6 +10,7 @@ import Testing
 @Suite struct DurabilityTests {
     @Test func acknowledgedMessagesSurviveSIGKILLTheMomentTheAcksArrive() async throws {
         let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0", "--no-rate-limits"])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         let (gateURL, chatPorts) = try await server.ready()
         let gate = GateClient(baseURL: gateURL)
         let mailbox = server.dataDirectory + "/dev-mailbox.txt"
@@ -94,7 +95,6 @@ import Testing
         #expect(Set(stored.values) == Set(1...UInt64(stored.count)))
         await reader.close()
         #expect(try await restarted.stop() == 0)
-        try? FileManager.default.removeItem(atPath: server.dataDirectory)
     }
 }
 

@@ -33,6 +33,7 @@ import Testing
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "wechat-fault-\(UUID().uuidString)"
         ).path
+        defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
         let serverArguments = [
             "--gate-port", "0", "--chat-port", "0", "--advertise-chat", "127.0.0.1:\(proxy.port)",
             "--code-mails-per-hour", "100", "--log-level", "warning",
@@ -201,27 +202,31 @@ import Testing
         await proxy.stop()
         await gateProxy.stop()
         #expect(try await server.stop() == 0)
-        try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
     /// The whole conversation as the server has it, oldest first.
     static func serverHistory(token: String, peer: UserID, port: Int) async throws -> [WireChatMessage] {
         let connection = try await RawClient.connect(token: token, port: port)
-        defer { Task { await connection.close() } }
         var messages: [WireChatMessage] = []
         var before: UInt64 = 0
-        while true {
-            var fetch = WireFetchHistory()
-            fetch.peerID = peer
-            fetch.beforeSeq = before
-            fetch.limit = ProtocolLimits.maxPageSize
-            guard case .messageList(let page) = try await connection.request(.fetchHistory(fetch)),
-                let oldest = page.messages.last
-            else { break }
-            messages += page.messages
-            before = oldest.seq
-            if before <= 1 { break }
+        do {
+            while true {
+                var fetch = WireFetchHistory()
+                fetch.peerID = peer
+                fetch.beforeSeq = before
+                fetch.limit = ProtocolLimits.maxPageSize
+                guard case .messageList(let page) = try await connection.request(.fetchHistory(fetch)),
+                    let oldest = page.messages.last
+                else { break }
+                messages += page.messages
+                before = oldest.seq
+                if before <= 1 { break }
+            }
+        } catch {
+            await connection.close()
+            throw error
         }
+        await connection.close()
         return messages.reversed()
     }
 }

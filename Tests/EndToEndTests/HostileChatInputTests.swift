@@ -1,5 +1,6 @@
 import ChatClient
 import ChatProtocol
+import ChatServices
 import Foundation
 import Testing
 
@@ -41,156 +42,162 @@ import Testing
     }
 
     @Test func oversizedFrameIsRefusedBeforeItIsBuffered() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let others = try await Self.bystanders(stack)
-        // Announce 100 MB, send only the header: the server must not wait for (or buffer) the body.
-        let reason = try await Self.closeReason(after: [0x06, 0x00, 0x00, 0x00], stack: stack)
-        #expect(reason?.code == .frameTooLarge)
-        try await others.stillChatting("still here after a huge frame")
-        await others.stop()
+        try await withTestStack { stack in
+            let others = try await Self.bystanders(stack)
+            // Announce 100 MB, send only the header: the server must not wait for (or buffer) the body.
+            let reason = try await Self.closeReason(after: [0x06, 0x00, 0x00, 0x00], stack: stack)
+            #expect(reason?.code == .frameTooLarge)
+            try await others.stillChatting("still here after a huge frame")
+            await others.stop()
+        }
     }
 
     @Test func garbageBytesCloseOnlyThatConnection() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let others = try await Self.bystanders(stack)
-        let garbage: [UInt8] = [0, 0, 0, 8, 0xFF, 0xFE, 0xFD, 0xFC, 0x80, 0x81, 0x82, 0x83]
-        #expect(try await Self.closeReason(after: garbage, stack: stack)?.code == .malformedFrame)
-        // A string field with invalid UTF-8 (Hello.token = C3 28) is malformed too.
-        let badUTF8: [UInt8] = [0, 0, 0, 6, 0x52, 0x04, 0x12, 0x02, 0xC3, 0x28]
-        #expect(try await Self.closeReason(after: badUTF8, stack: stack)?.code == .malformedFrame)
-        try await others.stillChatting("still here after garbage")
-        await others.stop()
+        try await withTestStack { stack in
+            let others = try await Self.bystanders(stack)
+            let garbage: [UInt8] = [0, 0, 0, 8, 0xFF, 0xFE, 0xFD, 0xFC, 0x80, 0x81, 0x82, 0x83]
+            #expect(try await Self.closeReason(after: garbage, stack: stack)?.code == .malformedFrame)
+            // A string field with invalid UTF-8 (Hello.token = C3 28) is malformed too.
+            let badUTF8: [UInt8] = [0, 0, 0, 6, 0x52, 0x04, 0x12, 0x02, 0xC3, 0x28]
+            #expect(try await Self.closeReason(after: badUTF8, stack: stack)?.code == .malformedFrame)
+            try await others.stillChatting("still here after garbage")
+            await others.stop()
+        }
     }
 
     @Test func nothingIsServedBeforeHello() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let others = try await Self.bystanders(stack)
-        let connection = try await ChatConnection.connect(
-            host: "127.0.0.1",
-            port: stack.endpoints.chatPorts[0],
-            logger: RawClient.quietLogger
-        )
-        var search = WireSearchUsers()
-        search.query = "alice"
-        do {
-            _ = try await connection.request(.searchUsers(search))
-            Issue.record("a request before Hello was served")
-        } catch let error as ChatError {
-            #expect(error.code == .helloRequired)
+        try await withTestStack { stack in
+            let others = try await Self.bystanders(stack)
+            let connection = try await ChatConnection.connect(
+                host: "127.0.0.1",
+                port: stack.endpoints.chatPorts[0],
+                logger: RawClient.quietLogger
+            )
+            var search = WireSearchUsers()
+            search.query = "alice"
+            do {
+                _ = try await connection.request(.searchUsers(search))
+                Issue.record("a request before Hello was served")
+            } catch let error as ChatError {
+                #expect(error.code == .helloRequired)
+            }
+            try await others.stillChatting("still here after a frame before hello")
+            await others.stop()
         }
-        try await others.stillChatting("still here after a frame before hello")
-        await others.stop()
     }
 
     @Test func wrongExpiredAndMissingTokensAreRefused() async throws {
-        let stack = try await TestStack.start(tokenLifetimeSeconds: 1)
-        defer { Task { await stack.stop() } }
-        for token in ["", "not-a-token", String(repeating: "x", count: 5000), "'; DROP TABLE sessions; --"] {
-            let error = try await RawClient.connectExpectingRefusal(stack: stack, token: token)
-            #expect(error.code == .invalidToken)
+        let time = ManualWallClock()
+        try await withTestStack(tokenLifetimeSeconds: 1, clock: time.clock) { stack in
+            for token in ["", "not-a-token", String(repeating: "x", count: 5000), "'; DROP TABLE sessions; --"] {
+                let error = try await RawClient.connectExpectingRefusal(stack: stack, token: token)
+                #expect(error.code == .invalidToken)
+            }
+            try await stack.register("alice")
+            let login = try await stack.gate.login(account: "alice", password: "correct horse")
+            let connection = try await RawClient.connect(stack: stack, token: login.token)
+            await connection.close()
+            time.advance(byMs: 1001)
+            let expired = try await RawClient.connectExpectingRefusal(stack: stack, token: login.token)
+            #expect(expired.code == .invalidToken)
         }
-        try await stack.register("alice")
-        let login = try await stack.gate.login(account: "alice", password: "correct horse")
-        let connection = try await RawClient.connect(stack: stack, token: login.token)
-        await connection.close()
-        try await Task.sleep(for: .milliseconds(1200))
-        let expired = try await RawClient.connectExpectingRefusal(stack: stack, token: login.token)
-        #expect(expired.code == .invalidToken)
     }
 
     @Test func wrongProtocolVersionIsRefused() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        try await stack.register("alice")
-        let login = try await stack.gate.login(account: "alice", password: "correct horse")
-        let connection = try await ChatConnection.connect(
-            host: "127.0.0.1",
-            port: stack.endpoints.chatPorts[0],
-            logger: RawClient.quietLogger
-        )
-        var hello = WireHello()
-        hello.protocolVersion = 999
-        hello.token = login.token
-        await #expect(
-            throws: ChatError(.unsupportedVersion, "This server speaks protocol version 1; please update the client.")
-        ) {
-            _ = try await connection.request(.hello(hello))
+        try await withTestStack { stack in
+            try await stack.register("alice")
+            let login = try await stack.gate.login(account: "alice", password: "correct horse")
+            let connection = try await ChatConnection.connect(
+                host: "127.0.0.1",
+                port: stack.endpoints.chatPorts[0],
+                logger: RawClient.quietLogger
+            )
+            var hello = WireHello()
+            hello.protocolVersion = 999
+            hello.token = login.token
+            await #expect(
+                throws: ChatError(
+                    .unsupportedVersion,
+                    "This server speaks protocol version 1; please update the client."
+                )
+            ) {
+                _ = try await connection.request(.hello(hello))
+            }
         }
     }
 
     @Test func badMessagesGetClearErrorsAndTheConnectionStaysUsable() async throws {
-        let stack = try await TestStack.start()
-        defer { Task { await stack.stop() } }
-        let others = try await Self.bystanders(stack)
-        let bobID = await others.bob.state.me.id
-        let connection = try await RawClient.connect(stack: stack, token: others.alice.credentials.token)
+        try await withTestStack { stack in
+            let others = try await Self.bystanders(stack)
+            let bobID = await others.bob.state.me.id
+            let connection = try await RawClient.connect(stack: stack, token: others.alice.credentials.token)
 
-        func refusal(_ text: String, clientID: String = UUID().uuidString, to: Int64? = nil) async -> ErrorCode? {
-            var send = WireSendMessage()
-            send.toUserID = to ?? bobID
-            send.clientMsgID = clientID
-            send.text = text
-            do {
-                _ = try await connection.request(.sendMessage(send))
-                return nil
-            } catch let error as ChatError {
-                return error.code
-            } catch {
-                return .internalError
+            func refusal(_ text: String, clientID: String = UUID().uuidString, to: Int64? = nil) async -> ErrorCode? {
+                var send = WireSendMessage()
+                send.toUserID = to ?? bobID
+                send.clientMsgID = clientID
+                send.text = text
+                do {
+                    _ = try await connection.request(.sendMessage(send))
+                    return nil
+                } catch let error as ChatError {
+                    return error.code
+                } catch {
+                    return .internalError
+                }
             }
-        }
-        #expect(await refusal(String(repeating: "字", count: ProtocolLimits.maxTextBytes / 3 + 1)) == .payloadTooLarge)
-        #expect(await refusal("bell \u{07} and escape \u{1B}[2J") == .invalidText)
-        #expect(await refusal("   ") == .invalidText)
-        #expect(await refusal("no id", clientID: "") == .badRequest)
-        #expect(await refusal("long id", clientID: String(repeating: "i", count: 65)) == .badRequest)
-        #expect(await refusal("to myself", to: await others.alice.state.me.id) == .notFriends)
-        #expect(await refusal("to nobody", to: 987_654) == .notFriends)
-        // A hostile-looking text that is valid is stored and returned literally.
-        let literal = "'); DROP TABLE messages; -- %s %n {{7*7}} <script>"
-        #expect(await refusal(literal) == nil)
-        let aliceID = await others.alice.state.me.id
-        try await eventually { await others.bob.state.conversations[aliceID]?.lastMessage?.text == literal }
+            #expect(
+                await refusal(String(repeating: "字", count: ProtocolLimits.maxTextBytes / 3 + 1)) == .payloadTooLarge
+            )
+            #expect(await refusal("bell \u{07} and escape \u{1B}[2J") == .invalidText)
+            #expect(await refusal("   ") == .invalidText)
+            #expect(await refusal("no id", clientID: "") == .badRequest)
+            #expect(await refusal("long id", clientID: String(repeating: "i", count: 65)) == .badRequest)
+            #expect(await refusal("to myself", to: await others.alice.state.me.id) == .notFriends)
+            #expect(await refusal("to nobody", to: 987_654) == .notFriends)
+            // A hostile-looking text that is valid is stored and returned literally.
+            let literal = "'); DROP TABLE messages; -- %s %n {{7*7}} <script>"
+            #expect(await refusal(literal) == nil)
+            let aliceID = await others.alice.state.me.id
+            try await eventually { await others.bob.state.conversations[aliceID]?.lastMessage?.text == literal }
 
-        // Requests the client may not send.
-        var hello = WireHello()
-        hello.token = others.alice.credentials.token
-        await #expect(throws: ChatError.self) { _ = try await connection.request(.hello(hello)) }
-        await #expect(throws: ChatError.self) { _ = try await connection.request(.ok(WireOk())) }
-        var search = WireSearchUsers()
-        search.query = ""
-        await #expect(throws: ChatError.self) { _ = try await connection.request(.searchUsers(search)) }
+            // Requests the client may not send.
+            var hello = WireHello()
+            hello.token = others.alice.credentials.token
+            await #expect(throws: ChatError.self) { _ = try await connection.request(.hello(hello)) }
+            await #expect(throws: ChatError.self) { _ = try await connection.request(.ok(WireOk())) }
+            var search = WireSearchUsers()
+            search.query = ""
+            await #expect(throws: ChatError.self) { _ = try await connection.request(.searchUsers(search)) }
 
-        // After all that, the same connection still works.
-        guard case .pong = try await connection.request(.ping(WirePing())) else {
-            Issue.record("no pong")
-            return
+            // After all that, the same connection still works.
+            guard case .pong = try await connection.request(.ping(WirePing())) else {
+                Issue.record("no pong")
+                return
+            }
+            try await others.stillChatting("still here after bad messages")
+            await connection.close()
+            await others.stop()
         }
-        try await others.stillChatting("still here after bad messages")
-        await connection.close()
-        await others.stop()
     }
 
     @Test func silentConnectionsAreClosed() async throws {
-        let stack = try await TestStack.start(idleTimeoutSeconds: 1, helloTimeoutSeconds: 1)
-        defer { Task { await stack.stop() } }
-        try await stack.register("alice")
-        let login = try await stack.gate.login(account: "alice", password: "correct horse")
+        try await withTestStack(idleTimeoutSeconds: 1, helloTimeoutSeconds: 1) { stack in
+            try await stack.register("alice")
+            let login = try await stack.gate.login(account: "alice", password: "correct horse")
 
-        // Never says hello.
-        let mute = try await ChatConnection.connect(
-            host: "127.0.0.1",
-            port: stack.endpoints.chatPorts[0],
-            logger: RawClient.quietLogger
-        )
-        try await withTimeout(5) { for await _ in mute.pushes {} }
+            // Never says hello.
+            let mute = try await ChatConnection.connect(
+                host: "127.0.0.1",
+                port: stack.endpoints.chatPorts[0],
+                logger: RawClient.quietLogger
+            )
+            try await withTimeout(5) { for await _ in mute.pushes {} }
 
-        // Says hello, then nothing: closed with idle_timeout.
-        let idle = try await RawClient.connect(stack: stack, token: login.token)
-        try await withTimeout(5) { for await _ in idle.pushes {} }
-        #expect(await idle.closeReason?.code == .idleTimeout)
+            // Says hello, then nothing: closed with idle_timeout.
+            let idle = try await RawClient.connect(stack: stack, token: login.token)
+            try await withTimeout(5) { for await _ in idle.pushes {} }
+            #expect(await idle.closeReason?.code == .idleTimeout)
+        }
     }
 }

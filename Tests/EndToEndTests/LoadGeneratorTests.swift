@@ -50,6 +50,7 @@ struct LoadGeneratorTests {
             "wechat-bench-test-\(UUID().uuidString)"
         ).path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: logs) }
         let child = try ChildProcess(
             path: bench,
             arguments: arguments + ["--spawn", "--json"],

@@ -10,25 +10,27 @@ import Testing
 /// a bounded send queue that drops a client which stops reading.
 @Suite struct ResourceBoundsTests {
     @Test func connectionsPastTheMaximumAreToldTheServerIsFull() async throws {
-        let stack = try await TestStack.start(maxConnections: 3)
-        defer { Task { await stack.stop() } }
-        let port = stack.endpoints.chatPorts[0]
-        var open: [ChatConnection] = []
-        for _ in 0..<3 {
-            open.append(try await ChatConnection.connect(host: "127.0.0.1", port: port, logger: RawClient.quietLogger))
-        }
-        let refused = try await ChatConnection.connect(host: "127.0.0.1", port: port, logger: RawClient.quietLogger)
-        try await withTimeout { for await _ in refused.pushes {} }
-        let reason = await refused.closeReason
-        #expect(reason?.code == .unavailable)
-        #expect(reason?.message == "The server is full. Please try again shortly.")
+        try await withTestStack(maxConnections: 3) { stack in
+            let port = stack.endpoints.chatPorts[0]
+            var open: [ChatConnection] = []
+            for _ in 0..<3 {
+                open.append(
+                    try await ChatConnection.connect(host: "127.0.0.1", port: port, logger: RawClient.quietLogger)
+                )
+            }
+            let refused = try await ChatConnection.connect(host: "127.0.0.1", port: port, logger: RawClient.quietLogger)
+            try await withTimeout { for await _ in refused.pushes {} }
+            let reason = await refused.closeReason
+            #expect(reason?.code == .unavailable)
+            #expect(reason?.message == "The server is full. Please try again shortly.")
 
-        // A place frees up when someone leaves.
-        await open.removeFirst().close()
-        let alice = try await stack.user("alice")
-        #expect(await alice.state.connection.isConnected)
-        await alice.stop()
-        for connection in open { await connection.close() }
+            // A place frees up when someone leaves.
+            await open.removeFirst().close()
+            let alice = try await stack.user("alice")
+            #expect(await alice.state.connection.isConnected)
+            await alice.stop()
+            for connection in open { await connection.close() }
+        }
     }
 
     /// A client that says hello and then never reads, while its friend sends it 40 MB: the server
@@ -41,6 +43,7 @@ import Testing
             "--gate-port", "0", "--chat-port", "0", "--no-rate-limits", "--log-level", "info",
             "--db-cache-mib", "2",
         ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         let (gateURL, chatPorts) = try await server.ready()
         let gate = GateClient(baseURL: gateURL)
         let mailbox = server.dataDirectory + "/dev-mailbox.txt"

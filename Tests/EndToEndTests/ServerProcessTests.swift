@@ -17,6 +17,7 @@ import Testing
         let server = try ServerProcess(arguments: [
             "--gate-port", "0", "--chat-port", "0", "--chat-servers", "2", "--bcrypt-cost", "10",
         ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         let (gateURL, chatPorts) = try await server.ready()
         #expect(chatPorts.count == 2)
         let gate = GateClient(baseURL: gateURL)
@@ -69,14 +70,15 @@ import Testing
         #expect(history.map(\.seq) == Array((1...21).reversed()))
         for session in sessions { await session.stop() }
         #expect(try await restarted.stop(signal: SIGINT) == 0)
-        try? FileManager.default.removeItem(atPath: server.dataDirectory)
     }
 
     @Test func aPortInUseIsAClearError() async throws {
         let first = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
+        defer { try? FileManager.default.removeItem(atPath: first.dataDirectory) }
         let (gateURL, _) = try await first.ready()
         let port = URL(string: gateURL)!.port!
         let second = try ServerProcess(arguments: ["--gate-port", "\(port)", "--chat-port", "0"])
+        defer { try? FileManager.default.removeItem(atPath: second.dataDirectory) }
         let status = try await second.exitStatus(timeout: 20)
         #expect(status == 2)
         #expect(second.stderr.contains("already in use"), "stderr: \(second.stderr)")
@@ -93,6 +95,7 @@ import Testing
 
     @Test func badOptionsAreRefused() async throws {
         let server = try ServerProcess(arguments: ["--chat-servers", "0"])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         #expect(try await server.exitStatus() != 0)
         #expect(server.stderr.contains("--chat-servers"))
     }

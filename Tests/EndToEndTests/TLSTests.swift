@@ -41,10 +41,12 @@ import Testing
     @Test func theGateAndTheChatConnectionSpeakTLSToClientsThatTrustTheCertificate() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-tls-\(UUID().uuidString)")
             .path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let (cert, key) = try Self.makeCertificate(in: directory)
         let server = try ServerProcess(arguments: [
             "--gate-port", "0", "--chat-port", "0", "--tls-cert", cert, "--tls-key", key,
         ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         let (gateURL, _) = try await server.ready()
         #expect(gateURL.hasPrefix("https://127.0.0.1:"))
         #expect(server.stdout.contains("tls=on"))
@@ -111,7 +113,6 @@ import Testing
 
         for session in sessions { await session.stop() }
         #expect(try await server.stop() == 0)
-        try? FileManager.default.removeItem(atPath: directory)
     }
 
     @Test func anUnreadableCertificateIsAClearStartupError() async throws {
@@ -119,6 +120,7 @@ import Testing
             "--gate-port", "0", "--chat-port", "0",
             "--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem",
         ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
         #expect(try await server.exitStatus(timeout: 20) == 2)
         #expect(
             server.stderr.contains("/nonexistent/cert.pem cannot be read as a PEM certificate chain"),

@@ -39,6 +39,7 @@ import Testing
             alice.close()
             bob.close()
             server.child.send(SIGKILL)
+            try? FileManager.default.removeItem(atPath: server.dataDirectory)
         }
         try alice.run("\(Self.wechatPath) --server \(gateURL)")
         try bob.run("\(Self.wechatPath) --server \(gateURL) --theme wechat")

@@ -95,6 +95,7 @@ import Testing
 
     @Test func aServeWhosePortIsTakenSaysSoOnTheTerminal() async throws {
         let holder = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
+        defer { try? FileManager.default.removeItem(atPath: holder.dataDirectory) }
         let (gateURL, _) = try await holder.ready()
         let port = try #require(URL(string: gateURL)?.port)
         let terminal = try TmuxSession(width: 100, height: 30)

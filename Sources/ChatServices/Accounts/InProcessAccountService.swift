@@ -84,7 +84,7 @@ public final class InProcessAccountService: AccountService {
             username: request.username,
             email: email,
             passwordHash: hash,
-            nowMs: WallClock.nowMs()
+            nowMs: WallClock.system.nowMs()
         )
         logger.info("user registered", metadata: ["user": "\(user.id)", "username": "\(user.username)"])
         return GateAPI.RegisterResponse(userId: user.id, username: user.username)

@@ -18,11 +18,11 @@ public final class InProcessRateLimiter: RateLimiter {
 
     static let sweepThreshold = 10_000
     private let state = Mutex(State())
-    private let now: @Sendable () -> Int64
+    private let clock: WallClock
 
-    /// `now` is the clock in milliseconds (tests pass their own).
-    public init(now: @escaping @Sendable () -> Int64 = { WallClock.nowMs() }) {
-        self.now = now
+    /// Tests pass a `ManualWallClock`'s clock.
+    public init(clock: WallClock = .system) {
+        self.clock = clock
     }
 
     public func take(_ key: String, limit: RateLimit) async -> Double? {
@@ -31,7 +31,7 @@ public final class InProcessRateLimiter: RateLimiter {
 
     public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
         guard !limit.isUnlimited else { return nil }
-        let nowMs = now()
+        let nowMs = clock.nowMs()
         return state.withLock { state in
             var bucket = state.buckets[key] ?? TokenBucket(limit, nowMs: nowMs)
             if bucket.limit != limit { bucket = TokenBucket(limit, nowMs: nowMs) }
@@ -43,7 +43,7 @@ public final class InProcessRateLimiter: RateLimiter {
     }
 
     public func lockedOut(_ key: String) async -> Double? {
-        let nowMs = now()
+        let nowMs = clock.nowMs()
         return state.withLock { state in
             guard let record = state.failures[key], record.lockedUntilMs > nowMs else { return nil }
             return Double(record.lockedUntilMs - nowMs) / 1000
@@ -52,7 +52,7 @@ public final class InProcessRateLimiter: RateLimiter {
 
     public func recordFailure(_ key: String, backoff: FailureBackoff) async -> Double {
         guard backoff.freeFailures != .max else { return 0 }
-        let nowMs = now()
+        let nowMs = clock.nowMs()
         return state.withLock { state in
             var record = state.failures[key] ?? Failures(count: 0, lastMs: nowMs, lockedUntilMs: 0, forgetAfterMs: 0)
             if nowMs - record.lastMs > Int64(backoff.forgetAfterSeconds * 1000) { record.count = 0 }

@@ -23,11 +23,18 @@ public final class InProcessStatusService: StatusService {
     private let state = Mutex(State())
     private let sessions: SessionStore
     private let tokenLifetimeSeconds: Int64
+    private let clock: WallClock
     private let logger: Logger
 
-    public init(sessions: SessionStore, tokenLifetimeSeconds: Int64 = 30 * 24 * 3600, logger: Logger) {
+    public init(
+        sessions: SessionStore,
+        tokenLifetimeSeconds: Int64 = 30 * 24 * 3600,
+        clock: WallClock = .system,
+        logger: Logger
+    ) {
         self.sessions = sessions
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
+        self.clock = clock
         self.logger = logger
     }
 
@@ -65,7 +72,7 @@ public final class InProcessStatusService: StatusService {
             let count = state.order.count
             var best: String?
             var bestLoad = Int.max
-            let now = WallClock.nowMs()
+            let now = clock.nowMs()
             for id in state.order {
                 state.pending[id]?.removeAll { $0 < now - Self.pendingLifetimeMs }
             }
@@ -91,7 +98,7 @@ public final class InProcessStatusService: StatusService {
         let token = Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-        let now = WallClock.nowMs()
+        let now = clock.nowMs()
         let expires = now + tokenLifetimeSeconds * 1000
         try await sessions.insertSession(
             tokenHash: Self.hash(token),
@@ -106,7 +113,7 @@ public final class InProcessStatusService: StatusService {
     /// hashes, so lookup timing reveals nothing about a valid token.
     public func authenticate(token: String) async throws -> UserID {
         guard !token.isEmpty, token.utf8.count <= 128,
-            let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: WallClock.nowMs())
+            let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: clock.nowMs())
         else {
             throw ChatError(.invalidToken, "Your session has expired or was signed out. Please sign in again.")
         }

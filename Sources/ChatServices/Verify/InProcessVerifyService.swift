@@ -22,17 +22,19 @@ public final class InProcessVerifyService: VerifyService {
     private let lastSent = Mutex<[Key: Int64]>([:])
     private let mail: MailSender
     private let policy: VerifyPolicy
+    private let clock: WallClock
     private let logger: Logger
 
-    public init(mail: MailSender, policy: VerifyPolicy = VerifyPolicy(), logger: Logger) {
+    public init(mail: MailSender, policy: VerifyPolicy = VerifyPolicy(), clock: WallClock = .system, logger: Logger) {
         self.mail = mail
         self.policy = policy
+        self.clock = clock
         self.logger = logger
     }
 
     public func sendCode(to email: String, purpose: GateAPI.CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
-        let now = WallClock.nowMs()
+        let now = clock.nowMs()
         let code = Self.randomCode()
         let interval = policy.sendIntervalSeconds * 1000
         try lastSent.withLock { lastSent in
@@ -73,7 +75,7 @@ public final class InProcessVerifyService: VerifyService {
 
     public func consumeCode(_ code: String, email: String, purpose: GateAPI.CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
-        let now = WallClock.nowMs()
+        let now = clock.nowMs()
         let invalid = ChatError(
             .invalidCode,
             "That code is wrong or has expired. Check the mail or ask for a new code."

@@ -14,7 +14,7 @@ import Testing
 
     @Test func aBucketAllowsItsBurstThenRefillsAtItsRate() async {
         let clock = ManualClock()
-        let limiter = InProcessRateLimiter(now: { clock.now })
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
         let limit = RateLimit(perSecond: 2, burst: 4)
         for _ in 0..<4 { #expect(await limiter.take("k", limit: limit) == nil) }
         let wait = await limiter.take("k", limit: limit)
@@ -28,7 +28,7 @@ import Testing
 
     @Test func perDayLimitsSayHowLongToWait() async throws {
         let clock = ManualClock()
-        let limiter = InProcessRateLimiter(now: { clock.now })
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
         let limit = RateLimit.per(86_400, 3)
         for _ in 0..<3 { #expect(await limiter.take("requests", limit: limit) == nil) }
         let wait = try #require(await limiter.take("requests", limit: limit))
@@ -51,7 +51,7 @@ import Testing
 
     @Test func failuresLockOutForDoublingTimesAndSuccessClearsThem() async {
         let clock = ManualClock()
-        let limiter = InProcessRateLimiter(now: { clock.now })
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
         let backoff = FailureBackoff(freeFailures: 3, baseLockoutSeconds: 1, maxLockoutSeconds: 8)
         for _ in 0..<2 { #expect(await limiter.recordFailure("alice", backoff: backoff) == 0) }
         #expect(await limiter.lockedOut("alice") == nil)
@@ -70,7 +70,7 @@ import Testing
 
     @Test func failuresAreForgottenAfterQuiet() async {
         let clock = ManualClock()
-        let limiter = InProcessRateLimiter(now: { clock.now })
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
         let backoff = FailureBackoff(freeFailures: 2, baseLockoutSeconds: 1, forgetAfterSeconds: 60)
         _ = await limiter.recordFailure("bob", backoff: backoff)
         clock.advance(seconds: 61)
@@ -79,7 +79,7 @@ import Testing
 
     @Test func aFloodOfDistinctKeysDoesNotGrowTheTableWithoutBound() async {
         let clock = ManualClock()
-        let limiter = InProcessRateLimiter(now: { clock.now })
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
         let limit = RateLimit(perSecond: 10, burst: 10)
         for round in 0..<5 {
             for i in 0..<20_000 { _ = await limiter.take("key-\(round)-\(i)", limit: limit) }

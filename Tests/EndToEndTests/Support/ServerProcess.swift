@@ -4,6 +4,7 @@ import Foundation
 final class ServerProcess: Sendable {
     let child: ChildProcess
     let dataDirectory: String
+    private let logsDirectory: String
     private let stdoutPath: String
     private let stderrPath: String
 
@@ -31,6 +32,7 @@ final class ServerProcess: Sendable {
             "wechat-proc-logs-\(UUID().uuidString)"
         ).path
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        logsDirectory = logs
         stdoutPath = logs + "/stdout"
         stderrPath = logs + "/stderr"
         child = try ChildProcess(
@@ -41,10 +43,12 @@ final class ServerProcess: Sendable {
         )
     }
 
-    /// A test that fails half-way must not leave a server running behind it.
+    /// A test that fails half-way must not leave a server running behind it. The output files go
+    /// with it (the data directory is the test's to remove: a restarted server may still use it).
     deinit {
         child.send(SIGKILL)
         _ = child.exitStatus
+        try? FileManager.default.removeItem(atPath: logsDirectory)
     }
 
     var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }

@@ -4,6 +4,7 @@ import ChatServices
 import Foundation
 import Logging
 import ServerStack
+import Synchronization
 
 /// A whole server stack in this process, on free loopback ports and a fresh data directory.
 final class TestStack: Sendable {
@@ -11,16 +12,20 @@ final class TestStack: Sendable {
     let endpoints: ServerStackEndpoints
     let directory: String
     private let task: Task<Void, Error>
+    /// The sessions `signIn` made, stopped by `stop()` before their cache files are removed.
+    private let sessions = Mutex<[ChatSession]>([])
 
     var gate: GateClient { GateClient(baseURL: endpoints.gateURL) }
 
+    /// Tests start one through `withTestStack`, which has the defaults and always stops it.
     static func start(
-        chatServers: Int = 1,
-        tokenLifetimeSeconds: Int64 = 3600,
-        idleTimeoutSeconds: Int64 = 45,
-        helloTimeoutSeconds: Int64 = 10,
-        limits: RateLimitPolicy = TestStack.defaultLimits,
-        maxConnections: Int = 16_000
+        chatServers: Int,
+        tokenLifetimeSeconds: Int64,
+        idleTimeoutSeconds: Int64,
+        helloTimeoutSeconds: Int64,
+        limits: RateLimitPolicy,
+        maxConnections: Int,
+        clock: WallClock
     ) async throws -> TestStack {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "wechat-test-\(UUID().uuidString)"
@@ -36,9 +41,16 @@ final class TestStack: Sendable {
         configuration.helloTimeoutSeconds = helloTimeoutSeconds
         configuration.limits = limits
         configuration.maxConnections = maxConnections
+        configuration.clock = clock
         var logger = Logger(label: "test-stack")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG"] == nil ? .critical : .debug
-        let stack = try ServerStack(configuration: configuration, logger: logger)
+        let stack: ServerStack
+        do {
+            stack = try ServerStack(configuration: configuration, logger: logger)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         let task = Task { try await stack.run() }
         let endpoints = await stack.endpoints()
         return TestStack(stack: stack, endpoints: endpoints, directory: directory, task: task)
@@ -60,7 +72,10 @@ final class TestStack: Sendable {
         self.task = task
     }
 
+    /// Stops the sessions signed in through `signIn`, then the servers, and removes `directory`
+    /// (the data, the dev mailbox and the clients' cache files).
     func stop() async {
+        for session in sessions.withLock({ $0 }) { await session.stop() }
         task.cancel()
         _ = await task.result
         try? FileManager.default.removeItem(atPath: directory)
@@ -101,6 +116,7 @@ final class TestStack: Sendable {
             cachePath: path,
             logger: RawClient.quietLogger
         )
+        sessions.withLock { $0.append(session) }
         await session.start()
         try await withTimeout { await session.waitUntilConnected() }
         return session
