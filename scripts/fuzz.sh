@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the chat server's input path (frame splitting, envelope decoding, request dispatch) with
+# Fuzzes the chat server's connection pipeline (framing, the connection state machine, every request) with
 # libFuzzer for a bounded time, starting from the seed corpus in Fuzz/corpus.
 #
 #   scripts/fuzz.sh [SECONDS]     (default 60; CI runs it after the tests)
