@@ -1,7 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Dependencies point one way: ChatTUI → ChatClient → ChatProtocol ← ChatServices ← servers.
+// Dependencies point one way: ChatTUI → ChatClient → ChatProtocol ← ChatServices ← servers;
+// ChatServices ← SQLiteStores (the embedded database) ← ServerStack.
 let package = Package(
     name: "wechat",
     platforms: [.macOS(.v15)],
@@ -36,18 +37,27 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // Service protocols, their in-process implementations and the stores behind them.
+        // Service and store protocols and the in-process services. No database in here: a store
+        // is a protocol, so a service split out of the process swaps its stores, not its code.
         .target(
             name: "ChatServices",
             dependencies: [
                 "ChatProtocol",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C API, for the commit path's statements (RawStatement).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The stores on one SQLite file (GRDB): the embedded mode's database.
+        .target(
+            name: "SQLiteStores",
+            dependencies: [
+                "ChatServices", "ChatProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the commit path's statements (RawStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP JSON API in front of the services.
@@ -76,7 +86,7 @@ let package = Package(
         .target(
             name: "ServerStack",
             dependencies: [
-                "ChatServices", "GateServer", "ChatServer",
+                "ChatServices", "SQLiteStores", "GateServer", "ChatServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "wechat-server",
             dependencies: [
-                "ServerStack", "ChatServices", "ChatProtocol",
+                "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -147,7 +157,7 @@ let package = Package(
         .target(
             name: "ChatFuzzing",
             dependencies: [
-                "ChatProtocol", "ChatServices", "ChatServer",
+                "ChatProtocol", "ChatServices", "SQLiteStores", "ChatServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,7 +169,7 @@ let package = Package(
         .executableTarget(
             name: "WeChatBenchmarks",
             dependencies: [
-                "ChatProtocol", "ChatServices", "ChatClient", "ChatTUI",
+                "ChatProtocol", "ChatServices", "SQLiteStores", "ChatClient", "ChatTUI",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -169,11 +179,32 @@ let package = Package(
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
-        .testTarget(name: "ChatServicesTests", dependencies: ["ChatServices"]),
+        // Shared by the service and store tests: temporary directories and a database on them.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: ["ChatServices", "SQLiteStores", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/StoreTestSupport"
+        ),
+        .testTarget(
+            name: "ChatServicesTests",
+            dependencies: [
+                "ChatServices", "SQLiteStores", "StoreTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "SQLiteStoresTests",
+            dependencies: [
+                "SQLiteStores", "ChatServices", "StoreTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "ChatServerTests",
             dependencies: [
-                "ChatServer", "ChatServices", "ChatProtocol",
+                "ChatServer", "ChatServices", "SQLiteStores", "ChatProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

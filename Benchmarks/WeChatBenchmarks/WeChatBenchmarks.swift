@@ -6,6 +6,7 @@ import ChatTUI
 import Foundation
 import Logging
 import NIOCore
+import SQLiteStores
 
 /// Micro-benchmarks of the paths every message takes: `swift package benchmark` (release build).
 /// The load generator (`wechat-bench`) measures the whole system; these isolate its parts.

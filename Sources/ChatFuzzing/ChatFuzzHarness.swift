@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
+import SQLiteStores
 import Synchronization
 
 /// A chat server's handling of one connection's bytes, minus the socket: the server's own

@@ -256,7 +256,7 @@ package struct ChatRequestHandler: Sendable {
     /// After the commit: pushes to every device of both users (not again for a resend) but the
     /// connection `sentOn`, then the ack, which is that connection's update (it carries the
     /// sender's update id): the message once per frame, not twice.
-    func delivered(_ committed: CommittedMessage, sentOn connection: ObjectIdentifier?) -> WireMessageAck {
+    func delivered(_ committed: CommittedMessage, sentOn connection: ConnectionID?) -> WireMessageAck {
         if !committed.duplicate {
             pushUpdate(
                 .message(updateID: committed.recipientUpdateID, committed.message),
@@ -340,7 +340,7 @@ package struct ChatRequestHandler: Sendable {
 
     // MARK: Pushes
 
-    func pushUpdate(_ update: UpdateRecord, to user: UserID, except connection: ObjectIdentifier? = nil) {
+    func pushUpdate(_ update: UpdateRecord, to user: UserID, except connection: ConnectionID? = nil) {
         var updatePush = WireUpdatePush()
         updatePush.update = WireUpdate(update)
         push(.updatePush(updatePush), to: user, except: connection)
@@ -367,7 +367,7 @@ package struct ChatRequestHandler: Sendable {
         }
     }
 
-    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID, except connection: ObjectIdentifier? = nil) {
+    func push(_ payload: WireEnvelope.OneOf_Payload, to user: UserID, except connection: ConnectionID? = nil) {
         guard let frame = try? WireEnvelope.push(payload).framed() else { return }
         router.push(frame, to: user, except: connection)
     }

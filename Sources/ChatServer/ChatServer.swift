@@ -42,7 +42,7 @@ public final class ChatServer: Service {
         public var social: SocialStore
         public var messages: MessageStore
         public var status: StatusService
-        public var router: InProcessPushRouter
+        public var router: any PushRouter
         public var limiter: RateLimiter
         /// For the per-connection frame budget and the times requests stamp.
         public var clock: WallClock
@@ -52,7 +52,7 @@ public final class ChatServer: Service {
             social: SocialStore,
             messages: MessageStore,
             status: StatusService,
-            router: InProcessPushRouter,
+            router: any PushRouter,
             limiter: RateLimiter,
             clock: WallClock = .system
         ) {
@@ -73,6 +73,8 @@ public final class ChatServer: Service {
     let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
     private let open = OpenConnections()
+    /// Numbers this server's connections (`ConnectionID`).
+    private let connectionNumbers = Atomic<UInt64>(0)
     private let onListening: @Sendable (Int) -> Void
 
     public init(
@@ -131,7 +133,7 @@ public final class ChatServer: Service {
             port: configuration.advertisedPort ?? port,
             tls: configuration.tls != nil
         )
-        dependencies.router.attach(chatServerID: configuration.id, registry: registry)
+        dependencies.router.attach(chatServerID: configuration.id, receiver: registry)
         await dependencies.status.registerChatServer(info)
         logger.notice(
             "chat server listening",
@@ -288,6 +290,10 @@ public final class ChatServer: Service {
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
         let connection = ClientConnection(
+            id: ConnectionID(
+                chatServerID: configuration.id,
+                number: connectionNumbers.add(1, ordering: .relaxed).newValue
+            ),
             userID: user,
             deviceID: String(hello.deviceID.prefix(64)),
             channel: channel,

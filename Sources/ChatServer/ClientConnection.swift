@@ -11,7 +11,7 @@ import Synchronization
 /// (`ProtocolLimits.maxSendQueueBytes`) bounds what may queue: a connection whose peer stops
 /// reading is closed once it is reached, instead of growing the server's memory.
 final class ClientConnection: Sendable {
-    let id: ObjectIdentifier
+    let id: ConnectionID
     let userID: UserID
     let deviceID: String
     let channel: Channel
@@ -21,9 +21,16 @@ final class ClientConnection: Sendable {
     private let logger: Logger
     private let dropped = Atomic<Bool>(false)
 
-    init(userID: UserID, deviceID: String, channel: Channel, inFlight: InFlightLimit, logger: Logger) {
+    init(
+        id: ConnectionID,
+        userID: UserID,
+        deviceID: String,
+        channel: Channel,
+        inFlight: InFlightLimit,
+        logger: Logger
+    ) {
         self.inFlight = inFlight
-        self.id = ObjectIdentifier(channel)
+        self.id = id
         self.userID = userID
         self.deviceID = deviceID
         self.channel = channel

@@ -3,8 +3,8 @@ import NIOCore
 import Synchronization
 
 /// The live connections of one chat server, by user.
-final class ConnectionRegistry: Sendable {
-    private let connections = Mutex<[UserID: [ObjectIdentifier: ClientConnection]]>([:])
+final class ConnectionRegistry: PushReceiver {
+    private let connections = Mutex<[UserID: [ConnectionID: ClientConnection]]>([:])
 
     func add(_ connection: ClientConnection) {
         connections.withLock { $0[connection.userID, default: [:]][connection.id] = connection }
@@ -29,7 +29,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Writes the frame to every connection of the user here but `except`; returns how many got it.
     @discardableResult
-    func deliver(_ frame: ByteBuffer, to user: UserID, except: ObjectIdentifier? = nil) -> Int {
+    func deliver(_ frame: ByteBuffer, to user: UserID, except: ConnectionID? = nil) -> Int {
         var delivered = 0
         for connection in connections(of: user) where connection.id != except {
             connection.send(frame: frame)

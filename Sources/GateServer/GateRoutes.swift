@@ -15,27 +15,53 @@ struct GateRoutes {
         }
         api.post("verification-codes") { request, context in
             let body = try await Self.decode(GateAPI.SendCodeRequest.self, from: request, context: context)
-            try await accounts.sendCode(email: body.email, purpose: body.purpose, client: Self.client(context))
+            try await accounts.sendCode(
+                email: body.email,
+                purpose: CodePurpose(body.purpose),
+                client: Self.client(context)
+            )
             return try Self.json(["status": "sent"], status: .accepted)
         }
         api.post("users") { request, context in
             let body = try await Self.decode(GateAPI.RegisterRequest.self, from: request, context: context)
-            return try Self.json(try await accounts.register(body), status: .created)
+            let user = try await accounts.register(
+                username: body.username,
+                email: body.email,
+                password: body.password,
+                code: body.code
+            )
+            return try Self.json(GateAPI.RegisterResponse(userId: user, username: body.username), status: .created)
         }
         api.post("sessions") { request, context in
             let body = try await Self.decode(GateAPI.LoginRequest.self, from: request, context: context)
-            return try Self.json(try await accounts.login(body, client: Self.client(context)))
+            let signedIn = try await accounts.signIn(
+                account: body.account,
+                password: body.password,
+                client: Self.client(context)
+            )
+            return try Self.json(
+                GateAPI.LoginResponse(
+                    userId: signedIn.userID,
+                    username: signedIn.username,
+                    token: signedIn.token.token,
+                    expiresAt: signedIn.token.expiresAtMs / 1000,
+                    chatServer: GateAPI.ChatServerAddress(signedIn.chatServer)
+                )
+            )
         }
         api.delete("sessions/current") { request, _ in
-            try await accounts.logout(token: try Self.bearerToken(request))
+            try await accounts.signOut(token: try Self.bearerToken(request))
             return Response(status: .noContent)
         }
         api.get("chat-server") { request, _ in
-            try Self.json(try await accounts.chatServer(forToken: try Self.bearerToken(request)))
+            let (user, server) = try await accounts.chatServer(forToken: try Self.bearerToken(request))
+            return try Self.json(
+                GateAPI.ChatServerResponse(userId: user, chatServer: GateAPI.ChatServerAddress(server))
+            )
         }
         api.post("password-resets") { request, context in
             let body = try await Self.decode(GateAPI.PasswordResetRequest.self, from: request, context: context)
-            try await accounts.resetPassword(body)
+            try await accounts.resetPassword(email: body.email, code: body.code, newPassword: body.newPassword)
             return Response(status: .noContent)
         }
     }
@@ -98,5 +124,20 @@ struct GateRoutes {
             headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: data))
         )
+    }
+}
+
+extension CodePurpose {
+    init(_ purpose: GateAPI.CodePurpose) {
+        switch purpose {
+        case .register: self = .register
+        case .reset: self = .reset
+        }
+    }
+}
+
+extension GateAPI.ChatServerAddress {
+    init(_ server: ChatServerInfo) {
+        self.init(host: server.host, port: server.port, tls: server.tls)
     }
 }

@@ -6,6 +6,7 @@ import GateServer
 import Logging
 import NIOCore
 import NIOSSL
+import SQLiteStores
 import ServiceLifecycle
 import Synchronization
 
@@ -92,15 +93,8 @@ public final class ServerStack: Service {
             hasher: PasswordHasher(cost: configuration.bcryptCost),
             limiter: limiter,
             limits: configuration.limits,
-            logger: logger.named("gate"),
-            onPasswordReset: { user in
-                for server in chatServers {
-                    server.disconnect(
-                        user: user,
-                        reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
-                    )
-                }
-            }
+            sessions: LocalSessionControl(chatServers: chatServers),
+            logger: logger.named("gate")
         )
         self.gate = GateServer(
             host: configuration.host,

@@ -1,5 +1,6 @@
 import ChatProtocol
 import ChatServices
+import SQLiteStores
 
 /// Where and how the whole stack runs; `wechat-server`'s options map onto this one to one.
 public struct ServerStackConfiguration: Sendable {

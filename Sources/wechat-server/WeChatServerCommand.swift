@@ -3,6 +3,7 @@ import ChatProtocol
 import ChatServices
 import Foundation
 import Logging
+import SQLiteStores
 import ServerStack
 import ServiceLifecycle
 

@@ -2,6 +2,7 @@ import ChatProtocol
 import ChatServices
 import Foundation
 import Logging
+import StoreTestSupport
 import Testing
 
 /// A stand-in for the mail transport only: keeps every mail it is given, or fails when told to.

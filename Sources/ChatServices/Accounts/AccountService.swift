@@ -3,13 +3,18 @@ import ChatProtocol
 /// Sign-up, sign-in and password reset: what the gate does on behalf of a person, using the
 /// verify and status services and the user store.
 ///
+/// Speaks its own types, not the gate's JSON ones (`GateAPI`): the gate translates, and a gRPC
+/// front for the same service would translate in its own way.
+///
 /// `client` is the caller's network address as the gate saw it: limits on code mails and failed
 /// sign-ins count per address as well as per account.
 public protocol AccountService: Sendable {
-    func sendCode(email: String, purpose: GateAPI.CodePurpose, client: String) async throws
-    func register(_ request: GateAPI.RegisterRequest) async throws -> GateAPI.RegisterResponse
-    func login(_ request: GateAPI.LoginRequest, client: String) async throws -> GateAPI.LoginResponse
-    func logout(token: String) async throws
-    func resetPassword(_ request: GateAPI.PasswordResetRequest) async throws
-    func chatServer(forToken token: String) async throws -> GateAPI.ChatServerResponse
+    func sendCode(email: String, purpose: CodePurpose, client: String) async throws
+    /// Returns the new user's id.
+    func register(username: String, email: String, password: String, code: String) async throws -> UserID
+    func signIn(account: String, password: String, client: String) async throws -> SignedIn
+    func signOut(token: String) async throws
+    func resetPassword(email: String, code: String, newPassword: String) async throws
+    /// The user a token belongs to, and the chat server they should connect to now.
+    func chatServer(forToken token: String) async throws -> (user: UserID, chatServer: ChatServerInfo)
 }

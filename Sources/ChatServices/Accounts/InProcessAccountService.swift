@@ -8,10 +8,10 @@ public final class InProcessAccountService: AccountService {
     private let hasher: PasswordHasher
     private let limiter: RateLimiter
     private let limits: RateLimitPolicy
-    private let onPasswordReset: @Sendable (UserID) async -> Void
+    private let sessions: SessionControl?
     private let logger: Logger
 
-    /// `onPasswordReset` runs after a reset revoked every token, so live connections can be closed.
+    /// `sessions` closes a user's live connections once a password reset has revoked every token.
     public init(
         users: UserStore,
         verify: VerifyService,
@@ -19,8 +19,8 @@ public final class InProcessAccountService: AccountService {
         hasher: PasswordHasher,
         limiter: RateLimiter = InProcessRateLimiter(),
         limits: RateLimitPolicy = RateLimitPolicy(),
-        logger: Logger,
-        onPasswordReset: @escaping @Sendable (UserID) async -> Void = { _ in }
+        sessions: SessionControl? = nil,
+        logger: Logger
     ) {
         self.users = users
         self.verify = verify
@@ -29,10 +29,10 @@ public final class InProcessAccountService: AccountService {
         self.limiter = limiter
         self.limits = limits
         self.logger = logger
-        self.onPasswordReset = onPasswordReset
+        self.sessions = sessions
     }
 
-    public func sendCode(email: String, purpose: GateAPI.CodePurpose, client: String) async throws {
+    public func sendCode(email: String, purpose: CodePurpose, client: String) async throws {
         try AccountRules.validateEmail(email)
         let email = AccountRules.normalizedEmail(email)
         do {
@@ -66,36 +66,35 @@ public final class InProcessAccountService: AccountService {
         }
     }
 
-    public func register(_ request: GateAPI.RegisterRequest) async throws -> GateAPI.RegisterResponse {
-        try AccountRules.validateUsername(request.username)
-        try AccountRules.validateEmail(request.email)
-        try AccountRules.validatePassword(request.password)
-        let email = AccountRules.normalizedEmail(request.email)
+    public func register(username: String, email: String, password: String, code: String) async throws -> UserID {
+        try AccountRules.validateUsername(username)
+        try AccountRules.validateEmail(email)
+        try AccountRules.validatePassword(password)
+        let email = AccountRules.normalizedEmail(email)
         // Check what we can before burning the code, so a taken name does not cost a new mail.
-        if try await users.usernameExists(request.username) {
-            throw ChatError(.usernameTaken, "The username '\(request.username)' is already taken.")
+        if try await users.usernameExists(username) {
+            throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
         }
         if try await users.emailExists(email) {
             throw ChatError(.emailTaken, "An account with this email already exists.")
         }
-        try await verify.consumeCode(request.code, email: email, purpose: .register)
-        let hash = try await hasher.hash(request.password)
+        try await verify.consumeCode(code, email: email, purpose: .register)
+        let hash = try await hasher.hash(password)
         let user = try await users.createUser(
-            username: request.username,
+            username: username,
             email: email,
             passwordHash: hash,
             nowMs: WallClock.system.nowMs()
         )
         logger.info("user registered", metadata: ["user": "\(user.id)", "username": "\(user.username)"])
-        return GateAPI.RegisterResponse(userId: user.id, username: user.username)
+        return user.id
     }
 
-    public func login(_ request: GateAPI.LoginRequest, client: String) async throws -> GateAPI.LoginResponse {
+    public func signIn(account: String, password: String, client: String) async throws -> SignedIn {
         let wrong = ChatError(.invalidCredentials, "Wrong username, email or password.")
-        guard !request.account.isEmpty, request.account.utf8.count <= AccountRules.emailMaxLength,
-            request.password.utf8.count <= 1024
+        guard !account.isEmpty, account.utf8.count <= AccountRules.emailMaxLength, password.utf8.count <= 1024
         else { throw wrong }
-        let account = request.account.contains("@") ? AccountRules.normalizedEmail(request.account) : request.account
+        let account = account.contains("@") ? AccountRules.normalizedEmail(account) : account
         let accountKey = "sign-in-account:\(account.lowercased())"
         let addressKey = "sign-in-address:\(client)"
         // Checked before bcrypt: a locked-out guesser does not even cost the server a hash.
@@ -110,7 +109,7 @@ public final class InProcessAccountService: AccountService {
             throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
         }
         let user = try await users.user(account: account)
-        let verified = try await hasher.verify(request.password, hash: user?.passwordHash ?? hasher.decoyHash)
+        let verified = try await hasher.verify(password, hash: user?.passwordHash ?? hasher.decoyHash)
         guard let user, verified else {
             let lockout = max(
                 await limiter.recordFailure(accountKey, backoff: limits.signInFailuresPerAccount),
@@ -128,39 +127,35 @@ public final class InProcessAccountService: AccountService {
         let server = try await status.assignChatServer()
         let token = try await status.issueToken(for: user.id)
         logger.info("signed in", metadata: ["user": "\(user.id)", "chatServer": "\(server.id)"])
-        return GateAPI.LoginResponse(
-            userId: user.id,
-            username: user.username,
-            token: token.token,
-            expiresAt: token.expiresAtMs / 1000,
-            chatServer: server.address
-        )
+        return SignedIn(userID: user.id, username: user.username, token: token, chatServer: server)
     }
 
-    public func logout(token: String) async throws {
+    public func signOut(token: String) async throws {
         guard try await status.revokeToken(token) else {
             throw ChatError(.invalidToken, "That session is not signed in.")
         }
     }
 
-    public func resetPassword(_ request: GateAPI.PasswordResetRequest) async throws {
-        try AccountRules.validateEmail(request.email)
-        try AccountRules.validatePassword(request.newPassword)
-        let email = AccountRules.normalizedEmail(request.email)
-        try await verify.consumeCode(request.code, email: email, purpose: .reset)
+    public func resetPassword(email: String, code: String, newPassword: String) async throws {
+        try AccountRules.validateEmail(email)
+        try AccountRules.validatePassword(newPassword)
+        let email = AccountRules.normalizedEmail(email)
+        try await verify.consumeCode(code, email: email, purpose: .reset)
         guard let user = try await users.user(account: email) else {
             throw ChatError(.invalidCode, "That code is wrong or has expired. Check the mail or ask for a new code.")
         }
-        let hash = try await hasher.hash(request.newPassword)
+        let hash = try await hasher.hash(newPassword)
         try await users.updatePasswordHash(userID: user.id, hash: hash)
         try await status.revokeAllTokens(of: user.id)
-        await onPasswordReset(user.id)
+        await sessions?.disconnectEverywhere(
+            user.id,
+            reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
+        )
         logger.info("password reset; every session revoked", metadata: ["user": "\(user.id)"])
     }
 
-    public func chatServer(forToken token: String) async throws -> GateAPI.ChatServerResponse {
+    public func chatServer(forToken token: String) async throws -> (user: UserID, chatServer: ChatServerInfo) {
         let user = try await status.authenticate(token: token)
-        let server = try await status.assignChatServer()
-        return GateAPI.ChatServerResponse(userId: user, chatServer: server.address)
+        return (user, try await status.assignChatServer())
     }
 }

@@ -7,6 +7,24 @@ public struct MessageRecord: Sendable, Equatable {
     public var seq: UInt64
     public var text: String
     public var sentAtMs: Int64
+
+    public init(
+        id: Int64,
+        clientMessageID: String,
+        senderID: UserID,
+        recipientID: UserID,
+        seq: UInt64,
+        text: String,
+        sentAtMs: Int64
+    ) {
+        self.id = id
+        self.clientMessageID = clientMessageID
+        self.senderID = senderID
+        self.recipientID = recipientID
+        self.seq = seq
+        self.text = text
+        self.sentAtMs = sentAtMs
+    }
 }
 
 /// What the chat server hands to the store to commit.
@@ -33,6 +51,13 @@ public struct CommittedMessage: Sendable, Equatable {
     public var senderUpdateID: UInt64
     public var recipientUpdateID: UInt64
     public var duplicate: Bool
+
+    public init(message: MessageRecord, senderUpdateID: UInt64, recipientUpdateID: UInt64, duplicate: Bool) {
+        self.message = message
+        self.senderUpdateID = senderUpdateID
+        self.recipientUpdateID = recipientUpdateID
+        self.duplicate = duplicate
+    }
 }
 
 /// One entry of a user's update log.
@@ -52,5 +77,12 @@ public struct ConversationRecord: Sendable, Equatable {
     public var lastMessage: MessageRecord?
     public var lastSeq: UInt64
     public var readSeq: UInt64
+
+    public init(peerID: UserID, lastMessage: MessageRecord?, lastSeq: UInt64, readSeq: UInt64) {
+        self.peerID = peerID
+        self.lastMessage = lastMessage
+        self.lastSeq = lastSeq
+        self.readSeq = readSeq
+    }
     public var unread: UInt64 { lastSeq > readSeq ? lastSeq - readSeq : 0 }
 }

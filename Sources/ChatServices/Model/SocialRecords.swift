@@ -18,4 +18,11 @@ public struct FriendshipRecord: Sendable, Equatable {
     public var sinceMs: Int64
     /// I have blocked this friend: their messages to me are refused.
     public var blockedByMe: Bool
+
+    public init(friendID: UserID, remark: String, sinceMs: Int64, blockedByMe: Bool) {
+        self.friendID = friendID
+        self.remark = remark
+        self.sinceMs = sinceMs
+        self.blockedByMe = blockedByMe
+    }
 }

@@ -155,13 +155,7 @@ public final class InProcessStatusService: StatusService {
         state.withLock { state in Set(users.filter { state.presence[$0] != nil }) }
     }
 
-    public func chatServers(of user: UserID) async -> [String] {
-        currentChatServers(of: user)
-    }
-
-    /// `chatServers(of:)` without the suspension point, for the in-process push router, which
-    /// runs for every message on the commit's completion path.
-    public func currentChatServers(of user: UserID) -> [String] {
+    public func chatServers(of user: UserID) -> [String] {
         state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
     }
 

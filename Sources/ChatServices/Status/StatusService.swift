@@ -13,8 +13,6 @@ public struct ChatServerInfo: Sendable, Hashable {
         self.port = port
         self.tls = tls
     }
-
-    public var address: GateAPI.ChatServerAddress { .init(host: host, port: port, tls: tls) }
 }
 
 public struct IssuedToken: Sendable {
@@ -43,7 +41,10 @@ public protocol StatusService: Sendable {
     /// Returns true when this was the user's last live connection (they just went offline).
     func connectionClosed(user: UserID, chatServerID: String) async -> Bool
     func onlineUsers(among users: [UserID]) async -> Set<UserID>
-    /// The chat servers the user has live connections on.
-    func chatServers(of user: UserID) async -> [String]
+    /// The chat servers the user has live connections on, without waiting: the push router asks
+    /// for every message, on the commit's completion path. The in-process service reads its map;
+    /// one split across processes answers from the presence it keeps in step with the shared
+    /// store (subscribed to its changes), not from a round trip per push.
+    func chatServers(of user: UserID) -> [String]
     func connectionCounts() async -> [String: Int]
 }

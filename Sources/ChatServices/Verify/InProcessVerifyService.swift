@@ -7,7 +7,7 @@ import Synchronization
 public final class InProcessVerifyService: VerifyService {
     private struct Key: Hashable {
         var email: String
-        var purpose: GateAPI.CodePurpose
+        var purpose: CodePurpose
     }
 
     private struct Entry {
@@ -32,7 +32,7 @@ public final class InProcessVerifyService: VerifyService {
         self.logger = logger
     }
 
-    public func sendCode(to email: String, purpose: GateAPI.CodePurpose) async throws {
+    public func sendCode(to email: String, purpose: CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = clock.nowMs()
         let code = Self.randomCode()
@@ -73,7 +73,7 @@ public final class InProcessVerifyService: VerifyService {
         logger.info("verification code sent", metadata: ["email": "\(key.email)", "purpose": "\(purpose.rawValue)"])
     }
 
-    public func consumeCode(_ code: String, email: String, purpose: GateAPI.CodePurpose) async throws {
+    public func consumeCode(_ code: String, email: String, purpose: CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = clock.nowMs()
         let invalid = ChatError(

@@ -3,10 +3,10 @@ import ChatProtocol
 /// VerifyServer: one-time email codes for registration and password reset.
 public protocol VerifyService: Sendable {
     /// Creates a code and mails it. At most one send per email (and purpose) per `sendInterval`.
-    func sendCode(to email: String, purpose: GateAPI.CodePurpose) async throws
+    func sendCode(to email: String, purpose: CodePurpose) async throws
     /// Checks a code and burns it on success. Wrong tries count; after `maxAttempts` the code is gone.
     /// Throws `invalidCode` or `tooManyAttempts`.
-    func consumeCode(_ code: String, email: String, purpose: GateAPI.CodePurpose) async throws
+    func consumeCode(_ code: String, email: String, purpose: CodePurpose) async throws
 }
 
 public struct VerifyPolicy: Sendable {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOEmbedded
+import SQLiteStores
 
 @testable import ChatServer
 
@@ -19,7 +20,8 @@ final class ConnectionFixture: Sendable {
     let bob: UserID
     let aliceToken: String
 
-    init(limits: RateLimitPolicy = .unlimited) async throws {
+    /// `router`: the push router to use instead of the in-process one.
+    init(limits: RateLimitPolicy = .unlimited, router: (any PushRouter)? = nil) async throws {
         directory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-server-tests-\(UUID().uuidString)").path
@@ -39,7 +41,7 @@ final class ConnectionFixture: Sendable {
                 social: social,
                 messages: SQLiteMessageStore(database: database),
                 status: status,
-                router: InProcessPushRouter(status: status),
+                router: router ?? InProcessPushRouter(status: status),
                 limiter: InProcessRateLimiter()
             ),
             logger: logger
@@ -69,9 +71,10 @@ final class ConnectionFixture: Sendable {
     /// Runs `body` with a fixture, and removes it afterwards whatever happens.
     static func with<T>(
         limits: RateLimitPolicy = .unlimited,
+        router: (any PushRouter)? = nil,
         _ body: (ConnectionFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await ConnectionFixture(limits: limits)
+        let fixture = try await ConnectionFixture(limits: limits, router: router)
         defer { fixture.remove() }
         return try await body(fixture)
     }

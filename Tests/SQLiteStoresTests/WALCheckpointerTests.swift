@@ -1,8 +1,10 @@
+import ChatServices
 import Foundation
 import GRDB
+import StoreTestSupport
 import Testing
 
-@testable import ChatServices
+@testable import SQLiteStores
 
 /// The writer never checkpoints (`wal_autocheckpoint = 0`); `WALCheckpointer` copies committed
 /// pages into the database file on its own thread while the database stays open.

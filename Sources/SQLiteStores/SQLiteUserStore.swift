@@ -1,4 +1,5 @@
 import ChatProtocol
+import ChatServices
 import Foundation
 import GRDB
 

@@ -1,4 +1,5 @@
 import ChatProtocol
+import ChatServices
 import GRDB
 
 /// The messages of one group-commit transaction, written with as few statements as they allow.

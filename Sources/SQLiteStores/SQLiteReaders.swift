@@ -1,3 +1,4 @@
+import ChatServices
 import Foundation
 import GRDB
 import Synchronization

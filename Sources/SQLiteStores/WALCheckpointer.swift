@@ -1,3 +1,4 @@
+import ChatServices
 import Dispatch
 import GRDBSQLite
 import Logging

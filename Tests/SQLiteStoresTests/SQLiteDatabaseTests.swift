@@ -1,8 +1,10 @@
+import ChatServices
 import Foundation
 import GRDB
+import StoreTestSupport
 import Testing
 
-@testable import ChatServices
+@testable import SQLiteStores
 
 /// The schema's migrations, run on files written by an earlier version.
 struct SQLiteDatabaseTests {

@@ -3,10 +3,10 @@ import Logging
 
 /// A fresh directory of its own for one test (Swift Testing runs tests in parallel), removed when
 /// the test is done.
-struct TemporaryDirectory: Sendable {
-    let path: String
+public struct TemporaryDirectory: Sendable {
+    public let path: String
 
-    init(_ name: String = #function) throws {
+    public init(_ name: String = #function) throws {
         let label = name.filter { $0.isLetter || $0.isNumber }.prefix(40)
         path =
             FileManager.default.temporaryDirectory
@@ -15,17 +15,17 @@ struct TemporaryDirectory: Sendable {
     }
 
     /// The path of `name` inside this directory.
-    func file(_ name: String) -> String {
+    public func file(_ name: String) -> String {
         (path as NSString).appendingPathComponent(name)
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
 
 /// Runs `body` with a new temporary directory and removes the directory afterwards.
-func withTemporaryDirectory<R>(
+public func withTemporaryDirectory<R>(
     _ name: String = #function,
     _ body: (TemporaryDirectory) async throws -> R
 ) async throws -> R {
@@ -36,7 +36,7 @@ func withTemporaryDirectory<R>(
 
 extension Logger {
     /// A logger that stays quiet unless something is critical.
-    static var quiet: Logger {
+    public static var quiet: Logger {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         return logger

@@ -1,6 +1,8 @@
 import ChatServices
 import Dispatch
 import Foundation
+import SQLiteStores
+import StoreTestSupport
 import Testing
 
 @Suite("GroupCommitter")

@@ -1,5 +1,7 @@
 import ChatServices
 import Foundation
+import SQLiteStores
+import StoreTestSupport
 import Testing
 
 @Suite("SQLiteSocialStore")

@@ -2,6 +2,8 @@ import ChatProtocol
 import ChatServices
 import Foundation
 import GRDB
+import SQLiteStores
+import StoreTestSupport
 import Testing
 
 @Suite("SQLiteUserStore")

@@ -1,23 +1,24 @@
 import ChatServices
 import Foundation
 import Logging
+import SQLiteStores
 
 /// A server database in a test's temporary directory, with the stores on it.
-struct TestDatabase: Sendable {
-    let database: SQLiteDatabase
+public struct TestDatabase: Sendable {
+    public let database: SQLiteDatabase
 
-    init(in directory: TemporaryDirectory, file: String = "server.sqlite") throws {
+    public init(in directory: TemporaryDirectory, file: String = "server.sqlite") throws {
         database = try SQLiteDatabase(path: directory.file(file), logger: .quiet)
     }
 
-    var path: String { database.path }
-    var users: SQLiteUserStore { SQLiteUserStore(database: database) }
-    var social: SQLiteSocialStore { SQLiteSocialStore(database: database) }
-    var sessions: SQLiteSessionStore { SQLiteSessionStore(database: database) }
+    public var path: String { database.path }
+    public var users: SQLiteUserStore { SQLiteUserStore(database: database) }
+    public var social: SQLiteSocialStore { SQLiteSocialStore(database: database) }
+    public var sessions: SQLiteSessionStore { SQLiteSessionStore(database: database) }
 
     /// Creates `name` with the email `name@example.com` (lower-cased).
     @discardableResult
-    func makeUser(_ name: String, nowMs: Int64 = 1_000) async throws -> UserRecord {
+    public func makeUser(_ name: String, nowMs: Int64 = 1_000) async throws -> UserRecord {
         try await users.createUser(
             username: name,
             email: "\(name.lowercased())@example.com",
@@ -27,7 +28,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Makes every two of `people` friends: messages pass only between friends.
-    func befriend(_ people: UserRecord...) async throws {
+    public func befriend(_ people: UserRecord...) async throws {
         for (index, one) in people.enumerated() {
             for other in people[(index + 1)...] {
                 try await social.makeFriends(one.id, other.id, nowMs: 1_000)

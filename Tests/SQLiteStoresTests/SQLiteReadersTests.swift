@@ -1,8 +1,10 @@
+import ChatServices
 import Foundation
 import GRDB
+import StoreTestSupport
 import Testing
 
-@testable import ChatServices
+@testable import SQLiteStores
 
 /// The stores read on `SQLiteReaders`' connections: they must see every commit made before the
 /// read, lend each connection to one caller at a time, and let the database close cleanly.

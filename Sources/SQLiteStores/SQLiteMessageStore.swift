@@ -1,4 +1,5 @@
 import ChatProtocol
+import ChatServices
 import GRDB
 
 public final class SQLiteMessageStore: MessageStore {

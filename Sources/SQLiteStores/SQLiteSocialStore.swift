@@ -1,3 +1,4 @@
+import ChatServices
 import GRDB
 
 public struct SQLiteSocialStore: SocialStore {
