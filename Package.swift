@@ -210,6 +210,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "ChatClientTests", dependencies: ["ChatClient", "ChatProtocol"]),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
         .testTarget(
             name: "EndToEndTests",

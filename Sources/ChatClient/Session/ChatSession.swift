@@ -7,6 +7,15 @@ import NIOSSL
 /// stays connected (reconnecting with backoff and jitter on its token), replays what it missed,
 /// and sends typed messages from a durable outbox in order.
 ///
+/// Four parts, one file each:
+/// - the connection loop (here): connect, Hello, catch up, then serve until the connection
+///   ends, and again after a `ReconnectSchedule` delay. While connected, the work of one
+///   connection (pushes, heartbeat, outbox) runs as child tasks of one task group, so it all
+///   ends with the connection: no task outlives what it worked on.
+/// - sync (`ChatSession+Sync`): updates applied through a `SyncCursor`, in order, once each.
+/// - the outbox (`ChatSession+Outbox`): typed messages, sent in order, kept until acknowledged.
+/// - the request API (`ChatSession+Requests`): friends, history, search, read marks.
+///
 /// Delivery: every message goes to the outbox first, and leaves it only when the server's ack
 /// (sent after the durable commit) comes back; resends carry the same client message id, so the
 /// server stores each message once however often it is sent.
@@ -14,22 +23,22 @@ public actor ChatSession {
     public nonisolated let credentials: SessionCredentials
     public nonisolated let cache: MessageCache
     public nonisolated let deviceID: String
-    public private(set) var state: ChatState
+    public internal(set) var state: ChatState
 
-    private let gate: GateClient
+    let gate: GateClient
     private let tls: ClientTLS
     private var tlsContext: NIOSSLContext?
-    private let logger: Logger
-    private let backoff: Backoff
-    private var connection: ChatConnection?
+    let logger: Logger
+    private var schedule: ReconnectSchedule
+    /// The connection being served, once Hello has been sent on it.
+    var connection: ChatConnection?
     private var runTask: Task<Void, Never>?
     private var subscribers: [UUID: AsyncStream<ChatEvent>.Continuation] = [:]
-    private var cursor: UInt64
-    private var syncing = false
-    private var resyncNeeded = false
-    private var flushingOutbox = false
+    var cursor: SyncCursor
+    /// Wakes the connection's outbox worker: a message was typed or a read mark made.
+    var outboxWake: AsyncStream<Void>.Continuation?
     /// Conversations read here whose read mark the server has not confirmed yet.
-    private var pendingReadMarks: Set<UserID> = []
+    var pendingReadMarks: Set<UserID> = []
     private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(
@@ -47,9 +56,9 @@ public actor ChatSession {
         let tls = tls ?? gate?.tls ?? ClientTLS()
         self.tls = tls
         self.gate = gate ?? GateClient(baseURL: credentials.gateURL, tls: tls)
-        self.backoff = backoff
+        self.schedule = ReconnectSchedule(backoff: backoff)
         self.logger = logger
-        self.cursor = try cache.syncCursor()
+        self.cursor = SyncCursor(position: try cache.syncCursor())
         // Start from the cache: the UI has something to show before the network answers.
         var state = ChatState(me: UserSummary(id: credentials.userID, username: credentials.username))
         for friend in try cache.friends() { state.friends[friend.user.id] = friend }
@@ -120,6 +129,7 @@ public actor ChatSession {
         let id = UUID()
         subscribers[id] = continuation
         continuation.yield(.stateChanged(state))
+        // Called synchronously by the stream, outside the actor: the hop back is a task.
         continuation.onTermination = { _ in Task { await self.unsubscribe(id) } }
         return stream
     }
@@ -130,12 +140,18 @@ public actor ChatSession {
 
     /// Waits until connected and caught up (tests and scripts use it).
     public func waitUntilConnected() async {
-        if state.connection.isConnected && !syncing { return }
+        if state.connection.isConnected && !cursor.isPulling { return }
         await withCheckedContinuation { connectedWaiters.append($0) }
     }
 
+    func resumeWaiters() {
+        for waiter in connectedWaiters { waiter.resume() }
+        connectedWaiters.removeAll()
+    }
+
+    // MARK: The connection loop
+
     private func run() async {
-        var attempt = 0
         var address = credentials.chatServer
         var first = true
         var lastError: ChatError?
@@ -166,6 +182,7 @@ public actor ChatSession {
                     guard !Task.isCancelled else { return }
                     try await serve(connection, address: address) { connectedAt = Date() }
                 } onCancel: {
+                    // The handler is synchronous and the connection an actor: the close is a task.
                     Task { await connection.close() }
                 }
                 lastError = await connection.closeReason
@@ -186,11 +203,7 @@ public actor ChatSession {
             await connection?.close()
             connection = nil
             if Task.isCancelled { break }
-            // A connection that lived a while starts the backoff afresh; one that dropped at once
-            // (a server that accepts and closes) keeps backing off instead of spinning.
-            if let connectedAt, Date().timeIntervalSince(connectedAt) > 10 { attempt = 0 }
-            let delay = backoff.delay(attempt: attempt)
-            attempt += 1
+            let delay = schedule.delay(afterConnectionLasted: connectedAt.map { Date().timeIntervalSince($0) })
             setConnection(
                 .reconnecting(at: Date().addingTimeInterval(delay), lastError: lastError?.message ?? "Disconnected.")
             )
@@ -206,12 +219,9 @@ public actor ChatSession {
         return context
     }
 
-    private func resumeWaiters() {
-        for waiter in connectedWaiters { waiter.resume() }
-        connectedWaiters.removeAll()
-    }
-
-    /// Says hello, catches up, then handles pushes until the connection closes.
+    /// Says hello, catches up, then serves the connection until it closes. Its pushes, its
+    /// heartbeat and its outbox are child tasks of one group: when the connection ends (its
+    /// pushes stop), the others are cancelled and awaited before this returns.
     private func serve(
         _ connection: ChatConnection,
         address: GateAPI.ChatServerAddress,
@@ -221,7 +231,7 @@ public actor ChatSession {
         hello.protocolVersion = ProtocolLimits.protocolVersion
         hello.token = credentials.token
         hello.deviceID = deviceID
-        hello.syncCursor = cursor
+        hello.syncCursor = cursor.position
         guard
             case .helloOk(let ok) = try await connection.request(
                 .hello(hello),
@@ -231,393 +241,70 @@ public actor ChatSession {
             throw ChatError(.malformedFrame, "The server did not answer Hello.")
         }
         state.me = UserSummary(ok.me)
-        if ok.latestUpdateID < cursor {
+        let cursorBefore = cursor.position
+        if cursor.serverLog(endsAt: ok.latestUpdateID) {
             // The server has fewer updates than this cache applied: its data was reset. Start over.
             logger.warning(
                 "server update log is behind this cache; resyncing from the start",
-                metadata: ["cursor": "\(cursor)", "server": "\(ok.latestUpdateID)"]
-            )
-            cursor = 0
-        }
-        let heartbeat = Task { [weak connection] in
-            let interval = Double(max(1, ok.heartbeatSeconds))
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(interval))
-                guard let connection, !Task.isCancelled else { return }
-                // A server that vanished without closing (cable pulled, machine gone) never
-                // answers: give up on the connection and let the reconnect loop take over.
-                if !(await connection.ping(timeout: interval * 2)) {
-                    await connection.close()
-                    return
-                }
-            }
-        }
-        defer { heartbeat.cancel() }
-        let pushes = Task {
-            for await push in connection.pushes {
-                await self.handle(push)
-            }
-        }
-        defer { pushes.cancel() }
-
-        syncing = true
-        do {
-            try await refreshSocial()
-            try await refreshConversations()
-            try await catchUp()
-        } catch {
-            syncing = false
-            await connection.close()
-            throw error
-        }
-        syncing = false
-        connected()
-        setConnection(.connected(server: "\(address.host):\(address.port)"))
-        logger.info("connected", metadata: ["server": "\(address.host):\(address.port)", "cursor": "\(cursor)"])
-        resumeWaiters()
-        Task { await self.flushOutbox() }
-        Task { await self.sendPendingReadMarks() }
-        await pushes.value
-    }
-
-    // MARK: Sync
-
-    /// Pulls every update after the cursor, page by page.
-    private func catchUp() async throws {
-        guard let connection else { return }
-        repeat {
-            resyncNeeded = false
-            var more = true
-            while more {
-                var request = WireSync()
-                request.afterUpdateID = cursor
-                request.limit = ProtocolLimits.maxPageSize
-                guard case .syncReply(let reply) = try await connection.request(.sync(request)) else { return }
-                try apply(reply.updates)
-                more = reply.moreAvailable
-            }
-        } while resyncNeeded
-    }
-
-    /// Applies updates in id order; ones already applied are skipped, so pushes and sync pages
-    /// may overlap freely. A gap stops the run and asks for a pull.
-    /// `live`: the updates arrived as pushes (new now), not replayed by a sync.
-    private func apply(_ updates: [WireUpdate], live: Bool = false) throws {
-        var messages: [ChatMessage] = []
-        var marks: [(peer: UserID, seq: UInt64)] = []
-        var newCursor = cursor
-        for update in updates.sorted(by: { $0.updateID < $1.updateID }) {
-            guard update.updateID > newCursor else { continue }
-            guard update.updateID == newCursor + 1 else {
-                resyncNeeded = true
-                break
-            }
-            switch update.kind {
-            case .message(let wire):
-                messages.append(ChatMessage(wire))
-            case .read(let mark):
-                marks.append((mark.peerID, mark.seq))
-            case nil:
-                break
-            }
-            newCursor = update.updateID
-        }
-        guard newCursor > cursor else { return }
-        try cache.apply(messages: messages, readMarks: marks, me: state.me.id, cursor: newCursor)
-        cursor = newCursor
-        for message in messages { noteMessage(message) }
-        for mark in marks {
-            state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].readSeq =
-                max(state.conversations[mark.peer]?.readSeq ?? 0, mark.seq)
-        }
-        publishState()
-        for message in messages { publish(.message(message, live: live)) }
-    }
-
-    private func noteMessage(_ message: ChatMessage) {
-        let peer = message.peer(of: state.me.id)
-        var conversation = state.conversations[peer] ?? Conversation(peerID: peer)
-        if message.seq > conversation.lastSeq {
-            conversation.lastSeq = message.seq
-            conversation.lastMessage = message
-        }
-        if message.senderID == state.me.id {
-            conversation.readSeq = max(conversation.readSeq, message.seq)
-            state.outbox.removeAll { $0.clientMessageID == message.clientMessageID }
-        }
-        state.conversations[peer] = conversation
-    }
-
-    private func handle(_ push: WireEnvelope) async {
-        switch push.payload {
-        case .updatePush(let update):
-            if update.update.updateID > cursor + 1 || syncing {
-                // A gap (or a pull already running): let the pull repair it.
-                resyncNeeded = true
-                if !syncing { await pull() }
-            } else {
-                do { try apply([update.update], live: true) } catch {
-                    logger.error("cache write failed", metadata: ["error": "\(error)"])
-                }
-            }
-        case .presencePush(let presence):
-            if state.friends[presence.userID] != nil {
-                state.friends[presence.userID]?.online = presence.online
-                publishState()
-            }
-        case .friendEvent(let event):
-            publish(.friendEvent(event.kind, UserSummary(event.user), message: event.message))
-            try? await refreshSocial()
-        case .goodbye(let goodbye):
-            logger.info("server said goodbye", metadata: ["reason": "\(goodbye.reason)"])
-        default:
-            break
-        }
-    }
-
-    private func pull() async {
-        guard !syncing else { return }
-        syncing = true
-        defer { syncing = false }
-        do { try await catchUp() } catch { logger.debug("pull failed", metadata: ["error": "\(error)"]) }
-        if state.connection.isConnected { resumeWaiters() }
-    }
-
-    private func refreshSocial() async throws {
-        guard let connection else { return }
-        guard case .friendList(let list) = try await connection.request(.listFriends(WireListFriends())),
-            case .friendRequestList(let requests) = try await connection.request(
-                .listFriendRequests(WireListFriendRequests())
-            )
-        else { return }
-        let friends = list.friends.map { wire in
-            Friend(
-                user: UserSummary(wire.user),
-                remark: wire.remark,
-                online: wire.online,
-                blockedByMe: wire.blockedByMe,
-                sinceMs: wire.sinceMs
+                metadata: ["cursor": "\(cursorBefore)", "server": "\(ok.latestUpdateID)"]
             )
         }
-        try cache.replaceFriends(friends)
-        state.friends = Dictionary(uniqueKeysWithValues: friends.map { ($0.user.id, $0) })
-        let convert = { (wire: WireFriendRequest) in
-            FriendRequest(
-                from: UserSummary(wire.from),
-                to: UserSummary(wire.to),
-                message: wire.message,
-                createdAtMs: wire.createdAtMs
-            )
-        }
-        state.incomingRequests = requests.incoming.map(convert)
-        state.outgoingRequests = requests.outgoing.map(convert)
-        try cache.saveUsers(state.incomingRequests.map(\.from) + state.outgoingRequests.map(\.to))
-        publishState()
-    }
-
-    private func refreshConversations() async throws {
-        guard let connection,
-            case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
-        else { return }
-        let conversations = list.conversations.map { wire in
-            Conversation(
-                peerID: wire.peerID,
-                lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
-                lastSeq: wire.lastSeq,
-                readSeq: wire.readSeq
-            )
-        }
-        try cache.mergeConversations(conversations, me: state.me.id)
-        for conversation in try cache.conversations() {
-            state.conversations[conversation.peerID] = conversation
-        }
-        publishState()
-    }
-
-    // MARK: Sending
-
-    /// Queues a message: it is in the outbox (and on screen) at once, and sent as soon as the
-    /// session is connected. Returns the queued message.
-    @discardableResult
-    public func send(_ text: String, to peer: UserID) throws -> OutboxMessage {
-        try AccountRules.validateText(text)
-        guard !text.allSatisfy(\.isWhitespace) else { throw ChatError(.invalidText, "A message cannot be empty.") }
-        let message = OutboxMessage(
-            clientMessageID: UUID().uuidString.lowercased(),
-            peerID: peer,
-            text: text,
-            createdAtMs: Int64(Date().timeIntervalSince1970 * 1000)
-        )
-        try cache.enqueue(message)
-        state.outbox.append(message)
-        publishState()
-        Task { await self.flushOutbox() }
-        return message
-    }
-
-    /// Sends the outbox in order, one ack at a time. A message the server refuses for good
-    /// (not friends, blocked, invalid) is dropped and reported; a lost connection leaves the rest
-    /// for the next connect.
-    private func flushOutbox() async {
-        guard !flushingOutbox, state.connection.isConnected, let connection else { return }
-        flushingOutbox = true
-        defer { flushingOutbox = false }
-        while let next = state.outbox.first {
-            var request = WireSendMessage()
-            request.toUserID = next.peerID
-            request.clientMsgID = next.clientMessageID
-            request.text = next.text
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) }
+            group.addTask {
+                for await push in connection.pushes { await self.handle(push) }
+            }
             do {
-                guard case .messageAck(let ack) = try await connection.request(.sendMessage(request)) else { return }
-                let message = ChatMessage(ack.message)
-                try cache.apply(messages: [message], me: state.me.id)
-                noteMessage(message)
-                publishState()
-            } catch let error as ChatError
-                where [.notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound].contains(
-                    error.code
-                )
-            {
-                // Refused for good: report it and go on with the rest, never block behind it.
-                try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
-                state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
-                publishState()
-                publish(.error(error))
+                try await catchUpAfterConnecting()
             } catch {
-                // Transient (connection lost, server busy, sending too fast): try again shortly,
-                // or on reconnect.
-                let pause = (error as? ChatError)?.code == .rateLimited ? 1.0 : 2.0
-                Task {
-                    try? await Task.sleep(for: .seconds(pause))
-                    await self.flushOutbox()
-                }
+                await connection.close()
+                throw error
+            }
+            connected()
+            setConnection(.connected(server: "\(address.host):\(address.port)"))
+            logger.info(
+                "connected",
+                metadata: ["server": "\(address.host):\(address.port)", "cursor": "\(cursor.position)"]
+            )
+            resumeWaiters()
+            outboxWake = wake
+            wake.yield()
+            group.addTask { await self.runOutbox(on: connection, wakes: wakes) }
+            // The pushes end when the connection does; then the rest are stopped.
+            try await group.next()
+            outboxWake = nil
+            wake.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Pings every `interval`. A server that vanished without closing (cable pulled, machine
+    /// gone) never answers: the connection is closed and the loop reconnects.
+    private static func heartbeat(_ connection: ChatConnection, every interval: Double) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(interval))
+            guard !Task.isCancelled else { return }
+            if !(await connection.ping(timeout: interval * 2)) {
+                await connection.close()
                 return
             }
         }
-    }
-
-    // MARK: Requests
-
-    private func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
-        guard let connection, state.connection.isConnected || syncing else {
-            throw ChatError(.unavailable, "Not connected to the server.")
-        }
-        return try await connection.request(payload)
-    }
-
-    public func searchUsers(_ query: String, limit: UInt32 = 20) async throws -> [UserSummary] {
-        var search = WireSearchUsers()
-        search.query = query
-        search.limit = limit
-        guard case .userList(let list) = try await request(.searchUsers(search)) else { return [] }
-        return list.users.map(UserSummary.init)
-    }
-
-    public func sendFriendRequest(to user: UserID, message: String) async throws {
-        var wire = WireSendFriendRequest()
-        wire.toUserID = user
-        wire.message = message
-        _ = try await request(.sendFriendRequest(wire))
-        try await refreshSocial()
-    }
-
-    public func respondToFriendRequest(from user: UserID, accept: Bool) async throws {
-        var wire = WireRespondFriendRequest()
-        wire.fromUserID = user
-        wire.accept = accept
-        _ = try await request(.respondFriendRequest(wire))
-        try await refreshSocial()
-    }
-
-    public func removeFriend(_ user: UserID) async throws {
-        var wire = WireRemoveFriend()
-        wire.userID = user
-        _ = try await request(.removeFriend(wire))
-        try await refreshSocial()
-    }
-
-    public func setBlocked(_ user: UserID, _ blocked: Bool) async throws {
-        var wire = WireSetBlocked()
-        wire.userID = user
-        wire.blocked = blocked
-        _ = try await request(.setBlocked(wire))
-        try await refreshSocial()
-    }
-
-    public func setRemark(_ remark: String, for user: UserID) async throws {
-        var wire = WireSetRemark()
-        wire.userID = user
-        wire.remark = remark
-        _ = try await request(.setRemark(wire))
-        try await refreshSocial()
-    }
-
-    /// Marks the conversation read up to its newest message (here and on my other devices).
-    /// Offline, the mark is kept and sent once connected, so other devices learn of it too.
-    public func markRead(_ peer: UserID) async throws {
-        guard var conversation = state.conversations[peer], conversation.unread > 0 else { return }
-        conversation.readSeq = conversation.lastSeq
-        state.conversations[peer] = conversation
-        try cache.setReadSeq(conversation.lastSeq, peer: peer)
-        publishState()
-        pendingReadMarks.insert(peer)
-        await sendPendingReadMarks()
-    }
-
-    private func sendPendingReadMarks() async {
-        guard state.connection.isConnected, let connection else { return }
-        for peer in pendingReadMarks {
-            guard let seq = state.conversations[peer]?.readSeq else { continue }
-            var wire = WireMarkRead()
-            wire.peerID = peer
-            wire.seq = seq
-            do {
-                _ = try await connection.request(.markRead(wire))
-                pendingReadMarks.remove(peer)
-            } catch {
-                return
-            }
-        }
-    }
-
-    /// A page of history, newest first: from the cache when it holds the whole page without
-    /// holes, otherwise from the server (and then kept in the cache).
-    public func history(with peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) async throws -> [ChatMessage] {
-        let cached = try cache.history(peer: peer, beforeSeq: beforeSeq, limit: limit)
-        let newest = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) : beforeSeq - 1
-        // A complete page runs newest, newest-1, … down to either `limit` messages or seq 1.
-        let complete =
-            cached.enumerated().allSatisfy { $0.element.seq == newest - UInt64($0.offset) }
-            && (cached.count == limit || cached.last?.seq == 1 || newest == 0)
-        if complete || !state.connection.isConnected { return cached }
-        var wire = WireFetchHistory()
-        wire.peerID = peer
-        wire.beforeSeq = beforeSeq
-        wire.limit = UInt32(limit)
-        guard case .messageList(let list) = try await request(.fetchHistory(wire)) else { return cached }
-        let messages = list.messages.map(ChatMessage.init)
-        try cache.apply(messages: messages, me: state.me.id)
-        return messages
-    }
-
-    /// Full-text search of the local cache, newest first.
-    public func search(_ text: String, limit: Int = 100) throws -> [ChatMessage] {
-        try cache.search(text, limit: limit)
     }
 
     // MARK: Publishing
 
-    private func setConnection(_ status: ConnectionStatus) {
+    func setConnection(_ status: ConnectionStatus) {
         guard state.connection != status else { return }
         state.connection = status
         publishState()
     }
 
-    private func publishState() {
+    func publishState() {
         publish(.stateChanged(state))
     }
 
-    private func publish(_ event: ChatEvent) {
+    func publish(_ event: ChatEvent) {
         for subscriber in subscribers.values { subscriber.yield(event) }
     }
 }

@@ -1,0 +1,157 @@
+import ChatProtocol
+import Foundation
+
+/// Sync: the friend list, the conversations and the update log, brought up to date after each
+/// connect and kept there by pushes. The log's rules (in order, once each, gaps pulled) are
+/// `SyncCursor`'s; this applies what it lets through to the cache, then to the state.
+extension ChatSession {
+    /// After Hello: friends, conversations, then every update the cursor has not seen.
+    func catchUpAfterConnecting() async throws {
+        _ = cursor.beginPull()
+        defer { cursor.endPull() }
+        try await refreshSocial()
+        try await refreshConversations()
+        try await catchUp()
+    }
+
+    /// Pulls every update after the cursor, page by page, and again while pushes revealed gaps.
+    private func catchUp() async throws {
+        guard let connection else { return }
+        repeat {
+            cursor.beginRound()
+            var more = true
+            while more {
+                var request = WireSync()
+                request.afterUpdateID = cursor.position
+                request.limit = ProtocolLimits.maxPageSize
+                guard case .syncReply(let reply) = try await connection.request(.sync(request)) else { return }
+                try apply(reply.updates)
+                more = reply.moreAvailable
+            }
+        } while cursor.gapSeen
+    }
+
+    /// Applies the updates that follow on from the cursor: stored first, then the cursor moves,
+    /// then the state and the events. `live`: they arrived as pushes (new now), not replayed.
+    private func apply(_ updates: [WireUpdate], live: Bool = false) throws {
+        guard let (run, through) = cursor.run(of: updates) else { return }
+        var messages: [ChatMessage] = []
+        var marks: [(peer: UserID, seq: UInt64)] = []
+        for update in run {
+            switch update.kind {
+            case .message(let wire): messages.append(ChatMessage(wire))
+            case .read(let mark): marks.append((mark.peerID, mark.seq))
+            case nil: break
+            }
+        }
+        try cache.apply(messages: messages, readMarks: marks, me: state.me.id, cursor: through)
+        cursor.advance(to: through)
+        for message in messages { noteMessage(message) }
+        for mark in marks {
+            state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].readSeq =
+                max(state.conversations[mark.peer]?.readSeq ?? 0, mark.seq)
+        }
+        publishState()
+        for message in messages { publish(.message(message, live: live)) }
+    }
+
+    func noteMessage(_ message: ChatMessage) {
+        let peer = message.peer(of: state.me.id)
+        var conversation = state.conversations[peer] ?? Conversation(peerID: peer)
+        if message.seq > conversation.lastSeq {
+            conversation.lastSeq = message.seq
+            conversation.lastMessage = message
+        }
+        if message.senderID == state.me.id {
+            conversation.readSeq = max(conversation.readSeq, message.seq)
+            state.outbox.removeAll { $0.clientMessageID == message.clientMessageID }
+        }
+        state.conversations[peer] = conversation
+    }
+
+    func handle(_ push: WireEnvelope) async {
+        switch push.payload {
+        case .updatePush(let update):
+            switch cursor.decide(push: update.update.updateID) {
+            case .apply:
+                do { try apply([update.update], live: true) } catch {
+                    logger.error("cache write failed", metadata: ["error": "\(error)"])
+                }
+            case .pull:
+                await pull()
+            case .leaveToPull:
+                break
+            }
+        case .presencePush(let presence):
+            if state.friends[presence.userID] != nil {
+                state.friends[presence.userID]?.online = presence.online
+                publishState()
+            }
+        case .friendEvent(let event):
+            publish(.friendEvent(event.kind, UserSummary(event.user), message: event.message))
+            try? await refreshSocial()
+        case .goodbye(let goodbye):
+            logger.info("server said goodbye", metadata: ["reason": "\(goodbye.reason)"])
+        default:
+            break
+        }
+    }
+
+    private func pull() async {
+        guard cursor.beginPull() else { return }
+        defer { cursor.endPull() }
+        do { try await catchUp() } catch { logger.debug("pull failed", metadata: ["error": "\(error)"]) }
+        if state.connection.isConnected { resumeWaiters() }
+    }
+
+    func refreshSocial() async throws {
+        guard let connection else { return }
+        guard case .friendList(let list) = try await connection.request(.listFriends(WireListFriends())),
+            case .friendRequestList(let requests) = try await connection.request(
+                .listFriendRequests(WireListFriendRequests())
+            )
+        else { return }
+        let friends = list.friends.map { wire in
+            Friend(
+                user: UserSummary(wire.user),
+                remark: wire.remark,
+                online: wire.online,
+                blockedByMe: wire.blockedByMe,
+                sinceMs: wire.sinceMs
+            )
+        }
+        try cache.replaceFriends(friends)
+        state.friends = Dictionary(uniqueKeysWithValues: friends.map { ($0.user.id, $0) })
+        let convert = { (wire: WireFriendRequest) in
+            FriendRequest(
+                from: UserSummary(wire.from),
+                to: UserSummary(wire.to),
+                message: wire.message,
+                createdAtMs: wire.createdAtMs
+            )
+        }
+        state.incomingRequests = requests.incoming.map(convert)
+        state.outgoingRequests = requests.outgoing.map(convert)
+        try cache.saveUsers(state.incomingRequests.map(\.from) + state.outgoingRequests.map(\.to))
+        publishState()
+    }
+
+    private func refreshConversations() async throws {
+        guard let connection,
+            case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
+        else { return }
+        let conversations = list.conversations.map { wire in
+            Conversation(
+                peerID: wire.peerID,
+                lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
+                lastSeq: wire.lastSeq,
+                readSeq: wire.readSeq
+            )
+        }
+        try cache.mergeConversations(conversations, me: state.me.id)
+        for conversation in try cache.conversations() {
+            state.conversations[conversation.peerID] = conversation
+        }
+        publishState()
+    }
+}
