@@ -34,9 +34,12 @@ actor RecordingMailSender: MailSender {
 
 @Suite("InProcessVerifyService")
 struct InProcessVerifyServiceTests {
-    private func makeService(policy: VerifyPolicy = VerifyPolicy()) -> (InProcessVerifyService, RecordingMailSender) {
+    private func makeService(
+        policy: VerifyPolicy = VerifyPolicy(),
+        clock: WallClock = .system
+    ) -> (InProcessVerifyService, RecordingMailSender) {
         let mail = RecordingMailSender()
-        return (InProcessVerifyService(mail: mail, policy: policy, logger: .quiet), mail)
+        return (InProcessVerifyService(mail: mail, policy: policy, clock: clock, logger: .quiet), mail)
     }
 
     private func isSixDigits(_ code: String) -> Bool {
@@ -172,6 +175,27 @@ struct InProcessVerifyServiceTests {
         // Other addresses are not held up.
         try await service.sendCode(to: "grace@example.com", purpose: .register)
         #expect(await mail.mails.count == 2)
+    }
+
+    /// On a clock the test moves: a code works until its lifetime is up and not a moment after,
+    /// and the address may be mailed again once the send interval has passed.
+    @Test func aCodeExpiresWhenItsLifetimeIsUp() async throws {
+        let time = ManualWallClock()
+        var policy = VerifyPolicy()
+        policy.codeLifetimeSeconds = 600
+        let (service, mail) = makeService(policy: policy, clock: time.clock)
+        try await service.sendCode(to: "ivan@example.com", purpose: .register)
+        let first = try #require(await mail.latestCode(for: "ivan@example.com"))
+        time.advance(byMs: 600_000 - 1)
+        try await service.consumeCode(first, email: "ivan@example.com", purpose: .register)
+
+        try await service.sendCode(to: "ivan@example.com", purpose: .reset)
+        let second = try #require(await mail.latestCode(for: "ivan@example.com"))
+        time.advance(byMs: 600_000)
+        let error = await #expect(throws: ChatError.self) {
+            try await service.consumeCode(second, email: "ivan@example.com", purpose: .reset)
+        }
+        #expect(error?.code == .invalidCode)
     }
 
     @Test func zeroLifetimeCodeIsExpiredAtOnce() async throws {

@@ -77,6 +77,7 @@ final class ChaosProxy: Sendable {
 
 /// Relays everything read on one channel to its partner, with backpressure (a side reads only
 /// while its partner can write) and closes travelling both ways. Both sides share an event loop.
+// @unchecked: its state is touched on the shared event loop only.
 final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
     typealias OutboundIn = NIOAny

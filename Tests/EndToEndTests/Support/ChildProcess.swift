@@ -7,6 +7,7 @@ import Glibc
 /// A child process started with posix_spawn and reaped with waitpid. Foundation's `Process`
 /// reaps children from a shared monitor that, with tmux forking its server and several tests
 /// spawning at once, was seen to miss exits; this does exactly what it says and nothing else.
+// @unchecked: `status` is read and written under `lock` only.
 final class ChildProcess: @unchecked Sendable {
     let pid: pid_t
     private var status: Int32?

@@ -6,6 +6,8 @@ import Glibc
 
 /// A real terminal for the real `wechat` binary: a tmux session on a private socket, driven with
 /// send-keys and read with capture-pane, as a person at a keyboard would.
+// @unchecked: the pids are set in `init` and `closed` by `close()`, which the test calls from
+// its one task (and deinit, after it); no two threads touch them at once.
 final class TmuxSession: @unchecked Sendable {
     let socket: String
     let name = "t"
