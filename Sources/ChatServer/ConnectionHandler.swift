@@ -207,16 +207,18 @@ final class ConnectionHandler: ChannelDuplexHandler {
             server.commit(message, requestID: requestID, on: connection)
             return
         }
-        state.started(.inFlightSlot)
         let server = server
         let resume = resumer(context)
-        if inFlight.acquire(orWhenGranted: {
+        let granted = inFlight.acquire(orWhenGranted: {
             server.commit(message, requestID: requestID, on: connection)
             resume()
-        }) {
+        })
+        if granted {
             // A slot came free between the two calls: no wait after all.
             server.commit(message, requestID: requestID, on: connection)
-            _ = state.finished()
+        } else {
+            // Safe after the acquire: `resume` runs on this event loop, after this turn.
+            state.started(.inFlightSlot)
         }
     }
 
@@ -254,7 +256,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // Removed from the pipeline already: the session still has to end.
             server.closed(channel, connection: connection)
         } else if action != .wait {
+            // No longer in the pipeline, so no `channelInactive` will come here: end it now.
             channel.close(promise: nil)
+            server.closed(channel, connection: connection)
         }
     }
 

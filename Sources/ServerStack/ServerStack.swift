@@ -94,6 +94,7 @@ public final class ServerStack: Service {
             limiter: limiter,
             limits: configuration.limits,
             sessions: LocalSessionControl(chatServers: chatServers),
+            clock: clock,
             logger: logger.named("gate")
         )
         self.gate = GateServer(

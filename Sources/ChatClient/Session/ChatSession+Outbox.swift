@@ -28,9 +28,13 @@ extension ChatSession {
     /// connection's group is cancelled.
     func runOutbox(on connection: ChatConnection, wakes: AsyncStream<Void>) async {
         for await _ in wakes {
+            // Read marks first, and again between retries: they must not wait behind a message
+            // the server keeps refusing for now.
+            await sendPendingReadMarks(on: connection)
             while let pause = await flushOutbox(on: connection) {
                 try? await Task.sleep(for: .seconds(pause))
                 if Task.isCancelled { return }
+                await sendPendingReadMarks(on: connection)
             }
             await sendPendingReadMarks(on: connection)
         }
@@ -48,7 +52,9 @@ extension ChatSession {
             request.text = next.text
             do {
                 guard case .messageAck(let ack) = try await connection.request(.sendMessage(request)) else {
-                    return 2
+                    // Not what the protocol answers: leave it for the next wake or connection.
+                    logger.error("a message was answered with something other than an ack")
+                    return nil
                 }
                 let message = ChatMessage(ack.message)
                 try cache.apply(messages: [message], me: state.me.id)
@@ -80,7 +86,8 @@ extension ChatSession {
             wire.seq = seq
             do {
                 _ = try await connection.request(.markRead(wire))
-                pendingReadMarks.remove(peer)
+                // Read further while this one was on its way: that mark is still to be sent.
+                if state.conversations[peer]?.readSeq ?? 0 <= seq { pendingReadMarks.remove(peer) }
             } catch {
                 return
             }

@@ -8,7 +8,8 @@ public final class InProcessAccountService: AccountService {
     private let hasher: PasswordHasher
     private let limiter: RateLimiter
     private let limits: RateLimitPolicy
-    private let sessions: SessionControl?
+    private let sessions: SessionControl
+    private let clock: WallClock
     private let logger: Logger
 
     /// `sessions` closes a user's live connections once a password reset has revoked every token.
@@ -19,7 +20,8 @@ public final class InProcessAccountService: AccountService {
         hasher: PasswordHasher,
         limiter: RateLimiter = InProcessRateLimiter(),
         limits: RateLimitPolicy = RateLimitPolicy(),
-        sessions: SessionControl? = nil,
+        sessions: SessionControl,
+        clock: WallClock = .system,
         logger: Logger
     ) {
         self.users = users
@@ -30,6 +32,7 @@ public final class InProcessAccountService: AccountService {
         self.limits = limits
         self.logger = logger
         self.sessions = sessions
+        self.clock = clock
     }
 
     public func sendCode(email: String, purpose: CodePurpose, client: String) async throws {
@@ -84,7 +87,7 @@ public final class InProcessAccountService: AccountService {
             username: username,
             email: email,
             passwordHash: hash,
-            nowMs: WallClock.system.nowMs()
+            nowMs: clock.nowMs()
         )
         logger.info("user registered", metadata: ["user": "\(user.id)", "username": "\(user.username)"])
         return user.id
@@ -147,7 +150,7 @@ public final class InProcessAccountService: AccountService {
         let hash = try await hasher.hash(newPassword)
         try await users.updatePasswordHash(userID: user.id, hash: hash)
         try await status.revokeAllTokens(of: user.id)
-        await sessions?.disconnectEverywhere(
+        await sessions.disconnectEverywhere(
             user.id,
             reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
         )
