@@ -60,6 +60,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // A small RESP (Redis) client on SwiftNIO: none is in the package mirror (see its doc comment).
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Services on Redis for a cluster: codes (more to come: limits, presence, the chat-node registry).
+        .target(
+            name: "RedisServices",
+            dependencies: [
+                "ChatServices", "ChatProtocol", "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP JSON API in front of the services.
         .target(
             name: "GateServer",
@@ -211,6 +228,28 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ChatClientTests", dependencies: ["ChatClient", "ChatProtocol"]),
+        // Shared by the Redis tests: a real redis-server on a free loopback port.
+        .target(
+            name: "RedisTestSupport",
+            dependencies: [
+                "RedisClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/RedisTestSupport"
+        ),
+        .testTarget(
+            name: "RedisClientTests",
+            dependencies: [
+                "RedisClient", "RedisTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RedisServicesTests",
+            dependencies: ["RedisServices", "RedisClient", "RedisTestSupport", "ChatServices", "ChatProtocol"]
+        ),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
         .testTarget(
             name: "EndToEndTests",

@@ -52,17 +52,8 @@ public final class InProcessVerifyService: VerifyService {
             entries = entries.filter { $0.value.expiresAtMs > now }
             entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000)
         }
-        let minutes = policy.codeLifetimeSeconds / 60
-        let action = purpose == .register ? "finish signing up" : "reset your password"
         do {
-            try await mail.send(
-                Mail(
-                    to: key.email,
-                    subject: "Your WeChat verification code: \(code)",
-                    body:
-                        "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."
-                )
-            )
+            try await mail.send(Self.mail(code: code, to: key.email, purpose: purpose, policy: policy))
         } catch {
             // The code was never delivered: forget it so the user can ask again at once.
             _ = entries.withLock { $0.removeValue(forKey: key) }
@@ -103,8 +94,20 @@ public final class InProcessVerifyService: VerifyService {
         }
     }
 
+    /// The mail that carries a code: one wording for every implementation.
+    public static func mail(code: String, to email: String, purpose: CodePurpose, policy: VerifyPolicy) -> Mail {
+        let minutes = policy.codeLifetimeSeconds / 60
+        let action = purpose == .register ? "finish signing up" : "reset your password"
+        return Mail(
+            to: email,
+            subject: "Your WeChat verification code: \(code)",
+            body:
+                "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."
+        )
+    }
+
     /// Six digits from the system CSPRNG, without modulo bias.
-    static func randomCode() -> String {
+    public static func randomCode() -> String {
         var generator = SystemRandomNumberGenerator()
         let value = UInt32.random(in: 0..<1_000_000, using: &generator)
         return String(format: "%06u", value)

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import NIOCore
+import RedisClient
+
+/// A real `redis-server` (Debian's) for one test: its own port on loopback and its own directory,
+/// nothing persisted, stopped and removed by `stop()`.
+///
+/// Started with posix_spawn and reaped with waitpid: Foundation's `Process.waitUntilExit` was
+/// seen to wait for ever for a redis-server that had exited.
+public final class RedisServer: @unchecked Sendable {
+    // @unchecked: `pid` is replaced by `restart()` only, which a test calls from its one task.
+    public let port: Int
+    public let directory: String
+    private var pid: pid_t
+
+    private init(port: Int, directory: String, pid: pid_t) {
+        self.port = port
+        self.directory = directory
+        self.pid = pid
+    }
+
+    public static func start() async throws -> RedisServer {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("redis-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try freePort()
+        let server = RedisServer(
+            port: port,
+            directory: directory,
+            pid: try launch(port: port, directory: directory)
+        )
+        try await server.waitUntilAnswering()
+        return server
+    }
+
+    /// Stops the server (as a crash would: SIGKILL) and starts it again on the same port, empty.
+    public func restart() async throws {
+        Self.end(pid, with: SIGKILL)
+        pid = try Self.launch(port: port, directory: directory)
+        try await waitUntilAnswering()
+    }
+
+    public func stop() {
+        if pid > 0 {
+            Self.end(pid, with: SIGTERM)
+            pid = 0
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `body` with a server, and stops it afterwards whatever happens.
+    public static func with<T>(_ body: (RedisServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    public func connection(timeout: TimeAmount = .seconds(2)) -> RedisConnection {
+        RedisConnection(host: "127.0.0.1", port: port, timeout: timeout, logger: .quiet)
+    }
+
+    private static func launch(port: Int, directory: String) throws -> pid_t {
+        let path = try executable("redis-server")
+        let arguments = [
+            path, "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no",
+            "--daemonize", "no", "--logfile", directory + "/redis.log",
+        ]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        // The child inherits the spawning thread's signal mask, and a test runner's threads may
+        // block SIGTERM: unblocked, or `stop()` would wait for a server that never heard it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, path, nil, &attributes, argv, environ) == 0 else {
+            throw RedisError.unavailable("could not start \(path)")
+        }
+        return pid
+    }
+
+    /// Signals the process and reaps it.
+    private static func end(_ pid: pid_t, with signal: Int32) {
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+
+    private func waitUntilAnswering() async throws {
+        let probe = connection(timeout: .milliseconds(200))
+        defer { Task { await probe.close() } }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if (try? await probe.send(["PING"]))?.string == "PONG" { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw RedisError.unavailable("redis-server did not start on port \(port); see \(directory)/redis.log")
+    }
+
+    private static func executable(_ name: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") + ["/usr/bin", "/usr/sbin"] {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw RedisError.unavailable("\(name) is not installed (apt-get install redis-server; .ci/run does).")
+    }
+
+    /// A port nothing listens on now: bound to learn it, then released.
+    public static func freePort() throws -> Int {
+        let socket = try ServerSocketProbe()
+        defer { socket.close() }
+        return socket.port
+    }
+}
+
+/// Binds a loopback socket to port 0 to learn a free port.
+private struct ServerSocketProbe {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        guard bound == 0 else {
+            _ = Glibc.close(descriptor)
+            throw RedisError.unavailable("no free port")
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        self.descriptor = descriptor
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() {
+        _ = Glibc.close(descriptor)
+    }
+}
+
+extension Logger {
+    public static var quiet: Logger {
+        var logger = Logger(label: "redis-test")
+        logger.logLevel = .critical
+        return logger
+    }
+}
