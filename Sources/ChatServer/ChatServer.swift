@@ -133,7 +133,7 @@ public final class ChatServer: Service {
             port: configuration.advertisedPort ?? port,
             tls: configuration.tls != nil
         )
-        dependencies.router.attach(chatServerID: configuration.id, receiver: registry)
+        attachToRouter()
         await dependencies.status.registerChatServer(info)
         logger.notice(
             "chat server listening",
@@ -154,6 +154,12 @@ public final class ChatServer: Service {
         await finishConnections()
         await dependencies.status.unregisterChatServer(id: configuration.id)
         logger.notice("chat server stopped")
+    }
+
+    /// Hands this server's connections to the router, so pushes reach them: `run()` does it once
+    /// listening; tests that serve connections on test channels do it themselves.
+    func attachToRouter() {
+        dependencies.router.attach(chatServerID: configuration.id, receiver: registry)
     }
 
     /// The handlers of one connection, in pipeline order: TLS, the idle timeout, framing, and the

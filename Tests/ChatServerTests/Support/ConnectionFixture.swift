@@ -14,34 +14,53 @@ import SQLiteStores
 /// is exactly what the test made happen.
 final class ConnectionFixture: Sendable {
     let directory: String
-    let database: SQLiteDatabase
+    /// nil with `inMemory` stores.
+    let database: SQLiteDatabase?
     let server: ChatServer
     let alice: UserID
     let bob: UserID
     let aliceToken: String
+    let bobToken: String
 
-    /// `router`: the push router to use instead of the in-process one.
-    init(limits: RateLimitPolicy = .unlimited, router: (any PushRouter)? = nil) async throws {
+    /// `router`: the push router to use instead of the in-process one. `inMemory`: the stores
+    /// are the test doubles in `Doubles/` instead of SQLite.
+    init(limits: RateLimitPolicy = .unlimited, router: (any PushRouter)? = nil, inMemory: Bool = false) async throws {
         directory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-server-tests-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var logger = Logger(label: "connection-tests")
         logger.logLevel = .critical
-        database = try SQLiteDatabase(path: directory + "/chat.sqlite", logger: logger)
-        let users = SQLiteUserStore(database: database)
-        let social = SQLiteSocialStore(database: database)
-        let status = InProcessStatusService(sessions: SQLiteSessionStore(database: database), logger: logger)
+        let users: any UserStore
+        let social: any SocialStore
+        let messages: any MessageStore
+        let sessions: any SessionStore
+        if inMemory {
+            database = nil
+            let memorySocial = MemorySocialStore()
+            (users, social, messages, sessions) = (
+                MemoryUserStore(), memorySocial, MemoryMessageStore(social: memorySocial), MemorySessionStore()
+            )
+        } else {
+            let database = try SQLiteDatabase(path: directory + "/chat.sqlite", logger: logger)
+            self.database = database
+            (users, social, messages, sessions) = (
+                SQLiteUserStore(database: database), SQLiteSocialStore(database: database),
+                SQLiteMessageStore(database: database), SQLiteSessionStore(database: database)
+            )
+        }
+        let status = InProcessStatusService(sessions: sessions, logger: logger)
         var configuration = ChatServer.Configuration(id: "chat-test", host: "127.0.0.1", port: 0)
         configuration.limits = limits
+        let router = router ?? InProcessPushRouter(status: status)
         server = ChatServer(
             configuration: configuration,
             dependencies: ChatServer.Dependencies(
                 users: users,
                 social: social,
-                messages: SQLiteMessageStore(database: database),
+                messages: messages,
                 status: status,
-                router: router ?? InProcessPushRouter(status: status),
+                router: router,
                 limiter: InProcessRateLimiter()
             ),
             logger: logger
@@ -50,7 +69,9 @@ final class ConnectionFixture: Sendable {
             .id
         bob = try await users.createUser(username: "bob", email: "bob@example.com", passwordHash: "x", nowMs: 1).id
         try await social.makeFriends(alice, bob, nowMs: 1)
+        server.attachToRouter()
         aliceToken = try await status.issueToken(for: alice).token
+        bobToken = try await status.issueToken(for: bob).token
     }
 
     /// A connection with the server's handlers behind a `SocketProbe`, connected (active).
@@ -64,7 +85,7 @@ final class ConnectionFixture: Sendable {
     }
 
     func remove() {
-        try? database.close()
+        try? database?.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -72,9 +93,10 @@ final class ConnectionFixture: Sendable {
     static func with<T>(
         limits: RateLimitPolicy = .unlimited,
         router: (any PushRouter)? = nil,
+        inMemory: Bool = false,
         _ body: (ConnectionFixture) async throws -> T
     ) async throws -> T {
-        let fixture = try await ConnectionFixture(limits: limits, router: router)
+        let fixture = try await ConnectionFixture(limits: limits, router: router, inMemory: inMemory)
         defer { fixture.remove() }
         return try await body(fixture)
     }

@@ -94,6 +94,14 @@ final class TestConnection {
         }
     }
 
+    /// The reply to `requestID`, passing over pushes (request id 0) written before it.
+    func reply(to requestID: UInt64) async throws -> WireEnvelope {
+        while true {
+            let envelope = try await next()
+            if envelope.requestID == requestID { return envelope }
+        }
+    }
+
     /// Whether the connection has written nothing that has not been read.
     func hasNothingMore() async throws -> Bool {
         guard received.readableBytes == 0 else { return false }
@@ -125,9 +133,9 @@ final class TestConnection {
         try await channel.eventLoop.submit { [channel] in channel.pipeline.read() }.get()
     }
 
-    /// Signs alice in and returns the HelloOk.
-    func hello(_ fixture: ConnectionFixture) async throws -> WireHelloOk {
-        try await send(ConnectionFixture.hello(token: fixture.aliceToken))
+    /// Signs alice (or whoever `token` is for) in and returns the HelloOk.
+    func hello(_ fixture: ConnectionFixture, token: String? = nil) async throws -> WireHelloOk {
+        try await send(ConnectionFixture.hello(token: token ?? fixture.aliceToken))
         let reply = try await next()
         guard case .helloOk(let ok) = reply.payload else { throw TestFailure("no HelloOk: \(reply)") }
         return ok

@@ -1,0 +1,23 @@
+import ChatServices
+import Synchronization
+
+/// `SessionStore` in a dictionary of token hashes.
+final class MemorySessionStore: SessionStore {
+    private let sessions = Mutex<[[UInt8]: (user: UserID, expiresAtMs: Int64)]>([:])
+
+    func insertSession(tokenHash: [UInt8], userID: UserID, createdAtMs: Int64, expiresAtMs: Int64) async throws {
+        sessions.withLock { $0[tokenHash] = (userID, expiresAtMs) }
+    }
+
+    func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
+        sessions.withLock { sessions in sessions[tokenHash].flatMap { $0.expiresAtMs > nowMs ? $0.user : nil } }
+    }
+
+    func deleteSession(tokenHash: [UInt8]) async throws -> Bool {
+        sessions.withLock { $0.removeValue(forKey: tokenHash) != nil }
+    }
+
+    func deleteSessions(userID: UserID) async throws {
+        sessions.withLock { sessions in sessions = sessions.filter { $0.value.user != userID } }
+    }
+}
