@@ -247,9 +247,11 @@ extension AppState {
             // pressed by habit while typing, and the friend list has keys that act on a friend.
             focus = focus == .input ? .friends : .input
             friendFilter = nil
+            return markSelectedReadIfWriting()
         case .backToInput:
             focus = .input
             friendFilter = nil
+            return markSelectedReadIfWriting()
         case .filterFriends:
             friendFilter = LineEditor()
         case .setRemark:
@@ -295,7 +297,7 @@ extension AppState {
         case .enter:
             friendFilter = nil
             focus = .input
-            return []
+            return markSelectedReadIfWriting()
         case .up: return moveSelection(by: -1)
         case .down: return moveSelection(by: 1)
         default:
@@ -493,12 +495,12 @@ extension AppState {
     mutating func jump(to message: ChatMessage, query: String) -> [Effect] {
         guard let me else { return [] }
         let peer = message.peer(of: me.id)
+        focus = .input
         var effects = select(peer)
         conversations[peer]?.merge([message])
         conversations[peer]?.highlightedMessageID = message.id
         conversations[peer]?.highlightQuery = query
         conversations[peer]?.firstUnreadSeq = nil
-        focus = .input
         // Load the messages around it so it shows in context.
         effects =
             [.loadHistory(peer: peer, beforeSeq: message.seq + 26)]

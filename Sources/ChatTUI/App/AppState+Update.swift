@@ -174,7 +174,7 @@ extension AppState {
                 conversations[peer]?.merge([message])
             }
             var effects: [Effect] = []
-            if peer == selectedPeer, message.senderID != me.id {
+            if peer == selectedPeer, message.senderID != me.id, focus == .input {
                 effects.append(.markRead(peer))
             }
             // Only what arrives now rings: a catch-up after a night away is not fifty bells.
@@ -209,7 +209,9 @@ extension AppState {
         }
     }
 
-    /// Opens a conversation: shows what is loaded, loads the newest page, marks it read.
+    /// Opens a conversation: shows what is loaded, loads the newest page, and marks it read if
+    /// the input has the focus. Moving through the friend list only previews: skimming the list
+    /// must not clear every unread badge. The mark comes when focus returns to the input.
     mutating func select(_ peer: UserID) -> [Effect] {
         if peer != selectedPeer {
             if let previous = selectedPeer { drafts[previous] = input.text.isEmpty ? nil : input.text }
@@ -226,8 +228,13 @@ extension AppState {
             view.firstUnreadSeq = nil
         }
         conversations[peer] = view
-        var effects: [Effect] = [.loadHistory(peer: peer, beforeSeq: 0)]
-        if (chat?.conversations[peer]?.unread ?? 0) > 0 { effects.append(.markRead(peer)) }
-        return effects
+        return [.loadHistory(peer: peer, beforeSeq: 0)] + markSelectedReadIfWriting()
+    }
+
+    /// Marks the open conversation read, if it has unread messages and the input has the focus
+    /// (the person is in the conversation, not skimming the friend list).
+    func markSelectedReadIfWriting() -> [Effect] {
+        guard focus == .input, let peer = selectedPeer, (chat?.conversations[peer]?.unread ?? 0) > 0 else { return [] }
+        return [.markRead(peer)]
     }
 }

@@ -65,6 +65,36 @@ import Testing
         #expect(state.apply(.key(.enter)) == [.setRemark(ScreenFixtures.dave.id, "D")])
     }
 
+    /// Skimming the friend list previews each chat without marking it read; going back to the
+    /// input marks the one left open. (Once j/k cleared every unread badge on the way.)
+    @Test func skimmingTheFriendListMarksNothingRead() throws {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        state.chat?.conversations[ScreenFixtures.dave.id] = Conversation(
+            peerID: ScreenFixtures.dave.id,
+            lastMessage: nil,
+            lastSeq: 3,
+            readSeq: 0
+        )
+        var effects = state.perform(.switchFocus)
+        for _ in 0..<3 { effects += state.perform(.friendDown) }
+        for _ in 0..<3 { effects += state.perform(.friendUp) }
+        #expect(!effects.contains { if case .markRead = $0 { true } else { false } }, "\(effects)")
+        // A message arriving for the previewed chat leaves it unread too.
+        let peer = try #require(state.selectedPeer)
+        let arriving = ChatMessage(
+            id: 99,
+            clientMessageID: "x",
+            senderID: peer,
+            recipientID: ScreenFixtures.alice.id,
+            seq: 9,
+            text: "hi",
+            sentAtMs: 0
+        )
+        #expect(!state.apply(.session(.message(arriving, live: true))).contains(.markRead(peer)))
+        state.chat?.conversations[peer]?.lastSeq = 9
+        #expect(state.perform(.switchFocus) == [.markRead(peer)])
+    }
+
     /// Tab and Esc typed while writing, then letters: they stay text, and nobody is blocked or
     /// removed (once `ok`, Tab, `bye` blocked a friend: Tab moved to the friend list, b asked,
     /// y confirmed).
