@@ -250,7 +250,7 @@ let package = Package(
             name: "RedisServicesTests",
             dependencies: ["RedisServices", "RedisClient", "RedisTestSupport", "ChatServices", "ChatProtocol"]
         ),
-        .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient"]),
+        .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient", "ChatProtocol"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

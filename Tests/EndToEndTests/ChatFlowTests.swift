@@ -167,14 +167,17 @@ import Testing
 }
 
 extension ChatSession {
-    /// Sends and waits for the server to refuse the message (the outbox reports refusals as
-    /// error events). Returns nil if it was accepted instead.
+    /// Sends and waits for the server to refuse the message (the outbox reports a refusal with
+    /// the text given back). Returns nil if it was accepted instead.
     func sendAndWaitForError(_ text: String, to peer: UserID) async -> ChatError? {
         let events = self.events()
         guard let queued = try? self.send(text, to: peer) else { return nil }
         return try? await withTimeout {
             for await event in events {
-                if case .error(let error) = event { return error }
+                if case .messageRefused(let refusedPeer, let refusedText, let error) = event {
+                    #expect(refusedPeer == peer && refusedText == text)
+                    return error
+                }
                 if case .message(let message, _) = event, message.clientMessageID == queued.clientMessageID {
                     return nil
                 }

@@ -65,7 +65,7 @@ extension ChatSession {
                 try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
                 state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
                 publishState()
-                publish(.error(error))
+                publish(.messageRefused(peer: next.peerID, text: next.text, error))
             } catch {
                 return (error as? ChatError)?.code == .rateLimited ? 1 : 2
             }

@@ -56,6 +56,9 @@ public enum ChatEvent: Sendable {
     case message(ChatMessage, live: Bool)
     /// Someone sent me a friend request, accepted or rejected mine, or removed me.
     case friendEvent(WireFriendEvent.Kind, UserSummary, message: String)
-    /// A request failed in the background (e.g. an outbox message refused for good).
+    /// A request failed in the background.
     case error(ChatError)
+    /// A typed message was refused for good (too long, not friends, blocked) and is not in the
+    /// outbox any more: the text is given back, so the UI can return it to the person.
+    case messageRefused(peer: UserID, text: String, ChatError)
 }

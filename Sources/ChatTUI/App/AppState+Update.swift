@@ -206,6 +206,21 @@ extension AppState {
         case .error(let error):
             showNotice(error.message, .error)
             return []
+        case .messageRefused(let peer, let text, let error):
+            restore(text, to: peer)
+            let name = chat?.friends[peer]?.displayName ?? "them"
+            showNotice("Not sent to \(name): \(error.message) The text is back in the input.", .error, seconds: 8)
+            return []
+        }
+    }
+
+    /// Gives refused text back: into the input if that chat is open and nothing new is typed,
+    /// otherwise into the chat's draft (before what is there), so no typing is lost.
+    mutating func restore(_ text: String, to peer: UserID) {
+        if peer == selectedPeer {
+            input.setText(input.text.isEmpty ? text : text + "\n" + input.text)
+        } else {
+            drafts[peer] = drafts[peer].map { text + "\n" + $0 } ?? text
         }
     }
 

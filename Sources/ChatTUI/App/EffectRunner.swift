@@ -140,7 +140,12 @@ public actor EffectRunner {
                 queue.post(.signedOut)
                 try? await session?.signOut()
             case .send(let text, let peer):
-                try await session?.send(text, to: peer)
+                do {
+                    try await session?.send(text, to: peer)
+                } catch let error as ChatError {
+                    // Refused before it reached the outbox (too long, empty): the text goes back.
+                    queue.post(.session(.messageRefused(peer: peer, text: text, error)))
+                }
             case .markRead(let peer):
                 try await session?.markRead(peer)
             case .loadHistory(let peer, let beforeSeq):

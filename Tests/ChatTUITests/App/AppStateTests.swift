@@ -1,4 +1,5 @@
 import ChatClient
+import ChatProtocol
 import Foundation
 import Testing
 
@@ -93,6 +94,22 @@ import Testing
         #expect(!state.apply(.session(.message(arriving, live: true))).contains(.markRead(peer)))
         state.chat?.conversations[peer]?.lastSeq = 9
         #expect(state.perform(.switchFocus) == [.markRead(peer)])
+    }
+
+    /// A refused message comes back: into the input when its chat is open, otherwise into that
+    /// chat's draft; nothing typed since is lost. (Once it vanished with a brief notice.)
+    @Test func aRefusedMessageComesBackToBeEdited() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        let bob = ScreenFixtures.bob.id
+        let refusal = ChatError(.payloadTooLarge, "The message is too long.")
+        _ = state.apply(.session(.messageRefused(peer: bob, text: "a long text", refusal)))
+        #expect(state.input.text == "a long text")
+        #expect(state.notice?.text.contains("The text is back in the input") == true)
+        type("xy", into: &state)
+        _ = state.apply(.session(.messageRefused(peer: ScreenFixtures.dave.id, text: "to dave", refusal)))
+        #expect(state.input.text == "a long textxy", "the open chat's input is left alone")
+        _ = state.select(ScreenFixtures.dave.id)
+        #expect(state.input.text == "to dave")
     }
 
     /// Tab and Esc typed while writing, then letters: they stay text, and nobody is blocked or
