@@ -92,14 +92,7 @@ public final class ChatFuzzHarness: Sendable {
         let channel = NIOAsyncTestingChannel()
         try await channel.eventLoop.submit { try server.addConnectionHandlers(to: channel) }.get()
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 7000))
-        var hello = WireHello()
-        hello.protocolVersion = ProtocolLimits.protocolVersion
-        hello.token = token
-        hello.deviceID = "fuzz"
-        var helloEnvelope = WireEnvelope()
-        helloEnvelope.requestID = 1
-        helloEnvelope.payload = .hello(hello)
-        try await channel.writeInbound(try helloEnvelope.framed())
+        try await channel.writeInbound(try WireEnvelope.hello(token: token, deviceID: "fuzz").framed())
         var replies = Replies()
         let deadline = ContinuousClock.now + .seconds(20)
         // The Hello's answer first, so the input is served as a session's frames.

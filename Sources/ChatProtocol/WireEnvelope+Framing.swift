@@ -32,6 +32,24 @@ extension WireEnvelope {
         }
     }
 
+    /// The first frame of a connection: Hello in this protocol version.
+    public static func hello(
+        token: String,
+        deviceID: String,
+        syncCursor: UInt64 = 0,
+        requestID: UInt64 = 1
+    ) -> WireEnvelope {
+        var hello = WireHello()
+        hello.protocolVersion = ProtocolLimits.protocolVersion
+        hello.token = token
+        hello.deviceID = deviceID
+        hello.syncCursor = syncCursor
+        var envelope = WireEnvelope()
+        envelope.requestID = requestID
+        envelope.payload = .hello(hello)
+        return envelope
+    }
+
     public static func reply(to requestID: UInt64, _ payload: WireEnvelope.OneOf_Payload) -> WireEnvelope {
         var envelope = WireEnvelope()
         envelope.requestID = requestID

@@ -32,10 +32,7 @@ public final class RedisVerifyService: VerifyService {
         try await unavailableIfDown {
             if try await redis.send(["SET", sentKey, "1", "NX", "PX", "\(intervalMs)"]).isNull {
                 let waitMs = try await redis.send(["PTTL", sentKey]).integer ?? intervalMs
-                throw ChatError(
-                    .rateLimited,
-                    "A code was sent to this address moments ago. Try again in \((max(waitMs, 1) + 999) / 1000) s."
-                )
+                throw ChatError.codeSentMomentsAgo(waitMs: waitMs)
             }
         }
         let code = InProcessVerifyService.randomCode()
@@ -66,9 +63,9 @@ public final class RedisVerifyService: VerifyService {
             return
         case -1:
             logger.warning("verification code burnt after too many wrong tries", metadata: ["email": "\(email)"])
-            throw ChatError(.tooManyAttempts, "Too many wrong codes. Ask for a new code.")
+            throw ChatError.codeBurnt
         default:
-            throw ChatError(.invalidCode, "That code is wrong or has expired. Check the mail or ask for a new code.")
+            throw ChatError.wrongOrExpiredCode
         }
     }
 

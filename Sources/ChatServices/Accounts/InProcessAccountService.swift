@@ -145,7 +145,7 @@ public final class InProcessAccountService: AccountService {
         let email = AccountRules.normalizedEmail(email)
         try await verify.consumeCode(code, email: email, purpose: .reset)
         guard let user = try await users.user(account: email) else {
-            throw ChatError(.invalidCode, "That code is wrong or has expired. Check the mail or ask for a new code.")
+            throw ChatError.wrongOrExpiredCode
         }
         let hash = try await hasher.hash(newPassword)
         try await users.updatePasswordHash(userID: user.id, hash: hash)

@@ -40,11 +40,7 @@ public final class InProcessVerifyService: VerifyService {
         try lastSent.withLock { lastSent in
             lastSent = lastSent.filter { $0.value + interval > now }
             if let sent = lastSent[key] {
-                let wait = sent + interval - now
-                throw ChatError(
-                    .rateLimited,
-                    "A code was sent to this address moments ago. Try again in \((wait + 999) / 1000) s."
-                )
+                throw ChatError.codeSentMomentsAgo(waitMs: sent + interval - now)
             }
             lastSent[key] = now
         }
@@ -67,10 +63,7 @@ public final class InProcessVerifyService: VerifyService {
     public func consumeCode(_ code: String, email: String, purpose: CodePurpose) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = clock.nowMs()
-        let invalid = ChatError(
-            .invalidCode,
-            "That code is wrong or has expired. Check the mail or ask for a new code."
-        )
+        let invalid = ChatError.wrongOrExpiredCode
         try entries.withLock { entries in
             guard var entry = entries[key], entry.expiresAtMs > now else {
                 entries.removeValue(forKey: key)
@@ -87,7 +80,7 @@ public final class InProcessVerifyService: VerifyService {
                     "verification code burnt after too many wrong tries",
                     metadata: ["email": "\(key.email)"]
                 )
-                throw ChatError(.tooManyAttempts, "Too many wrong codes. Ask for a new code.")
+                throw ChatError.codeBurnt
             }
             entries[key] = entry
             throw invalid

@@ -102,14 +102,7 @@ final class ConnectionFixture: Sendable {
     }
 
     static func hello(token: String, requestID: UInt64 = 1) -> WireEnvelope {
-        var hello = WireHello()
-        hello.protocolVersion = ProtocolLimits.protocolVersion
-        hello.token = token
-        hello.deviceID = "test-device"
-        var envelope = WireEnvelope()
-        envelope.requestID = requestID
-        envelope.payload = .hello(hello)
-        return envelope
+        .hello(token: token, deviceID: "test-device", requestID: requestID)
     }
 
     static func message(to user: UserID, _ text: String, requestID: UInt64) -> WireEnvelope {

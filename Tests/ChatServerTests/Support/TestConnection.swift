@@ -112,11 +112,7 @@ final class TestConnection {
 
     /// Waits until the channel has closed; fails after `seconds`.
     func waitUntilClosed(within seconds: Int = 10) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while channel.isActive {
-            guard ContinuousClock.now < deadline else { throw TestFailure("still open after \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(2))
-        }
+        try await waitUntil(within: seconds) { !channel.isActive }
     }
 
     /// Waits until `condition` holds; fails after `seconds`.
