@@ -209,7 +209,9 @@ extension AppState {
         case .messageRefused(let peer, let text, let error):
             restore(text, to: peer)
             let name = chat?.friends[peer]?.displayName ?? "them"
-            showNotice("Not sent to \(name): \(error.message) The text is back in the input.", .error, seconds: 8)
+            // What happened to the text first: a narrow status bar cuts the end of a notice.
+            let kept = peer == selectedPeer ? "Kept in the input" : "Kept as \(name)'s draft"
+            showNotice("\(kept), not sent to \(name): \(error.message)", .error, seconds: 8)
             return []
         }
     }

@@ -104,10 +104,11 @@ import Testing
         let refusal = ChatError(.payloadTooLarge, "The message is too long.")
         _ = state.apply(.session(.messageRefused(peer: bob, text: "a long text", refusal)))
         #expect(state.input.text == "a long text")
-        #expect(state.notice?.text.contains("The text is back in the input") == true)
+        #expect(state.notice?.text.hasPrefix("Kept in the input, not sent to bob: ") == true)
         type("xy", into: &state)
         _ = state.apply(.session(.messageRefused(peer: ScreenFixtures.dave.id, text: "to dave", refusal)))
         #expect(state.input.text == "a long textxy", "the open chat's input is left alone")
+        #expect(state.notice?.text.hasPrefix("Kept as dave's draft, not sent to dave: ") == true)
         _ = state.select(ScreenFixtures.dave.id)
         #expect(state.input.text == "to dave")
     }
