@@ -69,7 +69,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Services on Redis for a cluster: codes (more to come: limits, presence, the chat-node registry).
+        // Services on Redis for a cluster: codes, rate limits, the chat-node registry and presence.
         .target(
             name: "RedisServices",
             dependencies: [
@@ -199,7 +199,9 @@ let package = Package(
         // Shared by the service and store tests: temporary directories and a database on them.
         .target(
             name: "StoreTestSupport",
-            dependencies: ["ChatServices", "SQLiteStores", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ChatServices", "ChatProtocol", "SQLiteStores", .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/StoreTestSupport"
         ),
         .testTarget(
@@ -232,7 +234,7 @@ let package = Package(
         .target(
             name: "RedisTestSupport",
             dependencies: [
-                "RedisClient",
+                "RedisClient", "StoreTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -241,14 +243,16 @@ let package = Package(
         .testTarget(
             name: "RedisClientTests",
             dependencies: [
-                "RedisClient", "RedisTestSupport",
+                "RedisClient", "RedisTestSupport", "StoreTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "RedisServicesTests",
-            dependencies: ["RedisServices", "RedisClient", "RedisTestSupport", "ChatServices", "ChatProtocol"]
+            dependencies: [
+                "RedisServices", "RedisClient", "RedisTestSupport", "StoreTestSupport", "ChatServices", "ChatProtocol",
+            ]
         ),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient", "ChatProtocol"]),
         .testTarget(

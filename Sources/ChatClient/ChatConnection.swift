@@ -75,7 +75,9 @@ public actor ChatConnection {
         do {
             try await handshake?.get()
         } catch {
-            asyncChannel.channel.close(promise: nil)
+            // Closed through the async channel, which finishes its writer: dropping an unfinished
+            // NIOAsyncChannel traps.
+            try? await asyncChannel.executeThenClose { _, _ in }
             throw ClientTLS.describe(error, server: "\(host):\(port)")
                 ?? ChatError(.unavailable, "The secure connection to \(host):\(port) failed.")
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import RedisClient
 import RedisTestSupport
+import StoreTestSupport
 import Testing
 
 /// The client against a real `redis-server` on loopback: replies, pipelining, scripts,

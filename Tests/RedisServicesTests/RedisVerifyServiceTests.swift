@@ -3,6 +3,7 @@ import ChatServices
 import RedisClient
 import RedisServices
 import RedisTestSupport
+import StoreTestSupport
 import Synchronization
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RedisClient
+import StoreTestSupport
 
 /// A real `redis-server` (Debian's) for one test: its own port on loopback and its own directory,
 /// nothing persisted, stopped and removed by `stop()`.
@@ -20,25 +21,33 @@ public final class RedisServer: @unchecked Sendable {
         self.pid = pid
     }
 
+    /// Starts a server on a free port. A port found free can be taken by another test's server
+    /// before this one binds it (tests run in parallel), so a server that exits at once is
+    /// started again on another port.
     public static func start() async throws -> RedisServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("redis-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try freePort()
-        let server = RedisServer(
-            port: port,
-            directory: directory,
-            pid: try launch(port: port, directory: directory)
-        )
-        try await server.waitUntilAnswering()
-        return server
+        for _ in 0..<5 {
+            let port = try freePort()
+            let server = RedisServer(
+                port: port,
+                directory: directory,
+                pid: try launch(port: port, directory: directory)
+            )
+            if try await server.waitUntilAnswering() { return server }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+        throw RedisError.unavailable("redis-server did not start; see \(directory)/redis.log")
     }
 
     /// Stops the server (as a crash would: SIGKILL) and starts it again on the same port, empty.
     public func restart() async throws {
         Self.end(pid, with: SIGKILL)
         pid = try Self.launch(port: port, directory: directory)
-        try await waitUntilAnswering()
+        guard try await waitUntilAnswering() else {
+            throw RedisError.unavailable("redis-server did not start again on port \(port); see \(directory)/redis.log")
+        }
     }
 
     public func stop() {
@@ -91,15 +100,26 @@ public final class RedisServer: @unchecked Sendable {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
     }
 
-    private func waitUntilAnswering() async throws {
+    /// Waits until this server answers; false if it exited first (reaped) or took over 10 s.
+    private func waitUntilAnswering() async throws -> Bool {
         let probe = connection(timeout: .milliseconds(200))
         defer { Task { await probe.close() } }
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if (try? await probe.send(["PING"]))?.string == "PONG" { return }
+            // Our server, not another test's that took the port: its process id must be ours.
+            if let info = (try? await probe.send(["INFO", "server"]))?.string, info.contains("process_id:\(pid)\r\n") {
+                return true
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                pid = 0
+                return false
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw RedisError.unavailable("redis-server did not start on port \(port); see \(directory)/redis.log")
+        Self.end(pid, with: SIGKILL)
+        pid = 0
+        return false
     }
 
     private static func executable(_ name: String) throws -> String {
@@ -147,13 +167,5 @@ private struct ServerSocketProbe {
 
     func close() {
         _ = Glibc.close(descriptor)
-    }
-}
-
-extension Logger {
-    public static var quiet: Logger {
-        var logger = Logger(label: "redis-test")
-        logger.logLevel = .critical
-        return logger
     }
 }

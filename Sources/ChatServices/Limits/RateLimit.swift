@@ -49,7 +49,7 @@ public struct FailureBackoff: Sendable, Equatable {
     public static let never = FailureBackoff(freeFailures: .max)
 
     /// How long to lock out after the `failures`-th failure in a row.
-    func lockout(afterFailures failures: Int) -> Double {
+    public func lockout(afterFailures failures: Int) -> Double {
         guard failures >= freeFailures else { return 0 }
         let doublings = min(failures - freeFailures, 30)
         return min(maxLockoutSeconds, baseLockoutSeconds * Double(1 << doublings))

@@ -1,6 +1,4 @@
 import ChatProtocol
-import Crypto
-import Foundation
 import Logging
 import Synchronization
 
@@ -63,6 +61,23 @@ public final class InProcessStatusService: StatusService {
         }
     }
 
+    /// In one process the chat servers cannot go silent without the status service going too.
+    public func chatServerHeartbeat(id: String) async -> Bool {
+        state.withLock { $0.servers[id] != nil }
+    }
+
+    public func restorePresence(chatServerID: String, connections: [UserID: Int]) async {
+        state.withLock { state in
+            for user in Array(state.presence.keys) {
+                state.presence[user]?.removeValue(forKey: chatServerID)
+                if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
+            }
+            let live = connections.filter { $0.value > 0 }
+            for (user, count) in live { state.presence[user, default: [:]][chatServerID] = count }
+            state.connections[chatServerID] = live.values.reduce(0, +)
+        }
+    }
+
     public func assignChatServer() async throws -> ChatServerInfo {
         try state.withLock { state in
             guard !state.order.isEmpty else {
@@ -92,37 +107,20 @@ public final class InProcessStatusService: StatusService {
     }
 
     public func issueToken(for user: UserID) async throws -> IssuedToken {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        var generator = SystemRandomNumberGenerator()
-        for i in bytes.indices { bytes[i] = generator.next() }
-        let token = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        let now = clock.nowMs()
-        let expires = now + tokenLifetimeSeconds * 1000
-        try await sessions.insertSession(
-            tokenHash: Self.hash(token),
-            userID: user,
-            createdAtMs: now,
-            expiresAtMs: expires
+        try await SessionTokens.issue(
+            for: user,
+            in: sessions,
+            lifetimeSeconds: tokenLifetimeSeconds,
+            nowMs: clock.nowMs()
         )
-        return IssuedToken(token: token, userID: user, expiresAtMs: expires)
     }
 
-    /// The token is looked up by its SHA-256, never compared as a secret: the database sees only
-    /// hashes, so lookup timing reveals nothing about a valid token.
     public func authenticate(token: String) async throws -> UserID {
-        guard !token.isEmpty, token.utf8.count <= 128,
-            let user = try await sessions.userID(tokenHash: Self.hash(token), nowMs: clock.nowMs())
-        else {
-            throw ChatError(.invalidToken, "Your session has expired or was signed out. Please sign in again.")
-        }
-        return user
+        try await SessionTokens.authenticate(token, in: sessions, nowMs: clock.nowMs())
     }
 
     public func revokeToken(_ token: String) async throws -> Bool {
-        guard token.utf8.count <= 128 else { return false }
-        return try await sessions.deleteSession(tokenHash: Self.hash(token))
+        try await SessionTokens.revoke(token, in: sessions)
     }
 
     public func revokeAllTokens(of user: UserID) async throws {
@@ -166,8 +164,4 @@ public final class InProcessStatusService: StatusService {
     }
 
     static let pendingLifetimeMs: Int64 = 30_000
-
-    static func hash(_ token: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(token.utf8)))
-    }
 }

@@ -26,6 +26,13 @@ public struct IssuedToken: Sendable {
 public protocol StatusService: Sendable {
     func registerChatServer(_ server: ChatServerInfo) async
     func unregisterChatServer(id: String) async
+    /// A registered chat server says it is alive. False when the status service does not know it
+    /// (never registered, dropped after missed heartbeats, or its store was flushed): the chat
+    /// server then registers again and restores its presence, so nothing needs a manual step.
+    func chatServerHeartbeat(id: String) async -> Bool
+    /// Replaces what the status service holds about who is connected to `chatServerID` (user →
+    /// live connections), after the chat server registered again.
+    func restorePresence(chatServerID: String, connections: [UserID: Int]) async
     /// The least-loaded chat server, counting live connections and logins not yet connected.
     func assignChatServer() async throws -> ChatServerInfo
 

@@ -1,0 +1,396 @@
+import ChatProtocol
+import ChatServices
+import Logging
+import RedisClient
+import Synchronization
+
+/// `StatusService` on Redis, for a cluster: the chat-node registry with heartbeats and load, and
+/// presence, where every status process (and a restarted one) finds them. Tokens stay in the
+/// `SessionStore` (PostgreSQL in a cluster), as hashes, so flushing Redis signs nobody out.
+///
+/// Keys:
+/// - `status:nodes`: hash, chat-node id → its address (`tls port host`);
+/// - `status:heartbeats`: sorted set, chat-node id scored by its last heartbeat (ms). A node not
+///   heard from for `silentAfterMs` is not assigned, and `sweepSilentChatServers` drops it with
+///   its presence. Scores rather than keys with a TTL, so the injected clock decides (tests move
+///   it) and one range query finds every silent node;
+/// - `status:connections`: hash, chat-node id → live connections;
+/// - `status:pending:{node}`: sorted set of sign-ins assigned there and not yet connected, scored
+///   by when; they count as load for `pendingLifetimeMs`;
+/// - `status:presence:{user}`: hash, chat-node id → that user's live connections there;
+/// - `status:node-users:{node}`: set of the users with presence on a node, to clear it at once.
+///
+/// Every change is one Lua script, so two gates assigning at once, or a connection opening on one
+/// node while another closes elsewhere, cannot lose a count.
+///
+/// `chatServers(of:)` must answer without waiting, so this process keeps a copy of presence: the
+/// scripts return each changed user's nodes, and `loadPresence` reads all of it at start. One
+/// status process serves presence to the chat nodes at a time (more can run for the rest).
+public final class RedisStatusService: StatusService {
+    private let redis: RedisConnection
+    private let sessions: SessionStore
+    private let tokenLifetimeSeconds: Int64
+    private let silentAfterMs: Int64
+    private let clock: WallClock
+    private let logger: Logger
+    /// user → chat nodes with a live connection, as last seen in Redis.
+    private let presence = Mutex<[UserID: Set<String>]>([:])
+
+    static let pendingLifetimeMs: Int64 = 30_000
+
+    /// - Parameter silentAfterMs: how long a chat node may go without a heartbeat before it is
+    ///   taken for dead. Nodes beat every second; three missed beats is a dead node, so a crashed
+    ///   node's users are sent elsewhere within a few seconds.
+    public init(
+        redis: RedisConnection,
+        sessions: SessionStore,
+        tokenLifetimeSeconds: Int64 = 30 * 24 * 3600,
+        silentAfterMs: Int64 = 3_000,
+        clock: WallClock = .system,
+        logger: Logger
+    ) {
+        self.redis = redis
+        self.sessions = sessions
+        self.tokenLifetimeSeconds = tokenLifetimeSeconds
+        self.silentAfterMs = silentAfterMs
+        self.clock = clock
+        self.logger = logger
+    }
+
+    // MARK: Chat nodes
+
+    public func registerChatServer(_ server: ChatServerInfo) async {
+        let address = "\(server.tls ? 1 : 0) \(server.port) \(server.host)"
+        let changed = await run("register a chat server") {
+            try await self.redis.send([
+                "EVAL", Self.registerScript, "0", server.id, address, "\(self.clock.nowMs())",
+            ])
+        }
+        if let changed { forget(changed) }
+        logger.info(
+            "chat server registered",
+            metadata: ["id": "\(server.id)", "address": "\(server.host):\(server.port)"]
+        )
+    }
+
+    public func unregisterChatServer(id: String) async {
+        if let changed = await run("unregister a chat server", { try await self.dropNode(id) }) {
+            forget(changed)
+        }
+        logger.info("chat server unregistered", metadata: ["id": "\(id)"])
+    }
+
+    public func chatServerHeartbeat(id: String) async -> Bool {
+        let reply = await run("record a heartbeat") {
+            try await self.redis.send(["EVAL", Self.heartbeatScript, "0", id, "\(self.clock.nowMs())"])
+        }
+        return reply?.integer == 1
+    }
+
+    /// Drops every chat node that has not sent a heartbeat for `silentAfterMs`, with its presence
+    /// and pending sign-ins; returns their ids. Run every second by whoever hosts the service.
+    @discardableResult
+    public func sweepSilentChatServers() async -> [String] {
+        let cutoff = clock.nowMs() - silentAfterMs
+        let reply = await run("look for silent chat servers") {
+            try await self.redis.send(["ZRANGEBYSCORE", "status:heartbeats", "-inf", "(\(cutoff)"])
+        }
+        let silent = reply?.array?.compactMap(\.string) ?? []
+        for id in silent {
+            if let changed = await run("drop a silent chat server", { try await self.dropNode(id) }) {
+                forget(changed)
+            }
+            logger.warning("chat server stopped sending heartbeats; dropped", metadata: ["id": "\(id)"])
+        }
+        return silent
+    }
+
+    public func assignChatServer() async throws -> ChatServerInfo {
+        let nowMs = clock.nowMs()
+        let reply: RESPValue
+        do {
+            reply = try await redis.send([
+                "EVAL", Self.assignScript, "0", "\(nowMs)", "\(nowMs - silentAfterMs)", "\(Self.pendingLifetimeMs)",
+            ])
+        } catch {
+            logger.error("could not assign a chat server: Redis failed", metadata: ["error": "\(error)"])
+            throw ChatError(.unavailable, "The status service cannot reach its store. Please try again shortly.")
+        }
+        guard let values = reply.array, values.count == 2, let id = values[0].string,
+            let server = values[1].string.flatMap({ Self.server(id: id, address: $0) })
+        else {
+            throw ChatError(.unavailable, "No chat server is running. Please try again shortly.")
+        }
+        return server
+    }
+
+    public func connectionCounts() async -> [String: Int] {
+        let replies = await run("read connection counts") {
+            try await self.redis.pipeline([["HKEYS", "status:nodes"], ["HGETALL", "status:connections"]])
+        }
+        guard let replies, let ids = replies[0].array?.compactMap(\.string) else { return [:] }
+        let flat = replies[1].array?.compactMap(\.string) ?? []
+        var counts: [String: Int] = [:]
+        for index in stride(from: 0, to: flat.count - 1, by: 2) { counts[flat[index]] = Int(flat[index + 1]) }
+        return Dictionary(uniqueKeysWithValues: ids.map { ($0, counts[$0] ?? 0) })
+    }
+
+    // MARK: Presence
+
+    public func connectionOpened(user: UserID, chatServerID: String) async -> Bool {
+        let reply = await run("record a connection") {
+            try await self.redis.send(["EVAL", Self.openScript, "0", "\(user)", chatServerID])
+        }
+        return updatePresence(user, from: reply) == .cameOnline
+    }
+
+    public func connectionClosed(user: UserID, chatServerID: String) async -> Bool {
+        let reply = await run("record a disconnection") {
+            try await self.redis.send(["EVAL", Self.closeScript, "0", "\(user)", chatServerID])
+        }
+        return updatePresence(user, from: reply) == .wentOffline
+    }
+
+    public func restorePresence(chatServerID: String, connections: [UserID: Int]) async {
+        var arguments = ["EVAL", Self.restoreScript, "0", chatServerID]
+        for (user, count) in connections where count > 0 { arguments += ["\(user)", "\(count)"] }
+        if let changed = await run("restore presence", { try await self.redis.send(arguments) }) {
+            forget(changed)
+        }
+        presence.withLock { presence in
+            for (user, count) in connections where count > 0 { presence[user, default: []].insert(chatServerID) }
+        }
+    }
+
+    public func onlineUsers(among users: [UserID]) async -> Set<UserID> {
+        guard !users.isEmpty else { return [] }
+        let replies = await run("read presence") {
+            try await self.redis.pipeline(users.map { ["EXISTS", Self.presenceKey($0)] })
+        }
+        guard let replies else { return [] }
+        return Set(zip(users, replies).filter { $0.1.integer == 1 }.map(\.0))
+    }
+
+    public func chatServers(of user: UserID) -> [String] {
+        presence.withLock { $0[user].map(Array.init) ?? [] }
+    }
+
+    /// Reads all presence from Redis into this process's copy (at start, and after Redis came
+    /// back): `chatServers(of:)` answers from it.
+    public func loadPresence() async throws {
+        var loaded: [UserID: Set<String>] = [:]
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.send(["SCAN", cursor, "MATCH", "status:presence:*", "COUNT", "1000"])
+            guard let parts = reply.array, parts.count == 2, let next = parts[0].string else { break }
+            cursor = next
+            let keys = parts[1].array?.compactMap(\.string) ?? []
+            guard !keys.isEmpty else { continue }
+            let nodes = try await redis.pipeline(keys.map { ["HKEYS", $0] })
+            for (key, reply) in zip(keys, nodes) {
+                guard let user = Int64(key.dropFirst("status:presence:".count)) else { continue }
+                let ids = reply.array?.compactMap(\.string) ?? []
+                if !ids.isEmpty { loaded[user] = Set(ids) }
+            }
+        } while cursor != "0"
+        presence.withLock { $0 = loaded }
+    }
+
+    // MARK: Tokens
+
+    public func issueToken(for user: UserID) async throws -> IssuedToken {
+        try await SessionTokens.issue(
+            for: user,
+            in: sessions,
+            lifetimeSeconds: tokenLifetimeSeconds,
+            nowMs: clock.nowMs()
+        )
+    }
+
+    public func authenticate(token: String) async throws -> UserID {
+        try await SessionTokens.authenticate(token, in: sessions, nowMs: clock.nowMs())
+    }
+
+    public func revokeToken(_ token: String) async throws -> Bool {
+        try await SessionTokens.revoke(token, in: sessions)
+    }
+
+    public func revokeAllTokens(of user: UserID) async throws {
+        try await sessions.deleteSessions(userID: user)
+    }
+
+    // MARK: Helpers
+
+    static func presenceKey(_ user: UserID) -> String { "status:presence:\(user)" }
+
+    static func server(id: String, address: String) -> ChatServerInfo? {
+        let parts = address.split(separator: " ", maxSplits: 2)
+        guard parts.count == 3, let port = Int(parts[1]) else { return nil }
+        return ChatServerInfo(id: id, host: String(parts[2]), port: port, tls: parts[0] == "1")
+    }
+
+    private enum PresenceChange { case cameOnline, wentOffline, none }
+
+    /// A script's reply `{change, node, node, …}`: the user's nodes after the change, copied here.
+    private func updatePresence(_ user: UserID, from reply: RESPValue?) -> PresenceChange {
+        guard let values = reply?.array, let change = values.first?.integer else { return .none }
+        let nodes = Set(values.dropFirst().compactMap(\.string))
+        presence.withLock { $0[user] = nodes.isEmpty ? nil : nodes }
+        return change == 1 ? .cameOnline : change == -1 ? .wentOffline : .none
+    }
+
+    /// Removes a node from this process's copy of presence, for the users a script named.
+    private func forget(_ reply: RESPValue) {
+        guard let values = reply.array, let node = values.first?.string else { return }
+        let users = values.dropFirst().compactMap { $0.string.flatMap(Int64.init) }
+        presence.withLock { presence in
+            for user in users {
+                presence[user]?.remove(node)
+                if presence[user]?.isEmpty == true { presence.removeValue(forKey: user) }
+            }
+        }
+    }
+
+    private func dropNode(_ id: String) async throws -> RESPValue {
+        try await redis.send(["EVAL", Self.dropScript, "0", id])
+    }
+
+    /// Runs a Redis call; a failure is logged and becomes nil. Registry and presence degrade
+    /// (a node re-registers on its next heartbeat, presence is restored), chats go on.
+    private func run(_ what: String, _ body: () async throws -> RESPValue) async -> RESPValue? {
+        do {
+            return try await body()
+        } catch {
+            logger.error("status: could not \(what): Redis failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+    private func run(_ what: String, _ body: () async throws -> [RESPValue]) async -> [RESPValue]? {
+        do {
+            return try await body()
+        } catch {
+            logger.error("status: could not \(what): Redis failed", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    // MARK: Scripts
+
+    /// Clears a node's presence, returning `{node, user, user, …}` for the users that had some.
+    /// Shared by the scripts that start a node afresh or drop it.
+    private static let clearNodePresence = """
+        local function clearNode(node)
+          local users = redis.call('SMEMBERS', 'status:node-users:' .. node)
+          local count = 0
+          for _, user in ipairs(users) do
+            local key = 'status:presence:' .. user
+            redis.call('HDEL', key, node)
+          end
+          redis.call('DEL', 'status:node-users:' .. node)
+          redis.call('HDEL', 'status:connections', node)
+          local reply = {node}
+          for _, user in ipairs(users) do reply[#reply + 1] = user end
+          return reply
+        end
+        """
+
+    /// ARGV: id, address, now. A node (re)starting has no connections yet: whatever presence an
+    /// earlier life of it left is cleared.
+    static let registerScript =
+        clearNodePresence + "\n" + """
+            local reply = clearNode(ARGV[1])
+            redis.call('HSET', 'status:nodes', ARGV[1], ARGV[2])
+            redis.call('ZADD', 'status:heartbeats', ARGV[3], ARGV[1])
+            redis.call('HSET', 'status:connections', ARGV[1], 0)
+            return reply
+            """
+
+    /// ARGV: id. Forgets a node entirely.
+    static let dropScript =
+        clearNodePresence + "\n" + """
+            local reply = clearNode(ARGV[1])
+            redis.call('HDEL', 'status:nodes', ARGV[1])
+            redis.call('ZREM', 'status:heartbeats', ARGV[1])
+            redis.call('DEL', 'status:pending:' .. ARGV[1])
+            return reply
+            """
+
+    /// ARGV: id, now. 1 when the node is known (its heartbeat recorded), 0 when it must register.
+    static let heartbeatScript = """
+        if redis.call('HEXISTS', 'status:nodes', ARGV[1]) == 0 then return 0 end
+        redis.call('ZADD', 'status:heartbeats', ARGV[2], ARGV[1])
+        return 1
+        """
+
+    /// ARGV: now, oldest live heartbeat, pending lifetime. The live node with the least load
+    /// (connections plus pending sign-ins), ties taken in turn; `{id, address}`, or nil if none.
+    static let assignScript = """
+        local now = tonumber(ARGV[1])
+        local live = redis.call('ZRANGEBYSCORE', 'status:heartbeats', ARGV[2], '+inf')
+        table.sort(live)
+        if #live == 0 then return nil end
+        local turn = redis.call('INCR', 'status:turn')
+        local best, bestLoad
+        for offset = 0, #live - 1 do
+          local id = live[((turn + offset) % #live) + 1]
+          local pending = 'status:pending:' .. id
+          redis.call('ZREMRANGEBYSCORE', pending, '-inf', '(' .. (now - tonumber(ARGV[3])))
+          local load = tonumber(redis.call('HGET', 'status:connections', id) or '0') + redis.call('ZCARD', pending)
+          if bestLoad == nil or load < bestLoad then best, bestLoad = id, load end
+        end
+        local pending = 'status:pending:' .. best
+        redis.call('ZADD', pending, now, now .. ':' .. turn)
+        redis.call('PEXPIRE', pending, ARGV[3])
+        return {best, redis.call('HGET', 'status:nodes', best)}
+        """
+
+    /// ARGV: user, node. Returns `{1 if the user just came online else 0, node, node, …}`.
+    static let openScript = """
+        local key = 'status:presence:' .. ARGV[1]
+        local wasOnline = redis.call('EXISTS', key)
+        redis.call('HINCRBY', key, ARGV[2], 1)
+        redis.call('SADD', 'status:node-users:' .. ARGV[2], ARGV[1])
+        redis.call('HINCRBY', 'status:connections', ARGV[2], 1)
+        redis.call('ZPOPMIN', 'status:pending:' .. ARGV[2])
+        local reply = {1 - wasOnline}
+        for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
+        return reply
+        """
+
+    /// ARGV: user, node. Returns `{-1 if the user just went offline else 0, node, node, …}`;
+    /// closing what is not open changes nothing.
+    static let closeScript = """
+        local key = 'status:presence:' .. ARGV[1]
+        local count = tonumber(redis.call('HGET', key, ARGV[2]) or '0')
+        local change = 0
+        if count > 0 then
+          local connections = tonumber(redis.call('HGET', 'status:connections', ARGV[2]) or '0')
+          if connections > 0 then redis.call('HINCRBY', 'status:connections', ARGV[2], -1) end
+          if count > 1 then
+            redis.call('HINCRBY', key, ARGV[2], -1)
+          else
+            redis.call('HDEL', key, ARGV[2])
+            redis.call('SREM', 'status:node-users:' .. ARGV[2], ARGV[1])
+            if redis.call('EXISTS', key) == 0 then change = -1 end
+          end
+        end
+        local reply = {change}
+        for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
+        return reply
+        """
+
+    /// ARGV: node, then user and count pairs. Replaces the node's presence with what it reports.
+    static let restoreScript =
+        clearNodePresence + "\n" + """
+            local node = ARGV[1]
+            local reply = clearNode(node)
+            local total = 0
+            for i = 2, #ARGV, 2 do
+              redis.call('HSET', 'status:presence:' .. ARGV[i], node, ARGV[i + 1])
+              redis.call('SADD', 'status:node-users:' .. node, ARGV[i])
+              total = total + tonumber(ARGV[i + 1])
+            end
+            redis.call('HSET', 'status:connections', node, total)
+            return reply
+            """
+}

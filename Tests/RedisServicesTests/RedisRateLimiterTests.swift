@@ -1,0 +1,154 @@
+import ChatServices
+import RedisClient
+import RedisServices
+import RedisTestSupport
+import StoreTestSupport
+import Testing
+
+/// Limits shared through a real `redis-server`: two limiters stand for two chat nodes or gates.
+@Suite struct RedisRateLimiterTests {
+    static let messages = RateLimit(perSecond: 20, burst: 100)
+
+    @Test func oneBucketIsSharedByEveryProcess() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let one = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let two = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let limit = RateLimit(perSecond: 1, burst: 10)
+            var allowed = 0
+            for index in 0..<10 {
+                let limiter = index.isMultiple(of: 2) ? one : two
+                if await limiter.take("signin:alice", limit: limit) == nil { allowed += 1 }
+            }
+            #expect(allowed == 10)
+            // The eleventh is refused on either, with the wait until the next token.
+            #expect(await one.take("signin:alice", limit: limit) == 1)
+            #expect(await two.take("signin:alice", limit: limit) == 1)
+            // Another key has its own bucket.
+            #expect(await two.take("signin:bob", limit: limit) == nil)
+            // Time refills it, for everyone.
+            clock.advance(byMs: 2_000)
+            #expect(await two.take("signin:alice", limit: limit) == nil)
+            #expect(await one.take("signin:alice", limit: limit) == nil)
+            #expect(await one.take("signin:alice", limit: limit) != nil)
+        }
+    }
+
+    @Test func aUserOnTwoNodesIsHeldToOneSharedRateWithoutWaitingOnRedis() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let nodes = [
+                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+            ]
+            // A flood from two devices on two nodes: 400 messages with no time passing.
+            var allowed = 0
+            for index in 0..<400 {
+                let node = nodes[index % 2]
+                if node.takeWithoutWaiting("msg:7", limit: Self.messages) == nil { allowed += 1 }
+                if index % 10 == 9 { await node.settle() }
+            }
+            for node in nodes { await node.settle() }
+            // The shared burst is 100. Each node may let at most a burst through on trust before
+            // Redis answers; a share leased to one node (5 tokens) and left unspent is lost to the
+            // other.
+            #expect(allowed >= 90 && allowed <= 200, "allowed \(allowed)")
+            // Now both refuse, with a wait in seconds.
+            for node in nodes {
+                let wait = try #require(node.takeWithoutWaiting("msg:7", limit: Self.messages))
+                #expect(wait > 0 && wait <= 60)
+            }
+
+            // A steady sender within the rate is never refused: 10 a second for 10 seconds.
+            clock.advance(byMs: 60_000)
+            var refused = 0
+            for index in 0..<100 {
+                clock.advance(byMs: 100)
+                if nodes[index % 2].takeWithoutWaiting("msg:8", limit: Self.messages) != nil { refused += 1 }
+                await nodes[index % 2].settle()
+            }
+            #expect(refused == 0)
+        }
+    }
+
+    @Test func aSteadyFloodIsHeldToTheRateAcrossNodes() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let nodes = [
+                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+            ]
+            // 100 attempts a second for 30 seconds, spread over three nodes.
+            var allowed = 0
+            for index in 0..<3_000 {
+                clock.advance(byMs: 10)
+                if nodes[index % 3].takeWithoutWaiting("msg:9", limit: Self.messages) == nil { allowed += 1 }
+                await nodes[index % 3].settle()
+            }
+            // The policy allows the burst plus 20 a second: 100 + 600.
+            #expect(allowed >= 650 && allowed <= 760, "allowed \(allowed)")
+        }
+    }
+
+    @Test func failuresLockOutEverywhereAndDoubling() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let gateA = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let gateB = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let backoff = FailureBackoff(freeFailures: 3, baseLockoutSeconds: 2, maxLockoutSeconds: 8)
+            #expect(await gateA.recordFailure("signin:account:carol", backoff: backoff) == 0)
+            #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 0)
+            #expect(await gateA.lockedOut("signin:account:carol") == nil)
+            #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 2)
+            #expect(await gateA.lockedOut("signin:account:carol") == 2)
+            clock.advance(byMs: 2_000)
+            #expect(await gateA.lockedOut("signin:account:carol") == nil)
+            #expect(await gateA.recordFailure("signin:account:carol", backoff: backoff) == 4)
+            #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 8)
+            #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 8)
+            #expect(await gateB.lockedOut("signin:account:carol") == 8)
+            // A success clears it on every gate.
+            await gateB.clearFailures("signin:account:carol")
+            #expect(await gateA.lockedOut("signin:account:carol") == nil)
+            #expect(await gateA.recordFailure("signin:account:carol", backoff: backoff) == 0)
+            // A quiet hour forgets failures.
+            _ = await gateA.recordFailure("signin:account:dave", backoff: backoff)
+            _ = await gateA.recordFailure("signin:account:dave", backoff: backoff)
+            clock.advance(byMs: 3_600_001)
+            #expect(await gateA.recordFailure("signin:account:dave", backoff: backoff) == 0)
+            #expect(await gateA.recordFailure("signin:account:never", backoff: .never) == 0)
+        }
+    }
+
+    @Test func redisDownLetsEventsThroughAndIsLogged() async throws {
+        try await RedisServer.with { server async throws in
+            let limiter = RedisRateLimiter(
+                redis: server.connection(timeout: .milliseconds(300)),
+                logger: .quiet
+            )
+            let tight = RateLimit(perSecond: 0.001, burst: 1)
+            #expect(await limiter.take("k", limit: tight) == nil)
+            #expect(await limiter.take("k", limit: tight) != nil)
+            server.stop()
+            #expect(await limiter.take("k", limit: tight) == nil)
+            #expect(limiter.takeWithoutWaiting("k", limit: tight) == nil)
+            await limiter.settle()
+            #expect(limiter.takeWithoutWaiting("k", limit: tight) == nil)
+            await limiter.settle()
+            #expect(await limiter.recordFailure("k", backoff: FailureBackoff(freeFailures: 0)) == 0)
+            #expect(await limiter.lockedOut("k") == nil)
+        }
+    }
+
+    @Test func unlimitedNeverCallsRedis() async throws {
+        // No server at all: an unlimited limit must not even try.
+        let limiter = RedisRateLimiter(
+            redis: RedisConnection(host: "127.0.0.1", port: 1, timeout: .milliseconds(100), logger: .quiet),
+            logger: .quiet
+        )
+        #expect(limiter.takeWithoutWaiting("k", limit: .unlimited) == nil)
+        #expect(await limiter.take("k", limit: .unlimited) == nil)
+        await limiter.settle()
+    }
+}
