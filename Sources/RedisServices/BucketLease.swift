@@ -72,7 +72,7 @@ struct BucketLease: Sendable {
     /// Returns whether another fetch is due (debt ran up meanwhile).
     mutating func settle(charge: Int, granted: Int, waitMs: Int64, nowMs: Int64) -> Bool {
         fetching = false
-        debt -= charge
+        debt = max(0, debt - charge)
         if granted > 0 {
             credit = granted
             creditExpiresAtMs = nowMs + Self.leaseLifetimeMs

@@ -47,16 +47,20 @@ public final class RedisRateLimiter: RateLimiter {
     public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
         guard !limit.isUnlimited else { return nil }
         let nowMs = clock.nowMs()
-        let (wait, fetch) = state.withLock { state -> (Double?, (charge: Int, want: Int)?) in
-            var lease = state.leases[key].flatMap { $0.limit == limit ? $0 : nil } ?? BucketLease(limit)
+        // One lease per key and limit: a key asked about under two limits keeps two leases
+        // rather than one whose fetch settles into the other.
+        let leaseKey = "\(key)\u{0}\(limit)"
+        return state.withLock { state in
+            var lease = state.leases[leaseKey] ?? BucketLease(limit)
             let (wait, fetch) = lease.take(nowMs: nowMs)
-            let order = fetch ? lease.startFetch() : nil
-            state.leases[key] = lease
+            if fetch {
+                let order = lease.startFetch()
+                startFetch(&state, leaseKey, key, limit: limit, charge: order.charge, want: order.want)
+            }
+            state.leases[leaseKey] = lease
             Self.sweepIfLarge(&state, nowMs: nowMs)
-            return (wait, order)
+            return wait
         }
-        if let fetch { startFetch(key, limit: limit, charge: fetch.charge, want: fetch.want) }
-        return wait
     }
 
     /// Waits for the lease fetches under way (tests, and a clean shutdown).
@@ -95,24 +99,31 @@ public final class RedisRateLimiter: RateLimiter {
 
     // MARK: Leases
 
-    private func startFetch(_ key: String, limit: RateLimit, charge: Int, want: Int) {
-        // The task is registered under the lock before it can finish, so `settle` sees it.
-        state.withLock { state in
-            state.fetches[key] = Task {
-                let answer = await self.takeFromBucket(key, limit: limit, charge: charge, want: want - charge)
-                let nowMs = self.clock.nowMs()
-                let again = self.state.withLock { state -> (charge: Int, want: Int)? in
-                    state.fetches.removeValue(forKey: key)
-                    guard var lease = state.leases[key] else { return nil }
-                    defer { state.leases[key] = lease }
-                    guard let (granted, waitMs) = answer else {
-                        lease.fetchFailed()
-                        return nil
+    /// Starts fetching a lease, under the state's lock, so `settle` sees the task as soon as the
+    /// lease is marked as fetching.
+    private func startFetch(
+        _ state: inout State,
+        _ leaseKey: String,
+        _ key: String,
+        limit: RateLimit,
+        charge: Int,
+        want: Int
+    ) {
+        state.fetches[leaseKey] = Task {
+            let answer = await self.takeFromBucket(key, limit: limit, charge: charge, want: want - charge)
+            let nowMs = self.clock.nowMs()
+            self.state.withLock { state in
+                state.fetches.removeValue(forKey: leaseKey)
+                guard var lease = state.leases[leaseKey] else { return }
+                if let (granted, waitMs) = answer {
+                    if lease.settle(charge: charge, granted: granted, waitMs: waitMs, nowMs: nowMs) {
+                        let order = lease.startFetch()
+                        self.startFetch(&state, leaseKey, key, limit: limit, charge: order.charge, want: order.want)
                     }
-                    let due = lease.settle(charge: charge, granted: granted, waitMs: waitMs, nowMs: nowMs)
-                    return due ? lease.startFetch() : nil
+                } else {
+                    lease.fetchFailed()
                 }
-                if let again { self.startFetch(key, limit: limit, charge: again.charge, want: again.want) }
+                state.leases[leaseKey] = lease
             }
         }
     }
@@ -177,6 +188,8 @@ public final class RedisRateLimiter: RateLimiter {
         local tokens = tonumber(saved[1]) or burst
         local at = tonumber(saved[2]) or now
         tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate) - tonumber(ARGV[4])
+        -- A node whose clock is behind must not move the refill mark back (the gap would refill twice).
+        now = math.max(now, at)
         local granted = math.max(0, math.min(want, math.floor(tokens)))
         local wait = 0
         if granted < 1 then

@@ -33,8 +33,15 @@ public final class RedisStatusService: StatusService {
     private let silentAfterMs: Int64
     private let clock: WallClock
     private let logger: Logger
-    /// user → chat nodes with a live connection, as last seen in Redis.
-    private let presence = Mutex<[UserID: Set<String>]>([:])
+    /// user → chat nodes with a live connection, as last seen in Redis, with the version of
+    /// that sighting: replies to concurrent calls can be handled out of order, and an older one
+    /// must not undo a newer one.
+    private let presence = Mutex<[UserID: Sighting]>([:])
+
+    private struct Sighting {
+        var nodes: Set<String>
+        var version: Int64
+    }
 
     static let pendingLifetimeMs: Int64 = 30_000
 
@@ -59,32 +66,44 @@ public final class RedisStatusService: StatusService {
 
     // MARK: Chat nodes
 
-    public func registerChatServer(_ server: ChatServerInfo) async {
+    public func registerChatServer(_ server: ChatServerInfo, connections: [UserID: Int]) async {
         let address = "\(server.tls ? 1 : 0) \(server.port) \(server.host)"
-        let changed = await run("register a chat server") {
-            try await self.redis.send([
-                "EVAL", Self.registerScript, "0", server.id, address, "\(self.clock.nowMs())",
-            ])
+        var arguments = ["EVAL", Self.registerScript, "0", server.id, address, "\(clock.nowMs())"]
+        let live = connections.filter { $0.value > 0 }
+        for (user, count) in live { arguments += ["\(user)", "\(count)"] }
+        guard let reply = await run("register a chat server", { try await self.redis.send(arguments) }),
+            let version = reply.integer
+        else { return }
+        presence.withLock { presence in
+            Self.remove(node: server.id, olderThan: version, from: &presence)
+            for user in live.keys {
+                var sighting = presence[user] ?? Sighting(nodes: [], version: version)
+                sighting.nodes.insert(server.id)
+                sighting.version = max(sighting.version, version)
+                presence[user] = sighting
+            }
         }
-        if let changed { forget(changed) }
         logger.info(
             "chat server registered",
-            metadata: ["id": "\(server.id)", "address": "\(server.host):\(server.port)"]
+            metadata: [
+                "id": "\(server.id)", "address": "\(server.host):\(server.port)", "connections": "\(live.count)",
+            ]
         )
     }
 
     public func unregisterChatServer(id: String) async {
-        if let changed = await run("unregister a chat server", { try await self.dropNode(id) }) {
-            forget(changed)
-        }
+        _ = await drop(id, ifSilentBefore: nil)
         logger.info("chat server unregistered", metadata: ["id": "\(id)"])
     }
 
-    public func chatServerHeartbeat(id: String) async -> Bool {
-        let reply = await run("record a heartbeat") {
-            try await self.redis.send(["EVAL", Self.heartbeatScript, "0", id, "\(self.clock.nowMs())"])
+    public func chatServerHeartbeat(id: String) async throws -> Bool {
+        do {
+            let reply = try await redis.send(["EVAL", Self.heartbeatScript, "0", id, "\(clock.nowMs())"])
+            return reply.integer == 1
+        } catch {
+            logger.error("status: could not record a heartbeat: Redis failed", metadata: ["error": "\(error)"])
+            throw ChatError(.unavailable, "The status service cannot reach its store.")
         }
-        return reply?.integer == 1
     }
 
     /// Drops every chat node that has not sent a heartbeat for `silentAfterMs`, with its presence
@@ -95,14 +114,14 @@ public final class RedisStatusService: StatusService {
         let reply = await run("look for silent chat servers") {
             try await self.redis.send(["ZRANGEBYSCORE", "status:heartbeats", "-inf", "(\(cutoff)"])
         }
-        let silent = reply?.array?.compactMap(\.string) ?? []
-        for id in silent {
-            if let changed = await run("drop a silent chat server", { try await self.dropNode(id) }) {
-                forget(changed)
-            }
+        var dropped: [String] = []
+        for id in reply?.array?.compactMap(\.string) ?? [] {
+            // Still silent when the drop runs (it may have registered again meanwhile).
+            guard await drop(id, ifSilentBefore: cutoff) else { continue }
+            dropped.append(id)
             logger.warning("chat server stopped sending heartbeats; dropped", metadata: ["id": "\(id)"])
         }
-        return silent
+        return dropped
     }
 
     public func assignChatServer() async throws -> ChatServerInfo {
@@ -151,17 +170,6 @@ public final class RedisStatusService: StatusService {
         return updatePresence(user, from: reply) == .wentOffline
     }
 
-    public func restorePresence(chatServerID: String, connections: [UserID: Int]) async {
-        var arguments = ["EVAL", Self.restoreScript, "0", chatServerID]
-        for (user, count) in connections where count > 0 { arguments += ["\(user)", "\(count)"] }
-        if let changed = await run("restore presence", { try await self.redis.send(arguments) }) {
-            forget(changed)
-        }
-        presence.withLock { presence in
-            for (user, count) in connections where count > 0 { presence[user, default: []].insert(chatServerID) }
-        }
-    }
-
     public func onlineUsers(among users: [UserID]) async -> Set<UserID> {
         guard !users.isEmpty else { return [] }
         let replies = await run("read presence") {
@@ -172,13 +180,14 @@ public final class RedisStatusService: StatusService {
     }
 
     public func chatServers(of user: UserID) -> [String] {
-        presence.withLock { $0[user].map(Array.init) ?? [] }
+        presence.withLock { $0[user].map { Array($0.nodes) } ?? [] }
     }
 
     /// Reads all presence from Redis into this process's copy (at start, and after Redis came
     /// back): `chatServers(of:)` answers from it.
     public func loadPresence() async throws {
-        var loaded: [UserID: Set<String>] = [:]
+        let version = try await redis.send(["GET", "status:version"]).string.flatMap(Int64.init) ?? 0
+        var loaded: [UserID: Sighting] = [:]
         var cursor = "0"
         repeat {
             let reply = try await redis.send(["SCAN", cursor, "MATCH", "status:presence:*", "COUNT", "1000"])
@@ -190,7 +199,7 @@ public final class RedisStatusService: StatusService {
             for (key, reply) in zip(keys, nodes) {
                 guard let user = Int64(key.dropFirst("status:presence:".count)) else { continue }
                 let ids = reply.array?.compactMap(\.string) ?? []
-                if !ids.isEmpty { loaded[user] = Set(ids) }
+                if !ids.isEmpty { loaded[user] = Sighting(nodes: Set(ids), version: version) }
             }
         } while cursor != "0"
         presence.withLock { $0 = loaded }
@@ -231,28 +240,39 @@ public final class RedisStatusService: StatusService {
 
     private enum PresenceChange { case cameOnline, wentOffline, none }
 
-    /// A script's reply `{change, node, node, …}`: the user's nodes after the change, copied here.
+    /// A script's reply `{change, version, node, node, …}`: the user's nodes after the change,
+    /// copied here unless a newer sighting got here first.
     private func updatePresence(_ user: UserID, from reply: RESPValue?) -> PresenceChange {
-        guard let values = reply?.array, let change = values.first?.integer else { return .none }
-        let nodes = Set(values.dropFirst().compactMap(\.string))
-        presence.withLock { $0[user] = nodes.isEmpty ? nil : nodes }
+        guard let values = reply?.array, values.count >= 2, let change = values[0].integer,
+            let version = values[1].integer
+        else { return .none }
+        let nodes = Set(values.dropFirst(2).compactMap(\.string))
+        presence.withLock { presence in
+            guard version > presence[user]?.version ?? .min else { return }
+            presence[user] = nodes.isEmpty ? nil : Sighting(nodes: nodes, version: version)
+        }
         return change == 1 ? .cameOnline : change == -1 ? .wentOffline : .none
     }
 
-    /// Removes a node from this process's copy of presence, for the users a script named.
-    private func forget(_ reply: RESPValue) {
-        guard let values = reply.array, let node = values.first?.string else { return }
-        let users = values.dropFirst().compactMap { $0.string.flatMap(Int64.init) }
-        presence.withLock { presence in
-            for user in users {
-                presence[user]?.remove(node)
-                if presence[user]?.isEmpty == true { presence.removeValue(forKey: user) }
-            }
+    /// Takes `node` out of every sighting older than `version` (the node was cleared then).
+    private static func remove(node: String, olderThan version: Int64, from presence: inout [UserID: Sighting]) {
+        for (user, sighting) in presence where sighting.nodes.contains(node) && sighting.version < version {
+            var changed = sighting
+            changed.nodes.remove(node)
+            changed.version = version
+            presence[user] = changed.nodes.isEmpty ? nil : changed
         }
     }
 
-    private func dropNode(_ id: String) async throws -> RESPValue {
-        try await redis.send(["EVAL", Self.dropScript, "0", id])
+    /// Drops a node with its presence, if `cutoff` is nil or its last heartbeat is older than
+    /// that; returns whether it was dropped.
+    private func drop(_ id: String, ifSilentBefore cutoff: Int64?) async -> Bool {
+        let reply = await run("drop a chat server") {
+            try await self.redis.send(["EVAL", Self.dropScript, "0", id, cutoff.map { "\($0)" } ?? "any"])
+        }
+        guard let version = reply?.integer else { return false }
+        presence.withLock { Self.remove(node: id, olderThan: version, from: &$0) }
+        return true
     }
 
     /// Runs a Redis call; a failure is logged and becomes nil. Registry and presence degrade
@@ -276,43 +296,55 @@ public final class RedisStatusService: StatusService {
 
     // MARK: Scripts
 
-    /// Clears a node's presence, returning `{node, user, user, …}` for the users that had some.
-    /// Shared by the scripts that start a node afresh or drop it.
-    private static let clearNodePresence = """
+    /// `clearNode` removes a node's presence; `nextVersion` numbers every change to presence,
+    /// so a process copying it can tell an older reply from a newer one. Shared by the scripts.
+    private static let presenceFunctions = """
+        local function nextVersion()
+          return redis.call('INCR', 'status:version')
+        end
         local function clearNode(node)
-          local users = redis.call('SMEMBERS', 'status:node-users:' .. node)
-          local count = 0
-          for _, user in ipairs(users) do
-            local key = 'status:presence:' .. user
-            redis.call('HDEL', key, node)
+          for _, user in ipairs(redis.call('SMEMBERS', 'status:node-users:' .. node)) do
+            redis.call('HDEL', 'status:presence:' .. user, node)
           end
           redis.call('DEL', 'status:node-users:' .. node)
           redis.call('HDEL', 'status:connections', node)
-          local reply = {node}
-          for _, user in ipairs(users) do reply[#reply + 1] = user end
-          return reply
         end
+
         """
 
-    /// ARGV: id, address, now. A node (re)starting has no connections yet: whatever presence an
-    /// earlier life of it left is cleared.
+    /// ARGV: id, address, now, then user and count pairs. A node (re)starting, or coming back
+    /// after Redis lost it: its old presence is replaced by what it reports. Returns the version.
     static let registerScript =
-        clearNodePresence + "\n" + """
-            local reply = clearNode(ARGV[1])
-            redis.call('HSET', 'status:nodes', ARGV[1], ARGV[2])
-            redis.call('ZADD', 'status:heartbeats', ARGV[3], ARGV[1])
-            redis.call('HSET', 'status:connections', ARGV[1], 0)
-            return reply
+        presenceFunctions + """
+            local node = ARGV[1]
+            clearNode(node)
+            redis.call('HSET', 'status:nodes', node, ARGV[2])
+            redis.call('ZADD', 'status:heartbeats', ARGV[3], node)
+            local total = 0
+            for i = 4, #ARGV, 2 do
+              redis.call('HSET', 'status:presence:' .. ARGV[i], node, ARGV[i + 1])
+              redis.call('SADD', 'status:node-users:' .. node, ARGV[i])
+              total = total + tonumber(ARGV[i + 1])
+            end
+            redis.call('HSET', 'status:connections', node, total)
+            return nextVersion()
             """
 
-    /// ARGV: id. Forgets a node entirely.
+    /// ARGV: id, and "any" or a cutoff: the node is dropped only if its last heartbeat is older
+    /// (a sweep must not drop a node that registered again since it looked). Returns the version,
+    /// or nil when nothing was dropped.
     static let dropScript =
-        clearNodePresence + "\n" + """
-            local reply = clearNode(ARGV[1])
-            redis.call('HDEL', 'status:nodes', ARGV[1])
-            redis.call('ZREM', 'status:heartbeats', ARGV[1])
-            redis.call('DEL', 'status:pending:' .. ARGV[1])
-            return reply
+        presenceFunctions + """
+            local node = ARGV[1]
+            if ARGV[2] ~= 'any' then
+              local beat = redis.call('ZSCORE', 'status:heartbeats', node)
+              if not beat or tonumber(beat) >= tonumber(ARGV[2]) then return nil end
+            end
+            clearNode(node)
+            redis.call('HDEL', 'status:nodes', node)
+            redis.call('ZREM', 'status:heartbeats', node)
+            redis.call('DEL', 'status:pending:' .. node)
+            return nextVersion()
             """
 
     /// ARGV: id, now. 1 when the node is known (its heartbeat recorded), 0 when it must register.
@@ -344,53 +376,40 @@ public final class RedisStatusService: StatusService {
         return {best, redis.call('HGET', 'status:nodes', best)}
         """
 
-    /// ARGV: user, node. Returns `{1 if the user just came online else 0, node, node, …}`.
-    static let openScript = """
-        local key = 'status:presence:' .. ARGV[1]
-        local wasOnline = redis.call('EXISTS', key)
-        redis.call('HINCRBY', key, ARGV[2], 1)
-        redis.call('SADD', 'status:node-users:' .. ARGV[2], ARGV[1])
-        redis.call('HINCRBY', 'status:connections', ARGV[2], 1)
-        redis.call('ZPOPMIN', 'status:pending:' .. ARGV[2])
-        local reply = {1 - wasOnline}
-        for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
-        return reply
-        """
+    /// ARGV: user, node. Returns `{1 if the user just came online else 0, version, node, …}`.
+    static let openScript =
+        presenceFunctions + """
+            local key = 'status:presence:' .. ARGV[1]
+            local wasOnline = redis.call('EXISTS', key)
+            redis.call('HINCRBY', key, ARGV[2], 1)
+            redis.call('SADD', 'status:node-users:' .. ARGV[2], ARGV[1])
+            redis.call('HINCRBY', 'status:connections', ARGV[2], 1)
+            redis.call('ZPOPMIN', 'status:pending:' .. ARGV[2])
+            local reply = {1 - wasOnline, nextVersion()}
+            for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
+            return reply
+            """
 
-    /// ARGV: user, node. Returns `{-1 if the user just went offline else 0, node, node, …}`;
+    /// ARGV: user, node. Returns `{-1 if the user just went offline else 0, version, node, …}`;
     /// closing what is not open changes nothing.
-    static let closeScript = """
-        local key = 'status:presence:' .. ARGV[1]
-        local count = tonumber(redis.call('HGET', key, ARGV[2]) or '0')
-        local change = 0
-        if count > 0 then
-          local connections = tonumber(redis.call('HGET', 'status:connections', ARGV[2]) or '0')
-          if connections > 0 then redis.call('HINCRBY', 'status:connections', ARGV[2], -1) end
-          if count > 1 then
-            redis.call('HINCRBY', key, ARGV[2], -1)
-          else
-            redis.call('HDEL', key, ARGV[2])
-            redis.call('SREM', 'status:node-users:' .. ARGV[2], ARGV[1])
-            if redis.call('EXISTS', key) == 0 then change = -1 end
-          end
-        end
-        local reply = {change}
-        for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
-        return reply
-        """
-
-    /// ARGV: node, then user and count pairs. Replaces the node's presence with what it reports.
-    static let restoreScript =
-        clearNodePresence + "\n" + """
-            local node = ARGV[1]
-            local reply = clearNode(node)
-            local total = 0
-            for i = 2, #ARGV, 2 do
-              redis.call('HSET', 'status:presence:' .. ARGV[i], node, ARGV[i + 1])
-              redis.call('SADD', 'status:node-users:' .. node, ARGV[i])
-              total = total + tonumber(ARGV[i + 1])
+    static let closeScript =
+        presenceFunctions + """
+            local key = 'status:presence:' .. ARGV[1]
+            local count = tonumber(redis.call('HGET', key, ARGV[2]) or '0')
+            local change = 0
+            if count > 0 then
+              local connections = tonumber(redis.call('HGET', 'status:connections', ARGV[2]) or '0')
+              if connections > 0 then redis.call('HINCRBY', 'status:connections', ARGV[2], -1) end
+              if count > 1 then
+                redis.call('HINCRBY', key, ARGV[2], -1)
+              else
+                redis.call('HDEL', key, ARGV[2])
+                redis.call('SREM', 'status:node-users:' .. ARGV[2], ARGV[1])
+                if redis.call('EXISTS', key) == 0 then change = -1 end
+              end
             end
-            redis.call('HSET', 'status:connections', node, total)
+            local reply = {change, nextVersion()}
+            for _, node in ipairs(redis.call('HKEYS', key)) do reply[#reply + 1] = node end
             return reply
             """
 }

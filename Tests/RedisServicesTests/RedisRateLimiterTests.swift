@@ -1,4 +1,5 @@
 import ChatServices
+import NIOCore
 import RedisClient
 import RedisServices
 import RedisTestSupport
@@ -8,12 +9,23 @@ import Testing
 /// Limits shared through a real `redis-server`: two limiters stand for two chat nodes or gates.
 @Suite struct RedisRateLimiterTests {
     static let messages = RateLimit(perSecond: 20, burst: 100)
+    /// A deadline no busy test machine reaches: a Redis call that timed out would let events
+    /// through (the limiter fails open), and the counts below would measure the machine.
+    static let patient = TimeAmount.seconds(60)
 
     @Test func oneBucketIsSharedByEveryProcess() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
-            let one = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
-            let two = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let one = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
+            let two = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
             let limit = RateLimit(perSecond: 1, burst: 10)
             var allowed = 0
             for index in 0..<10 {
@@ -38,8 +50,8 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let nodes = [
-                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
             ]
             // A flood from two devices on two nodes: 400 messages with no time passing.
             var allowed = 0
@@ -75,9 +87,9 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let nodes = [
-                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
             ]
             // 100 attempts a second for 30 seconds, spread over three nodes.
             var allowed = 0
@@ -94,8 +106,16 @@ import Testing
     @Test func failuresLockOutEverywhereAndDoubling() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
-            let gateA = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
-            let gateB = RedisRateLimiter(redis: server.connection(), clock: clock.clock, logger: .quiet)
+            let gateA = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
+            let gateB = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
             let backoff = FailureBackoff(freeFailures: 3, baseLockoutSeconds: 2, maxLockoutSeconds: 8)
             #expect(await gateA.recordFailure("signin:account:carol", backoff: backoff) == 0)
             #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 0)
@@ -123,9 +143,10 @@ import Testing
 
     @Test func redisDownLetsEventsThroughAndIsLogged() async throws {
         try await RedisServer.with { server async throws in
+            let logs = CapturedLogs()
             let limiter = RedisRateLimiter(
                 redis: server.connection(timeout: .milliseconds(300)),
-                logger: .quiet
+                logger: logs.logger
             )
             let tight = RateLimit(perSecond: 0.001, burst: 1)
             #expect(await limiter.take("k", limit: tight) == nil)
@@ -138,17 +159,24 @@ import Testing
             await limiter.settle()
             #expect(await limiter.recordFailure("k", backoff: FailureBackoff(freeFailures: 0)) == 0)
             #expect(await limiter.lockedOut("k") == nil)
+            // Said once, not once per event.
+            #expect(logs.messages.filter { $0.hasPrefix("error: rate limits not enforced") }.count == 1)
         }
     }
 
     @Test func unlimitedNeverCallsRedis() async throws {
-        // No server at all: an unlimited limit must not even try.
+        // No server at all: an unlimited limit must not even try (a try would fail, and say so).
+        let logs = CapturedLogs()
         let limiter = RedisRateLimiter(
-            redis: RedisConnection(host: "127.0.0.1", port: 1, timeout: .milliseconds(100), logger: .quiet),
-            logger: .quiet
+            redis: RedisConnection(host: "127.0.0.1", port: 1, timeout: .milliseconds(100), logger: logs.logger),
+            logger: logs.logger
         )
         #expect(limiter.takeWithoutWaiting("k", limit: .unlimited) == nil)
         #expect(await limiter.take("k", limit: .unlimited) == nil)
         await limiter.settle()
+        #expect(logs.messages.isEmpty)
+        // (The check can fail: a limited take on the same limiter does try, and says so.)
+        #expect(await limiter.take("k", limit: RateLimit(perSecond: 1, burst: 1)) == nil)
+        #expect(!logs.messages.isEmpty)
     }
 }

@@ -21,7 +21,7 @@ public struct StatusScenario: Sendable, CustomTestStringConvertible {
 /// presence on purpose: presence is about connections, whoever reports them.
 public enum StatusServiceContract {
     public static let scenarios: [StatusScenario] = [
-        StatusScenario("issuedTokenAuthenticatesItsUser") { status, db in
+        StatusScenario("issuedTokenAuthenticatesItsUser") { status, db async throws in
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
 
@@ -47,7 +47,7 @@ public enum StatusServiceContract {
             #expect(try await status.authenticate(token: alicesSecond.token) == alice.id)
             #expect(try await status.authenticate(token: issued.token) == alice.id)
         },
-        StatusScenario("unknownOrMalformedTokensAreRefused") { status, db in
+        StatusScenario("unknownOrMalformedTokensAreRefused") { status, db async throws in
             let alice = try await db.makeUser("alice")
             let issued = try await status.issueToken(for: alice.id)
 
@@ -65,7 +65,7 @@ public enum StatusServiceContract {
             // None of that disturbed the real one.
             #expect(try await status.authenticate(token: issued.token) == alice.id)
         },
-        StatusScenario("revokedTokenNoLongerAuthenticates") { status, db in
+        StatusScenario("revokedTokenNoLongerAuthenticates") { status, db async throws in
             let alice = try await db.makeUser("alice")
             let first = try await status.issueToken(for: alice.id)
             let second = try await status.issueToken(for: alice.id)
@@ -77,7 +77,7 @@ public enum StatusServiceContract {
             // The user's other session is untouched.
             #expect(try await status.authenticate(token: second.token) == alice.id)
         },
-        StatusScenario("revokeAllTokensEndsEverySessionOfThatUserOnly") { status, db in
+        StatusScenario("revokeAllTokensEndsEverySessionOfThatUserOnly") { status, db async throws in
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let alices = [try await status.issueToken(for: alice.id), try await status.issueToken(for: alice.id)]
@@ -94,13 +94,13 @@ public enum StatusServiceContract {
             let fresh = try await status.issueToken(for: alice.id)
             #expect(try await status.authenticate(token: fresh.token) == alice.id)
         },
-        StatusScenario("noChatServerIsUnavailable") { status, db in
+        StatusScenario("noChatServerIsUnavailable") { status, db async throws in
             let error = await #expect(throws: ChatError.self) {
                 try await status.assignChatServer()
             }
             #expect(error?.code == .unavailable)
         },
-        StatusScenario("assignmentsSpreadEvenlyOverEqualServers") { status, db in
+        StatusScenario("assignmentsSpreadEvenlyOverEqualServers") { status, db async throws in
             let one = ChatServerInfo(id: "chat-1", host: "127.0.0.1", port: 7001)
             let two = ChatServerInfo(id: "chat-2", host: "127.0.0.1", port: 7002)
             await status.registerChatServer(one)
@@ -116,7 +116,7 @@ public enum StatusServiceContract {
             // Assignments are not connections.
             #expect(await status.connectionCounts() == ["chat-1": 0, "chat-2": 0])
         },
-        StatusScenario("assignmentPrefersTheServerWithFewerConnections") { status, db in
+        StatusScenario("assignmentPrefersTheServerWithFewerConnections") { status, db async throws in
             await status.registerChatServer(ChatServerInfo(id: "busy", host: "10.0.0.1", port: 7001))
             await status.registerChatServer(ChatServerInfo(id: "quiet", host: "10.0.0.2", port: 7002))
             for user in 1...3 {
@@ -134,7 +134,7 @@ public enum StatusServiceContract {
             let next = [try await status.assignChatServer().id, try await status.assignChatServer().id]
             #expect(Set(next) == ["busy", "quiet"])
         },
-        StatusScenario("pendingLoginsTurnIntoConnections") { status, db in
+        StatusScenario("pendingLoginsTurnIntoConnections") { status, db async throws in
             await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1))
             await status.registerChatServer(ChatServerInfo(id: "b", host: "h", port: 2))
             // Two logins land on different servers, and both connect to "a" (pending for "a" is
@@ -151,7 +151,7 @@ public enum StatusServiceContract {
             #expect(await status.connectionCounts() == ["a": 0, "b": 0])
             #expect(try await status.assignChatServer().id == "a")
         },
-        StatusScenario("unregisteredServerIsNoLongerAssigned") { status, db in
+        StatusScenario("unregisteredServerIsNoLongerAssigned") { status, db async throws in
             await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1))
             await status.registerChatServer(ChatServerInfo(id: "b", host: "h", port: 2))
             await status.unregisterChatServer(id: "a")
@@ -170,7 +170,7 @@ public enum StatusServiceContract {
             }
             #expect(error?.code == .unavailable)
         },
-        StatusScenario("presenceFollowsTheFirstAndLastConnection") { status, db in
+        StatusScenario("presenceFollowsTheFirstAndLastConnection") { status, db async throws in
             let alice: UserID = 1
             let bob: UserID = 2
             let carol: UserID = 3
@@ -205,7 +205,7 @@ public enum StatusServiceContract {
             // Coming back is "came online" again.
             #expect(await status.connectionOpened(user: alice, chatServerID: "s2") == true)
         },
-        StatusScenario("concurrentConnectionsCountExactly") { status, db in
+        StatusScenario("concurrentConnectionsCountExactly") { status, db async throws in
             await status.registerChatServer(ChatServerInfo(id: "s", host: "h", port: 1))
             let cameOnline = await withTaskGroup(of: Bool.self) { group in
                 for _ in 0..<50 {
@@ -225,22 +225,26 @@ public enum StatusServiceContract {
             #expect(wentOffline == 1)
             #expect(await status.connectionCounts() == ["s": 0])
             #expect(await status.onlineUsers(among: [7]).isEmpty)
+            #expect(status.chatServers(of: 7).isEmpty)
         },
-        StatusScenario("heartbeatsTellAnUnknownServerToRegister") { status, db in
-            #expect(await status.chatServerHeartbeat(id: "a") == false)
+        StatusScenario("heartbeatsTellAnUnknownServerToRegister") { status, db async throws in
+            #expect(try await status.chatServerHeartbeat(id: "a") == false)
             await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1))
-            #expect(await status.chatServerHeartbeat(id: "a") == true)
+            #expect(try await status.chatServerHeartbeat(id: "a") == true)
             await status.unregisterChatServer(id: "a")
-            #expect(await status.chatServerHeartbeat(id: "a") == false)
+            #expect(try await status.chatServerHeartbeat(id: "a") == false)
         },
-        StatusScenario("restoredPresenceReplacesWhatTheServerHadBefore") { status, db in
+        StatusScenario("registeringAgainReplacesWhatTheServerHadBefore") { status, db async throws in
             await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1))
             await status.registerChatServer(ChatServerInfo(id: "b", host: "h", port: 2))
             _ = await status.connectionOpened(user: 1, chatServerID: "a")
             _ = await status.connectionOpened(user: 2, chatServerID: "a")
             _ = await status.connectionOpened(user: 2, chatServerID: "b")
-            // "a" comes back (say after Redis was flushed) with users 2 (twice) and 3 on it.
-            await status.restorePresence(chatServerID: "a", connections: [2: 2, 3: 1, 4: 0])
+            // "a" registers again (say after Redis was flushed) with users 2 (twice) and 3 on it.
+            await status.registerChatServer(
+                ChatServerInfo(id: "a", host: "h", port: 1),
+                connections: [2: 2, 3: 1, 4: 0]
+            )
             #expect(await status.onlineUsers(among: [1, 2, 3, 4]) == [2, 3])
             #expect(status.chatServers(of: 1).isEmpty)
             #expect(status.chatServers(of: 2).sorted() == ["a", "b"])
@@ -252,6 +256,12 @@ public enum StatusServiceContract {
             #expect(status.chatServers(of: 2) == ["b"])
             #expect(await status.connectionClosed(user: 3, chatServerID: "a") == true)
             #expect(await status.connectionCounts() == ["a": 0, "b": 1])
+            // A restart with nobody on it yet forgets everyone who was.
+            _ = await status.connectionOpened(user: 5, chatServerID: "b")
+            await status.registerChatServer(ChatServerInfo(id: "b", host: "h", port: 2))
+            #expect(await status.onlineUsers(among: [2, 5]).isEmpty)
+            #expect(status.chatServers(of: 5).isEmpty)
+            #expect(await status.connectionCounts() == ["a": 0, "b": 0])
         },
     ]
 

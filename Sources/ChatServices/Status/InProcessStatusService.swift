@@ -36,10 +36,14 @@ public final class InProcessStatusService: StatusService {
         self.logger = logger
     }
 
-    public func registerChatServer(_ server: ChatServerInfo) async {
+    public func registerChatServer(_ server: ChatServerInfo, connections: [UserID: Int]) async {
         state.withLock { state in
             if state.servers[server.id] == nil { state.order.append(server.id) }
             state.servers[server.id] = server
+            Self.clearPresence(on: server.id, in: &state)
+            let live = connections.filter { $0.value > 0 }
+            for (user, count) in live { state.presence[user, default: [:]][server.id] = count }
+            state.connections[server.id] = live.values.reduce(0, +)
         }
         logger.info(
             "chat server registered",
@@ -53,29 +57,23 @@ public final class InProcessStatusService: StatusService {
             state.order.removeAll { $0 == id }
             state.pending.removeValue(forKey: id)
             // Its connections are gone with it: nobody is online there any more.
+            Self.clearPresence(on: id, in: &state)
             state.connections.removeValue(forKey: id)
-            for user in Array(state.presence.keys) {
-                state.presence[user]?.removeValue(forKey: id)
-                if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
-            }
         }
+    }
+
+    /// Nobody is connected to `server` any more.
+    private static func clearPresence(on server: String, in state: inout State) {
+        for user in Array(state.presence.keys) {
+            state.presence[user]?.removeValue(forKey: server)
+            if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
+        }
+        state.connections[server] = 0
     }
 
     /// In one process the chat servers cannot go silent without the status service going too.
     public func chatServerHeartbeat(id: String) async -> Bool {
         state.withLock { $0.servers[id] != nil }
-    }
-
-    public func restorePresence(chatServerID: String, connections: [UserID: Int]) async {
-        state.withLock { state in
-            for user in Array(state.presence.keys) {
-                state.presence[user]?.removeValue(forKey: chatServerID)
-                if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
-            }
-            let live = connections.filter { $0.value > 0 }
-            for (user, count) in live { state.presence[user, default: [:]][chatServerID] = count }
-            state.connections[chatServerID] = live.values.reduce(0, +)
-        }
     }
 
     public func assignChatServer() async throws -> ChatServerInfo {

@@ -24,15 +24,16 @@ public struct IssuedToken: Sendable {
 /// StatusServer: which chat servers exist and how loaded they are, session tokens, and presence
 /// (which users are online, on which chat servers).
 public protocol StatusService: Sendable {
-    func registerChatServer(_ server: ChatServerInfo) async
+    /// A chat server (re)starts, or comes back after the status service lost track of it: what
+    /// it held before is replaced by `connections` (user → live connections there; empty for a
+    /// fresh start), in one step, so a registration is never half done.
+    func registerChatServer(_ server: ChatServerInfo, connections: [UserID: Int]) async
     func unregisterChatServer(id: String) async
     /// A registered chat server says it is alive. False when the status service does not know it
     /// (never registered, dropped after missed heartbeats, or its store was flushed): the chat
-    /// server then registers again and restores its presence, so nothing needs a manual step.
-    func chatServerHeartbeat(id: String) async -> Bool
-    /// Replaces what the status service holds about who is connected to `chatServerID` (user →
-    /// live connections), after the chat server registered again.
-    func restorePresence(chatServerID: String, connections: [UserID: Int]) async
+    /// server then registers again with its connections, so nothing needs a manual step. Throws
+    /// when the service cannot tell (its store is down): the chat server tries again later.
+    func chatServerHeartbeat(id: String) async throws -> Bool
     /// The least-loaded chat server, counting live connections and logins not yet connected.
     func assignChatServer() async throws -> ChatServerInfo
 
@@ -54,4 +55,11 @@ public protocol StatusService: Sendable {
     /// store (subscribed to its changes), not from a round trip per push.
     func chatServers(of user: UserID) -> [String]
     func connectionCounts() async -> [String: Int]
+}
+
+extension StatusService {
+    /// A fresh start: no connections yet.
+    public func registerChatServer(_ server: ChatServerInfo) async {
+        await registerChatServer(server, connections: [:])
+    }
 }

@@ -11,7 +11,7 @@ public struct Mail: Sendable, Equatable {
     }
 }
 
-/// Delivers mail: the dev mailbox when embedded, SMTP in production (later).
+/// Delivers mail: the dev mailbox by default, `SMTPMailSender` (module SMTPMail) for real mail.
 public protocol MailSender: Sendable {
     func send(_ mail: Mail) async throws
 }
