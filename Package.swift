@@ -77,6 +77,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Verification mail through an SMTP server (STARTTLS or TLS, AUTH), for real deployments.
+        .target(
+            name: "SMTPMail",
+            dependencies: [
+                "ChatServices",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The HTTP JSON API in front of the services.
         .target(
             name: "GateServer",
@@ -103,7 +114,7 @@ let package = Package(
         .target(
             name: "ServerStack",
             dependencies: [
-                "ChatServices", "SQLiteStores", "GateServer", "ChatServer",
+                "ChatServices", "SQLiteStores", "GateServer", "ChatServer", "SMTPMail",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,8 +164,9 @@ let package = Package(
         .executableTarget(
             name: "wechat-server",
             dependencies: [
-                "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol",
+                "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol", "SMTPMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -196,7 +208,8 @@ let package = Package(
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
-        // Shared by the service and store tests: temporary directories and a database on them.
+        // Shared by the tests: temporary directories and a database on them, a test certificate,
+        // captured logs, an SMTP sink, the status service's contract.
         .target(
             name: "StoreTestSupport",
             dependencies: [
@@ -252,13 +265,23 @@ let package = Package(
             name: "RedisServicesTests",
             dependencies: [
                 "RedisServices", "RedisClient", "RedisTestSupport", "StoreTestSupport", "ChatServices", "ChatProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SMTPMailTests",
+            dependencies: [
+                "SMTPMail", "ChatServices", "StoreTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .testTarget(name: "ChatTUITests", dependencies: ["ChatTUI", "ChatClient", "ChatProtocol"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ServerStack", "ChatClient", "wechat-server", "wechat", "wechat-bench",
+                "ServerStack", "ChatClient", "wechat-server", "wechat", "wechat-bench", "StoreTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -6,6 +6,7 @@ import GateServer
 import Logging
 import NIOCore
 import NIOSSL
+import SMTPMail
 import SQLiteStores
 import ServiceLifecycle
 import Synchronization
@@ -42,7 +43,9 @@ public final class ServerStack: Service {
         let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
         self.mailbox = mailbox
         let clock = configuration.clock
-        let verify = InProcessVerifyService(mail: mailbox, clock: clock, logger: logger.named("verify"))
+        let mail: any MailSender =
+            try configuration.smtp.map { try SMTPMailSender($0, logger: logger.named("mail")) } ?? mailbox
+        let verify = InProcessVerifyService(mail: mail, clock: clock, logger: logger.named("verify"))
         let status = InProcessStatusService(
             sessions: sessions,
             tokenLifetimeSeconds: configuration.tokenLifetimeSeconds,

@@ -1,5 +1,6 @@
 import ChatProtocol
 import ChatServices
+import SMTPMail
 import SQLiteStores
 
 /// Where and how the whole stack runs; `wechat-server`'s options map onto this one to one.
@@ -34,6 +35,8 @@ public struct ServerStackConfiguration: Sendable {
     public var advertisedChatPort: Int?
     /// Serve the gate (HTTPS) and the chat servers over TLS with this PEM certificate chain and key.
     public var tls: TLSFiles?
+    /// Send verification mails through this SMTP server; nil: into the dev mailbox file.
+    public var smtp: SMTPConfiguration?
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String

@@ -3,6 +3,9 @@ import ChatProtocol
 import ChatServices
 import Foundation
 import Logging
+import NIOCore
+import NIOSSL
+import SMTPMail
 import SQLiteStores
 import ServerStack
 import ServiceLifecycle
@@ -91,7 +94,45 @@ struct WeChatServerCommand: AsyncParsableCommand {
     )
     var advertiseChat: String?
 
+    @Option(
+        name: .customLong("smtp-host"),
+        help: "Send verification mails through this SMTP server instead of the dev mailbox (env WECHAT_SMTP_HOST)."
+    )
+    var smtpHost: String?
+
+    @Option(
+        name: .customLong("smtp-port"),
+        help: "Port of --smtp-host (env WECHAT_SMTP_PORT; default 587, 465 with tls)."
+    )
+    var smtpPort: Int?
+
+    @Option(
+        name: .customLong("smtp-security"),
+        help: "starttls (refuse a server without it), tls (from the first byte) or none (env WECHAT_SMTP_SECURITY)."
+    )
+    var smtpSecurity: String?
+
+    @Option(name: .customLong("smtp-user"), help: "SMTP sign-in name (env WECHAT_SMTP_USER).")
+    var smtpUser: String?
+
+    @Option(
+        name: .customLong("smtp-password-file"),
+        help:
+            "File holding the SMTP password (env WECHAT_SMTP_PASSWORD holds it directly; never on the command line)."
+    )
+    var smtpPasswordFile: String?
+
+    @Option(name: .customLong("smtp-from"), help: "Sender address of verification mails (env WECHAT_SMTP_FROM).")
+    var smtpFrom: String?
+
+    @Option(
+        name: .customLong("smtp-ca"),
+        help: "PEM certificate(s) to trust for the SMTP server instead of the system's (env WECHAT_SMTP_CA)."
+    )
+    var smtpCA: String?
+
     func validate() throws {
+        _ = try smtpConfiguration()
         guard (1...SQLiteDatabase.maxWriterCacheMiB).contains(databaseCacheMiB) else {
             throw ValidationError("--db-cache-mib takes a number of MiB from 1 to \(SQLiteDatabase.maxWriterCacheMiB).")
         }
@@ -143,6 +184,8 @@ struct WeChatServerCommand: AsyncParsableCommand {
             configuration.advertisedChatHost = host
             configuration.advertisedChatPort = port
         }
+        configuration.smtp = try smtpConfiguration()
+        let mail = configuration.smtp.map { "smtp=\($0.address)" } ?? "mailbox=\(configuration.mailboxPath)"
 
         let stack: ServerStack
         do {
@@ -156,7 +199,7 @@ struct WeChatServerCommand: AsyncParsableCommand {
             let chats = endpoints.chatPorts.map { "\(endpoints.host):\($0)" }.joined(separator: ",")
             // One machine-readable line on stdout: scripts and tests wait for it.
             print(
-                "wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) mailbox=\(configuration.mailboxPath)"
+                "wechat-server ready gate=\(endpoints.host):\(endpoints.gatePort) gate-url=\(endpoints.gateURL) chat=\(chats) tls=\(endpoints.tls ? "on" : "off") data=\(configuration.dataDirectory) \(mail)"
             )
             fflush(nil)  // every stream: `stdout` itself is a C global Swift 6 will not touch
         }
@@ -176,6 +219,58 @@ struct WeChatServerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("wechat-server: \(message)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    /// The SMTP settings from flags, or else the environment; nil when no SMTP host is given.
+    /// Throws a `ValidationError` that names the setting at fault.
+    func smtpConfiguration(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
+        -> SMTPConfiguration?
+    {
+        guard let host = smtpHost ?? environment["WECHAT_SMTP_HOST"], !host.isEmpty else { return nil }
+        let securityName = smtpSecurity ?? environment["WECHAT_SMTP_SECURITY"] ?? "starttls"
+        guard let security = SMTPConfiguration.Security(rawValue: securityName) else {
+            throw ValidationError("--smtp-security takes starttls, tls or none.")
+        }
+        let portText = smtpPort.map(String.init) ?? environment["WECHAT_SMTP_PORT"]
+        let port =
+            try portText.map { text in
+                guard let port = Int(text), (1...65535).contains(port) else {
+                    throw ValidationError("--smtp-port takes 1 to 65535.")
+                }
+                return port
+            } ?? (security == .tls ? 465 : 587)
+        guard let from = smtpFrom ?? environment["WECHAT_SMTP_FROM"], from.contains("@") else {
+            throw ValidationError("--smtp-from (or WECHAT_SMTP_FROM) must give the sender's address.")
+        }
+        var password = environment["WECHAT_SMTP_PASSWORD"]
+        if let smtpPasswordFile {
+            guard let text = try? String(contentsOfFile: smtpPasswordFile, encoding: .utf8) else {
+                throw ValidationError("Cannot read --smtp-password-file \(smtpPasswordFile).")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        let user = smtpUser ?? environment["WECHAT_SMTP_USER"]
+        if user != nil && password == nil {
+            throw ValidationError("--smtp-user needs a password: WECHAT_SMTP_PASSWORD or --smtp-password-file.")
+        }
+        var trustRoots = NIOSSLTrustRoots.default
+        if let ca = smtpCA ?? environment["WECHAT_SMTP_CA"] {
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(ca), !certificates.isEmpty else {
+                throw ValidationError("Cannot read a PEM certificate from --smtp-ca \(ca).")
+            }
+            trustRoots = .certificates(certificates)
+        }
+        return SMTPConfiguration(
+            host: host,
+            port: port,
+            security: security,
+            username: user,
+            password: password,
+            from: from,
+            trustRoots: trustRoots
+        )
     }
 
     func rateLimits() -> RateLimitPolicy {

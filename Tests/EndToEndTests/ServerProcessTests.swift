@@ -2,6 +2,7 @@ import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
+import StoreTestSupport
 import Testing
 
 /// `wechat-server` as a user runs it: a separate process, its options, its errors, its signals.
@@ -70,6 +71,46 @@ import Testing
         #expect(history.map(\.seq) == Array((1...21).reversed()))
         for session in sessions { await session.stop() }
         #expect(try await restarted.stop(signal: SIGINT) == 0)
+    }
+
+    @Test func verificationMailGoesThroughSMTPWhenConfigured() async throws {
+        let sink = try await SMTPSink(.init(credentials: ("mailer", "mail pass")))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "mail pass\n".write(toFile: directory + "/password", atomically: true, encoding: .utf8)
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--smtp-host", "127.0.0.1", "--smtp-port", "\(sink.port)",
+            "--smtp-security", "none", "--smtp-user", "mailer", "--smtp-password-file", directory + "/password",
+            "--smtp-from", "codes@wechat.test",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
+        let (gateURL, _) = try await server.ready()
+        #expect(server.stdout.contains("smtp=127.0.0.1:\(sink.port)"))
+        let gate = GateClient(baseURL: gateURL)
+        try await gate.requestCode(email: "Erin@Example.com", purpose: .register)
+        let mail = try #require(sink.mails.first)
+        #expect(mail.from == "codes@wechat.test")
+        #expect(mail.recipients == ["erin@example.com"])
+        let subject = try #require(mail.data.components(separatedBy: "\r\n").first { $0.hasPrefix("Subject: ") })
+        let code = String(subject.suffix(6))
+        #expect(code.count == 6 && code.allSatisfy { $0.isNumber })
+        _ = try await gate.register(username: "erin", email: "erin@example.com", password: "correct horse", code: code)
+        // Nothing went to the dev mailbox, and no password reached the log.
+        #expect(!FileManager.default.fileExists(atPath: server.dataDirectory + "/dev-mailbox.txt"))
+        #expect(!server.stderr.contains("mail pass") && !server.stderr.contains("correct horse"))
+        #expect(try await server.stop() == 0)
+        await sink.close()
+    }
+
+    @Test func badSMTPSettingsAreAClearStartupError() async throws {
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--smtp-host", "127.0.0.1", "--smtp-security", "maybe",
+            "--smtp-from", "codes@wechat.test",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
+        #expect(try await server.exitStatus() != 0)
+        #expect(server.stderr.contains("--smtp-security takes starttls, tls or none."))
     }
 
     @Test func aPortInUseIsAClearError() async throws {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import ChatProtocol
 import ChatServices
 import Foundation
+import StoreTestSupport
 import Testing
 
 @testable import ChatClient
@@ -9,40 +10,11 @@ import Testing
 /// `wechat-server --tls-cert --tls-key` with a certificate made for the test: HTTPS at the gate,
 /// TLS on the chat connection, trusted through `--ca`; untrusting and plain clients get clear errors.
 @Suite struct TLSTests {
-    /// A self-signed certificate for 127.0.0.1 and localhost, valid for a day, made with openssl.
-    static func makeCertificate(in directory: String) throws -> (cert: String, key: String) {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let cert = directory + "/cert.pem"
-        let key = directory + "/key.pem"
-        let child = try ChildProcess(
-            path: "/usr/bin/openssl",
-            arguments: [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,digitalSignature,keyCertSign",
-                "-addext", "extendedKeyUsage=serverAuth",
-            ],
-            stdoutPath: directory + "/openssl.out",
-            stderrPath: directory + "/openssl.err"
-        )
-        let deadline = Date().addingTimeInterval(20)
-        while child.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        guard child.exitStatus == 0 else {
-            throw TimedOut(
-                description:
-                    "openssl failed: \((try? String(contentsOfFile: directory + "/openssl.err", encoding: .utf8)) ?? "")"
-            )
-        }
-        return (cert, key)
-    }
-
     @Test func theGateAndTheChatConnectionSpeakTLSToClientsThatTrustTheCertificate() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wechat-tls-\(UUID().uuidString)")
             .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (cert, key) = try Self.makeCertificate(in: directory)
+        let (cert, key) = try TestCertificate.make(in: directory)
         let server = try ServerProcess(arguments: [
             "--gate-port", "0", "--chat-port", "0", "--tls-cert", cert, "--tls-key", key,
         ])
