@@ -3,28 +3,68 @@ import ChatProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// The client side of `GateAPI`: sign-up, sign-in, sign-out and password reset over HTTP.
 ///
+/// A cluster runs several interchangeable gates. Given more than one URL, the client asks the one
+/// that answered last, and when it cannot be reached (refused, unreachable, no answer in time)
+/// asks the next, and remembers which answered: a dead gate costs one retry, not a failure.
+/// Only a gate that cannot be reached is skipped; an answer (even an error) is final.
+///
 /// Failures come back as `ChatError` with the server's code and message, or `unavailable` when
-/// the gate cannot be reached at all.
+/// no gate can be reached at all.
 public struct GateClient: Sendable {
-    public let baseURL: String
+    /// Every gate, in the order given.
+    public let baseURLs: [String]
     public let tls: ClientTLS
     let http: HTTPClient
     let timeout: TimeAmount
+    private let current: CurrentGate
+
+    /// The gate that answered last (the first one to begin with).
+    public var baseURL: String { baseURLs[current.index.load(ordering: .relaxed)] }
 
     /// `baseURL` like `http://127.0.0.1:8888` or `https://chat.example.org:8888`.
     public init(
         baseURL: String,
         tls: ClientTLS = ClientTLS(),
-        http: HTTPClient = .shared,
+        http: HTTPClient? = nil,
         timeout: TimeAmount = .seconds(15)
     ) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.init(baseURLs: [baseURL], tls: tls, http: http, timeout: timeout)
+    }
+
+    /// Several gates of one cluster, tried in turn when one cannot be reached. With more than
+    /// one, `http` defaults to `failFastHTTP`, so a dead gate is skipped at once.
+    public init(
+        baseURLs: [String],
+        tls: ClientTLS = ClientTLS(),
+        http: HTTPClient? = nil,
+        timeout: TimeAmount = .seconds(15)
+    ) {
+        precondition(!baseURLs.isEmpty, "a gate client needs at least one gate")
+        self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.tls = tls
-        self.http = http
+        self.http = http ?? (baseURLs.count > 1 ? Self.failFastHTTP : .shared)
         self.timeout = timeout
+        self.current = CurrentGate()
+    }
+
+    /// An HTTP client that gives up on a gate it cannot connect to at once (refused) or within
+    /// 3 s (unreachable), instead of retrying until the request's deadline as `HTTPClient.shared`
+    /// does: with other gates to ask, waiting on a dead one only delays the user. Lives as long
+    /// as the process, like `.shared`.
+    public static let failFastHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(3)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// Which gate answered last, shared by copies of this client.
+    private final class CurrentGate: Sendable {
+        let index = Atomic(0)
     }
 
     public func health() async throws -> GateAPI.HealthResponse {
@@ -101,6 +141,40 @@ public struct GateClient: Sendable {
         body: (some Encodable)? = NoBody?.none,
         token: String? = nil
     ) async throws -> Data {
+        let bodyBytes = try body.map { try JSONEncoder().encode($0) }
+        let first = current.index.load(ordering: .relaxed)
+        var unreachable: ChatError?
+        for attempt in 0..<baseURLs.count {
+            let index = (first + attempt) % baseURLs.count
+            let answer: (HTTPClientResponse, ByteBuffer)
+            do {
+                answer = try await exchange(method, baseURLs[index], path, bodyBytes, token)
+            } catch let error as ChatError {
+                // A gate that cannot be reached (or not securely): try the next one.
+                guard error.code == .unavailable else { throw error }
+                unreachable = unreachable ?? error
+                continue
+            }
+            if index != first { current.index.store(index, ordering: .relaxed) }
+            return try Self.decode(answer.0, answer.1)
+        }
+        let failure = unreachable ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
+        guard baseURLs.count > 1 else { throw failure }
+        let others = baseURLs.count - 1
+        throw ChatError(
+            .unavailable,
+            "\(failure.message) The other \(others == 1 ? "server" : "\(others) servers") did not answer either."
+        )
+    }
+
+    /// One request to one gate. Throws `unavailable` when the gate cannot be reached.
+    private func exchange(
+        _ method: HTTPMethod,
+        _ baseURL: String,
+        _ path: String,
+        _ body: Data?,
+        _ token: String?
+    ) async throws -> (HTTPClientResponse, ByteBuffer) {
         var request = HTTPClientRequest(url: "\(baseURL)\(GateAPI.prefix)/\(path)")
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
@@ -108,17 +182,18 @@ public struct GateClient: Sendable {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response: HTTPClientResponse
-        let buffer: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: timeout)
-            buffer = try await response.body.collect(upTo: 1 << 20)
+            let response = try await http.execute(request, timeout: timeout)
+            return (response, try await response.body.collect(upTo: 1 << 20))
         } catch {
             throw ClientTLS.describe(error, server: baseURL)
                 ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
         }
+    }
+
+    private static func decode(_ response: HTTPClientResponse, _ buffer: ByteBuffer) throws -> Data {
         let data = Data(buffer.readableBytesView)
         guard (200..<300).contains(response.status.code) else {
             if let failure = try? JSONDecoder().decode(GateAPI.ErrorResponse.self, from: data) {

@@ -22,8 +22,11 @@ struct WeChatCommand: AsyncParsableCommand {
         version: "wechat 0.1.0"
     )
 
-    @Option(help: "The server's gate URL (default: from the config file, else http://127.0.0.1:8888).")
-    var server: String?
+    @Option(
+        help:
+            "The server's gate URL (default: from the config file, else http://127.0.0.1:8888). Repeat it for a cluster's gates: when one does not answer, the next is asked."
+    )
+    var server: [String] = []
 
     @Option(
         help:
@@ -83,7 +86,7 @@ struct WeChatCommand: AsyncParsableCommand {
         if let theme { appConfig.theme = theme }
         let logger = try Self.startLogging(path: logFile ?? AppPaths(environment: environment).state + "/wechat.log")
 
-        var serverURL = server ?? appConfig.server
+        var serverURLs = server.isEmpty ? appConfig.servers : server
         var stackTask: Task<Void, Error>?
         var stack: ServerStack?
         var options: ChatApp.Options
@@ -116,13 +119,13 @@ struct WeChatCommand: AsyncParsableCommand {
                 }
             }
             let endpoints = await started.endpoints()
-            serverURL = endpoints.gateURL
+            serverURLs = [endpoints.gateURL]
             print(
                 "wechat: serving at \(endpoints.gateURL) (chat \(endpoints.chatPorts.map(String.init).joined(separator: ","))), data in \(configuration.dataDirectory)"
             )
         }
         options = ChatApp.Options(
-            serverURL: serverURL,
+            serverURL: serverURLs[0],
             config: appConfig,
             themeSearchPaths: ThemeLoader.defaultSearchPaths(
                 environment: environment,
@@ -130,10 +133,11 @@ struct WeChatCommand: AsyncParsableCommand {
                 currentDirectory: FileManager.default.currentDirectoryPath
             )
         )
+        options.serverURLs = serverURLs
         options.tls = ClientTLS(caFile: ca)
         if demo {
             let logins = try await DemoSeeder(
-                gateURL: serverURL,
+                gateURL: serverURLs[0],
                 mailboxPath: stack!.configuration.mailboxPath,
                 logger: logger
             ).seed()

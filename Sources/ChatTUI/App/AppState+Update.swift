@@ -21,9 +21,11 @@ extension AppState {
         case .signedIn(let result):
             signIn.busy = false
             switch result {
-            case .success:
+            case .success(let credentials):
                 signIn.password.clear()
                 signIn.error = nil
+                // The gate that answered, which with several gates may not be the first.
+                serverURL = credentials.gateURL
                 screen = .main
             case .failure(let error):
                 signIn.error = error.message

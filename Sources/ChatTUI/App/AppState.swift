@@ -23,7 +23,18 @@ public struct AppState: Sendable {
     public var theme: Theme = .fallback
     public var themeNames: [String] = []
     public var serverURL: String
+    /// How many more gates the client may ask besides `serverURL` (a cluster's).
+    public var otherGates = 0
     public var now = Date()
+
+    /// "Server URL", and how many other gates stand behind it, for the forms' subtitle.
+    public var serverDescription: String {
+        switch otherGates {
+        case 0: "Server \(serverURL)"
+        case 1: "Server \(serverURL) or 1 other gate"
+        default: "Server \(serverURL) or \(otherGates) other gates"
+        }
+    }
 
     public var signIn = SignInForm()
     public var register = RegisterForm()

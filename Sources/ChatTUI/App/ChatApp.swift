@@ -9,6 +9,9 @@ import Synchronization
 public final class ChatApp {
     public struct Options: Sendable {
         public var serverURL: String
+        /// Every gate of the server, `serverURL` first: when one does not answer the next is
+        /// asked (a cluster's gates are interchangeable).
+        public var serverURLs: [String]
         /// Extra CA to trust for an `https://` server (`--ca`).
         public var tls = ClientTLS()
         public var config: AppConfig
@@ -20,6 +23,7 @@ public final class ChatApp {
 
         public init(serverURL: String, config: AppConfig, themeSearchPaths: [String]) {
             self.serverURL = serverURL
+            self.serverURLs = [serverURL]
             self.config = config
             self.themeSearchPaths = themeSearchPaths
         }
@@ -50,8 +54,9 @@ public final class ChatApp {
         self.queue = queue
         self.shouldStop = shouldStop
         self.suspend = suspend
-        runner = EffectRunner(serverURL: options.serverURL, tls: options.tls, queue: queue, logger: logger)
+        runner = EffectRunner(serverURLs: options.serverURLs, tls: options.tls, queue: queue, logger: logger)
         state = AppState(serverURL: options.serverURL)
+        state.otherGates = options.serverURLs.count - 1
         state.demoLogins = options.demoLogins
         state.themeNames = ThemeLoader.available(in: options.themeSearchPaths)
         let (theme, warning) = ThemeLoader.load(named: options.config.theme, searchPaths: options.themeSearchPaths)

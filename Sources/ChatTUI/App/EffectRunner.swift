@@ -15,10 +15,11 @@ public actor EffectRunner {
     private let effects: AsyncStream<Effect>
     private let effectsContinuation: AsyncStream<Effect>.Continuation
 
-    public init(serverURL: String, tls: ClientTLS = ClientTLS(), queue: ActionQueue, logger: Logger) {
+    public init(serverURLs: [String], tls: ClientTLS = ClientTLS(), queue: ActionQueue, logger: Logger) {
         self.queue = queue
-        self.gate = GateClient(baseURL: serverURL, tls: tls)
-        self.saved = SavedSession(serverURL: serverURL)
+        self.gate = GateClient(baseURLs: serverURLs, tls: tls)
+        // Saved under the first gate: the same whichever gate answers.
+        self.saved = SavedSession(serverURL: serverURLs[0])
         self.logger = logger
         (effects, effectsContinuation) = AsyncStream.makeStream(of: Effect.self)
     }

@@ -7,14 +7,17 @@ import Foundation
 ///
 /// Format:
 ///
-///     server = "http://127.0.0.1:8888"
+///     server = "http://127.0.0.1:8888"        # or, for a cluster's gates:
+///     servers = ["http://127.0.0.2:8888", "http://127.0.0.3:8888"]
 ///     theme = "default"
 ///     [notifications]
 ///     bell = true
 ///     desktop = true
 public struct AppConfig: Sendable, Equatable {
-    /// The gate server's base URL.
-    public var server: String = "http://127.0.0.1:8888"
+    /// The gate servers' base URLs: one, or a cluster's interchangeable gates, tried in turn.
+    public var servers: [String] = ["http://127.0.0.1:8888"]
+    /// The first gate: the one the saved session and the screen name.
+    public var server: String { servers[0] }
     /// A theme name: a file `<name>.toml` in one of the theme search paths.
     public var theme: String = "default"
     /// Ring the terminal bell when a message arrives.
@@ -28,7 +31,7 @@ public struct AppConfig: Sendable, Equatable {
         bell: Bool = true,
         desktopNotifications: Bool = true
     ) {
-        self.server = server
+        self.servers = [server]
         self.theme = theme
         self.bell = bell
         self.desktopNotifications = desktopNotifications
@@ -74,7 +77,19 @@ public struct AppConfig: Sendable, Equatable {
                         skip(table, key, "must be a non-empty string")
                         continue
                     }
-                    if key == "server" { config.server = value } else { config.theme = value }
+                    if key == "server" { config.servers = [value] } else { config.theme = value }
+                case (nil, "servers"):
+                    guard case .array(let values)? = document.value(table, key),
+                        case let urls = values.compactMap({ value -> String? in
+                            if case .string(let url) = value, !url.isEmpty { return url }
+                            return nil
+                        }),
+                        !urls.isEmpty, urls.count == values.count
+                    else {
+                        skip(table, key, "must be a list of gate URLs, like [\"http://127.0.0.2:8888\"]")
+                        continue
+                    }
+                    config.servers = urls
                 case ("notifications", "bell"), ("notifications", "desktop"):
                     guard let value = document.bool(table, key) else {
                         skip(table, key, "must be true or false")
@@ -103,7 +118,9 @@ public struct AppConfig: Sendable, Equatable {
         # Put this file at ~/.config/wechat/config.toml (or $XDG_CONFIG_HOME/wechat/config.toml).
         # Every setting is optional; the values below are the defaults.
 
-        # The gate server to sign in through (its HTTP address).
+        # The gate server to sign in through (its HTTP address). For a cluster, list its gates
+        # instead; when one does not answer the next is tried:
+        # servers = ["http://127.0.0.2:8888", "http://127.0.0.3:8888"]
         server = "http://127.0.0.1:8888"
 
         # The colour theme: a file <name>.toml in $WECHAT_THEMES_DIR, ~/.config/wechat/themes or the

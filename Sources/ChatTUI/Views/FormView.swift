@@ -108,7 +108,7 @@ enum SignInView {
         }
         FormView.render(
             title: "WeChat — sign in",
-            subtitle: "Server \(state.serverURL)",
+            subtitle: state.serverDescription,
             fields: [
                 .init(label: "Username or email", editor: form.account, placeholder: "alice or alice@example.com"),
                 .init(label: "Password", editor: form.password),
@@ -130,7 +130,7 @@ enum RegisterView {
         let form = state.register
         FormView.render(
             title: "WeChat — create an account",
-            subtitle: "Server \(state.serverURL)",
+            subtitle: state.serverDescription,
             fields: [
                 .init(
                     label: "Username",

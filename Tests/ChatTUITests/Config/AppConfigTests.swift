@@ -59,6 +59,25 @@ struct AppConfigTests {
         }
     }
 
+    @Test func aClustersGatesAreAList() throws {
+        try withConfigFile("servers = [\"http://127.0.0.2:8888\", \"http://127.0.0.3:8888\"]\n") { path in
+            let (config, warning) = AppConfig.load(path: path)
+            #expect(warning == nil)
+            #expect(config.servers == ["http://127.0.0.2:8888", "http://127.0.0.3:8888"])
+            #expect(config.server == "http://127.0.0.2:8888")
+        }
+        try withConfigFile("servers = []\nservers2 = 1\n") { path in
+            let (config, warning) = AppConfig.load(path: path)
+            #expect(config.servers == ["http://127.0.0.1:8888"])
+            #expect(warning?.contains("line 1: 'servers' must be a list of gate URLs") == true)
+        }
+        try withConfigFile("servers = [\"http://a:1\", 2]\n") { path in
+            let (config, warning) = AppConfig.load(path: path)
+            #expect(config.servers == ["http://127.0.0.1:8888"])
+            #expect(warning != nil)
+        }
+    }
+
     @Test func partialFileKeepsOtherDefaults() throws {
         try withConfigFile("[notifications]\ndesktop = false\n") { path in
             let (config, warning) = AppConfig.load(path: path)

@@ -80,6 +80,23 @@ import Testing
         #expect(canvas.contains("•••••••••"))
         #expect(canvas.contains("F2 create account"))
         #expect(canvas.cursor != nil)
+        #expect(canvas.contains("Server http://127.0.0.1:8888"))
+        #expect(!canvas.contains("other gate"))
+
+        // A cluster's gates: the form says there are more than the one named, and once signed
+        // in the status bar names the gate that answered.
+        state.otherGates = 2
+        #expect(AppView.render(state).contains("Server http://127.0.0.1:8888 or 2 other gates"))
+        let credentials = SessionCredentials(
+            userID: 1,
+            username: "alice",
+            token: "t",
+            expiresAt: 0,
+            gateURL: "http://127.0.0.3:8888",
+            chatServer: .init(host: "127.0.0.3", port: 8090)
+        )
+        _ = state.apply(.signedIn(.success(credentials)))
+        #expect(AppView.render(state).contains("@127.0.0.3:8888"))
     }
 
     @Test func registerScreenValidatesLive() {
