@@ -29,6 +29,9 @@ public final class ChatServer: Service {
         public var advertisedPort: Int?
         /// Serve TLS with this context (built once: it has read the certificate and key).
         public var tls: NIOSSLContext?
+        /// How often this server tells the status service it is alive. A status service in
+        /// another process takes three missed beats for a crash (see `RedisStatusService`).
+        public var heartbeatInterval: TimeAmount = .seconds(1)
 
         public init(id: String, host: String, port: Int) {
             self.id = id
@@ -142,18 +145,55 @@ public final class ChatServer: Service {
         onListening(port)
 
         defer { dependencies.router.detach(chatServerID: configuration.id) }
-        await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
-                try? await serverChannel.closeFuture.get()
-            } onCancel: {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.sendHeartbeats(info) }
+            await withGracefulShutdownHandler {
+                await withTaskCancellationHandler {
+                    try? await serverChannel.closeFuture.get()
+                } onCancel: {
+                    serverChannel.close(promise: nil)
+                }
+            } onGracefulShutdown: {
                 serverChannel.close(promise: nil)
             }
-        } onGracefulShutdown: {
-            serverChannel.close(promise: nil)
+            group.cancelAll()
         }
         await finishConnections()
         await dependencies.status.unregisterChatServer(id: configuration.id)
         logger.notice("chat server stopped")
+    }
+
+    /// Tells the status service this server is alive, until cancelled. When it answers that it
+    /// does not know this server (it restarted, its Redis was flushed, or it dropped this server
+    /// after a pause), registers again with the connections open here, so presence and load are
+    /// right again without anyone stepping in. A status service that cannot be reached is said
+    /// once, and asked again at the next beat.
+    func sendHeartbeats(_ info: ChatServerInfo) async {
+        var unreachable = false
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .nanoseconds(configuration.heartbeatInterval.nanoseconds))
+            } catch {
+                return
+            }
+            do {
+                if try await dependencies.status.chatServerHeartbeat(id: info.id) == false {
+                    let connections = registry.connectionsPerUser
+                    await dependencies.status.registerChatServer(info, connections: connections)
+                    logger.warning(
+                        "the status service did not know this chat server; registered again",
+                        metadata: ["users": "\(connections.count)"]
+                    )
+                }
+                if unreachable { logger.notice("the status service answers again") }
+                unreachable = false
+            } catch {
+                if !unreachable {
+                    logger.error("the status service cannot be reached", metadata: ["error": "\(error)"])
+                }
+                unreachable = true
+            }
+        }
     }
 
     /// Hands this server's connections to the router, so pushes reach them: `run()` does it once

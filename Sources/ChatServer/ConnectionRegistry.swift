@@ -23,6 +23,12 @@ final class ConnectionRegistry: PushReceiver {
         connections.withLock { $0[user].map { Array($0.values) } ?? [] }
     }
 
+    /// Live connections per user: what this server reports when it registers again with a
+    /// status service that lost track of it.
+    var connectionsPerUser: [UserID: Int] {
+        connections.withLock { $0.mapValues(\.count) }
+    }
+
     var count: Int {
         connections.withLock { $0.values.reduce(0) { $0 + $1.count } }
     }

@@ -18,6 +18,8 @@ public final class ServerStack: Service {
     public let configuration: ServerStackConfiguration
     public let mailbox: DevMailbox
     public let chatServers: [ChatServer]
+    /// The status service every part shares (tests look at presence and load through it).
+    public let status: any StatusService
     let gate: GateServer
     let logger: Logger
     let database: SQLiteDatabase
@@ -52,6 +54,7 @@ public final class ServerStack: Service {
             clock: clock,
             logger: logger.named("status")
         )
+        self.status = status
         let router = InProcessPushRouter(status: status)
         let limiter = InProcessRateLimiter(clock: clock)
 
