@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
@@ -57,6 +58,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the commit path's statements (RawStatement).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The stores on PostgreSQL, for a cluster: what must last, shared by every process.
+        .target(
+            name: "PostgresStores",
+            dependencies: [
+                "ChatServices", "ChatProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -266,6 +276,20 @@ let package = Package(
             dependencies: [
                 "RedisServices", "RedisClient", "RedisTestSupport", "StoreTestSupport", "ChatServices", "ChatProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Shared by the PostgreSQL tests: a real server in a temporary directory, on a free port.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["StoreTestSupport"],
+            path: "Tests/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "PostgresStoresTests",
+            dependencies: [
+                "PostgresStores", "PostgresTestSupport", "StoreTestSupport", "ChatServices", "ChatProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -2,7 +2,7 @@
 # Installs the Debian packages the build and the tests need, if any is missing. Idempotent and
 # quiet when everything is there; needs root (or sudo) only when it has something to install.
 set -euo pipefail
-packages=(libsqlite3-dev libncurses-dev tmux curl openssl protobuf-compiler redis-server)
+packages=(libsqlite3-dev libncurses-dev tmux curl openssl protobuf-compiler redis-server postgresql)
 if [[ ${1:-} == --list ]]; then
   echo "${packages[@]}"
   exit 0

@@ -68,7 +68,7 @@ import Testing
     }
 
     @Test func anUnreachableServerIsAPlainError() async throws {
-        let redis = RedisConnection(host: "127.0.0.1", port: try RedisServer.freePort(), logger: .quiet)
+        let redis = RedisConnection(host: "127.0.0.1", port: try PortFinder.freePort(), logger: .quiet)
         let error = await #expect(throws: RedisError.self) { try await redis.send(["PING"]) }
         guard case .unavailable(let message) = error else {
             Issue.record("not unavailable: \(String(describing: error))")

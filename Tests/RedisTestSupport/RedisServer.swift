@@ -29,7 +29,7 @@ public final class RedisServer: @unchecked Sendable {
             .appendingPathComponent("redis-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         for _ in 0..<5 {
-            let port = try freePort()
+            let port = try PortFinder.freePort()
             let server = RedisServer(
                 port: port,
                 directory: directory,
@@ -129,43 +129,5 @@ public final class RedisServer: @unchecked Sendable {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw RedisError.unavailable("\(name) is not installed (apt-get install redis-server; .ci/run does).")
-    }
-
-    /// A port nothing listens on now: bound to learn it, then released.
-    public static func freePort() throws -> Int {
-        let socket = try ServerSocketProbe()
-        defer { socket.close() }
-        return socket.port
-    }
-}
-
-/// Binds a loopback socket to port 0 to learn a free port.
-private struct ServerSocketProbe {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
-        }
-        guard bound == 0 else {
-            _ = Glibc.close(descriptor)
-            throw RedisError.unavailable("no free port")
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        self.descriptor = descriptor
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    func close() {
-        _ = Glibc.close(descriptor)
     }
 }

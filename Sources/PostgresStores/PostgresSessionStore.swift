@@ -1,0 +1,55 @@
+import ChatServices
+import NIOCore
+import PostgresNIO
+
+/// `SessionStore` on PostgreSQL: token hashes only, so the sessions outlive any process, and a
+/// Redis flush signs nobody out.
+public struct PostgresSessionStore: SessionStore {
+    let database: PostgresStoreDatabase
+
+    public init(database: PostgresStoreDatabase) {
+        self.database = database
+    }
+
+    private var client: PostgresClient { database.client }
+    private var logger: Logger { database.logger }
+
+    public func insertSession(tokenHash: [UInt8], userID: UserID, createdAtMs: Int64, expiresAtMs: Int64) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // Expired sessions are swept as new ones arrive, so the table stays small without a timer.
+            try await connection.query(
+                "DELETE FROM sessions WHERE user_id = \(userID) AND expires_at_ms <= \(createdAtMs)",
+                logger: logger
+            )
+            try await connection.query(
+                """
+                INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms)
+                VALUES (\(ByteBuffer(bytes: tokenHash)), \(userID), \(createdAtMs), \(expiresAtMs))
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
+        let rows = try await client.query(
+            "SELECT user_id FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at_ms > \(nowMs)",
+            logger: logger
+        )
+        for try await user in rows.decode(Int64.self) { return user }
+        return nil
+    }
+
+    public func deleteSession(tokenHash: [UInt8]) async throws -> Bool {
+        let rows = try await client.query(
+            "DELETE FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) RETURNING user_id",
+            logger: logger
+        )
+        for try await _ in rows { return true }
+        return false
+    }
+
+    public func deleteSessions(userID: UserID) async throws {
+        try await client.query("DELETE FROM sessions WHERE user_id = \(userID)", logger: logger)
+    }
+}

@@ -1,0 +1,152 @@
+import ChatProtocol
+import Logging
+import PostgresNIO
+
+/// The cluster's database: a pool of connections to one PostgreSQL server (postgres-nio's
+/// `PostgresClient`), with the schema brought up to date when it opens.
+///
+/// What must last lives here (users, sessions as token hashes, and, as the cluster grows, the
+/// social graph and messages); Redis holds only what can be rebuilt. Every process of a cluster
+/// opens it; migrations take an advisory lock, so two processes starting at once cannot apply one
+/// twice.
+public final class PostgresStoreDatabase: Sendable {
+    public let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+
+    /// Connects, checks the server answers within `timeout`, and migrates. A server that cannot
+    /// be reached is a plain sentence naming it, never a hang.
+    public static func open(
+        host: String,
+        port: Int,
+        username: String,
+        password: String? = nil,
+        database: String,
+        timeout: Duration = .seconds(10),
+        logger: Logger
+    ) async throws -> PostgresStoreDatabase {
+        var configuration = PostgresClient.Configuration(
+            host: host,
+            port: port,
+            username: username,
+            password: password,
+            database: database,
+            tls: .disable
+        )
+        configuration.options.connectTimeout = timeout
+        let opened = PostgresStoreDatabase(
+            client: PostgresClient(configuration: configuration, backgroundLogger: logger),
+            logger: logger
+        )
+        do {
+            // The pool retries a refused connection until asked to stop: the deadline asks.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await opened.migrate() }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw ChatError(.unavailable, "it did not answer within \(timeout)")
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        } catch {
+            await opened.close()
+            throw ChatError(.unavailable, "PostgreSQL at \(host):\(port) cannot be used: \(Self.describe(error))")
+        }
+        return opened
+    }
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        running = Task { await client.run() }
+    }
+
+    /// Closes the pool's connections.
+    public func close() async {
+        running.cancel()
+        await running.value
+    }
+
+    /// The schema, one step per version. A step is never edited once released: a change is a
+    /// new step.
+    static let migrations: [(version: Int, statements: [String])] = [
+        (
+            1,
+            [
+                """
+                CREATE TABLE users(
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    username TEXT NOT NULL,
+                    email TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                // Names and addresses are unique whatever their case, as in SQLite's NOCASE.
+                "CREATE UNIQUE INDEX users_username ON users(lower(username))",
+                "CREATE UNIQUE INDEX users_email ON users(lower(email))",
+                """
+                CREATE TABLE sessions(
+                    token_hash BYTEA PRIMARY KEY,
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_at_ms BIGINT NOT NULL,
+                    expires_at_ms BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX sessions_by_user ON sessions(user_id)",
+            ]
+        )
+    ]
+
+    /// Applies the steps this database has not had, in one transaction under an advisory lock.
+    func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            // Any number unique to this schema: processes starting together queue here.
+            try await connection.query("SELECT pg_advisory_xact_lock(7216001)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migrations(version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+                logger: logger
+            )
+            var applied: Set<Int> = []
+            for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                .decode(Int.self)
+            {
+                applied.insert(version)
+            }
+            guard let newest = Self.migrations.last?.version else { return }
+            if let future = applied.max(), future > newest {
+                throw ChatError(
+                    .internalError,
+                    "the database has schema version \(future), newer than this server's \(newest): run the newer server"
+                )
+            }
+            for migration in Self.migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migrations(version) VALUES (\(migration.version))",
+                    logger: logger
+                )
+                logger.notice("database migrated", metadata: ["version": "\(migration.version)"])
+            }
+        }
+    }
+
+    /// Whether `error` is PostgreSQL refusing a duplicate; the constraint's name if so.
+    static func uniqueViolation(_ error: any Error) -> String?? {
+        guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }
+        return .some(error.serverInfo?[.constraintName])
+    }
+
+    /// A database error in words, without the query's values.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        if let error = error as? ChatError { return error.message }
+        return "\(error)"
+    }
+}

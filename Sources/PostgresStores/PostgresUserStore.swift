@@ -1,0 +1,125 @@
+import ChatProtocol
+import ChatServices
+import NIOCore
+import PostgresNIO
+
+/// `UserStore` on PostgreSQL: the same rules as `SQLiteUserStore` (names and addresses unique
+/// whatever their case; search by name prefix or exact address, wildcards taken literally).
+public struct PostgresUserStore: UserStore {
+    let database: PostgresStoreDatabase
+
+    public init(database: PostgresStoreDatabase) {
+        self.database = database
+    }
+
+    private var client: PostgresClient { database.client }
+    private var logger: Logger { database.logger }
+
+    public func createUser(
+        username: String,
+        email: String,
+        passwordHash: String,
+        nowMs: Int64
+    ) async throws -> UserRecord {
+        do {
+            let rows = try await client.query(
+                """
+                INSERT INTO users(username, email, password_hash, created_at_ms)
+                VALUES (\(username), \(email), \(passwordHash), \(nowMs)) RETURNING id
+                """,
+                logger: logger
+            )
+            for try await id in rows.decode(Int64.self) {
+                return UserRecord(
+                    id: id,
+                    username: username,
+                    email: email,
+                    passwordHash: passwordHash,
+                    createdAtMs: nowMs
+                )
+            }
+            throw ChatError(.internalError, "The new account was not stored.")
+        } catch {
+            guard let constraint = PostgresStoreDatabase.uniqueViolation(error) else { throw error }
+            if constraint == "users_username" {
+                throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
+            }
+            throw ChatError(.emailTaken, "An account with this email already exists.")
+        }
+    }
+
+    public func user(id: UserID) async throws -> UserRecord? {
+        try await records(client.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)", logger: logger))
+            .first
+    }
+
+    public func users(ids: [UserID]) async throws -> [UserID: UserRecord] {
+        guard !ids.isEmpty else { return [:] }
+        let found = try await records(
+            client.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = ANY(\(ids))", logger: logger)
+        )
+        return Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
+    }
+
+    public func user(account: String) async throws -> UserRecord? {
+        try await records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM users
+                WHERE lower(username) = lower(\(account)) OR lower(email) = lower(\(account)) LIMIT 1
+                """,
+                logger: logger
+            )
+        ).first
+    }
+
+    public func usernameExists(_ username: String) async throws -> Bool {
+        try await exists(client.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger))
+    }
+
+    public func emailExists(_ email: String) async throws -> Bool {
+        try await exists(client.query("SELECT 1 FROM users WHERE lower(email) = lower(\(email))", logger: logger))
+    }
+
+    public func updatePasswordHash(userID: UserID, hash: String) async throws {
+        try await client.query("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)", logger: logger)
+    }
+
+    public func searchUsers(query: String, limit: Int) async throws -> [UserRecord] {
+        // LIKE wildcards in the query are escaped: a search for "a_b" finds "a_b", not "axb".
+        let pattern =
+            query.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+        return try await records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM users
+                WHERE lower(username) LIKE lower(\(pattern)) ESCAPE '\\' OR lower(email) = lower(\(query))
+                ORDER BY length(username), username LIMIT \(limit)
+                """,
+                logger: logger
+            )
+        )
+    }
+
+    // MARK: Rows
+
+    /// The columns `records` decodes, in its order.
+    private static let columns = "id, username, email, password_hash, created_at_ms"
+
+    private func records(_ rows: PostgresRowSequence) async throws -> [UserRecord] {
+        var records: [UserRecord] = []
+        for try await (id, username, email, hash, created) in rows.decode((Int64, String, String, String, Int64).self) {
+            records.append(
+                UserRecord(id: id, username: username, email: email, passwordHash: hash, createdAtMs: created)
+            )
+        }
+        return records
+    }
+
+    private func exists(_ rows: PostgresRowSequence) async throws -> Bool {
+        for try await _ in rows { return true }
+        return false
+    }
+}
