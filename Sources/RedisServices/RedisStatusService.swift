@@ -249,7 +249,10 @@ public final class RedisStatusService: StatusService {
         let nodes = Set(values.dropFirst(2).compactMap(\.string))
         presence.withLock { presence in
             guard version > presence[user]?.version ?? .min else { return }
-            presence[user] = nodes.isEmpty ? nil : Sighting(nodes: nodes, version: version)
+            // Kept when empty too: the version must outlive the user's going offline, or an
+            // older reply handled after it would bring them back.
+            presence[user] = Sighting(nodes: nodes, version: version)
+            Self.pruneOffline(&presence, newest: version)
         }
         return change == 1 ? .cameOnline : change == -1 ? .wentOffline : .none
     }
@@ -260,8 +263,15 @@ public final class RedisStatusService: StatusService {
             var changed = sighting
             changed.nodes.remove(node)
             changed.version = version
-            presence[user] = changed.nodes.isEmpty ? nil : changed
+            presence[user] = changed
         }
+    }
+
+    /// Forgets offline users' versions once there are many and they are long past: no reply in
+    /// flight is a million changes old.
+    private static func pruneOffline(_ presence: inout [UserID: Sighting], newest: Int64) {
+        guard presence.count > 100_000, newest % 10_000 == 0 else { return }
+        presence = presence.filter { !$0.value.nodes.isEmpty || $0.value.version > newest - 1_000_000 }
     }
 
     /// Drops a node with its presence, if `cutoff` is nil or its last heartbeat is older than
@@ -300,6 +310,12 @@ public final class RedisStatusService: StatusService {
     /// so a process copying it can tell an older reply from a newer one. Shared by the scripts.
     private static let presenceFunctions = """
         local function nextVersion()
+          -- After a flush the counter starts again from the time in microseconds, above any
+          -- version handed out before (unless that ran a million changes a second ahead of time).
+          if redis.call('EXISTS', 'status:version') == 0 then
+            local now = redis.call('TIME')
+            redis.call('SET', 'status:version', string.format('%d', tonumber(now[1]) * 1000000 + tonumber(now[2])))
+          end
           return redis.call('INCR', 'status:version')
         end
         local function clearNode(node)

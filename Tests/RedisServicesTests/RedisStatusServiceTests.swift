@@ -157,6 +157,8 @@ import Testing
                 let status = Self.service(redis, db)
                 await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1))
                 _ = await status.connectionOpened(user: alice.id, chatServerID: "a")
+                // Bob was on "a" before the flush, and left while Redis was away.
+                _ = await status.connectionOpened(user: 77, chatServerID: "a")
                 let token = try await status.issueToken(for: alice.id)
 
                 try await redis.send(["FLUSHALL"])
@@ -166,8 +168,10 @@ import Testing
                 #expect(try await status.chatServerHeartbeat(id: "a") == false)
                 await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1), connections: [alice.id: 1])
                 #expect(try await status.chatServerHeartbeat(id: "a") == true)
-                #expect(await status.onlineUsers(among: [alice.id]) == [alice.id])
+                #expect(await status.onlineUsers(among: [alice.id, 77]) == [alice.id])
                 #expect(status.chatServers(of: alice.id) == ["a"])
+                // This process's copy forgets him too, though its versions came before the flush.
+                #expect(status.chatServers(of: 77).isEmpty)
                 #expect(await status.connectionCounts() == ["a": 1])
                 #expect(try await status.assignChatServer().id == "a")
                 await redis.close()
