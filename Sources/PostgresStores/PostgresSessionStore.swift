@@ -41,12 +41,10 @@ public struct PostgresSessionStore: SessionStore {
     }
 
     public func deleteSession(tokenHash: [UInt8]) async throws -> Bool {
-        let rows = try await client.query(
+        try await client.query(
             "DELETE FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) RETURNING user_id",
             logger: logger
-        )
-        for try await _ in rows { return true }
-        return false
+        ).hasAnyRow()
     }
 
     public func deleteSessions(userID: UserID) async throws {

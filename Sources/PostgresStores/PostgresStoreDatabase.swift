@@ -96,7 +96,39 @@ public final class PostgresStoreDatabase: Sendable {
                 """,
                 "CREATE INDEX sessions_by_user ON sessions(user_id)",
             ]
-        )
+        ),
+        (
+            2,
+            [
+                """
+                CREATE TABLE friend_requests(
+                    from_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    to_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    message TEXT NOT NULL,
+                    created_at_ms BIGINT NOT NULL,
+                    PRIMARY KEY(from_id, to_id)
+                )
+                """,
+                "CREATE INDEX friend_requests_to ON friend_requests(to_id)",
+                // One row per direction, each with its own remark.
+                """
+                CREATE TABLE friendships(
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    friend_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    remark TEXT NOT NULL DEFAULT '',
+                    since_ms BIGINT NOT NULL,
+                    PRIMARY KEY(user_id, friend_id)
+                )
+                """,
+                """
+                CREATE TABLE blocks(
+                    blocker_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    blocked_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    PRIMARY KEY(blocker_id, blocked_id)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

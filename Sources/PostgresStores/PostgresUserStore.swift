@@ -74,11 +74,12 @@ public struct PostgresUserStore: UserStore {
     }
 
     public func usernameExists(_ username: String) async throws -> Bool {
-        try await exists(client.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger))
+        try await client.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger)
+            .hasAnyRow()
     }
 
     public func emailExists(_ email: String) async throws -> Bool {
-        try await exists(client.query("SELECT 1 FROM users WHERE lower(email) = lower(\(email))", logger: logger))
+        try await client.query("SELECT 1 FROM users WHERE lower(email) = lower(\(email))", logger: logger).hasAnyRow()
     }
 
     public func updatePasswordHash(userID: UserID, hash: String) async throws {
@@ -116,10 +117,5 @@ public struct PostgresUserStore: UserStore {
             )
         }
         return records
-    }
-
-    private func exists(_ rows: PostgresRowSequence) async throws -> Bool {
-        for try await _ in rows { return true }
-        return false
     }
 }
