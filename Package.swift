@@ -85,6 +85,7 @@ let package = Package(
             dependencies: [
                 "ChatServices", "ChatProtocol", "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Verification mail through an SMTP server (STARTTLS or TLS, AUTH), for real deployments.
@@ -276,6 +277,7 @@ let package = Package(
             dependencies: [
                 "RedisServices", "RedisClient", "RedisTestSupport", "StoreTestSupport", "ChatServices", "ChatProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Shared by the PostgreSQL tests: a real server in a temporary directory, on a free port.

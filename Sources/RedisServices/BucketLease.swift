@@ -74,8 +74,14 @@ struct BucketLease: Sendable {
         fetching = false
         debt = max(0, debt - charge)
         if granted > 0 {
-            credit = granted
+            if nowMs >= creditExpiresAtMs { credit = 0 }
+            credit += granted
             creditExpiresAtMs = nowMs + Self.leaseLifetimeMs
+            // Events trusted while the fetch was out are paid from the new lease, not fetched
+            // for again (which would also drop the lease when the next answer came).
+            let paid = min(debt, credit)
+            debt -= paid
+            credit -= paid
         } else {
             credit = 0
             refusedUntilMs = nowMs + max(1, waitMs)

@@ -16,10 +16,10 @@ import Testing
         // While the fetch is out, more go through on trust without a second fetch.
         #expect(lease.take(nowMs: 1) == (nil, false))
         #expect(lease.debt == 2)
-        // Redis charged the debt and granted the lease; the later debt is due.
-        #expect(lease.settle(charge: 1, granted: order.want - order.charge, waitMs: 0, nowMs: 2) == true)
-        #expect(lease.credit == lease.leaseSize)
-        #expect(lease.debt == 1)
+        // Redis charged the first debt and granted the lease, which pays the later debt.
+        #expect(lease.settle(charge: 1, granted: order.want - order.charge, waitMs: 0, nowMs: 2) == false)
+        #expect(lease.credit == lease.leaseSize - 1)
+        #expect(lease.debt == 0)
     }
 
     @Test func creditIsSpentLocallyAndRefetchedAsItRunsOut() {
@@ -50,6 +50,25 @@ import Testing
         let refused = lease.take(nowMs: 1_000)
         #expect(refused.wait == 0.25 && !refused.fetch)
         #expect(lease.take(nowMs: 1_250).wait == nil)
+    }
+
+    @Test func debtBeyondTheLeaseIsFetchedForAndCreditIsNeverDropped() {
+        var lease = BucketLease(limit)
+        _ = lease.take(nowMs: 0)
+        let order = lease.startFetch()
+        for _ in 0..<(lease.leaseSize + 2) { _ = lease.take(nowMs: 0) }
+        // The lease pays what it can; the rest is fetched for.
+        #expect(lease.settle(charge: order.charge, granted: lease.leaseSize, waitMs: 0, nowMs: 0) == true)
+        #expect(lease.credit == 0 && lease.debt == 2)
+        let next = lease.startFetch()
+        #expect(next.charge == 2)
+        // Credit left from an earlier lease is added to, not replaced.
+        #expect(lease.settle(charge: next.charge, granted: 3, waitMs: 0, nowMs: 0) == false)
+        #expect(lease.credit == 3)
+        _ = lease.take(nowMs: 0)
+        let third = lease.startFetch()
+        _ = lease.settle(charge: third.charge, granted: 2, waitMs: 0, nowMs: 0)
+        #expect(lease.credit == 4)
     }
 
     @Test func trustEndsAtOneBurst() {

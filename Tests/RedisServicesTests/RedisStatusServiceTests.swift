@@ -3,6 +3,7 @@ import ChatServices
 import RedisClient
 import RedisServices
 import RedisTestSupport
+import ServiceLifecycle
 import StoreTestSupport
 import Testing
 
@@ -72,6 +73,41 @@ import Testing
                 #expect(await status.connectionCounts() == ["alive": 1])
                 // Its next heartbeat (a pause, not a crash) tells it to register again.
                 #expect(try await status.chatServerHeartbeat(id: "dying") == false)
+                await redis.close()
+            }
+        }
+    }
+
+    @Test func theSweeperServiceDropsASilentNodeOnItsOwnAndStopsOnShutdown() async throws {
+        try await RedisServer.with { server async throws in
+            try await withTemporaryDirectory { directory in
+                let clock = ManualWallClock()
+                let redis = server.connection()
+                let status = Self.service(
+                    redis,
+                    try TestDatabase(in: directory),
+                    silentAfterMs: 3_000,
+                    clock: clock.clock
+                )
+                await status.registerChatServer(ChatServerInfo(id: "a", host: "h", port: 1), connections: [1: 1])
+                let group = ServiceGroup(
+                    services: [SilentChatServerSweeper(status: status, interval: .milliseconds(20))],
+                    logger: .quiet
+                )
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await group.run() }
+                    try await Task.sleep(for: .milliseconds(100))
+                    #expect(await status.onlineUsers(among: [1]) == [1])
+                    clock.advance(byMs: 3_001)
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while await status.onlineUsers(among: [1]) == [1], ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    #expect(await status.onlineUsers(among: [1]).isEmpty)
+                    #expect(try await status.chatServerHeartbeat(id: "a") == false)
+                    await group.triggerGracefulShutdown()
+                    try await tasks.waitForAll()
+                }
                 await redis.close()
             }
         }

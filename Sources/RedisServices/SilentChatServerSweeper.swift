@@ -1,0 +1,24 @@
+import Logging
+import ServiceLifecycle
+
+/// Drops the chat servers that stopped sending heartbeats, every `interval`, until shutdown:
+/// what a status process runs beside the service it serves. A crashed chat server is then no
+/// longer assigned, and its users are no longer reported online, within a few seconds.
+public struct SilentChatServerSweeper: Service {
+    private let status: RedisStatusService
+    private let interval: Duration
+
+    public init(status: RedisStatusService, interval: Duration = .seconds(1)) {
+        self.status = status
+        self.interval = interval
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await status.sweepSilentChatServers()
+            }
+        }
+    }
+}
