@@ -1,4 +1,6 @@
+import ChatClient
 import Foundation
+import StoreTestSupport
 import Testing
 
 /// Keys people press by habit, in a real terminal against `wechat --serve --demo`: none of them
@@ -78,6 +80,30 @@ import Testing
     /// The terminal goes away (the window closed, tmux killed) and no SIGHUP arrives (this test
     /// runner's threads block it, and children inherit that): the app must notice and exit,
     /// not spin on failing reads forever. Once it did, at a quarter of a core each.
+    @Test func theServeScreenShowsOnlyTheCodesItAskedFor() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        let port = try PortFinder.freePort()
+        try terminal.run(
+            "\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server"
+        )
+        try await terminal.waitFor("WeChat — sign in", timeout: 60)
+        // Someone else, through the same server, asks for a code: it must not appear here.
+        try await GateClient(baseURL: "http://127.0.0.1:\(port)").requestCode(
+            email: "victim@example.com",
+            purpose: .register
+        )
+        try terminal.press("F2")
+        try terminal.type("newbie")
+        try terminal.press("Tab")
+        try terminal.type("newbie@example.com")
+        try terminal.press("F5")
+        let screen = try await terminal.waitFor("for newbie@example.com")
+        #expect(screen.contains("dev mailbox: code"))
+        #expect(!screen.contains("victim"))
+        try terminal.press("C-q")
+    }
+
     @Test func aClientWhoseTerminalIsGoneExits() async throws {
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }

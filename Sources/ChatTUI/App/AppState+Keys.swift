@@ -101,6 +101,7 @@ extension AppState {
         }
         register.busy = true
         register.error = nil
+        codesAskedFor.insert(AccountRules.normalizedEmail(email))
         return [.requestCode(email: email, purpose: .register)]
     }
 
@@ -188,6 +189,7 @@ extension AppState {
         }
         reset.busy = true
         reset.error = nil
+        codesAskedFor.insert(AccountRules.normalizedEmail(email))
         return [.requestCode(email: email, purpose: .reset)]
     }
 

@@ -128,6 +128,7 @@ extension AppState {
             }
             return []
         case .devMail(let email, let code):
+            guard codesAskedFor.contains(AccountRules.normalizedEmail(email)) else { return [] }
             devMail.append(DevMailEntry(email: email, code: code))
             if devMail.count > 5 { devMail.removeFirst(devMail.count - 5) }
             showNotice("📬 Code for \(email): \(code)", .info, seconds: 60)

@@ -60,6 +60,10 @@ public struct AppState: Sendable {
     public var notice: Notice?
     /// Codes from the in-process server's dev mailbox (`wechat --serve`), newest last.
     public var devMail: [DevMailEntry] = []
+    /// The addresses this screen asked codes for (normalised). With `--serve` the dev mailbox
+    /// holds everyone's codes, password resets for other people's accounts among them: only
+    /// codes for these are shown, or whoever runs the demo server could take over any account.
+    public var codesAskedFor: Set<String> = []
     /// Shown in the sign-in footer when the demo seeded accounts.
     public var demoLogins: [String] = []
     public var quitRequested = false

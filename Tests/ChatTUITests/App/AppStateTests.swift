@@ -13,6 +13,27 @@ import Testing
         for character in text { _ = state.apply(.key(.character(character))) }
     }
 
+    @Test func onlyCodesThisScreenAskedForAreShown() {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        // Someone else's reset code arrives in the demo server's mailbox: never shown.
+        _ = state.apply(.devMail(email: "victim@example.com", code: "111111"))
+        #expect(state.devMail.isEmpty)
+        #expect(!AppView.render(state).contains("111111"))
+
+        // This screen asks for a code for its own address: that one is shown, whatever its case.
+        _ = state.apply(.key(.function(2)))
+        type("newbie", into: &state)
+        _ = state.apply(.key(.tab))
+        type("Newbie@Example.com", into: &state)
+        #expect(state.apply(.key(.function(5))) == [.requestCode(email: "Newbie@Example.com", purpose: .register)])
+        _ = state.apply(.devMail(email: "newbie@example.com", code: "222222"))
+        _ = state.apply(.devMail(email: "victim@example.com", code: "333333"))
+        #expect(state.devMail == [DevMailEntry(email: "newbie@example.com", code: "222222")])
+        let screen = AppView.render(state)
+        #expect(screen.contains("222222"))
+        #expect(!screen.contains("333333") && !screen.contains("victim"))
+    }
+
     @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("你好 🙂", into: &state)
