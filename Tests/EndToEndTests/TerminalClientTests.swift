@@ -29,6 +29,24 @@ import Testing
         try await terminal.waitFor("Friends (0)")
     }
 
+    @Test func anUnreachableServerIsSaidWithinSeconds() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        // Port 1 on loopback: nothing listens, every connection is refused.
+        try terminal.run("\(Self.wechatPath) --server http://127.0.0.1:1")
+        try await terminal.waitFor("WeChat — sign in")
+        try terminal.type("alice")
+        try terminal.press("Tab")
+        try terminal.type("some password")
+        let started = ContinuousClock.now
+        try terminal.press("Enter")
+        // It once showed "Working…" for the request's whole 15 s deadline.
+        let screen = try await terminal.waitFor("Cannot reach the server at http://127.0.0.1:1", timeout: 10)
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(!screen.contains("Working"))
+        try terminal.press("C-q")
+    }
+
     @Test func twoPeopleRegisterBefriendAndChatInTheTerminal() async throws {
         let server = try ServerProcess(arguments: ["--gate-port", "0", "--chat-port", "0"])
         let (gateURL, _) = try await server.ready()

@@ -17,7 +17,9 @@ public actor EffectRunner {
 
     public init(serverURLs: [String], tls: ClientTLS = ClientTLS(), queue: ActionQueue, logger: Logger) {
         self.queue = queue
-        self.gate = GateClient(baseURLs: serverURLs, tls: tls)
+        // Fail fast: a person waiting on "Working…" should hear within seconds that the server
+        // does not answer, not after the request's whole deadline of connection retries.
+        self.gate = GateClient(baseURLs: serverURLs, tls: tls, http: GateClient.failFastHTTP)
         // Saved under the first gate: the same whichever gate answers.
         self.saved = SavedSession(serverURL: serverURLs[0])
         self.logger = logger
