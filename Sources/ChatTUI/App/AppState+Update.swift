@@ -100,7 +100,8 @@ extension AppState {
             return []
         case .searchResults(let query, let results):
             if case .search(var search) = overlay, search.query.text == query {
-                search.results = results
+                search.results = Array(results.prefix(MessageSearch.shownLimit))
+                search.more = results.count > MessageSearch.shownLimit
                 search.selected = 0
                 search.searched = true
                 overlay = .search(search)

@@ -161,7 +161,12 @@ public actor EffectRunner {
                 }
             case .searchMessages(let query):
                 guard let session else { return }
-                queue.post(.searchResults(query: query, (try? await session.search(query)) ?? []))
+                queue.post(
+                    .searchResults(
+                        query: query,
+                        (try? await session.search(query, limit: MessageSearch.shownLimit + 1)) ?? []
+                    )
+                )
             case .findUsers(let query):
                 do {
                     guard let session else { throw ChatError(.unavailable, "Not signed in.") }

@@ -13,8 +13,12 @@ public enum Overlay: Sendable, Equatable {
 
 /// Full-text search across every conversation in the cache.
 public struct MessageSearch: Sendable, Equatable {
+    /// Results shown at most; the search asks for one more, to know there are more.
+    public static let shownLimit = 100
     public var query = LineEditor()
     public var results: [ChatMessage] = []
+    /// More messages match than are shown: the footer says so rather than a wrong count.
+    public var more = false
     public var selected = 0
     public var searched = false
 }

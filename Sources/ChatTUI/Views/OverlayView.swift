@@ -141,7 +141,8 @@ enum OverlayView {
             y += 1
         }
         footer(
-            "\(search.results.count) found · ↑↓ choose · Enter show in conversation · Esc close",
+            (search.more ? "newest \(search.results.count) shown, more match" : "\(search.results.count) found")
+                + " · ↑↓ choose · Enter show in conversation · Esc close",
             in: inner,
             state: state,
             into: &canvas

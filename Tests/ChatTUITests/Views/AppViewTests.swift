@@ -166,6 +166,30 @@ import Testing
         #expect(effects.contains(.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 28)))
     }
 
+    @Test func searchSaysWhenMoreMatchThanAreShown() {
+        var state = ScreenFixtures.mainState(width: 100, height: 30)
+        _ = state.apply(.key(.control("s")))
+        for character in "hi" { _ = state.apply(.key(.character(character))) }
+        let one = ScreenFixtures.bobMessages[1]
+        let many = (0...MessageSearch.shownLimit).map { index in
+            var message = one
+            message.id = Int64(1_000 + index)
+            return message
+        }
+        _ = state.apply(.searchResults(query: "hi", many))
+        guard case .search(let search) = state.overlay else {
+            Issue.record("the search overlay closed")
+            return
+        }
+        #expect(search.results.count == MessageSearch.shownLimit && search.more)
+        let canvas = AppView.render(state)
+        #expect(canvas.contains("newest 100 shown, more match"))
+        #expect(!canvas.contains("100 found"))
+        // Exactly the limit is a count, not "more".
+        _ = state.apply(.searchResults(query: "hi", Array(many.prefix(MessageSearch.shownLimit))))
+        #expect(AppView.render(state).contains("100 found"))
+    }
+
     @Test func offlineBannerAndPendingMessages() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         state.chat?.connection = .reconnecting(
