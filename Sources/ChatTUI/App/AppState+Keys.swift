@@ -52,6 +52,7 @@ extension AppState {
             }
             signIn.busy = true
             signIn.error = nil
+            signIn.info = nil
             return [.signIn(account: account, password: signIn.password.text)]
         default:
             if signIn.focus == 0 { _ = signIn.account.handle(key) } else { _ = signIn.password.handle(key) }

@@ -71,9 +71,11 @@ extension AppState {
                 reset = ResetForm()
                 screen = .signIn
                 signIn.account.setText(email)
+                // The old password, if one was typed, is no use any more.
+                signIn.password.clear()
                 signIn.focus = 1
                 signIn.error = nil
-                showNotice("Password changed. Sign in with the new one.", .success)
+                signIn.info = "Password changed. Sign in with the new one."
             case .failure(let error):
                 reset.error = error.message
             }

@@ -132,6 +132,8 @@ public struct SignInForm: Sendable, Equatable {
     public var password = LineEditor(masked: true)
     public var focus = 0
     public var error: String?
+    /// Good news to show on the form (the password was changed), until the next sign-in try.
+    public var info: String?
     public var busy = false
 
     public static let fieldCount = 2

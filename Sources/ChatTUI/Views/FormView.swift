@@ -115,7 +115,7 @@ enum SignInView {
             ],
             focus: form.focus,
             error: form.error,
-            info: nil,
+            info: form.info,
             busy: form.busy,
             hints: "Enter sign in · Tab next · F2 create account · F3 forgot password · Ctrl-Q quit",
             footer: footer,

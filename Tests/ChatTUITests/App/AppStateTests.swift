@@ -34,6 +34,26 @@ import Testing
         #expect(!screen.contains("333333") && !screen.contains("victim"))
     }
 
+    @Test func afterAPasswordResetTheSignInFormHasTheAddressAndNoOldPassword() {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        type("alice", into: &state)
+        _ = state.apply(.key(.tab))
+        type("old password", into: &state)
+        _ = state.apply(.key(.function(3)))
+        #expect(state.screen == .resetPassword)
+        state.reset.email.setText("alice@example.com")
+        _ = state.apply(.passwordReset(.success("alice@example.com")))
+        #expect(state.screen == .signIn)
+        #expect(state.signIn.account.text == "alice@example.com")
+        #expect(state.signIn.password.text.isEmpty)
+        #expect(state.signIn.focus == 1)
+        #expect(AppView.render(state).contains("Password changed. Sign in with the new one."))
+        // It stays until the next try.
+        type("new password", into: &state)
+        _ = state.apply(.key(.enter))
+        #expect(state.signIn.info == nil)
+    }
+
     @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("你好 🙂", into: &state)
