@@ -230,7 +230,12 @@ extension AppState {
         case .chooseTheme:
             let current =
                 themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
-            overlay = .themes(ThemePicker(selected: current))
+            overlay = .themes(
+                ThemePicker(
+                    selected: current,
+                    original: themeNames.indices.contains(current) ? themeNames[current] : nil
+                )
+            )
         case .signOut:
             overlay = .confirm(
                 Confirmation(question: "Sign out of \(me?.username ?? "this account")?", action: .signOut)
@@ -378,6 +383,12 @@ extension AppState {
         guard let overlay else { return [] }
         if key == .escape {
             self.overlay = nil
+            // A theme previewed and not chosen is undone.
+            if case .themes(let picker) = overlay, let original = picker.original,
+                !themeNames.indices.contains(picker.selected) || themeNames[picker.selected] != original
+            {
+                return [.loadTheme(original)]
+            }
             return []
         }
         switch overlay {

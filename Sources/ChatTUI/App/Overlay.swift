@@ -62,4 +62,6 @@ public struct RemarkEditor: Sendable, Equatable {
 
 public struct ThemePicker: Sendable, Equatable {
     public var selected = 0
+    /// The theme when the picker opened: Esc goes back to it, whatever was previewed since.
+    public var original: String?
 }

@@ -54,6 +54,31 @@ import Testing
         #expect(state.signIn.info == nil)
     }
 
+    @Test func escapeFromTheThemePickerUndoesThePreview() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        state.themeNames = ["default", "light", "wechat"]
+        _ = state.apply(.key(.function(2)))
+        guard case .themes(let picker) = state.overlay else {
+            Issue.record("F2 did not open the theme picker")
+            return
+        }
+        let original = picker.original
+        #expect(original != nil)
+        // Moving previews; Esc goes back to the theme it opened with.
+        let preview = state.apply(.key(.down))
+        #expect(preview.count == 1)
+        #expect(state.apply(.key(.escape)) == [.loadTheme(original!)])
+        #expect(state.overlay == nil)
+        // Esc without moving changes nothing.
+        _ = state.apply(.key(.function(2)))
+        #expect(state.apply(.key(.escape)).isEmpty)
+        // Enter keeps the choice.
+        _ = state.apply(.key(.function(2)))
+        _ = state.apply(.key(.down))
+        guard case .themes(let chosen) = state.overlay else { return }
+        #expect(state.apply(.key(.enter)) == [.loadTheme(state.themeNames[chosen.selected])])
+    }
+
     @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("你好 🙂", into: &state)
