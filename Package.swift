@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "ChatServices", "ChatProtocol",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -177,7 +178,9 @@ let package = Package(
             dependencies: [
                 "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol", "SMTPMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -224,7 +227,11 @@ let package = Package(
         .target(
             name: "StoreTestSupport",
             dependencies: [
-                "ChatServices", "ChatProtocol", "SQLiteStores", .product(name: "Logging", package: "swift-log"),
+                "ChatServices", "ChatProtocol", "SQLiteStores",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/StoreTestSupport"
         ),
