@@ -72,8 +72,15 @@ public final class PostgresServer: @unchecked Sendable {
 
     public func stop() {
         // SIGINT: the "fast" shutdown, sessions ended and the server gone in well under a second.
-        if let pid = postmasterPID() { kill(pid, SIGINT) }
-        if launcher > 0 { Self.reap(launcher) }
+        // The wait is bounded: a server that has not gone in 10 s is killed, so a test can never
+        // hang here (and with it every test sharing the few threads of the async runtime).
+        let postmaster = postmasterPID()
+        if let postmaster { kill(postmaster, SIGINT) }
+        if launcher > 0, !Self.reap(launcher, within: .seconds(10)) {
+            if let postmaster { kill(postmaster, SIGKILL) }
+            kill(launcher, SIGKILL)
+            Self.reap(launcher)
+        }
         launcher = 0
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -164,6 +171,17 @@ public final class PostgresServer: @unchecked Sendable {
             throw Failure("could not run \(arguments[0])")
         }
         return pid
+    }
+
+    /// Waits up to `limit` for the process to exit; whether it did (and was reaped).
+    private static func reap(_ pid: pid_t, within limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return true }
+            usleep(20_000)
+        }
+        return false
     }
 
     /// Waits for the process; its exit status.
