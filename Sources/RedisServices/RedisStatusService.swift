@@ -26,7 +26,7 @@ import Synchronization
 /// `chatServers(of:)` must answer without waiting, so this process keeps a copy of presence: the
 /// scripts return each changed user's nodes, and `loadPresence` reads all of it at start. One
 /// status process serves presence to the chat nodes at a time (more can run for the rest).
-public final class RedisStatusService: StatusService {
+public final class RedisStatusService: StatusService, PresenceFeed {
     private let redis: RedisConnection
     private let sessions: SessionStore
     private let tokenLifetimeSeconds: Int64
@@ -37,6 +37,8 @@ public final class RedisStatusService: StatusService {
     /// that sighting: replies to concurrent calls can be handled out of order, and an older one
     /// must not undo a newer one.
     private let presence = Mutex<[UserID: Sighting]>([:])
+    /// Taken only inside `presence`'s lock, so the feed sends changes in the copy's order.
+    private let watchers = Mutex(PresenceWatchers())
 
     private struct Sighting {
         var nodes: Set<String>
@@ -75,13 +77,15 @@ public final class RedisStatusService: StatusService {
             let version = reply.integer
         else { return }
         presence.withLock { presence in
-            Self.remove(node: server.id, olderThan: version, from: &presence)
+            var changed = Self.remove(node: server.id, olderThan: version, from: &presence)
             for user in live.keys {
                 var sighting = presence[user] ?? Sighting(nodes: [], version: version)
                 sighting.nodes.insert(server.id)
                 sighting.version = max(sighting.version, version)
                 presence[user] = sighting
+                changed.append(user)
             }
+            publish(changed, from: presence)
         }
         logger.info(
             "chat server registered",
@@ -202,7 +206,33 @@ public final class RedisStatusService: StatusService {
                 if !ids.isEmpty { loaded[user] = Sighting(nodes: Set(ids), version: version) }
             }
         } while cursor != "0"
-        presence.withLock { $0 = loaded }
+        presence.withLock { presence in
+            presence = loaded
+            watchers.withLock {
+                $0.publish(PresenceUpdate(isSnapshot: true, users: loaded.mapValues { Array($0.nodes) }))
+            }
+        }
+    }
+
+    public func watchPresence() -> AsyncStream<PresenceUpdate> {
+        presence.withLock { presence in
+            let snapshot = presence.filter { !$0.value.nodes.isEmpty }.mapValues { Array($0.nodes) }
+            return watchers.withLock { watchers in
+                watchers.add(snapshot: snapshot) { [weak self] id in
+                    self?.watchers.withLock { $0.remove(id) }
+                }
+            }
+        }
+    }
+
+    /// Tells the feed's watchers where `users` are now. Called inside `presence`'s lock.
+    private func publish(_ users: [UserID], from presence: [UserID: Sighting]) {
+        watchers.withLock { watchers in
+            guard !watchers.isEmpty, !users.isEmpty else { return }
+            var update = PresenceUpdate(isSnapshot: false, users: [:])
+            for user in users { update.users[user] = presence[user].map { Array($0.nodes) } ?? [] }
+            watchers.publish(update)
+        }
     }
 
     // MARK: Tokens
@@ -252,19 +282,28 @@ public final class RedisStatusService: StatusService {
             // Kept when empty too: the version must outlive the user's going offline, or an
             // older reply handled after it would bring them back.
             presence[user] = Sighting(nodes: nodes, version: version)
+            publish([user], from: presence)
             Self.pruneOffline(&presence, newest: version)
         }
         return change == 1 ? .cameOnline : change == -1 ? .wentOffline : .none
     }
 
-    /// Takes `node` out of every sighting older than `version` (the node was cleared then).
-    private static func remove(node: String, olderThan version: Int64, from presence: inout [UserID: Sighting]) {
+    /// Takes `node` out of every sighting older than `version` (the node was cleared then);
+    /// returns whose.
+    private static func remove(
+        node: String,
+        olderThan version: Int64,
+        from presence: inout [UserID: Sighting]
+    ) -> [UserID] {
+        var removed: [UserID] = []
         for (user, sighting) in presence where sighting.nodes.contains(node) && sighting.version < version {
             var changed = sighting
             changed.nodes.remove(node)
             changed.version = version
             presence[user] = changed
+            removed.append(user)
         }
+        return removed
     }
 
     /// Forgets offline users' versions once there are many and they are long past: no reply in
@@ -281,7 +320,9 @@ public final class RedisStatusService: StatusService {
             try await self.redis.send(["EVAL", Self.dropScript, "0", id, cutoff.map { "\($0)" } ?? "any"])
         }
         guard let version = reply?.integer else { return false }
-        presence.withLock { Self.remove(node: id, olderThan: version, from: &$0) }
+        presence.withLock { presence in
+            publish(Self.remove(node: id, olderThan: version, from: &presence), from: presence)
+        }
         return true
     }
 

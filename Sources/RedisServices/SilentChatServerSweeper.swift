@@ -14,9 +14,9 @@ public struct SilentChatServerSweeper: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+        await cancelWhenGracefulShutdown {
+            // Shutdown cancels the sleep: that is the way out, not an error.
+            while (try? await Task.sleep(for: interval)) != nil {
                 await status.sweepSilentChatServers()
             }
         }

@@ -12,20 +12,20 @@ import Testing
     /// Signs up through the register screen, reading the code from the dev mailbox like a person.
     static func register(_ username: String, in terminal: TmuxSession, mailbox: String) async throws {
         try await terminal.waitFor("WeChat — sign in")
-        try terminal.press("F2")
+        try await terminal.press("F2")
         try await terminal.waitFor("create an account")
         try terminal.type(username)
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("\(username)@example.com")
-        try terminal.press("Enter")
+        try await terminal.press("Enter")
         try await terminal.waitFor("code is on its way")
         let code = try #require(DevMailbox.latestCode(for: "\(username)@example.com", inMailboxAt: mailbox))
         try terminal.type(code)
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("correct horse")
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("correct horse")
-        try terminal.press("Enter")
+        try await terminal.press("Enter")
         try await terminal.waitFor("Friends (0)")
     }
 
@@ -33,18 +33,18 @@ import Testing
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
         // Port 1 on loopback: nothing listens, every connection is refused.
-        try terminal.run("\(Self.wechatPath) --server http://127.0.0.1:1")
+        try await terminal.run("\(Self.wechatPath) --server http://127.0.0.1:1")
         try await terminal.waitFor("WeChat — sign in")
         try terminal.type("alice")
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("some password")
         let started = ContinuousClock.now
-        try terminal.press("Enter")
+        try await terminal.press("Enter")
         // It once showed "Working…" for the request's whole 15 s deadline.
         let screen = try await terminal.waitFor("Cannot reach the server at http://127.0.0.1:1", timeout: 10)
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(!screen.contains("Working"))
-        try terminal.press("C-q")
+        try await terminal.press("C-q")
     }
 
     @Test func twoPeopleRegisterBefriendAndChatInTheTerminal() async throws {
@@ -59,38 +59,38 @@ import Testing
             server.child.send(SIGKILL)
             try? FileManager.default.removeItem(atPath: server.dataDirectory)
         }
-        try alice.run("\(Self.wechatPath) --server \(gateURL)")
-        try bob.run("\(Self.wechatPath) --server \(gateURL) --theme wechat")
+        try await alice.run("\(Self.wechatPath) --server \(gateURL)")
+        try await bob.run("\(Self.wechatPath) --server \(gateURL) --theme wechat")
         try await Self.register("alice", in: alice, mailbox: mailbox)
         try await Self.register("bob", in: bob, mailbox: mailbox)
 
         // Alice finds Bob and sends a request with a greeting.
-        try alice.press("F3")
+        try await alice.press("F3")
         try await alice.waitFor("Find people")
         try alice.type("bob")
-        try alice.press("Enter")
+        try await alice.press("Enter")
         try await alice.waitFor("add as friend")
-        try alice.press("Enter")
+        try await alice.press("Enter")
         try await alice.waitFor("Greeting")
-        try alice.press("Enter")
+        try await alice.press("Enter")
         try await alice.waitFor("Friend request sent")
 
         // Bob sees it and accepts.
         try await bob.waitFor("Requests (1)")
-        try bob.press("C-r")
+        try await bob.press("C-r")
         try await bob.waitFor("Hi, I'm alice!")
         try bob.type("a")
         try await bob.waitFor("Accepted")
-        try bob.press("Escape")
+        try await bob.press("Escape")
         try await bob.waitFor("● alice")
         try await alice.waitFor("● bob")
 
         // They chat in Chinese with emoji.
         try alice.type("你好，鲍勃！今天怎么样？🙂")
-        try alice.press("Enter")
+        try await alice.press("Enter")
         try await bob.waitFor("你好，鲍勃！今天怎么样？🙂")
         try bob.type("很好，谢谢 👍 终端里的中文显示得很好")
-        try bob.press("Enter")
+        try await bob.press("Enter")
         let aliceScreen = try await alice.waitFor("很好，谢谢 👍 终端里的中文显示得很好")
         #expect(aliceScreen.contains("me"))
         #expect(aliceScreen.contains("✓"))
@@ -99,13 +99,13 @@ import Testing
         print("--- alice's main screen ---\n\(aliceScreen)")
 
         // History search finds the message and jumps to it.
-        try alice.press("C-s")
+        try await alice.press("C-s")
         try await alice.waitFor("Search messages")
         try alice.type("中文")
         let search = try await alice.waitFor("1 found")
         #expect(search.contains("终端里的中文显示得很好"))
         print("--- alice's history search ---\n\(search)")
-        try alice.press("Enter")
+        try await alice.press("Enter")
         try await alice.waitUntil("search closed") { !$0.contains("Search messages") }
 
         // A resize redraws everything at the new size; too small says so; back again is fine.
@@ -123,9 +123,9 @@ import Testing
         try await alice.waitFor("Friends (1)")
 
         // Quitting restores the terminal: the shell is back, echoing and in cooked mode.
-        try alice.press("C-q")
+        try await alice.press("C-q")
         try await alice.waitUntil("the shell prompt") { !$0.contains("Friends (1)") }
-        try alice.run("stty -a | tr ' ' '\\n' | grep -E '^-?(echo|icanon)$' | tr '\\n' ' '; echo END")
+        try await alice.run("stty -a | tr ' ' '\\n' | grep -E '^-?(echo|icanon)$' | tr '\\n' ' '; echo END")
         let shell = try await alice.waitFor("END")
         #expect(shell.contains("echo icanon") || (shell.contains("icanon") && shell.contains("echo ")))
         #expect(!shell.contains("-echo "))
@@ -133,15 +133,15 @@ import Testing
 
         // The server goes away. Bob's session token was saved, so starting again skips the
         // password and opens on the cache, offline; what he types waits in the outbox.
-        try bob.press("C-q")
+        try await bob.press("C-q")
         try await bob.waitUntil("bob quit") { !$0.contains("Friends (1)") }
         #expect(try await server.stop() == 0)
-        try bob.run("\(Self.wechatPath) --server \(gateURL)")
+        try await bob.run("\(Self.wechatPath) --server \(gateURL)")
         try await bob.waitFor("Friends (1)")
         try await bob.waitFor("很好，谢谢")
         try await bob.waitFor("Offline")
         try bob.type("离线时写的 🛫")
-        try bob.press("Enter")
+        try await bob.press("Enter")
         try await bob.waitFor("1 to send")
         // The server comes back on the same address: the message goes out by itself.
         let port = URL(string: gateURL)!.port!
@@ -153,10 +153,10 @@ import Testing
         try await bob.waitUntil("the outbox to empty", timeout: 30) {
             $0.contains("● connected") && !$0.contains("to send")
         }
-        try alice.run("\(Self.wechatPath) --server \(gateURL)")
+        try await alice.run("\(Self.wechatPath) --server \(gateURL)")
         try await alice.waitFor("离线时写的 🛫", timeout: 20)
-        try bob.press("C-q")
-        try alice.press("C-q")
+        try await bob.press("C-q")
+        try await alice.press("C-q")
         _ = try await restarted.stop()
     }
 }

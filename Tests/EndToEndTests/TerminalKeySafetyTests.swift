@@ -9,7 +9,7 @@ import Testing
 @Suite(.serialized) struct TerminalKeySafetyTests {
     /// Starts the demo (alice signed in, friends with bob, carol and dave) on free ports.
     static func startDemo(in terminal: TmuxSession) async throws {
-        try terminal.run(
+        try await terminal.run(
             "\(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server"
         )
         try await terminal.waitFor("Friends (3)", timeout: 60)
@@ -24,12 +24,12 @@ import Testing
         // `ok`, Tab, `bye`, Esc, `xy`, Esc, `by`: once this blocked or removed a friend. Each Esc
         // is followed by a pause, as a person's is: Esc and a letter in the same instant is Alt.
         try terminal.type("ok")
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("bye")
-        try terminal.press("Escape")
+        try await terminal.press("Escape")
         try await Task.sleep(for: .milliseconds(300))
         try terminal.type("xy")
-        try terminal.press("Escape")
+        try await terminal.press("Escape")
         try await Task.sleep(for: .milliseconds(300))
         try terminal.type("by")
         let typed = try await terminal.waitFor("okbyexyby")
@@ -38,20 +38,20 @@ import Testing
         #expect(!typed.contains("blocked"))
 
         // Readline keys edit the text (Ctrl-F once opened "Find people", Ctrl-T the themes).
-        try terminal.press("C-a")
+        try await terminal.press("C-a")
         try terminal.type("<")
-        try terminal.press("C-e", "C-f", "C-t", "C-b", "C-b", "C-f")
+        try await terminal.press("C-e", "C-f", "C-t", "C-b", "C-b", "C-f")
         try terminal.type("|")
         let edited = try await terminal.waitFor("<okbyexyy|b")
         #expect(!edited.contains("Find people"))
         #expect(!edited.contains("Theme"))
 
         // Ctrl-Z: the shell is back and takes commands; what is typed there is not a message.
-        try terminal.press("C-z")
+        try await terminal.press("C-z")
         try await terminal.waitFor("Stopped")
-        try terminal.run("echo shell-has-the-terminal-$((6*7))")
+        try await terminal.run("echo shell-has-the-terminal-$((6*7))")
         try await terminal.waitFor("shell-has-the-terminal-42")
-        try terminal.run("fg")
+        try await terminal.run("fg")
         try await terminal.waitFor("Friends (3)")
         // Back in raw mode: a key goes to the input at once, and the draft survived.
         try terminal.type("!")
@@ -60,20 +60,20 @@ import Testing
 
         // The text belongs to this conversation: the next one opens empty, with a draft marked.
         // (The demo's list is in order of last activity, so bob may be last: then go up.)
-        try terminal.press("C-n")
+        try await terminal.press("C-n")
         try await Task.sleep(for: .milliseconds(300))
         let goBack = try terminal.screen().contains("Message bob") ? "C-n" : "C-p"
-        if goBack == "C-n" { try terminal.press("C-p") }
+        if goBack == "C-n" { try await terminal.press("C-p") }
         let other = try await terminal.waitUntil("another conversation, empty") { !$0.contains("<okbyexyy|!b") }
         #expect(other.contains("[Draft]"))
         #expect(!other.contains("Message bob"))
-        try terminal.press(goBack)
+        try await terminal.press(goBack)
         try await terminal.waitFor("<okbyexyy|!b")
 
         // Quit leaves a shell whose last job ended cleanly.
-        try terminal.press("C-q")
+        try await terminal.press("C-q")
         try await terminal.waitUntil("the shell prompt") { !$0.contains("Friends (3)") }
-        try terminal.run("echo exit=$?")
+        try await terminal.run("echo exit=$?")
         try await terminal.waitFor("exit=0")
     }
 
@@ -84,7 +84,7 @@ import Testing
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
         let port = try PortFinder.freePort()
-        try terminal.run(
+        try await terminal.run(
             "\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server"
         )
         try await terminal.waitFor("WeChat — sign in", timeout: 60)
@@ -93,15 +93,15 @@ import Testing
             email: "victim@example.com",
             purpose: .register
         )
-        try terminal.press("F2")
+        try await terminal.press("F2")
         try terminal.type("newbie")
-        try terminal.press("Tab")
+        try await terminal.press("Tab")
         try terminal.type("newbie@example.com")
-        try terminal.press("F5")
+        try await terminal.press("F5")
         let screen = try await terminal.waitFor("for newbie@example.com")
         #expect(screen.contains("dev mailbox: code"))
         #expect(!screen.contains("victim"))
-        try terminal.press("C-q")
+        try await terminal.press("C-q")
     }
 
     @Test func aClientWhoseTerminalIsGoneExits() async throws {
@@ -126,7 +126,7 @@ import Testing
         let port = try #require(URL(string: gateURL)?.port)
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
-        try terminal.run(
+        try await terminal.run(
             "\(TerminalClientTests.wechatPath) --serve --gate-port \(port) --chat-port 0 --data-dir \(terminal.home)/server; echo exit=$?"
         )
         let screen = try await terminal.waitUntil("wechat to exit", timeout: 30) { screen in

@@ -232,4 +232,30 @@ import Testing
             }
         }
     }
+
+    /// The feed a status process serves its chat nodes: a snapshot, then each change in order,
+    /// including a node dropped with everyone on it.
+    @Test func thePresenceFeedStartsWithASnapshotThenFollowsEveryChange() async throws {
+        try await RedisServer.with { server async throws in
+            try await withTemporaryDirectory { directory in
+                let redis = server.connection()
+                let status = Self.service(redis, try TestDatabase(in: directory))
+                _ = await status.connectionOpened(user: 1, chatServerID: "a")
+                var updates = status.watchPresence().makeAsyncIterator()
+                #expect(await updates.next() == PresenceUpdate(isSnapshot: true, users: [1: ["a"]]))
+
+                _ = await status.connectionOpened(user: 2, chatServerID: "b")
+                #expect(await updates.next() == PresenceUpdate(isSnapshot: false, users: [2: ["b"]]))
+                _ = await status.connectionClosed(user: 1, chatServerID: "a")
+                #expect(await updates.next() == PresenceUpdate(isSnapshot: false, users: [1: []]))
+                _ = await status.connectionOpened(user: 3, chatServerID: "b")
+                _ = await updates.next()
+                await status.unregisterChatServer(id: "b")
+                let dropped = await updates.next()
+                #expect(dropped?.isSnapshot == false)
+                #expect(dropped?.users == [2: [], 3: []])
+                await redis.close()
+            }
+        }
+    }
 }

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// Registry, load and presence in memory; tokens in the `SessionStore` so they outlive a restart.
-public final class InProcessStatusService: StatusService {
+public final class InProcessStatusService: StatusService, PresenceFeed {
     private struct State {
         var servers: [String: ChatServerInfo] = [:]
         var order: [String] = []
@@ -16,6 +16,15 @@ public final class InProcessStatusService: StatusService {
         var nextTieBreak = 0
         /// user → chat server id → live connections
         var presence: [UserID: [String: Int]] = [:]
+        var watchers = PresenceWatchers()
+
+        /// Tells the watchers where `users` are now.
+        mutating func publish(_ users: some Sequence<UserID>) {
+            guard !watchers.isEmpty else { return }
+            var update = PresenceUpdate(isSnapshot: false, users: [:])
+            for user in users { update.users[user] = presence[user].map { Array($0.keys) } ?? [] }
+            watchers.publish(update)
+        }
     }
 
     private let state = Mutex(State())
@@ -40,10 +49,11 @@ public final class InProcessStatusService: StatusService {
         state.withLock { state in
             if state.servers[server.id] == nil { state.order.append(server.id) }
             state.servers[server.id] = server
-            Self.clearPresence(on: server.id, in: &state)
+            let cleared = Self.clearPresence(on: server.id, in: &state)
             let live = connections.filter { $0.value > 0 }
             for (user, count) in live { state.presence[user, default: [:]][server.id] = count }
             state.connections[server.id] = live.values.reduce(0, +)
+            state.publish(Set(cleared).union(live.keys))
         }
         logger.info(
             "chat server registered",
@@ -57,18 +67,21 @@ public final class InProcessStatusService: StatusService {
             state.order.removeAll { $0 == id }
             state.pending.removeValue(forKey: id)
             // Its connections are gone with it: nobody is online there any more.
-            Self.clearPresence(on: id, in: &state)
+            state.publish(Self.clearPresence(on: id, in: &state))
             state.connections.removeValue(forKey: id)
         }
     }
 
-    /// Nobody is connected to `server` any more.
-    private static func clearPresence(on server: String, in state: inout State) {
-        for user in Array(state.presence.keys) {
+    /// Nobody is connected to `server` any more; returns who was.
+    private static func clearPresence(on server: String, in state: inout State) -> [UserID] {
+        var cleared: [UserID] = []
+        for user in Array(state.presence.keys) where state.presence[user]?[server] != nil {
+            cleared.append(user)
             state.presence[user]?.removeValue(forKey: server)
             if state.presence[user]?.isEmpty == true { state.presence.removeValue(forKey: user) }
         }
         state.connections[server] = 0
+        return cleared
     }
 
     /// In one process the chat servers cannot go silent without the status service going too.
@@ -132,7 +145,9 @@ public final class InProcessStatusService: StatusService {
                 state.pending[chatServerID]?.removeFirst()
             }
             let wasOnline = !(state.presence[user]?.isEmpty ?? true)
+            let wasHere = state.presence[user]?[chatServerID] != nil
             state.presence[user, default: [:]][chatServerID, default: 0] += 1
+            if !wasHere { state.publish(CollectionOfOne(user)) }
             return !wasOnline
         }
     }
@@ -143,6 +158,7 @@ public final class InProcessStatusService: StatusService {
             state.connections[chatServerID] = max(0, state.connections[chatServerID, default: 0] - 1)
             servers[chatServerID] = count > 1 ? count - 1 : nil
             state.presence[user] = servers.isEmpty ? nil : servers
+            if count == 1 { state.publish(CollectionOfOne(user)) }
             return servers.isEmpty
         }
     }
@@ -153,6 +169,14 @@ public final class InProcessStatusService: StatusService {
 
     public func chatServers(of user: UserID) -> [String] {
         state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
+    }
+
+    public func watchPresence() -> AsyncStream<PresenceUpdate> {
+        state.withLock { state in
+            state.watchers.add(snapshot: state.presence.mapValues { Array($0.keys) }) { [weak self] id in
+                self?.state.withLock { $0.watchers.remove(id) }
+            }
+        }
     }
 
     public func connectionCounts() async -> [String: Int] {

@@ -19,6 +19,12 @@ public struct IssuedToken: Sendable {
     public var token: String
     public var userID: UserID
     public var expiresAtMs: Int64
+
+    public init(token: String, userID: UserID, expiresAtMs: Int64) {
+        self.token = token
+        self.userID = userID
+        self.expiresAtMs = expiresAtMs
+    }
 }
 
 /// StatusServer: which chat servers exist and how loaded they are, session tokens, and presence

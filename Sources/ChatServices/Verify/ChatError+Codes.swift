@@ -12,9 +12,11 @@ extension ChatError {
 
     /// Another code was mailed to the address `waitMs` before the send window ends.
     public static func codeSentMomentsAgo(waitMs: Int64) -> ChatError {
-        ChatError(
+        let seconds = (max(waitMs, 1) + 999) / 1000
+        return ChatError(
             .rateLimited,
-            "A code was sent to this address moments ago. Try again in \((max(waitMs, 1) + 999) / 1000) s."
+            "A code was sent to this address moments ago. Try again in \(seconds) s.",
+            retryAfterSeconds: Int(seconds)
         )
     }
 }

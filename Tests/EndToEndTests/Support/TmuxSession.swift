@@ -148,17 +148,18 @@ final class TmuxSession: @unchecked Sendable {
     }
 
     /// Presses named keys: Enter, Tab, BTab, Escape, F1, C-f, M-Enter, PPage, …
-    func press(_ keys: String...) throws {
+    /// Waits 50 ms after each key, asleep rather than blocking: the tests share a thread per core.
+    func press(_ keys: String...) async throws {
         for key in keys {
             try tmux(["send-keys", "-t", name, key])
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
     /// Runs a shell command line in the pane.
-    func run(_ command: String) throws {
+    func run(_ command: String) async throws {
         try type(command)
-        try press("Enter")
+        try await press("Enter")
     }
 
     func screen() throws -> String {
