@@ -195,7 +195,8 @@ let package = Package(
         .executableTarget(
             name: "wechat-server",
             dependencies: [
-                "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol", "SMTPMail",
+                "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol", "SMTPMail", "ClusterRPC",
+                "RedisClient", "RedisServices", "PostgresStores", "GateServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -343,6 +344,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "ServerStack", "ChatClient", "wechat-server", "wechat", "wechat-bench", "StoreTestSupport",
+                "RedisTestSupport", "PostgresTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

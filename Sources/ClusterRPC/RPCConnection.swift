@@ -100,3 +100,24 @@ public final class RPCConnection: Service {
         }
     }
 }
+
+extension RPCConnection {
+    /// Asks the service's health check, retrying for up to `patience`: a role starting checks
+    /// what it calls, so a wrong address is a plain sentence at start, not failures later.
+    public func checkHealth(patience: Duration = .seconds(5)) async throws {
+        let health = Grpc_Health_V1_Health.Client(wrapping: client)
+        let deadline = ContinuousClock.now + patience
+        while true {
+            do {
+                let reply = try await call("check health", idempotent: true) { options in
+                    try await health.check(.init(), options: options)
+                }
+                if reply.status == .serving { return }
+                throw ChatError(.unavailable, "The \(service) service at \(endpoint) is not serving.")
+            } catch let error as ChatError {
+                guard ContinuousClock.now < deadline else { throw error }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}

@@ -142,7 +142,7 @@ public final class RedisStatusService: StatusService, PresenceFeed {
         guard let values = reply.array, values.count == 2, let id = values[0].string,
             let server = values[1].string.flatMap({ Self.server(id: id, address: $0) })
         else {
-            throw ChatError(.unavailable, "No chat server is running. Please try again shortly.")
+            throw ChatError(.unavailable, "No chat server is running. Please try again shortly.", retryAfterSeconds: 2)
         }
         return server
     }

@@ -204,7 +204,8 @@ extension ServerStack {
 }
 
 extension Logger {
-    func named(_ service: String) -> Logger {
+    /// The same logger, its lines tagged with the service they come from.
+    public func named(_ service: String) -> Logger {
         var logger = self
         logger[metadataKey: "service"] = "\(service)"
         return logger

@@ -92,7 +92,11 @@ public final class InProcessStatusService: StatusService, PresenceFeed {
     public func assignChatServer() async throws -> ChatServerInfo {
         try state.withLock { state in
             guard !state.order.isEmpty else {
-                throw ChatError(.unavailable, "No chat server is running. Please try again shortly.")
+                throw ChatError(
+                    .unavailable,
+                    "No chat server is running. Please try again shortly.",
+                    retryAfterSeconds: 2
+                )
             }
             // Least loaded wins; ties go round-robin so equal servers share evenly.
             let count = state.order.count

@@ -22,7 +22,9 @@ final class ServerProcess: Sendable {
         return directory.appendingPathComponent("wechat-server").path
     }
 
-    init(arguments: [String], dataDirectory: String? = nil) throws {
+    /// `takesDataDirectory`: false for roles that keep nothing on disk (status, gate), which
+    /// are not given `--data-dir`.
+    init(arguments: [String], dataDirectory: String? = nil, takesDataDirectory: Bool = true) throws {
         let directory =
             dataDirectory
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("wechat-proc-\(UUID().uuidString)").path
@@ -37,7 +39,8 @@ final class ServerProcess: Sendable {
         stderrPath = logs + "/stderr"
         child = try ChildProcess(
             path: Self.binaryPath,
-            arguments: arguments + (arguments.contains("--data-dir") ? [] : ["--data-dir", directory]),
+            arguments: arguments
+                + (arguments.contains("--data-dir") || !takesDataDirectory ? [] : ["--data-dir", directory]),
             stdoutPath: stdoutPath,
             stderrPath: stderrPath
         )
@@ -56,19 +59,29 @@ final class ServerProcess: Sendable {
 
     /// Waits for the "ready" line and returns (gate URL, chat ports).
     func ready(timeout: Double = 20) async throws -> (gateURL: String, chatPorts: [Int]) {
+        let fields = try await readyFields(timeout: timeout)
+        let gateURL = fields["gate-url"] ?? "http://\(fields["gate"] ?? "")"
+        let ports = (fields["chat"] ?? "").split(separator: ",").compactMap {
+            $0.split(separator: ":").last.flatMap { Int($0) }
+        }
+        return (gateURL, ports)
+    }
+
+    /// Waits for the "ready" line (`wechat-server ready …`, or `wechat-server ROLE ready …` for a
+    /// cluster role) and returns its `key=value` fields.
+    func readyFields(timeout: Double = 20) async throws -> [String: String] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let line = stdout.split(separator: "\n").first(where: { $0.hasPrefix("wechat-server ready") }) {
+            let line = stdout.split(separator: "\n").first { line in
+                line.hasPrefix("wechat-server") && line.split(separator: " ").prefix(3).contains("ready")
+            }
+            if let line {
                 var fields: [String: String] = [:]
                 for part in line.split(separator: " ") {
                     let pair = part.split(separator: "=", maxSplits: 1)
                     if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
                 }
-                let gateURL = fields["gate-url"] ?? "http://\(fields["gate"] ?? "")"
-                let ports = (fields["chat"] ?? "").split(separator: ",").compactMap {
-                    $0.split(separator: ":").last.flatMap { Int($0) }
-                }
-                return (gateURL, ports)
+                return fields
             }
             if !child.isRunning { throw TimedOut(description: "wechat-server exited: \(stderr)") }
             try await Task.sleep(for: .milliseconds(50))

@@ -5,3 +5,8 @@ extension Tag {
     /// `scripts/test.sh --fast` leaves them out; `.ci/run` runs them.
     @Tag static var slow: Self
 }
+
+extension Tag {
+    /// Tests that run the services as a cluster of processes on PostgreSQL and Redis.
+    @Tag static var cluster: Self
+}

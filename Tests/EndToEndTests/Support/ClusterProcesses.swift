@@ -1,0 +1,111 @@
+import ChatServices
+import Foundation
+import PostgresTestSupport
+import RedisTestSupport
+import StoreTestSupport
+import Testing
+
+/// A cluster of real processes on loopback: PostgreSQL and Redis started for the test, then
+/// `wechat-server verify`, `status` and gates, each its own process on its own free port.
+final class ClusterProcesses: Sendable {
+    let postgres: PostgresServer
+    let redis: RedisServer
+    let mailboxDirectory: String
+    let verifyPort: Int
+    let statusPort: Int
+    let verify: Locked<ServerProcess?>
+    let status: Locked<ServerProcess?>
+    let gates: Locked<[ServerProcess]>
+
+    var postgresURL: String {
+        "postgres://\(PostgresServer.user)@127.0.0.1:\(postgres.port)/\(PostgresServer.database)"
+    }
+    var redisURL: String { "redis://127.0.0.1:\(redis.port)" }
+    var mailboxPath: String { mailboxDirectory + "/dev-mailbox.txt" }
+
+    private init(postgres: PostgresServer, redis: RedisServer, directory: String) throws {
+        self.postgres = postgres
+        self.redis = redis
+        mailboxDirectory = directory
+        verifyPort = try PortFinder.freePort()
+        statusPort = try PortFinder.freePort()
+        verify = Locked(nil)
+        status = Locked(nil)
+        gates = Locked([])
+    }
+
+    /// Runs `body` with PostgreSQL, Redis, verify, status and `gates` gates up; stops them all.
+    static func with(gates gateCount: Int = 1, _ body: (ClusterProcesses) async throws -> Void) async throws {
+        try await PostgresServer.with { postgres in
+            try await RedisServer.with { redis in
+                try await withTemporaryDirectory { directory in
+                    let cluster = try ClusterProcesses(postgres: postgres, redis: redis, directory: directory.path)
+                    defer { cluster.killAll() }
+                    try await cluster.startVerify()
+                    try await cluster.startStatus()
+                    for _ in 0..<gateCount { _ = try await cluster.startGate() }
+                    try await body(cluster)
+                }
+            }
+        }
+    }
+
+    func startVerify() async throws {
+        let process = try ServerProcess(
+            arguments: [
+                "verify", "--listen", "127.0.0.1:\(verifyPort)", "--redis", redisURL, "--log-level", "warning",
+            ],
+            dataDirectory: mailboxDirectory
+        )
+        _ = try await process.readyFields()
+        verify.withLock { $0 = process }
+    }
+
+    func startStatus() async throws {
+        let process = try ServerProcess(
+            arguments: [
+                "status", "--listen", "127.0.0.1:\(statusPort)", "--redis", redisURL, "--postgres", postgresURL,
+                "--log-level", "warning",
+            ],
+            takesDataDirectory: false
+        )
+        _ = try await process.readyFields()
+        status.withLock { $0 = process }
+    }
+
+    /// Starts one more gate; returns its URL.
+    func startGate() async throws -> String {
+        let process = try gateProcess(status: "127.0.0.1:\(statusPort)")
+        let fields = try await process.readyFields()
+        gates.withLock { $0.append(process) }
+        return try #require(fields["gate-url"])
+    }
+
+    /// A gate process, not waited for (a test may expect it to fail).
+    func gateProcess(status: String, extra: [String] = []) throws -> ServerProcess {
+        try ServerProcess(
+            arguments: [
+                "gate", "--listen", "127.0.0.1:\(try PortFinder.freePort())", "--redis", redisURL, "--postgres",
+                postgresURL, "--status", status, "--verify", "127.0.0.1:\(verifyPort)", "--log-level", "warning",
+            ] + extra,
+            takesDataDirectory: false
+        )
+    }
+
+    var gateURLs: [String] {
+        get async throws {
+            var urls: [String] = []
+            for gate in gates.withLock({ $0 }) {
+                urls.append(try #require(try await gate.readyFields()["gate-url"]))
+            }
+            return urls
+        }
+    }
+
+    func killAll() {
+        for process in gates.withLock({ $0 }) + [status.withLock { $0 }, verify.withLock { $0 }].compactMap({ $0 }) {
+            process.child.send(SIGKILL)
+            _ = process.child.exitStatus
+        }
+    }
+}
