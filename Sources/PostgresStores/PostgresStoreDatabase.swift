@@ -129,6 +129,57 @@ public final class PostgresStoreDatabase: Sendable {
                 """,
             ]
         ),
+        (
+            3,
+            [
+                // A conversation is the pair (user_lo < user_hi); last_seq numbers its messages.
+                """
+                CREATE TABLE conversations(
+                    user_lo BIGINT NOT NULL,
+                    user_hi BIGINT NOT NULL,
+                    last_seq BIGINT NOT NULL,
+                    last_message_id BIGINT NOT NULL,
+                    PRIMARY KEY(user_lo, user_hi)
+                )
+                """,
+                """
+                CREATE TABLE messages(
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    user_lo BIGINT NOT NULL,
+                    user_hi BIGINT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    sender_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    recipient_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    client_msg_id TEXT NOT NULL,
+                    text TEXT NOT NULL,
+                    sent_at_ms BIGINT NOT NULL,
+                    sender_update_id BIGINT NOT NULL,
+                    recipient_update_id BIGINT NOT NULL,
+                    UNIQUE(user_lo, user_hi, seq),
+                    UNIQUE(sender_id, client_msg_id)
+                )
+                """,
+                """
+                CREATE TABLE read_marks(
+                    user_id BIGINT NOT NULL,
+                    peer_id BIGINT NOT NULL,
+                    read_seq BIGINT NOT NULL,
+                    PRIMARY KEY(user_id, peer_id)
+                )
+                """,
+                // Each user's update log: gapless ids from 1, one row per message or read mark.
+                """
+                CREATE TABLE updates(
+                    user_id BIGINT NOT NULL,
+                    update_id BIGINT NOT NULL,
+                    message_id BIGINT,
+                    read_peer_id BIGINT,
+                    read_seq BIGINT,
+                    PRIMARY KEY(user_id, update_id)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

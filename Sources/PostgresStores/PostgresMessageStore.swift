@@ -1,0 +1,256 @@
+import ChatProtocol
+import ChatServices
+import Logging
+import PostgresNIO
+
+/// `MessageStore` on PostgreSQL, for a cluster: every chat node commits here, with the SQLite
+/// store's guarantees. Durable before the ack (`synchronous_commit` on, PostgreSQL's default,
+/// which `open` does not change); concurrent messages share transactions (group commit, one
+/// batch at a time per process); a resend is found and not stored twice; sequence numbers per
+/// conversation and update ids per user are gapless even when nodes commit to the same
+/// conversation at once (see `PostgresMessageBatch` for how).
+public final class PostgresMessageStore: MessageStore {
+    let database: PostgresStoreDatabase
+    private let committer: AsyncGroupCommitter<NewMessage, CommittedMessage>
+
+    private var client: PostgresClient { database.client }
+    private var logger: Logger { database.logger }
+
+    public init(database: PostgresStoreDatabase, maxBatch: Int = 512) {
+        self.database = database
+        committer = AsyncGroupCommitter(maxBatch: maxBatch) { batch in
+            await Self.write(batch, database: database)
+        }
+    }
+
+    public func commit(_ message: NewMessage) async throws -> CommittedMessage {
+        try await committer.submit(message)
+    }
+
+    public func commit(
+        _ message: NewMessage,
+        then completion: @escaping @Sendable (Result<CommittedMessage, any Error>) -> Void
+    ) {
+        committer.enqueue(message, completion: completion)
+    }
+
+    /// One transaction for the batch. Two batches that lock users in a circle cannot happen (ids
+    /// are locked in order), but PostgreSQL may still report a deadlock or serialization failure
+    /// in corner cases: the batch is then written again. Any other failure of the batch is
+    /// retried one message per transaction, so a bad message fails alone; a database that cannot
+    /// be reached fails every message `unavailable`, and the client's outbox sends them again.
+    static func write(
+        _ batch: [NewMessage],
+        database: PostgresStoreDatabase
+    ) async -> [Result<CommittedMessage, any Error>] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await withDeadline(commitDeadline) {
+                    try await database.client.withTransaction(logger: database.logger) { connection in
+                        try await PostgresMessageBatch(connection: connection, logger: database.logger).write(batch)
+                    }
+                }
+            } catch {
+                let state = Self.sqlState(error)
+                if state == nil {
+                    database.logger.error(
+                        "message commit failed: PostgreSQL unreachable",
+                        metadata: ["messages": "\(batch.count)", "error": "\(PostgresStoreDatabase.describe(error))"]
+                    )
+                    let unavailable = ChatError(
+                        .unavailable,
+                        "The message store is unavailable. Your message will be sent again.",
+                        retryAfterSeconds: 1
+                    )
+                    return Array(repeating: .failure(unavailable), count: batch.count)
+                }
+                if state == "40P01" || state == "40001", attempt < 5 {
+                    database.logger.notice("message batch retried", metadata: ["sqlstate": "\(state ?? "")"])
+                    continue
+                }
+                guard batch.count > 1 else {
+                    database.logger.error(
+                        "message refused by PostgreSQL",
+                        metadata: ["sqlstate": "\(state ?? "")", "error": "\(PostgresStoreDatabase.describe(error))"]
+                    )
+                    return [.failure(ChatError(.badRequest, "This message cannot be stored."))]
+                }
+                var results: [Result<CommittedMessage, any Error>] = []
+                for message in batch {
+                    results += await write([message], database: database)
+                }
+                return results
+            }
+        }
+    }
+
+    /// How long a batch may take before its messages are answered `unavailable`. The pool waits
+    /// for a connection as long as it is asked to, and a database that went away must not hold
+    /// senders for a minute. A batch that did commit just before its deadline is answered
+    /// `unavailable` too; its resend then finds the original, so nothing is stored twice.
+    static let commitDeadline: Duration = .seconds(5)
+
+    private static func withDeadline<T: Sendable>(
+        _ deadline: Duration,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                throw CommitTimedOut()
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
+    struct CommitTimedOut: Error {}
+
+    /// The server's SQLSTATE for an error it reported, nil when it never answered (the
+    /// connection failed), so the two can be told apart.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    public func history(
+        of user: UserID,
+        with peer: UserID,
+        beforeSeq: UInt64,
+        limit: Int
+    ) async throws -> [MessageRecord] {
+        let (lo, hi) = user < peer ? (user, peer) : (peer, user)
+        let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
+        let rows = try await client.query(
+            """
+            SELECT \(unescaped: PostgresMessageBatch.messageColumns) FROM messages
+            WHERE user_lo = \(lo) AND user_hi = \(hi) AND seq < \(before) ORDER BY seq DESC LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var messages: [MessageRecord] = []
+        for try await row in rows.decode(PostgresMessageBatch.MessageRow.self) {
+            messages.append(PostgresMessageBatch.committed(row, duplicate: false).message)
+        }
+        return messages
+    }
+
+    public func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord] {
+        let rows = try await client.query(
+            """
+            SELECT u.update_id, u.read_peer_id, u.read_seq, m.id, m.client_msg_id, m.sender_id, m.recipient_id,
+                   m.seq, m.text, m.sent_at_ms
+            FROM updates u LEFT JOIN messages m ON m.id = u.message_id
+            WHERE u.user_id = \(user) AND u.update_id > \(Int64(clamping: after)) ORDER BY u.update_id LIMIT \(limit)
+            """,
+            logger: logger
+        )
+        var updates: [UpdateRecord] = []
+        for try await (updateID, peer, readSeq, id, clientID, sender, recipient, seq, text, sentAt) in rows.decode(
+            (Int64, Int64?, Int64?, Int64?, String?, Int64?, Int64?, Int64?, String?, Int64?).self
+        ) {
+            if let peer, let readSeq {
+                updates.append(.read(updateID: UInt64(updateID), peerID: peer, seq: UInt64(readSeq)))
+            } else if let id, let clientID, let sender, let recipient, let seq, let text, let sentAt {
+                let message = MessageRecord(
+                    id: id,
+                    clientMessageID: clientID,
+                    senderID: sender,
+                    recipientID: recipient,
+                    seq: UInt64(seq),
+                    text: text,
+                    sentAtMs: sentAt
+                )
+                updates.append(.message(updateID: UInt64(updateID), message))
+            }
+        }
+        return updates
+    }
+
+    public func latestUpdateID(of user: UserID) async throws -> UInt64 {
+        let rows = try await client.query(
+            "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = \(user)",
+            logger: logger
+        )
+        for try await last in rows.decode(Int64.self) { return UInt64(last) }
+        return 0
+    }
+
+    public func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord? {
+        let (lo, hi) = user < peer ? (user, peer) : (peer, user)
+        return try await client.withTransaction(logger: logger) { connection in
+            // The user's update log only grows under this lock (as in a message batch).
+            try await connection.query("SELECT id FROM users WHERE id = \(user) FOR NO KEY UPDATE", logger: logger)
+            let rows = try await connection.query(
+                """
+                SELECT (SELECT last_seq FROM conversations WHERE user_lo = \(lo) AND user_hi = \(hi)),
+                       (SELECT read_seq FROM read_marks WHERE user_id = \(user) AND peer_id = \(peer)),
+                       (SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = \(user))
+                """,
+                logger: logger
+            )
+            var found: (Int64?, Int64?, Int64)?
+            for try await row in rows.decode((Int64?, Int64?, Int64).self) { found = row }
+            guard let (lastSeq, current, lastUpdate) = found else { return nil }
+            // Never past the end of the conversation, never backwards.
+            let target = min(Int64(clamping: seq), lastSeq ?? 0)
+            guard target > current ?? 0 else { return nil }
+            try await connection.query(
+                """
+                INSERT INTO read_marks(user_id, peer_id, read_seq) VALUES (\(user), \(peer), \(target))
+                ON CONFLICT (user_id, peer_id) DO UPDATE SET read_seq = excluded.read_seq
+                """,
+                logger: logger
+            )
+            let updateID = lastUpdate + 1
+            try await connection.query(
+                """
+                INSERT INTO updates(user_id, update_id, read_peer_id, read_seq)
+                VALUES (\(user), \(updateID), \(peer), \(target))
+                """,
+                logger: logger
+            )
+            return .read(updateID: UInt64(updateID), peerID: peer, seq: UInt64(target))
+        }
+    }
+
+    public func conversations(of user: UserID) async throws -> [ConversationRecord] {
+        let rows = try await client.query(
+            """
+            SELECT CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END AS peer_id,
+                   c.last_seq, COALESCE(r.read_seq, 0),
+                   m.id, m.client_msg_id, m.sender_id, m.recipient_id, m.seq, m.text, m.sent_at_ms,
+                   m.sender_update_id, m.recipient_update_id
+            FROM conversations c
+            JOIN messages m ON m.id = c.last_message_id
+            LEFT JOIN read_marks r ON r.user_id = \(user)
+                 AND r.peer_id = (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END)
+            WHERE c.user_lo = \(user) OR c.user_hi = \(user)
+            ORDER BY m.sent_at_ms DESC
+            """,
+            logger: logger
+        )
+        var conversations: [ConversationRecord] = []
+        for try await (peer, lastSeq, readSeq, id, clientID, sender, recipient, seq, text, sentAt, su, ru)
+            in rows.decode(
+                (Int64, Int64, Int64, Int64, String, Int64, Int64, Int64, String, Int64, Int64, Int64).self
+            )
+        {
+            let last = PostgresMessageBatch.committed(
+                (id, clientID, sender, recipient, seq, text, sentAt, su, ru),
+                duplicate: false
+            )
+            conversations.append(
+                ConversationRecord(
+                    peerID: peer,
+                    lastMessage: last.message,
+                    lastSeq: UInt64(lastSeq),
+                    readSeq: UInt64(readSeq)
+                )
+            )
+        }
+        return conversations
+    }
+}
