@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "ClusterRPC",
             dependencies: [
-                "ChatServices", "ChatProtocol",
+                "ChatServices", "ChatProtocol", "ChatServer",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -196,7 +196,7 @@ let package = Package(
             name: "wechat-server",
             dependencies: [
                 "ServerStack", "ChatServices", "SQLiteStores", "ChatProtocol", "SMTPMail", "ClusterRPC",
-                "RedisClient", "RedisServices", "PostgresStores", "GateServer",
+                "RedisClient", "RedisServices", "PostgresStores", "GateServer", "ChatServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -32,6 +32,9 @@ public final class ChatServer: Service {
         /// How often this server tells the status service it is alive. A status service in
         /// another process takes three missed beats for a crash (see `RedisStatusService`).
         public var heartbeatInterval: TimeAmount = .seconds(1)
+        /// Where other chat servers of a cluster deliver pushes for this one (`host:port` of its
+        /// gRPC push service), registered with the status service; nil in one process.
+        public var pushEndpoint: String?
 
         public init(id: String, host: String, port: Int) {
             self.id = id
@@ -134,7 +137,8 @@ public final class ChatServer: Service {
             id: configuration.id,
             host: configuration.advertisedHost ?? configuration.host,
             port: configuration.advertisedPort ?? port,
-            tls: configuration.tls != nil
+            tls: configuration.tls != nil,
+            pushEndpoint: configuration.pushEndpoint
         )
         attachToRouter()
         await dependencies.status.registerChatServer(info)

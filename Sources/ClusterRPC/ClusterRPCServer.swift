@@ -17,10 +17,17 @@ public final class ClusterRPCServer: Service {
     public struct Hosted: Sendable {
         public var verify: (any VerifyService)?
         public var status: (any StatusService & PresenceFeed)?
+        /// A chat node's router: pushes from its peers go to its chat server.
+        public var push: ClusterPushRouter?
 
-        public init(verify: (any VerifyService)? = nil, status: (any StatusService & PresenceFeed)? = nil) {
+        public init(
+            verify: (any VerifyService)? = nil,
+            status: (any StatusService & PresenceFeed)? = nil,
+            push: ClusterPushRouter? = nil
+        ) {
             self.verify = verify
             self.status = status
+            self.push = push
         }
     }
 
@@ -40,6 +47,10 @@ public final class ClusterRPCServer: Service {
         if let status = hosted.status {
             services.append(StatusRPCService(status: status))
             names.insert(Wechat_Cluster_V1_Status.descriptor.fullyQualifiedService)
+        }
+        if let push = hosted.push {
+            services.append(PushRPCService(router: push))
+            names.insert(Wechat_Cluster_V1_Push.descriptor.fullyQualifiedService)
         }
         services.append(HealthRPCService(services: names))
         transport = HTTP2ServerTransport.Posix(

@@ -114,7 +114,14 @@ public final class RemoteStatusService: StatusService, Service {
         let reply = try await connection.call("assign a chat server", idempotent: false) { options in
             try await status.assignChatServer(.init(), options: options)
         }
-        return ChatServerInfo(id: reply.id, host: reply.host, port: Int(reply.port), tls: reply.tls)
+        return ChatServerInfo(reply)
+    }
+
+    public func chatServer(id: String) async throws -> ChatServerInfo? {
+        let reply = try await connection.call("look up a chat server", idempotent: true) { options in
+            try await status.getChatServer(.with { $0.id = id }, options: options)
+        }
+        return reply.found ? ChatServerInfo(reply.server) : nil
     }
 
     // MARK: Tokens
@@ -205,5 +212,18 @@ extension Wechat_Cluster_V1_ChatServerAddress {
         host = server.host
         port = Int32(clamping: server.port)
         tls = server.tls
+        pushEndpoint = server.pushEndpoint ?? ""
+    }
+}
+
+extension ChatServerInfo {
+    init(_ address: Wechat_Cluster_V1_ChatServerAddress) {
+        self.init(
+            id: address.id,
+            host: address.host,
+            port: Int(address.port),
+            tls: address.tls,
+            pushEndpoint: address.pushEndpoint.isEmpty ? nil : address.pushEndpoint
+        )
     }
 }

@@ -16,10 +16,7 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
         }
         var connections: [UserID: Int] = [:]
         for entry in request.connections { connections[entry.userID, default: 0] += Int(entry.connections) }
-        await status.registerChatServer(
-            ChatServerInfo(id: server.id, host: server.host, port: Int(server.port), tls: server.tls),
-            connections: connections
-        )
+        await status.registerChatServer(ChatServerInfo(server), connections: connections)
         return .init()
     }
 
@@ -45,6 +42,19 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
     ) async throws -> Wechat_Cluster_V1_ChatServerAddress {
         let server = try await answering { try await status.assignChatServer() }
         return .init(server)
+    }
+
+    func getChatServer(
+        request: Wechat_Cluster_V1_GetChatServerRequest,
+        context: ServerContext
+    ) async throws -> Wechat_Cluster_V1_GetChatServerReply {
+        let server = try await answering { try await status.chatServer(id: request.id) }
+        return .with { reply in
+            if let server {
+                reply.found = true
+                reply.server = .init(server)
+            }
+        }
     }
 
     func issueToken(

@@ -69,7 +69,7 @@ public final class RedisStatusService: StatusService, PresenceFeed {
     // MARK: Chat nodes
 
     public func registerChatServer(_ server: ChatServerInfo, connections: [UserID: Int]) async {
-        let address = "\(server.tls ? 1 : 0) \(server.port) \(server.host)"
+        let address = Self.address(of: server)
         var arguments = ["EVAL", Self.registerScript, "0", server.id, address, "\(clock.nowMs())"]
         let live = connections.filter { $0.value > 0 }
         for (user, count) in live { arguments += ["\(user)", "\(count)"] }
@@ -262,10 +262,33 @@ public final class RedisStatusService: StatusService, PresenceFeed {
 
     static func presenceKey(_ user: UserID) -> String { "status:presence:\(user)" }
 
+    /// A node's entry in `status:nodes`: `tls port push host` (push `-` when it takes none;
+    /// the host last, as the one part that could hold anything).
+    static func address(of server: ChatServerInfo) -> String {
+        "\(server.tls ? 1 : 0) \(server.port) \(server.pushEndpoint ?? "-") \(server.host)"
+    }
+
     static func server(id: String, address: String) -> ChatServerInfo? {
-        let parts = address.split(separator: " ", maxSplits: 2)
-        guard parts.count == 3, let port = Int(parts[1]) else { return nil }
-        return ChatServerInfo(id: id, host: String(parts[2]), port: port, tls: parts[0] == "1")
+        let parts = address.split(separator: " ", maxSplits: 3)
+        guard parts.count == 4, let port = Int(parts[1]) else { return nil }
+        return ChatServerInfo(
+            id: id,
+            host: String(parts[3]),
+            port: port,
+            tls: parts[0] == "1",
+            pushEndpoint: parts[2] == "-" ? nil : String(parts[2])
+        )
+    }
+
+    public func chatServer(id: String) async throws -> ChatServerInfo? {
+        let reply: RESPValue
+        do {
+            reply = try await redis.send(["HGET", "status:nodes", id])
+        } catch {
+            logger.error("could not look up a chat server: Redis failed", metadata: ["error": "\(error)"])
+            throw ChatError(.unavailable, "The status service cannot reach its store. Please try again shortly.")
+        }
+        return reply.string.flatMap { Self.server(id: id, address: $0) }
     }
 
     private enum PresenceChange { case cameOnline, wentOffline, none }

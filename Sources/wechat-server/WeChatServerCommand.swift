@@ -8,7 +8,10 @@ struct WeChatServerCommand: AsyncParsableCommand {
         commandName: "wechat-server",
         abstract: "Runs the WeChat-style chat server stack: all of it in one process, or one role of a cluster.",
         version: "0.1.0",
-        subcommands: [EmbeddedCommand.self, VerifyRoleCommand.self, StatusRoleCommand.self, GateRoleCommand.self],
+        subcommands: [
+            EmbeddedCommand.self, VerifyRoleCommand.self, StatusRoleCommand.self, GateRoleCommand.self,
+            ChatRoleCommand.self,
+        ],
         defaultSubcommand: EmbeddedCommand.self
     )
 }

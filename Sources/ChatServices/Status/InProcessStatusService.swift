@@ -89,6 +89,10 @@ public final class InProcessStatusService: StatusService, PresenceFeed {
         state.withLock { $0.servers[id] != nil }
     }
 
+    public func chatServer(id: String) async throws -> ChatServerInfo? {
+        state.withLock { $0.servers[id] }
+    }
+
     public func assignChatServer() async throws -> ChatServerInfo {
         try state.withLock { state in
             guard !state.order.isEmpty else {

@@ -6,12 +6,16 @@ public struct ChatServerInfo: Sendable, Hashable {
     public var host: String
     public var port: Int
     public var tls: Bool
+    /// `host:port` where other chat servers of a cluster deliver pushes for this one's users
+    /// (its gRPC push service); nil when it takes none (every chat server in one process).
+    public var pushEndpoint: String?
 
-    public init(id: String, host: String, port: Int, tls: Bool = false) {
+    public init(id: String, host: String, port: Int, tls: Bool = false, pushEndpoint: String? = nil) {
         self.id = id
         self.host = host
         self.port = port
         self.tls = tls
+        self.pushEndpoint = pushEndpoint
     }
 }
 
@@ -42,6 +46,9 @@ public protocol StatusService: Sendable {
     func chatServerHeartbeat(id: String) async throws -> Bool
     /// The least-loaded chat server, counting live connections and logins not yet connected.
     func assignChatServer() async throws -> ChatServerInfo
+    /// A registered chat server, by id (a chat node looks up a peer to forward pushes to it);
+    /// nil when none is registered under it.
+    func chatServer(id: String) async throws -> ChatServerInfo?
 
     func issueToken(for user: UserID) async throws -> IssuedToken
     /// Throws `invalidToken` for an unknown, revoked or expired token.

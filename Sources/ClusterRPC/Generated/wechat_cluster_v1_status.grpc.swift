@@ -75,6 +75,19 @@ internal enum Wechat_Cluster_V1_Status: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetChatServer" metadata.
+        internal enum GetChatServer: Sendable {
+            /// Request type for "GetChatServer".
+            internal typealias Input = Wechat_Cluster_V1_GetChatServerRequest
+            /// Response type for "GetChatServer".
+            internal typealias Output = Wechat_Cluster_V1_GetChatServerReply
+            /// Descriptor for "GetChatServer".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "wechat.cluster.v1.Status"),
+                method: "GetChatServer",
+                type: .unary
+            )
+        }
         /// Namespace for "IssueToken" metadata.
         internal enum IssueToken: Sendable {
             /// Request type for "IssueToken".
@@ -198,6 +211,7 @@ internal enum Wechat_Cluster_V1_Status: Sendable {
             UnregisterChatServer.descriptor,
             ChatServerHeartbeat.descriptor,
             AssignChatServer.descriptor,
+            GetChatServer.descriptor,
             IssueToken.descriptor,
             Authenticate.descriptor,
             RevokeToken.descriptor,
@@ -309,6 +323,24 @@ extension Wechat_Cluster_V1_Status {
             request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_AssignChatServerRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_ChatServerAddress>
+
+        /// Handle the "GetChatServer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A registered chat node by id (`found` false when none). Idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Wechat_Cluster_V1_GetChatServerRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Wechat_Cluster_V1_GetChatServerReply` messages.
+        func getChatServer(
+            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_GetChatServerReply>
 
         /// Handle the "IssueToken" method.
         ///
@@ -548,6 +580,24 @@ extension Wechat_Cluster_V1_Status {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_ChatServerAddress>
 
+        /// Handle the "GetChatServer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A registered chat node by id (`found` false when none). Idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_GetChatServerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Wechat_Cluster_V1_GetChatServerReply` message.
+        func getChatServer(
+            request: GRPCCore.ServerRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_GetChatServerReply>
+
         /// Handle the "IssueToken" method.
         ///
         /// - Parameters:
@@ -784,6 +834,24 @@ extension Wechat_Cluster_V1_Status {
             context: GRPCCore.ServerContext
         ) async throws -> Wechat_Cluster_V1_ChatServerAddress
 
+        /// Handle the "GetChatServer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A registered chat node by id (`found` false when none). Idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A `Wechat_Cluster_V1_GetChatServerRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Wechat_Cluster_V1_GetChatServerReply` to respond with.
+        func getChatServer(
+            request: Wechat_Cluster_V1_GetChatServerRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Wechat_Cluster_V1_GetChatServerReply
+
         /// Handle the "IssueToken" method.
         ///
         /// - Parameters:
@@ -988,6 +1056,17 @@ extension Wechat_Cluster_V1_Status.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Wechat_Cluster_V1_Status.Method.GetChatServer.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_GetChatServerRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_GetChatServerReply>(),
+            handler: { request, context in
+                try await self.getChatServer(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Wechat_Cluster_V1_Status.Method.IssueToken.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_IssueTokenRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_IssueTokenReply>(),
@@ -1130,6 +1209,17 @@ extension Wechat_Cluster_V1_Status.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_ChatServerAddress> {
         let response = try await self.assignChatServer(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    internal func getChatServer(
+        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_GetChatServerReply> {
+        let response = try await self.getChatServer(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1284,6 +1374,19 @@ extension Wechat_Cluster_V1_Status.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_ChatServerAddress> {
         return GRPCCore.ServerResponse<Wechat_Cluster_V1_ChatServerAddress>(
             message: try await self.assignChatServer(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    internal func getChatServer(
+        request: GRPCCore.ServerRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_GetChatServerReply> {
+        return GRPCCore.ServerResponse<Wechat_Cluster_V1_GetChatServerReply>(
+            message: try await self.getChatServer(
                 request: request.message,
                 context: context
             ),
@@ -1517,6 +1620,29 @@ extension Wechat_Cluster_V1_Status {
             deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_ChatServerAddress>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_ChatServerAddress>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetChatServer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A registered chat node by id (`found` false when none). Idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_GetChatServerRequest` message.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_GetChatServerRequest` messages.
+        ///   - deserializer: A deserializer for `Wechat_Cluster_V1_GetChatServerReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getChatServer<Result>(
+            request: GRPCCore.ClientRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_GetChatServerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_GetChatServerReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_GetChatServerReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "IssueToken" method.
@@ -1867,6 +1993,40 @@ extension Wechat_Cluster_V1_Status {
             try await self.client.unary(
                 request: request,
                 descriptor: Wechat_Cluster_V1_Status.Method.AssignChatServer.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetChatServer" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > A registered chat node by id (`found` false when none). Idempotent.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_GetChatServerRequest` message.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_GetChatServerRequest` messages.
+        ///   - deserializer: A deserializer for `Wechat_Cluster_V1_GetChatServerReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func getChatServer<Result>(
+            request: GRPCCore.ClientRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_GetChatServerRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_GetChatServerReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_GetChatServerReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Wechat_Cluster_V1_Status.Method.GetChatServer.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2289,6 +2449,35 @@ extension Wechat_Cluster_V1_Status.ClientProtocol {
         )
     }
 
+    /// Call the "GetChatServer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A registered chat node by id (`found` false when none). Idempotent.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Wechat_Cluster_V1_GetChatServerRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getChatServer<Result>(
+        request: GRPCCore.ClientRequest<Wechat_Cluster_V1_GetChatServerRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_GetChatServerReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getChatServer(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_GetChatServerRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_GetChatServerReply>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "IssueToken" method.
     ///
     /// - Parameters:
@@ -2668,6 +2857,39 @@ extension Wechat_Cluster_V1_Status.ClientProtocol {
             metadata: metadata
         )
         return try await self.assignChatServer(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetChatServer" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > A registered chat node by id (`found` false when none). Idempotent.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func getChatServer<Result>(
+        _ message: Wechat_Cluster_V1_GetChatServerRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_GetChatServerReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Wechat_Cluster_V1_GetChatServerRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getChatServer(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -36,6 +36,9 @@ nonisolated struct Wechat_Cluster_V1_ChatServerAddress: Sendable {
 
   var tls: Bool = false
 
+  /// host:port of its push service; empty when it takes none.
+  var pushEndpoint: String = String()
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -142,6 +145,41 @@ nonisolated struct Wechat_Cluster_V1_AssignChatServerRequest: Sendable {
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
+}
+
+nonisolated struct Wechat_Cluster_V1_GetChatServerRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var id: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Wechat_Cluster_V1_GetChatServerReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var found: Bool = false
+
+  var server: Wechat_Cluster_V1_ChatServerAddress {
+    get {_server ?? Wechat_Cluster_V1_ChatServerAddress()}
+    set {_server = newValue}
+  }
+  /// Returns true if `server` has been explicitly set.
+  var hasServer: Bool {self._server != nil}
+  /// Clears the value of `server`. Subsequent reads from it will return its default value.
+  mutating func clearServer() {self._server = nil}
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+
+  fileprivate var _server: Wechat_Cluster_V1_ChatServerAddress? = nil
 }
 
 nonisolated struct Wechat_Cluster_V1_IssueTokenRequest: Sendable {
@@ -361,7 +399,7 @@ fileprivate nonisolated let _protobuf_package = "wechat.cluster.v1"
 
 nonisolated extension Wechat_Cluster_V1_ChatServerAddress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".ChatServerAddress"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}host\0\u{1}port\0\u{1}tls\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}host\0\u{1}port\0\u{1}tls\0\u{3}push_endpoint\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -373,6 +411,7 @@ nonisolated extension Wechat_Cluster_V1_ChatServerAddress: SwiftProtobuf.Message
       case 2: try { try decoder.decodeSingularStringField(value: &self.host) }()
       case 3: try { try decoder.decodeSingularInt32Field(value: &self.port) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.tls) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.pushEndpoint) }()
       default: break
       }
     }
@@ -391,6 +430,9 @@ nonisolated extension Wechat_Cluster_V1_ChatServerAddress: SwiftProtobuf.Message
     if self.tls != false {
       try visitor.visitSingularBoolField(value: self.tls, fieldNumber: 4)
     }
+    if !self.pushEndpoint.isEmpty {
+      try visitor.visitSingularStringField(value: self.pushEndpoint, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -399,6 +441,7 @@ nonisolated extension Wechat_Cluster_V1_ChatServerAddress: SwiftProtobuf.Message
     if lhs.host != rhs.host {return false}
     if lhs.port != rhs.port {return false}
     if lhs.tls != rhs.tls {return false}
+    if lhs.pushEndpoint != rhs.pushEndpoint {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -620,6 +663,75 @@ nonisolated extension Wechat_Cluster_V1_AssignChatServerRequest: SwiftProtobuf.M
   }
 
   static func ==(lhs: Wechat_Cluster_V1_AssignChatServerRequest, rhs: Wechat_Cluster_V1_AssignChatServerRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Wechat_Cluster_V1_GetChatServerRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetChatServerRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Wechat_Cluster_V1_GetChatServerRequest, rhs: Wechat_Cluster_V1_GetChatServerRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Wechat_Cluster_V1_GetChatServerReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".GetChatServerReply"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}found\0\u{1}server\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.found) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._server) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.found != false {
+      try visitor.visitSingularBoolField(value: self.found, fieldNumber: 1)
+    }
+    try { if let v = self._server {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Wechat_Cluster_V1_GetChatServerReply, rhs: Wechat_Cluster_V1_GetChatServerReply) -> Bool {
+    if lhs.found != rhs.found {return false}
+    if lhs._server != rhs._server {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

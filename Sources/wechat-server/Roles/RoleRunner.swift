@@ -7,6 +7,7 @@ import PostgresStores
 import RedisClient
 import ServerStack
 import ServiceLifecycle
+import Synchronization
 
 /// What every role does around its own services: opens what it depends on (each failure a plain
 /// sentence and exit 2, never a hang), runs its services until SIGTERM or SIGINT with the same
@@ -124,19 +125,34 @@ struct RoleRunner {
     }
 }
 
-/// A one-shot signal for readiness: set once, awaited by the announcer.
+/// A port, once a server has bound it: set once, awaited by any number of tasks (the readiness
+/// line, and a service that registers the port).
 final class ReadyPort: Sendable {
-    private let stream: AsyncStream<Int>
-    private let continuation: AsyncStream<Int>.Continuation
-
-    init() {
-        (stream, continuation) = AsyncStream.makeStream(of: Int.self, bufferingPolicy: .bufferingNewest(1))
+    private struct State {
+        var port: Int?
+        var waiters: [CheckedContinuation<Int, Never>] = []
     }
 
-    func set(_ port: Int) { continuation.yield(port) }
+    private let state = Mutex(State())
+
+    func set(_ port: Int) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Int, Never>] in
+            guard state.port == nil else { return [] }
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
 
     func wait() async -> Int {
-        for await port in stream { return port }
-        return 0
+        await withCheckedContinuation { continuation in
+            let port = state.withLock { state -> Int? in
+                if let port = state.port { return port }
+                state.waiters.append(continuation)
+                return nil
+            }
+            if let port { continuation.resume(returning: port) }
+        }
     }
 }
