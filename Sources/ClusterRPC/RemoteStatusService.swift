@@ -16,12 +16,13 @@ import Synchronization
 /// - the presence calls cannot throw, so when one fails (the status process is restarting) this
 ///   remembers it, and the next heartbeat answers "not known": the chat node then registers again
 ///   with every connection it holds, which puts presence and load right without a manual step.
-public final class RemoteStatusService: StatusService, Service {
+public final class RemoteStatusService: StatusService, SessionControl, Service {
     private let connection: RPCConnection
     private let status: Wechat_Cluster_V1_Status.Client<HTTP2ClientTransport.Posix>
     private let watchesPresence: Bool
     private let presence = Mutex<[UserID: [String]]>([:])
     private let mustRegisterAgain = Atomic<Bool>(false)
+    private let disconnectHandler = Mutex<(@Sendable (UserID, ChatError) -> Void)?>(nil)
     private let logger: Logger
 
     /// - Parameter watchesPresence: keep a copy of presence for `chatServers(of:)` (chat nodes);
@@ -71,7 +72,30 @@ public final class RemoteStatusService: StatusService, Service {
                 )
                 let change = PresenceUpdate(isSnapshot: update.snapshot, users: users)
                 self.presence.withLock { change.apply(to: &$0) }
+                if !update.disconnects.isEmpty, let handler = self.disconnectHandler.withLock({ $0 }) {
+                    for order in update.disconnects { handler(order.userID, ChatError(order)) }
+                }
             }
+        }
+    }
+
+    /// What to do when the status service orders a user's connections closed (a chat node
+    /// closes those it holds). Orders arrive on the presence feed, so only when watching it.
+    public func onDisconnectOrder(_ handler: @escaping @Sendable (UserID, ChatError) -> Void) {
+        disconnectHandler.withLock { $0 = handler }
+    }
+
+    /// `SessionControl` for a gate of a cluster: the status service passes the order to every
+    /// chat node watching its feed. Said once; a node that misses it (its feed was down) still
+    /// refuses the user's revoked token at the next reconnect.
+    public func disconnectEverywhere(_ user: UserID, reason: ChatError) async {
+        let request = Wechat_Cluster_V1_DisconnectEverywhereRequest.with {
+            $0.userID = user
+            $0.code = reason.code.rawValue
+            $0.message = reason.message
+        }
+        _ = try? await connection.call("disconnect a user everywhere", idempotent: true) { options in
+            try await status.disconnectEverywhere(request, options: options)
         }
     }
 

@@ -125,6 +125,14 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
         return .with { $0.counts = counts.mapValues { Int32(clamping: $0) } }
     }
 
+    func disconnectEverywhere(
+        request: Wechat_Cluster_V1_DisconnectEverywhereRequest,
+        context: ServerContext
+    ) async throws -> Wechat_Cluster_V1_DisconnectEverywhereReply {
+        status.orderDisconnect(request.userID, reason: ChatError(request))
+        return .init()
+    }
+
     func watchPresence(
         request: Wechat_Cluster_V1_WatchPresenceRequest,
         response: RPCWriter<Wechat_Cluster_V1_PresenceUpdate>,
@@ -140,8 +148,23 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
                             $0.chatServerIds = servers
                         }
                     }
+                    $0.disconnects = update.disconnects.map { user, reason in
+                        .with {
+                            $0.userID = user
+                            $0.code = reason.code.rawValue
+                            $0.message = reason.message
+                        }
+                    }
                 }
             )
         }
+    }
+}
+
+extension ChatError {
+    /// The reason carried by a disconnect order (an unknown code, from a newer version, is
+    /// taken for a revoked session).
+    init(_ order: Wechat_Cluster_V1_DisconnectEverywhereRequest) {
+        self.init(ErrorCode(rawValue: order.code) ?? .invalidToken, order.message)
     }
 }

@@ -214,6 +214,14 @@ public final class RedisStatusService: StatusService, PresenceFeed {
         }
     }
 
+    public func orderDisconnect(_ user: UserID, reason: ChatError) {
+        presence.withLock { _ in
+            watchers.withLock {
+                $0.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [user: reason]))
+            }
+        }
+    }
+
     public func watchPresence() -> AsyncStream<PresenceUpdate> {
         presence.withLock { presence in
             let snapshot = presence.filter { !$0.value.nodes.isEmpty }.mapValues { Array($0.nodes) }

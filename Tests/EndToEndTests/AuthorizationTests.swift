@@ -225,7 +225,7 @@ import Testing
             hello.deviceID = "bob's phone"
             let other = try await ChatConnection.connect(
                 host: "127.0.0.1",
-                port: w.stack.endpoints.chatPorts[0],
+                port: w.stack.chatPorts[0],
                 logger: RawClient.quietLogger
             )
             guard case .helloOk(let ok) = try await other.request(.hello(hello)) else {

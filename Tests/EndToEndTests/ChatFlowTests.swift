@@ -6,8 +6,8 @@ import Testing
 /// Two people sign up, find each other, become friends and chat: the whole path over real HTTP
 /// and TCP on loopback, real SQLite on both sides.
 @Suite struct ChatFlowTests {
-    @Test func twoPeopleSignUpBefriendAndChat() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func twoPeopleSignUpBefriendAndChat(_ deployment: Deployment) async throws {
+        try await withTestStack(deployment) { stack in
             try await stack.register("alice")
             try await stack.register("bob")
             let alice = try await stack.signIn("alice")
@@ -78,8 +78,8 @@ import Testing
         }
     }
 
-    @Test func historyPagesBySequence() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func historyPagesBySequence(_ deployment: Deployment) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
 
             for i in 1...120 {
@@ -112,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func rejectRemoveBlockAndUnblock() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func rejectRemoveBlockAndUnblock(_ deployment: Deployment) async throws {
+        try await withTestStack(deployment) { stack in
             let alice = try await stack.user("alice")
             let bob = try await stack.user("bob")
             let carol = try await stack.user("carol")

@@ -7,8 +7,9 @@ import Testing
 /// What "no message lost" means here: idempotent resends, catch-up after being offline, every
 /// device of a user seeing every message, and routing between chat servers.
 @Suite struct DeliveryTests {
-    @Test func resendWithSameClientIDIsStoredOnce() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func resendWithSameClientIDIsStoredOnce(_ deployment: Deployment) async throws
+    {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
 
             // A raw connection plays a client whose ack was lost and who sends again.
@@ -39,8 +40,10 @@ import Testing
 
     /// A connection's requests take effect in the order they arrive: a message pipelined just
     /// ahead of a block is committed, never refused by the block that came after it.
-    @Test func aMessageSentJustBeforeABlockIsDelivered() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func aMessageSentJustBeforeABlockIsDelivered(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
 
@@ -130,8 +133,10 @@ import Testing
         }
     }
 
-    @Test func offlineUserGetsEveryMissedMessageInOrder() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func offlineUserGetsEveryMissedMessageInOrder(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
 
             try await bob.send("before", to: aliceID)
@@ -168,8 +173,10 @@ import Testing
         }
     }
 
-    @Test func longMessagesArePagedWithinTheFrameLimit() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func longMessagesArePagedWithinTheFrameLimit(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             await alice.stop()
             // Twenty messages at the text limit: 320 KiB, far over one 64 KiB frame.
@@ -195,8 +202,10 @@ import Testing
         }
     }
 
-    @Test func everyDeviceOfAUserReceivesEveryMessage() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func everyDeviceOfAUserReceivesEveryMessage(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             let bobOnTablet = try await stack.signIn("bob", cacheName: "bob-tablet")
             let aliceOnLaptop = try await stack.signIn("alice", cacheName: "alice-laptop")
@@ -228,8 +237,10 @@ import Testing
     /// The connection that sent a message gets it once, as the ack (with the sender's update id),
     /// not again as a push; the sender's other connections get the push. `ChatConnection` hands
     /// the ack's update out on `pushes` at the ack's place, so the update log has no gap.
-    @Test func theSendingConnectionGetsItsMessageOnceAsTheAck() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func theSendingConnectionGetsItsMessageOnceAsTheAck(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             let sending = try await RawClient.connect(stack: stack, token: alice.credentials.token)
             let other = try await RawClient.connect(stack: stack, token: alice.credentials.token)
@@ -268,19 +279,22 @@ import Testing
         }
     }
 
-    @Test func loginsSpreadAcrossChatServersAndUsersOnDifferentServersChat() async throws {
-        try await withTestStack(chatServers: 2) { stack in
-            #expect(stack.endpoints.chatPorts.count == 2)
+    @Test(arguments: Deployment.allCases) func loginsSpreadAcrossChatServersAndUsersOnDifferentServersChat(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment, chatServers: 2) { stack in
+            #expect(stack.chatPorts.count == 2)
             var sessions: [ChatSession] = []
             for name in ["ann", "ben", "cat", "dan"] {
                 sessions.append(try await stack.user(name))
             }
             let ports = sessions.map { $0.credentials.chatServer.port }
             #expect(
-                Set(ports) == Set(stack.endpoints.chatPorts),
+                Set(ports) == Set(stack.chatPorts),
                 "four logins should use both chat servers, got \(ports)"
             )
-            let counts = stack.stack.chatServers.map(\.connectionCount)
+            // Two each: the gate counts sign-ins not yet connected as load.
+            let counts = Dictionary(grouping: ports, by: { $0 }).values.map(\.count)
             #expect(counts == [2, 2])
 
             // Find two users on different servers and let them chat.
@@ -298,8 +312,9 @@ import Testing
         }
     }
 
-    @Test func outboxSurvivesARestartOfTheClient() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func outboxSurvivesARestartOfTheClient(_ deployment: Deployment) async throws
+    {
+        try await withTestStack(deployment) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             await alice.stop()
 
@@ -325,8 +340,10 @@ import Testing
         }
     }
 
-    @Test func passwordResetRevokesEverySessionAndDisconnectsThem() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func passwordResetRevokesEverySessionAndDisconnectsThem(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
             let alice = try await stack.user("alice")
             try await stack.gate.requestCode(email: "alice@example.com", purpose: .reset)
             let code = try stack.mailedCode(for: "alice@example.com")
@@ -354,8 +371,8 @@ import Testing
         }
     }
 
-    @Test func signOutRevokesTheToken() async throws {
-        try await withTestStack { stack in
+    @Test(arguments: Deployment.allCases) func signOutRevokesTheToken(_ deployment: Deployment) async throws {
+        try await withTestStack(deployment) { stack in
             let alice = try await stack.user("alice")
             try await alice.signOut()
             do {
@@ -374,7 +391,7 @@ import Testing
 /// A bare protocol client: one `ChatConnection` and a Hello, nothing else.
 enum RawClient {
     static func connect(stack: TestStack, token: String, port: Int? = nil) async throws -> ChatConnection {
-        try await connect(token: token, port: port ?? stack.endpoints.chatPorts[0])
+        try await connect(token: token, port: port ?? stack.chatPorts[0])
     }
 
     static func connect(token: String, port: Int) async throws -> ChatConnection {

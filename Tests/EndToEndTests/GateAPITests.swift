@@ -23,7 +23,7 @@ import Testing
         body: [UInt8]? = nil,
         headers: [(String, String)] = []
     ) async throws -> Reply {
-        var request = HTTPClientRequest(url: stack.endpoints.gateURL + path)
+        var request = HTTPClientRequest(url: stack.gateURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
@@ -88,7 +88,7 @@ import Testing
                 #expect(login.json["expiresAt"] as? Int ?? 0 > Int(Date().timeIntervalSince1970))
                 let chat = login.json["chatServer"] as? [String: Any]
                 #expect(chat?["host"] as? String == "127.0.0.1")
-                #expect(chat?["port"] as? Int == stack.endpoints.chatPorts[0])
+                #expect(chat?["port"] as? Int == stack.chatPorts[0])
             }
 
             let login = try await Self.call(

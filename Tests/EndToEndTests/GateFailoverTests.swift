@@ -10,7 +10,7 @@ import Testing
 
     @Test func aDeadGateIsSkippedAndTheLiveOneRemembered() async throws {
         try await withTestStack { stack in
-            let live = stack.endpoints.gateURL
+            let live = stack.gateURL
             let gate = GateClient(baseURLs: [Self.deadGate, live], timeout: .seconds(5))
             #expect(gate.baseURL == Self.deadGate)
             try await gate.requestCode(email: "gina@example.com", purpose: .register)

@@ -33,7 +33,7 @@ import Testing
     static func closeReason(after bytes: [UInt8], stack: TestStack) async throws -> ChatError? {
         let connection = try await ChatConnection.connect(
             host: "127.0.0.1",
-            port: stack.endpoints.chatPorts[0],
+            port: stack.chatPorts[0],
             logger: RawClient.quietLogger
         )
         try await connection.sendRaw(bytes)
@@ -70,7 +70,7 @@ import Testing
             let others = try await Self.bystanders(stack)
             let connection = try await ChatConnection.connect(
                 host: "127.0.0.1",
-                port: stack.endpoints.chatPorts[0],
+                port: stack.chatPorts[0],
                 logger: RawClient.quietLogger
             )
             var search = WireSearchUsers()
@@ -109,7 +109,7 @@ import Testing
             let login = try await stack.gate.login(account: "alice", password: "correct horse")
             let connection = try await ChatConnection.connect(
                 host: "127.0.0.1",
-                port: stack.endpoints.chatPorts[0],
+                port: stack.chatPorts[0],
                 logger: RawClient.quietLogger
             )
             var hello = WireHello()
@@ -189,7 +189,7 @@ import Testing
             // Never says hello.
             let mute = try await ChatConnection.connect(
                 host: "127.0.0.1",
-                port: stack.endpoints.chatPorts[0],
+                port: stack.chatPorts[0],
                 logger: RawClient.quietLogger
             )
             try await withTimeout(5) { for await _ in mute.pushes {} }

@@ -11,7 +11,7 @@ import Testing
 @Suite struct ResourceBoundsTests {
     @Test func connectionsPastTheMaximumAreToldTheServerIsFull() async throws {
         try await withTestStack(maxConnections: 3) { stack in
-            let port = stack.endpoints.chatPorts[0]
+            let port = stack.chatPorts[0]
             var open: [ChatConnection] = []
             for _ in 0..<3 {
                 open.append(

@@ -179,6 +179,12 @@ public final class InProcessStatusService: StatusService, PresenceFeed {
         state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
     }
 
+    public func orderDisconnect(_ user: UserID, reason: ChatError) {
+        state.withLock {
+            $0.watchers.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [user: reason]))
+        }
+    }
+
     public func watchPresence() -> AsyncStream<PresenceUpdate> {
         state.withLock { state in
             state.watchers.add(snapshot: state.presence.mapValues { Array($0.keys) }) { [weak self] id in

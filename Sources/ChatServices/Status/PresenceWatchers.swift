@@ -39,7 +39,8 @@ public struct PresenceWatchers: Sendable {
     /// Sends `update` to every watcher; one whose buffer is full is ended, not skipped, so no
     /// copy silently misses a change.
     public mutating func publish(_ update: PresenceUpdate) {
-        guard !continuations.isEmpty, !update.users.isEmpty || update.isSnapshot else { return }
+        guard !continuations.isEmpty, !update.users.isEmpty || update.isSnapshot || !update.disconnects.isEmpty
+        else { return }
         var overflowed: [Int] = []
         for (id, continuation) in continuations {
             if case .dropped = continuation.yield(update) { overflowed.append(id) }

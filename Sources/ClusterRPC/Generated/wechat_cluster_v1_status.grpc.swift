@@ -205,6 +205,19 @@ internal enum Wechat_Cluster_V1_Status: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "DisconnectEverywhere" metadata.
+        internal enum DisconnectEverywhere: Sendable {
+            /// Request type for "DisconnectEverywhere".
+            internal typealias Input = Wechat_Cluster_V1_DisconnectEverywhereRequest
+            /// Response type for "DisconnectEverywhere".
+            internal typealias Output = Wechat_Cluster_V1_DisconnectEverywhereReply
+            /// Descriptor for "DisconnectEverywhere".
+            internal static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "wechat.cluster.v1.Status"),
+                method: "DisconnectEverywhere",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "wechat.cluster.v1.Status" service.
         internal static let descriptors: [GRPCCore.MethodDescriptor] = [
             RegisterChatServer.descriptor,
@@ -220,7 +233,8 @@ internal enum Wechat_Cluster_V1_Status: Sendable {
             ConnectionClosed.descriptor,
             OnlineUsers.descriptor,
             ConnectionCounts.descriptor,
-            WatchPresence.descriptor
+            WatchPresence.descriptor,
+            DisconnectEverywhere.descriptor
         ]
     }
 }
@@ -493,6 +507,25 @@ extension Wechat_Cluster_V1_Status {
             request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_WatchPresenceRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_PresenceUpdate>
+
+        /// Handle the "DisconnectEverywhere" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+        /// > watcher of presence, each node closing the user's connections it holds.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Wechat_Cluster_V1_DisconnectEverywhereRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Wechat_Cluster_V1_DisconnectEverywhereReply` messages.
+        func disconnectEverywhere(
+            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>
     }
 
     /// Service protocol for the "wechat.cluster.v1.Status" service.
@@ -749,6 +782,25 @@ extension Wechat_Cluster_V1_Status {
             request: GRPCCore.ServerRequest<Wechat_Cluster_V1_WatchPresenceRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_PresenceUpdate>
+
+        /// Handle the "DisconnectEverywhere" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+        /// > watcher of presence, each node closing the user's connections it holds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_DisconnectEverywhereRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Wechat_Cluster_V1_DisconnectEverywhereReply` message.
+        func disconnectEverywhere(
+            request: GRPCCore.ServerRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>
     }
 
     /// Simple service protocol for the "wechat.cluster.v1.Status" service.
@@ -1004,6 +1056,25 @@ extension Wechat_Cluster_V1_Status {
             response: GRPCCore.RPCWriter<Wechat_Cluster_V1_PresenceUpdate>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "DisconnectEverywhere" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+        /// > watcher of presence, each node closing the user's connections it holds.
+        ///
+        /// - Parameters:
+        ///   - request: A `Wechat_Cluster_V1_DisconnectEverywhereRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Wechat_Cluster_V1_DisconnectEverywhereReply` to respond with.
+        func disconnectEverywhere(
+            request: Wechat_Cluster_V1_DisconnectEverywhereRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Wechat_Cluster_V1_DisconnectEverywhereReply
     }
 }
 
@@ -1160,6 +1231,17 @@ extension Wechat_Cluster_V1_Status.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_PresenceUpdate>(),
             handler: { request, context in
                 try await self.watchPresence(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Wechat_Cluster_V1_Status.Method.DisconnectEverywhere.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_DisconnectEverywhereRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_DisconnectEverywhereReply>(),
+            handler: { request, context in
+                try await self.disconnectEverywhere(
                     request: request,
                     context: context
                 )
@@ -1323,6 +1405,17 @@ extension Wechat_Cluster_V1_Status.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    internal func disconnectEverywhere(
+        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_DisconnectEverywhereReply> {
+        let response = try await self.disconnectEverywhere(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -1512,6 +1605,19 @@ extension Wechat_Cluster_V1_Status.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    internal func disconnectEverywhere(
+        request: GRPCCore.ServerRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_DisconnectEverywhereReply> {
+        return GRPCCore.ServerResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>(
+            message: try await self.disconnectEverywhere(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -1840,6 +1946,30 @@ extension Wechat_Cluster_V1_Status {
             deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_PresenceUpdate>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Wechat_Cluster_V1_PresenceUpdate>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DisconnectEverywhere" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+        /// > watcher of presence, each node closing the user's connections it holds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_DisconnectEverywhereRequest` message.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_DisconnectEverywhereRequest` messages.
+        ///   - deserializer: A deserializer for `Wechat_Cluster_V1_DisconnectEverywhereReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func disconnectEverywhere<Result>(
+            request: GRPCCore.ClientRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_DisconnectEverywhereReply>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -2327,6 +2457,41 @@ extension Wechat_Cluster_V1_Status {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "DisconnectEverywhere" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+        /// > watcher of presence, each node closing the user's connections it holds.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Wechat_Cluster_V1_DisconnectEverywhereRequest` message.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_DisconnectEverywhereRequest` messages.
+        ///   - deserializer: A deserializer for `Wechat_Cluster_V1_DisconnectEverywhereReply` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        internal func disconnectEverywhere<Result>(
+            request: GRPCCore.ClientRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_DisconnectEverywhereReply>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Wechat_Cluster_V1_Status.Method.DisconnectEverywhere.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2722,6 +2887,36 @@ extension Wechat_Cluster_V1_Status.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_WatchPresenceRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_PresenceUpdate>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DisconnectEverywhere" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+    /// > watcher of presence, each node closing the user's connections it holds.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Wechat_Cluster_V1_DisconnectEverywhereRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func disconnectEverywhere<Result>(
+        request: GRPCCore.ClientRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.disconnectEverywhere(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_DisconnectEverywhereRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_DisconnectEverywhereReply>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3175,6 +3370,40 @@ extension Wechat_Cluster_V1_Status.ClientProtocol {
             metadata: metadata
         )
         return try await self.watchPresence(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DisconnectEverywhere" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends a user's live sessions on every chat node (after a password reset): sent to every
+    /// > watcher of presence, each node closing the user's connections it holds.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    internal func disconnectEverywhere<Result>(
+        _ message: Wechat_Cluster_V1_DisconnectEverywhereRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DisconnectEverywhereReply>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Wechat_Cluster_V1_DisconnectEverywhereRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.disconnectEverywhere(
             request: request,
             options: options,
             onResponse: handleResponse

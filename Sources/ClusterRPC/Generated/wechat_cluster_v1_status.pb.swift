@@ -388,6 +388,36 @@ nonisolated struct Wechat_Cluster_V1_PresenceUpdate: Sendable {
 
   var users: [Wechat_Cluster_V1_UserPresence] = []
 
+  /// Users whose connections every node is to close, and why.
+  var disconnects: [Wechat_Cluster_V1_DisconnectEverywhereRequest] = []
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Wechat_Cluster_V1_DisconnectEverywhereRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var userID: Int64 = 0
+
+  /// The chat error code and message the connections are told.
+  var code: String = String()
+
+  var message: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
+nonisolated struct Wechat_Cluster_V1_DisconnectEverywhereReply: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -1206,7 +1236,7 @@ nonisolated extension Wechat_Cluster_V1_UserPresence: SwiftProtobuf.Message, Swi
 
 nonisolated extension Wechat_Cluster_V1_PresenceUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".PresenceUpdate"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshot\0\u{1}users\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}snapshot\0\u{1}users\0\u{1}disconnects\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1216,6 +1246,7 @@ nonisolated extension Wechat_Cluster_V1_PresenceUpdate: SwiftProtobuf.Message, S
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBoolField(value: &self.snapshot) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.users) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.disconnects) }()
       default: break
       }
     }
@@ -1228,12 +1259,75 @@ nonisolated extension Wechat_Cluster_V1_PresenceUpdate: SwiftProtobuf.Message, S
     if !self.users.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.users, fieldNumber: 2)
     }
+    if !self.disconnects.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.disconnects, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Wechat_Cluster_V1_PresenceUpdate, rhs: Wechat_Cluster_V1_PresenceUpdate) -> Bool {
     if lhs.snapshot != rhs.snapshot {return false}
     if lhs.users != rhs.users {return false}
+    if lhs.disconnects != rhs.disconnects {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".DisconnectEverywhereRequest"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}code\0\u{1}message\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
+    }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 2)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Wechat_Cluster_V1_DisconnectEverywhereRequest, rhs: Wechat_Cluster_V1_DisconnectEverywhereRequest) -> Bool {
+    if lhs.userID != rhs.userID {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".DisconnectEverywhereReply"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Wechat_Cluster_V1_DisconnectEverywhereReply, rhs: Wechat_Cluster_V1_DisconnectEverywhereReply) -> Bool {
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -90,12 +90,15 @@ struct ChatRoleCommand: AsyncParsableCommand {
         let chat = ServiceAfter {
             var configuration = settings
             configuration.pushEndpoint = "\(pushEndpoint.host):\(await pushReady.wait())"
-            return ChatServer(
+            let server = ChatServer(
                 configuration: configuration,
                 dependencies: dependencies,
                 logger: logger.named("chat"),
                 onListening: chatReady.set
             )
+            // A password reset on any gate ends the user's sessions here too.
+            status.onDisconnectOrder { user, reason in server.disconnect(user: user, reason: reason) }
+            return server
         }
         let pushServer = ClusterRPCServer(
             listeningOn: pushEndpoint,

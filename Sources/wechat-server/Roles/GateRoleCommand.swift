@@ -3,7 +3,6 @@ import ChatProtocol
 import ChatServices
 import ClusterRPC
 import GateServer
-import Logging
 import PostgresStores
 import RedisServices
 import ServerStack
@@ -54,7 +53,7 @@ struct GateRoleCommand: AsyncParsableCommand {
             hasher: PasswordHasher(cost: bcryptCost),
             limiter: RedisRateLimiter(redis: redis, logger: logger.named("limits")),
             limits: noRateLimits ? .unlimited : RateLimitPolicy(),
-            sessions: TokensOnlySessionControl(logger: logger.named("gate")),
+            sessions: status,
             logger: logger.named("gate")
         )
         let ready = ReadyPort()
@@ -71,19 +70,5 @@ struct GateRoleCommand: AsyncParsableCommand {
                 "listen=\(listen.host):\(port) gate-url=http://\(listen.host):\(port) status=\(statusEndpoint) verify=\(verifyEndpoint) redis=\(redisEndpoint) postgres=\(postgres)"
         }
         await database.close()
-    }
-}
-
-/// A password reset on a cluster gate revokes every token of the user (so no device can
-/// reconnect or sign in with it), but cannot yet close connections that are open on chat nodes:
-/// those end when they next reconnect. Telling the chat nodes directly comes with the chat role.
-struct TokensOnlySessionControl: SessionControl {
-    let logger: Logger
-
-    func disconnectEverywhere(_ user: UserID, reason: ChatError) async {
-        logger.notice(
-            "tokens revoked; open chat connections end at their next reconnect",
-            metadata: ["user": "\(user)"]
-        )
     }
 }

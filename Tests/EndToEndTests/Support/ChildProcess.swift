@@ -52,6 +52,15 @@ final class ChildProcess: @unchecked Sendable {
 
     var isRunning: Bool { exitStatus == nil }
 
+    /// Kills the process and reaps it: after SIGKILL the wait is a few milliseconds, and a child
+    /// not reaped stays a zombie for as long as the test process runs.
+    func killAndReap() {
+        send(SIGKILL)
+        for _ in 0..<500 where isRunning {
+            usleep(2_000)
+        }
+    }
+
     func send(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
     }

@@ -6,7 +6,8 @@ import StoreTestSupport
 import Testing
 
 /// A cluster of real processes on loopback: PostgreSQL and Redis started for the test, then
-/// `wechat-server verify`, `status` and gates, each its own process on its own free port.
+/// `wechat-server verify`, `status`, gates and chat nodes, each its own process on its own free
+/// port.
 final class ClusterProcesses: Sendable {
     let postgres: PostgresServer
     let redis: RedisServer
@@ -16,6 +17,7 @@ final class ClusterProcesses: Sendable {
     let verify: Locked<ServerProcess?>
     let status: Locked<ServerProcess?>
     let gates: Locked<[ServerProcess]>
+    let chatNodes: Locked<[ServerProcess]>
 
     var postgresURL: String {
         "postgres://\(PostgresServer.user)@127.0.0.1:\(postgres.port)/\(PostgresServer.database)"
@@ -32,10 +34,59 @@ final class ClusterProcesses: Sendable {
         verify = Locked(nil)
         status = Locked(nil)
         gates = Locked([])
+        chatNodes = Locked([])
+    }
+
+    /// PostgreSQL, Redis, verify, status, `gates` gates and `chatNodes` chat nodes, up and ready.
+    static func start(gates gateCount: Int, chatNodes nodeCount: Int = 0) async throws -> ClusterProcesses {
+        let postgres = try await PostgresServer.start()
+        let redis: RedisServer
+        do {
+            redis = try await RedisServer.start()
+        } catch {
+            postgres.stop()
+            throw error
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-cluster-\(UUID().uuidString)"
+        ).path
+        let cluster = try ClusterProcesses(postgres: postgres, redis: redis, directory: directory)
+        do {
+            try await cluster.startVerify()
+            try await cluster.startStatus()
+            for _ in 0..<gateCount { _ = try await cluster.startGate() }
+            for _ in 0..<nodeCount { _ = try await cluster.startChatNode() }
+        } catch {
+            cluster.stop()
+            throw error
+        }
+        return cluster
+    }
+
+    /// Kills every process, stops PostgreSQL and Redis, removes the directory.
+    func stop() {
+        killAll()
+        redis.stop()
+        postgres.stop()
+        try? FileManager.default.removeItem(atPath: mailboxDirectory)
     }
 
     /// Runs `body` with PostgreSQL, Redis, verify, status and `gates` gates up; stops them all.
     static func with(gates gateCount: Int = 1, _ body: (ClusterProcesses) async throws -> Void) async throws {
+        await ClusterSlot.shared.acquire()
+        do {
+            try await withoutWaiting(gates: gateCount, body)
+        } catch {
+            await ClusterSlot.shared.release()
+            throw error
+        }
+        await ClusterSlot.shared.release()
+    }
+
+    private static func withoutWaiting(
+        gates gateCount: Int,
+        _ body: (ClusterProcesses) async throws -> Void
+    ) async throws {
         try await PostgresServer.with { postgres in
             try await RedisServer.with { redis in
                 try await withTemporaryDirectory { directory in
@@ -73,6 +124,23 @@ final class ClusterProcesses: Sendable {
         status.withLock { $0 = process }
     }
 
+    /// Starts one more chat node on free loopback ports; returns its client port.
+    @discardableResult
+    func startChatNode() async throws -> Int {
+        let index = chatNodes.withLock { $0.count } + 1
+        let process = try ServerProcess(
+            arguments: [
+                "chat", "--id", "chat-\(index)", "--listen", "127.0.0.1:\(try PortFinder.freePort())", "--push-listen",
+                "127.0.0.1:0", "--redis", redisURL, "--postgres", postgresURL, "--status", "127.0.0.1:\(statusPort)",
+                "--log-level", "warning",
+            ],
+            takesDataDirectory: false
+        )
+        let fields = try await process.readyFields()
+        chatNodes.withLock { $0.append(process) }
+        return try #require(fields["listen"].flatMap { $0.split(separator: ":").last }.flatMap { Int($0) })
+    }
+
     /// Starts one more gate; returns its URL.
     func startGate() async throws -> String {
         let process = try gateProcess(status: "127.0.0.1:\(statusPort)")
@@ -103,9 +171,9 @@ final class ClusterProcesses: Sendable {
     }
 
     func killAll() {
-        for process in gates.withLock({ $0 }) + [status.withLock { $0 }, verify.withLock { $0 }].compactMap({ $0 }) {
-            process.child.send(SIGKILL)
-            _ = process.child.exitStatus
+        let roles = [status.withLock { $0 }, verify.withLock { $0 }].compactMap { $0 }
+        for process in chatNodes.withLock({ $0 }) + gates.withLock({ $0 }) + roles {
+            process.child.killAndReap()
         }
     }
 }

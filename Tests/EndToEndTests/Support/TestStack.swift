@@ -5,17 +5,40 @@ import Foundation
 import Logging
 import ServerStack
 import Synchronization
+import Testing
 
-/// A whole server stack in this process, on free loopback ports and a fresh data directory.
+/// The two ways the services run: all in one process on SQLite (`wechat --serve`,
+/// `wechat-server`), or a cluster of processes on PostgreSQL and Redis. The end-to-end tests
+/// that hold for both take one as their argument.
+enum Deployment: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case embedded
+    case cluster
+
+    var testDescription: String { rawValue }
+}
+
+/// A whole server stack on free loopback ports and fresh data: in this process (embedded), or
+/// as a cluster of `wechat-server` processes with verify, status, a gate and two chat nodes.
 final class TestStack: Sendable {
-    let stack: ServerStack
-    let endpoints: ServerStackEndpoints
+    private let embedded: ServerStack?
+    private let task: Task<Void, Error>?
+    /// The processes of a cluster deployment.
+    let cluster: ClusterProcesses?
+    let gateURL: String
+    let chatPorts: [Int]
+    let mailboxPath: String
+    /// The clients' cache files (and, embedded, the server's data).
     let directory: String
-    private let task: Task<Void, Error>
     /// The sessions `signIn` made, stopped by `stop()` before their cache files are removed.
     private let sessions = Mutex<[ChatSession]>([])
 
-    var gate: GateClient { GateClient(baseURL: endpoints.gateURL) }
+    var gate: GateClient { GateClient(baseURL: gateURL) }
+
+    /// The in-process stack, for tests that look inside it (they run embedded only).
+    var stack: ServerStack {
+        guard let embedded else { preconditionFailure("this test looks inside the server: run it embedded") }
+        return embedded
+    }
 
     /// Tests start one through `withTestStack`, which has the defaults and always stops it.
     static func start(
@@ -53,7 +76,40 @@ final class TestStack: Sendable {
         }
         let task = Task { try await stack.run() }
         let endpoints = await stack.endpoints()
-        return TestStack(stack: stack, endpoints: endpoints, directory: directory, task: task)
+        return TestStack(
+            embedded: stack,
+            task: task,
+            cluster: nil,
+            gateURL: endpoints.gateURL,
+            chatPorts: endpoints.chatPorts,
+            mailboxPath: stack.configuration.mailboxPath,
+            directory: directory
+        )
+    }
+
+    /// A cluster: PostgreSQL, Redis, verify, status, one gate and `chatServers` chat nodes, each
+    /// its own process. Its gate keeps the default rate limits and bcrypt cost.
+    static func startCluster(chatServers: Int) async throws -> TestStack {
+        let cluster = try await ClusterProcesses.start(gates: 1, chatNodes: 0)
+        var ports: [Int] = []
+        do {
+            for _ in 0..<chatServers { ports.append(try await cluster.startChatNode()) }
+        } catch {
+            cluster.stop()
+            throw error
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wechat-test-\(UUID().uuidString)"
+        ).path
+        return TestStack(
+            embedded: nil,
+            task: nil,
+            cluster: cluster,
+            gateURL: try await cluster.gateURLs[0],
+            chatPorts: ports,
+            mailboxPath: cluster.mailboxPath,
+            directory: directory
+        )
     }
 
     /// The server's defaults, except that every test registers its users from the same loopback
@@ -65,25 +121,39 @@ final class TestStack: Sendable {
         return limits
     }
 
-    private init(stack: ServerStack, endpoints: ServerStackEndpoints, directory: String, task: Task<Void, Error>) {
-        self.stack = stack
-        self.endpoints = endpoints
-        self.directory = directory
+    private init(
+        embedded: ServerStack?,
+        task: Task<Void, Error>?,
+        cluster: ClusterProcesses?,
+        gateURL: String,
+        chatPorts: [Int],
+        mailboxPath: String,
+        directory: String
+    ) {
+        self.embedded = embedded
         self.task = task
+        self.cluster = cluster
+        self.gateURL = gateURL
+        self.chatPorts = chatPorts
+        self.mailboxPath = mailboxPath
+        self.directory = directory
     }
 
     /// Stops the sessions signed in through `signIn`, then the servers, and removes `directory`
     /// (the data, the dev mailbox and the clients' cache files).
     func stop() async {
         for session in sessions.withLock({ $0 }) { await session.stop() }
-        task.cancel()
-        _ = await task.result
+        if let task {
+            task.cancel()
+            _ = await task.result
+        }
+        cluster?.stop()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// The code the dev mailbox holds for `email`, as a person would read it.
     func mailedCode(for email: String) throws -> String {
-        guard let code = DevMailbox.latestCode(for: email, inMailboxAt: stack.configuration.mailboxPath) else {
+        guard let code = DevMailbox.latestCode(for: email, inMailboxAt: mailboxPath) else {
             throw ChatError(.notFound, "no code mailed to \(email)")
         }
         return code
@@ -110,7 +180,7 @@ final class TestStack: Sendable {
     ) async throws -> ChatSession {
         let path = "\(directory)/clients/\(cacheName ?? account)-\(UUID().uuidString).sqlite"
         let session = try await ChatSession.signIn(
-            gateURL: endpoints.gateURL,
+            gateURL: gateURL,
             account: account,
             password: password,
             cachePath: path,
@@ -151,9 +221,10 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Runs `body`, failing if it takes longer than `seconds`.
+/// Runs `body`, failing if it takes longer than `seconds`. The default is generous: it only
+/// bounds a failure, and a cluster test beside the rest of the run can keep both cores busy.
 func withTimeout<T: Sendable>(
-    _ seconds: Double = 10,
+    _ seconds: Double = 30,
     _ body: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
@@ -170,7 +241,7 @@ func withTimeout<T: Sendable>(
 
 /// Polls `condition` until it holds, failing after `seconds`.
 func eventually(
-    _ seconds: Double = 10,
+    _ seconds: Double = 30,
     _ what: String = "condition",
     _ condition: @escaping @Sendable () async throws -> Bool
 ) async throws {

@@ -9,6 +9,7 @@ import ChatServices
 /// awaited: it outlived the test, overlapping the tests after it, and the process could end
 /// before it ran, leaking the temporary directories.
 func withTestStack<T>(
+    _ deployment: Deployment = .embedded,
     chatServers: Int = 1,
     tokenLifetimeSeconds: Int64 = 3600,
     idleTimeoutSeconds: Int64 = 45,
@@ -18,22 +19,65 @@ func withTestStack<T>(
     clock: WallClock = .system,
     _ body: (TestStack) async throws -> T
 ) async throws -> T {
-    let stack = try await TestStack.start(
-        chatServers: chatServers,
-        tokenLifetimeSeconds: tokenLifetimeSeconds,
-        idleTimeoutSeconds: idleTimeoutSeconds,
-        helloTimeoutSeconds: helloTimeoutSeconds,
-        limits: limits,
-        maxConnections: maxConnections,
-        clock: clock
-    )
+    if deployment == .cluster {
+        // One cluster at a time: each is a dozen processes, and two cores cannot run many.
+        await ClusterSlot.shared.acquire()
+    }
+    let stack: TestStack
+    do {
+        stack =
+            switch deployment {
+            case .embedded:
+                try await TestStack.start(
+                    chatServers: chatServers,
+                    tokenLifetimeSeconds: tokenLifetimeSeconds,
+                    idleTimeoutSeconds: idleTimeoutSeconds,
+                    helloTimeoutSeconds: helloTimeoutSeconds,
+                    limits: limits,
+                    maxConnections: maxConnections,
+                    clock: clock
+                )
+            case .cluster:
+                // The settings above are the embedded stack's; a cluster runs with the defaults.
+                try await TestStack.startCluster(chatServers: chatServers)
+            }
+    } catch {
+        if deployment == .cluster { await ClusterSlot.shared.release() }
+        throw error
+    }
     let result: T
     do {
         result = try await body(stack)
     } catch {
         await stack.stop()
+        if deployment == .cluster { await ClusterSlot.shared.release() }
         throw error
     }
     await stack.stop()
+    if deployment == .cluster { await ClusterSlot.shared.release() }
     return result
+}
+
+/// Lets one cluster-deployment test run at a time, the others waiting their turn.
+actor ClusterSlot {
+    static let shared = ClusterSlot()
+
+    private var taken = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func acquire() async {
+        if !taken {
+            taken = true
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty {
+            taken = false
+        } else {
+            waiting.removeFirst().resume()
+        }
+    }
 }
