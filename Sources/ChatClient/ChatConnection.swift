@@ -165,8 +165,10 @@ public actor ChatConnection {
     }
 
     /// Whether the server answers a ping within `timeout` seconds.
-    public func ping(timeout: Double) async -> Bool {
-        (try? await request(.ping(WirePing()), timeout: timeout)) != nil
+    /// Pings; the answer carries the user's latest update id. nil when none came in time.
+    public func ping(timeout: Double) async -> WirePong? {
+        guard case .pong(let pong) = try? await request(.ping(WirePing()), timeout: timeout) else { return nil }
+        return pong
     }
 
     private func failRequest(_ id: UInt64, _ error: ChatError) {

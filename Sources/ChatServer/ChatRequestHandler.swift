@@ -37,7 +37,9 @@ package struct ChatRequestHandler: Sendable {
     ) async throws -> WireEnvelope.OneOf_Payload {
         switch payload {
         case .ping:
-            return .pong(WirePong())
+            var pong = WirePong()
+            pong.latestUpdateID = try await messages.latestUpdateID(of: user)
+            return .pong(pong)
         case .searchUsers(let request):
             return .userList(try await searchUsers(request))
         case .sendFriendRequest(let request):

@@ -234,6 +234,31 @@ import Testing
         }
     }
 
+    /// A heartbeat's answer says where the user's update log ends, so a device that missed a push
+    /// (a hint only) finds out within one heartbeat and pulls the rest.
+    @Test(arguments: Deployment.allCases) func aHeartbeatTellsWhereTheUpdateLogEnds(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment) { stack in
+            let (alice, bob, _, bobID) = try await stack.friends()
+            let raw = try await RawClient.connect(stack: stack, token: bob.credentials.token)
+            guard case .pong(let before) = try await raw.request(.ping(WirePing())) else {
+                Issue.record("expected a pong")
+                return
+            }
+            try await alice.send("one", to: bobID)
+            try await alice.send("two", to: bobID)
+            try await eventually { await alice.state.outbox.isEmpty }
+            guard case .pong(let after) = try await raw.request(.ping(WirePing())) else {
+                Issue.record("expected a pong")
+                return
+            }
+            #expect(after.latestUpdateID == before.latestUpdateID + 2)
+            try await eventually { await bob.state.conversations.values.contains { $0.lastMessage?.text == "two" } }
+            await raw.close()
+        }
+    }
+
     /// The connection that sent a message gets it once, as the ack (with the sender's update id),
     /// not again as a push; the sender's other connections get the push. `ChatConnection` hands
     /// the ack's update out on `pushes` at the ack's place, so the update log has no gap.

@@ -24,47 +24,62 @@ import Testing
     static let password = "correct horse"
 
     @Test(.tags(.slow)) func everyAcknowledgedMessageArrivesOnceInOrderThroughCutsKillsAndRestarts() async throws {
+        let target = try await EmbeddedFaultTarget.start()
+        try await Self.run(against: target)
+    }
+
+    /// The same on a cluster: 2 gates, verify, status and 3 chat nodes as processes on PostgreSQL
+    /// and Redis, each chat node behind its own cutting proxy. Two chat nodes are SIGKILLed (their
+    /// clients must be back on live nodes within 5 s) and started again, and status and Redis are
+    /// each restarted once, mid-stream.
+    @Test(.tags(.slow, .cluster)) func theClusterLosesNothingThroughNodeKillsAndStatusAndRedisRestarts() async throws {
+        await ClusterSlot.shared.acquire()
+        do {
+            let target = try await ClusterFaultTarget.start()
+            do {
+                try await Self.run(against: target)
+            } catch {
+                await target.stop()
+                throw error
+            }
+            await target.stop()
+        } catch {
+            await ClusterSlot.shared.release()
+            throw error
+        }
+        await ClusterSlot.shared.release()
+    }
+
+    /// Registers the people, befriends the pairs, runs the load with faults at 25, 45 and 65 per
+    /// cent delivered, then checks every history, cache and event stream.
+    static func run(against target: some FaultTarget) async throws {
         let started = Date()
         let deadline = started.addingTimeInterval(Self.deadlineSeconds)
-        // Clients reach the gate and the chat server through proxies whose ports outlive server
-        // restarts; the server itself takes free ports each time it starts.
-        let gateProxy = try await ChaosProxy.start(upstreamPort: 0)
-        let proxy = try await ChaosProxy.start(upstreamPort: 0)
+        let gateURLs = target.gateURLs
         let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "wechat-fault-\(UUID().uuidString)"
+            "wechat-fault-clients-\(UUID().uuidString)"
         ).path
         defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
-        let serverArguments = [
-            "--gate-port", "0", "--chat-port", "0", "--advertise-chat", "127.0.0.1:\(proxy.port)",
-            "--code-mails-per-hour", "100", "--log-level", "warning",
-        ]
-        func startServer() async throws -> ServerProcess {
-            let server = try ServerProcess(arguments: serverArguments, dataDirectory: dataDirectory)
-            let (realGateURL, chatPorts) = try await server.ready()
-            gateProxy.retarget(to: URL(string: realGateURL)!.port!)
-            proxy.retarget(to: chatPorts[0])
-            return server
-        }
-        var server = try await startServer()
-        let gateURL = "http://127.0.0.1:\(gateProxy.port)"
-        let gate = GateClient(baseURL: gateURL)
 
-        // People, their devices, and friendships (before any fault).
+        // People, their devices, and friendships (before any fault). Devices sign in through the
+        // gates in turn.
         let people = (0..<(2 * Self.pairs)).map { "p\(String(format: "%03d", $0))" }
         var idsByName: [String: UserID] = [:]
-        for name in people {
-            try await ServerProcessTests.register(name, gate: gate, mailbox: dataDirectory + "/dev-mailbox.txt")
+        for (index, name) in people.enumerated() {
+            let gate = GateClient(baseURL: gateURLs[index % gateURLs.count])
+            try await ServerProcessTests.register(name, gate: gate, mailbox: target.mailboxPath)
         }
         var devices: [FaultDevice] = []
         for (index, name) in people.enumerated() {
             for device in 0..<(index < Self.secondDevices ? 2 : 1) {
-                let login = try await gate.login(account: name, password: Self.password)
+                let gateURL = gateURLs[(index + device) % gateURLs.count]
+                let login = try await GateClient(baseURL: gateURL).login(account: name, password: Self.password)
                 idsByName[name] = login.userId
                 let client = FaultDevice(
                     name: name,
                     device: device,
                     credentials: SessionCredentials(login: login, gateURL: gateURL),
-                    cachePath: dataDirectory + "/clients/\(name)-\(device).sqlite"
+                    cachePath: dataDirectory + "/\(name)-\(device).sqlite"
                 )
                 try await client.start()
                 devices.append(client)
@@ -85,7 +100,7 @@ import Testing
         let allDevices = devices
         let perPerson = Self.totalMessages / people.count
         let perConversation = 2 * perPerson
-        func partner(_ device: FaultDevice) -> String {
+        @Sendable func partner(_ device: FaultDevice) -> String {
             let index = people.firstIndex(of: device.name)!
             return people[index ^ 1]
         }
@@ -108,15 +123,18 @@ import Testing
         @Sendable func delivered() -> Int { allDevices.reduce(0) { $0 + $1.messageEvents } }
         let expectedEvents = allDevices.count * perConversation
 
-        // Faults: random cuts all along; two SIGKILLs; five client restarts with outboxes.
+        // Faults: random cuts all along (paused while the target measures a failover); the
+        // target's own at 25 and 65 per cent; five client restarts with outboxes at 45.
         let cuts = Atomic<Int>(0)
+        let proxies = target.proxies
         let cutting = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int.random(in: 150...500)))
+                guard !target.pausesCuts else { continue }
+                let proxy = proxies.randomElement()!
                 cuts.wrappingAdd(proxy.cut(Int.random(in: 1...3)), ordering: .relaxed)
             }
         }
-        var kills = 0
         var restarted = 0
         for (stage, fraction) in [(1, 0.25), (2, 0.45), (3, 0.65)] {
             try await eventually(max(1, deadline.timeIntervalSinceNow), "progress past \(fraction)") {
@@ -128,13 +146,8 @@ import Testing
                     try await device.restart(typingWhileDown: 10, to: ids[partner(device)]!)
                     restarted += 1
                 }
-            } else {
-                server.child.send(SIGKILL)
-                _ = try await server.exitStatus()
-                kills += 1
-                try await Task.sleep(for: .milliseconds(Int.random(in: 200...1000)))
-                server = try await startServer()
             }
+            try await target.fault(stage: stage, devices: allDevices)
         }
         try await sending.value
         try await eventually(max(1, deadline.timeIntervalSinceNow), "every device has every message") {
@@ -147,6 +160,26 @@ import Testing
             }
         }
 
+        // The messages typed while stopped are the last to arrive: every device must get all of
+        // its conversation, those included, before the checks.
+        @Sendable func expectedCount(_ device: FaultDevice) -> Int {
+            perConversation
+                + senders.filter { $0.name == device.name || $0.name == partner(device) }.reduce(0) {
+                    $0 + $1.typedWhileDown.count
+                }
+        }
+        do {
+            try await eventually(60, "every device has every message, those typed while stopped too") {
+                allDevices.allSatisfy { $0.messageEvents >= expectedCount($0) }
+            }
+        } catch {
+            for device in allDevices where device.messageEvents < expectedCount(device) {
+                print(
+                    "fault test: \(device.name)-\(device.device) has \(device.messageEvents) of \(expectedCount(device))"
+                )
+            }
+        }
+
         // Verify, from the server's history and every device's cache and event stream.
         var lost = 0
         var duplicated = 0
@@ -154,7 +187,11 @@ import Testing
         for pair in 0..<Self.pairs {
             let a = senders[2 * pair]
             let b = senders[2 * pair + 1]
-            let history = try await Self.serverHistory(token: a.credentials.token, peer: ids[b.name]!, port: proxy.port)
+            let history = try await Self.serverHistory(
+                token: a.credentials.token,
+                peer: ids[b.name]!,
+                port: target.chatPort
+            )
             let clientIDs = history.map(\.clientMsgID)
             duplicated += clientIDs.count - Set(clientIDs).count
             #expect(history.map(\.seq) == Array(1...UInt64(history.count)), "seq numbers are gapless")
@@ -177,21 +214,16 @@ import Testing
             duplicated += counts.values.filter { $0 > 1 }.count
             let peer = ids[partner(device)]!
             let cached = try MessageCache(path: device.cachePath).history(peer: peer, limit: 100_000)
-            let expectedCount =
-                perConversation
-                + senders.filter { $0.name == device.name || $0.name == partner(device) }.reduce(0) {
-                    $0 + $1.typedWhileDown.count
-                }
-            lost += max(0, expectedCount - Set(cached.map(\.id)).count)
-            lost += max(0, expectedCount - counts.count)
+            lost += max(0, expectedCount(device) - Set(cached.map(\.id)).count)
+            lost += max(0, expectedCount(device) - counts.count)
             if cached.map(\.seq) != Array((1...UInt64(cached.count)).reversed()) { outOfOrder += 1 }
         }
         let carried = senders.reduce(0) { $0 + $1.typedWhileDown.count + $1.outboxAtStop }
         let elapsed = Int(Date().timeIntervalSince(started))
         print(
-            "fault test: clients=\(devices.count) messages=\(Self.totalMessages + senders.reduce(0) { $0 + $1.typedWhileDown.count }) cuts=\(cuts.load(ordering: .relaxed)) kills=\(kills) client-restarts=\(restarted) outbox-carried=\(carried) lost=\(lost) duplicated=\(duplicated) out-of-order=\(outOfOrder) seconds=\(elapsed)"
+            "fault test: \(target.label)clients=\(devices.count) messages=\(Self.totalMessages + senders.reduce(0) { $0 + $1.typedWhileDown.count }) cuts=\(cuts.load(ordering: .relaxed)) \(target.faultSummary) client-restarts=\(restarted) outbox-carried=\(carried) lost=\(lost) duplicated=\(duplicated) out-of-order=\(outOfOrder) seconds=\(elapsed)"
         )
-        #expect(kills == 2)
+        target.expectFaultsHappened()
         #expect(restarted == Self.clientRestarts)
         #expect(cuts.load(ordering: .relaxed) > 0)
         #expect(lost == 0)
@@ -199,9 +231,7 @@ import Testing
         #expect(outOfOrder == 0)
 
         for device in devices { await device.stop() }
-        await proxy.stop()
-        await gateProxy.stop()
-        #expect(try await server.stop() == 0)
+        try await target.finish()
     }
 
     /// The whole conversation as the server has it, oldest first.

@@ -97,6 +97,19 @@ extension ChatSession {
         }
     }
 
+    /// The update log reached `latest` a whole heartbeat ago and this device is still short of
+    /// it: a push was missed (pushes are hints: one can be dropped while a user moves between
+    /// chat nodes, or a node restarts), and nothing later may show the gap. Pull it now. Updates
+    /// still on their way are not chased: only what a heartbeat's time did not bring.
+    func pullIfStillBehind(_ latest: UInt64) async {
+        guard latest > cursor.position else { return }
+        logger.debug(
+            "behind the update log; pulling",
+            metadata: ["cursor": "\(cursor.position)", "latest": "\(latest)"]
+        )
+        await pull()
+    }
+
     private func pull() async {
         guard cursor.beginPull() else { return }
         defer { cursor.endPull() }

@@ -251,7 +251,11 @@ public actor ChatSession {
         }
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) }
+            group.addTask {
+                await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) { latest in
+                    await self.pullIfStillBehind(latest)
+                }
+            }
             group.addTask {
                 for await push in connection.pushes { await self.handle(push) }
             }
@@ -280,15 +284,24 @@ public actor ChatSession {
     }
 
     /// Pings every `interval`. A server that vanished without closing (cable pulled, machine
-    /// gone) never answers: the connection is closed and the loop reconnects.
-    private static func heartbeat(_ connection: ChatConnection, every interval: Double) async {
+    /// gone) never answers: the connection is closed and the loop reconnects. Each answer says
+    /// where the user's update log ends: `latest` gets the previous answer's, which every push
+    /// sent before it should have brought by now.
+    private static func heartbeat(
+        _ connection: ChatConnection,
+        every interval: Double,
+        latest: @Sendable (UInt64) async -> Void
+    ) async {
+        var previous: UInt64?
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(interval))
             guard !Task.isCancelled else { return }
-            if !(await connection.ping(timeout: interval * 2)) {
+            guard let pong = await connection.ping(timeout: interval * 2) else {
                 await connection.close()
                 return
             }
+            if let previous { await latest(previous) }
+            previous = pong.latestUpdateID
         }
     }
 

@@ -18,6 +18,9 @@ final class ClusterProcesses: Sendable {
     let status: Locked<ServerProcess?>
     let gates: Locked<[ServerProcess]>
     let chatNodes: Locked<[ServerProcess]>
+    /// Each chat node's command line, to start it again after a kill.
+    private let chatArguments: Locked<[[String]]>
+    let gateArguments: [String]
 
     var postgresURL: String {
         "postgres://\(PostgresServer.user)@127.0.0.1:\(postgres.port)/\(PostgresServer.database)"
@@ -25,7 +28,7 @@ final class ClusterProcesses: Sendable {
     var redisURL: String { "redis://127.0.0.1:\(redis.port)" }
     var mailboxPath: String { mailboxDirectory + "/dev-mailbox.txt" }
 
-    private init(postgres: PostgresServer, redis: RedisServer, directory: String) throws {
+    private init(postgres: PostgresServer, redis: RedisServer, directory: String, gateArguments: [String] = []) throws {
         self.postgres = postgres
         self.redis = redis
         mailboxDirectory = directory
@@ -35,10 +38,16 @@ final class ClusterProcesses: Sendable {
         status = Locked(nil)
         gates = Locked([])
         chatNodes = Locked([])
+        chatArguments = Locked([])
+        self.gateArguments = gateArguments
     }
 
     /// PostgreSQL, Redis, verify, status, `gates` gates and `chatNodes` chat nodes, up and ready.
-    static func start(gates gateCount: Int, chatNodes nodeCount: Int = 0) async throws -> ClusterProcesses {
+    static func start(
+        gates gateCount: Int,
+        chatNodes nodeCount: Int = 0,
+        gateArguments: [String] = []
+    ) async throws -> ClusterProcesses {
         let postgres = try await PostgresServer.start()
         let redis: RedisServer
         do {
@@ -50,7 +59,12 @@ final class ClusterProcesses: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "wechat-cluster-\(UUID().uuidString)"
         ).path
-        let cluster = try ClusterProcesses(postgres: postgres, redis: redis, directory: directory)
+        let cluster = try ClusterProcesses(
+            postgres: postgres,
+            redis: redis,
+            directory: directory,
+            gateArguments: gateArguments
+        )
         do {
             try await cluster.startVerify()
             try await cluster.startStatus()
@@ -124,21 +138,40 @@ final class ClusterProcesses: Sendable {
         status.withLock { $0 = process }
     }
 
-    /// Starts one more chat node on free loopback ports; returns its client port.
+    /// Starts one more chat node on loopback (`port`, or a free one), telling clients to use
+    /// `advertisedPort` when a proxy sits in front of it; returns its client port.
     @discardableResult
-    func startChatNode() async throws -> Int {
+    func startChatNode(port: Int? = nil, advertisedPort: Int? = nil) async throws -> Int {
         let index = chatNodes.withLock { $0.count } + 1
-        let process = try ServerProcess(
-            arguments: [
-                "chat", "--id", "chat-\(index)", "--listen", "127.0.0.1:\(try PortFinder.freePort())", "--push-listen",
-                "127.0.0.1:0", "--redis", redisURL, "--postgres", postgresURL, "--status", "127.0.0.1:\(statusPort)",
-                "--log-level", "warning",
-            ],
-            takesDataDirectory: false
-        )
+        var arguments = [
+            "chat", "--id", "chat-\(index)", "--listen", "127.0.0.1:\(try port ?? PortFinder.freePort())",
+            "--push-listen", "127.0.0.1:0", "--redis", redisURL, "--postgres", postgresURL, "--status",
+            "127.0.0.1:\(statusPort)", "--log-level", "warning",
+        ]
+        if let advertisedPort { arguments += ["--advertise", "127.0.0.1:\(advertisedPort)"] }
+        let process = try ServerProcess(arguments: arguments, takesDataDirectory: false)
         let fields = try await process.readyFields()
         chatNodes.withLock { $0.append(process) }
+        chatArguments.withLock { $0.append(arguments) }
         return try #require(fields["listen"].flatMap { $0.split(separator: ":").last }.flatMap { Int($0) })
+    }
+
+    /// SIGKILLs chat node `index` (0-based), as a crash would.
+    func killChatNode(_ index: Int) {
+        chatNodes.withLock { $0[index] }.child.killAndReap()
+    }
+
+    /// Starts chat node `index` again with its id and ports.
+    func restartChatNode(_ index: Int) async throws {
+        let process = try ServerProcess(arguments: chatArguments.withLock { $0[index] }, takesDataDirectory: false)
+        _ = try await process.readyFields()
+        chatNodes.withLock { $0[index] = process }
+    }
+
+    /// SIGKILLs the status process and starts it again on its port.
+    func restartStatus() async throws {
+        status.withLock { $0 }?.child.killAndReap()
+        try await startStatus()
     }
 
     /// Starts one more gate; returns its URL.
@@ -155,7 +188,7 @@ final class ClusterProcesses: Sendable {
             arguments: [
                 "gate", "--listen", "127.0.0.1:\(try PortFinder.freePort())", "--redis", redisURL, "--postgres",
                 postgresURL, "--status", status, "--verify", "127.0.0.1:\(verifyPort)", "--log-level", "warning",
-            ] + extra,
+            ] + gateArguments + extra,
             takesDataDirectory: false
         )
     }
