@@ -32,8 +32,59 @@ public final class ClusterPushRouter: PushRouter, Service {
     }
 
     private struct Peer {
-        var continuation: AsyncStream<Wechat_Cluster_V1_PushFrame>.Continuation
+        var queue: PushQueue
         var task: Task<Void, Never>
+    }
+
+    /// A peer's pushes waiting for the stream: the writer takes everything queued at once and
+    /// sends it as one `PushBatch`, so under load one write carries many pushes.
+    final class PushQueue: Sendable {
+        private struct State {
+            var frames: [Wechat_Cluster_V1_PushFrame] = []
+            var closed = false
+        }
+
+        private let state = Mutex(State())
+        private let wakes: AsyncStream<Void>
+        private let wake: AsyncStream<Void>.Continuation
+
+        init() {
+            (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        /// False when the queue is full (the push is dropped: it is a hint) or closed.
+        @discardableResult
+        func add(_ frame: Wechat_Cluster_V1_PushFrame) -> Bool {
+            let added = state.withLock { state in
+                guard !state.closed, state.frames.count < ClusterPushRouter.queueLimit else { return false }
+                state.frames.append(frame)
+                return true
+            }
+            if added { wake.yield() }
+            return added
+        }
+
+        func close() {
+            state.withLock { $0.closed = true }
+            wake.finish()
+        }
+
+        /// Every batch queued from now on, until closed.
+        func batches() -> AsyncStream<Wechat_Cluster_V1_PushBatch> {
+            AsyncStream { continuation in
+                let task = Task {
+                    for await _ in wakes {
+                        let frames = state.withLock { state in
+                            defer { state.frames = [] }
+                            return state.frames
+                        }
+                        if !frames.isEmpty { continuation.yield(.with { $0.frames = frames }) }
+                    }
+                    continuation.finish()
+                }
+                continuation.onTermination = { _ in task.cancel() }
+            }
+        }
     }
 
     /// How many pushes may wait for one peer before new ones are dropped.
@@ -93,7 +144,7 @@ public final class ClusterPushRouter: PushRouter, Service {
             return Array(peers.streams.values)
         }
         for peer in streams {
-            peer.continuation.finish()
+            peer.queue.close()
         }
         for peer in streams {
             await peer.task.value
@@ -101,24 +152,21 @@ public final class ClusterPushRouter: PushRouter, Service {
     }
 
     private func send(_ message: Wechat_Cluster_V1_PushFrame, to id: String) {
-        let continuation = peers.withLock { peers -> AsyncStream<Wechat_Cluster_V1_PushFrame>.Continuation? in
+        let queue = peers.withLock { peers -> PushQueue? in
             guard !peers.closed else { return nil }
-            if let peer = peers.streams[id] { return peer.continuation }
+            if let peer = peers.streams[id] { return peer.queue }
             if let until = peers.restingUntil[id], ContinuousClock.now < until { return nil }
             peers.restingUntil[id] = nil
-            let (stream, continuation) = AsyncStream.makeStream(
-                of: Wechat_Cluster_V1_PushFrame.self,
-                bufferingPolicy: .bufferingOldest(Self.queueLimit)
-            )
-            let task = Task { await self.stream(stream, to: id) }
-            peers.streams[id] = Peer(continuation: continuation, task: task)
-            return continuation
+            let queue = PushQueue()
+            let task = Task { await self.stream(queue.batches(), to: id) }
+            peers.streams[id] = Peer(queue: queue, task: task)
+            return queue
         }
-        continuation?.yield(message)
+        queue?.add(message)
     }
 
     /// One peer's stream, for as long as it lasts.
-    private func stream(_ frames: AsyncStream<Wechat_Cluster_V1_PushFrame>, to id: String) async {
+    private func stream(_ batches: AsyncStream<Wechat_Cluster_V1_PushBatch>, to id: String) async {
         do {
             guard let server = try await status.chatServer(id: id), let address = server.pushEndpoint,
                 let endpoint = ServiceEndpoint(address)
@@ -134,8 +182,8 @@ public final class ClusterPushRouter: PushRouter, Service {
                 options.waitForReady = true
                 _ = try await push.deliver(
                     request: StreamingClientRequest { writer in
-                        for await frame in frames {
-                            try await writer.write(frame)
+                        for await batch in batches {
+                            try await writer.write(batch)
                         }
                     },
                     options: options
@@ -148,7 +196,7 @@ public final class ClusterPushRouter: PushRouter, Service {
             )
         }
         peers.withLock { peers in
-            peers.streams[id]?.continuation.finish()
+            peers.streams[id]?.queue.close()
             peers.streams[id] = nil
             if !peers.closed { peers.restingUntil[id] = ContinuousClock.now + Self.restAfterFailure }
         }

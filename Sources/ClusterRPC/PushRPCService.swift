@@ -7,11 +7,13 @@ struct PushRPCService: Wechat_Cluster_V1_Push.SimpleServiceProtocol {
     let router: ClusterPushRouter
 
     func deliver(
-        request: RPCAsyncSequence<Wechat_Cluster_V1_PushFrame, any Error>,
+        request: RPCAsyncSequence<Wechat_Cluster_V1_PushBatch, any Error>,
         context: ServerContext
     ) async throws -> Wechat_Cluster_V1_DeliverReply {
-        for try await push in request {
-            router.deliverLocally(ByteBuffer(bytes: push.frame), to: push.userID)
+        for try await batch in request {
+            for push in batch.frames {
+                router.deliverLocally(ByteBuffer(bytes: push.frame), to: push.userID)
+            }
         }
         return .init()
     }

@@ -26,7 +26,7 @@ internal enum Wechat_Cluster_V1_Push: Sendable {
         /// Namespace for "Deliver" metadata.
         internal enum Deliver: Sendable {
             /// Request type for "Deliver".
-            internal typealias Input = Wechat_Cluster_V1_PushFrame
+            internal typealias Input = Wechat_Cluster_V1_PushBatch
             /// Response type for "Deliver".
             internal typealias Output = Wechat_Cluster_V1_DeliverReply
             /// Descriptor for "Deliver".
@@ -74,14 +74,14 @@ extension Wechat_Cluster_V1_Push {
         /// Handle the "Deliver" method.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Wechat_Cluster_V1_PushFrame` messages.
+        ///   - request: A streaming request of `Wechat_Cluster_V1_PushBatch` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
         /// - Returns: A streaming response of `Wechat_Cluster_V1_DeliverReply` messages.
         func deliver(
-            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushFrame>,
+            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_DeliverReply>
     }
@@ -103,14 +103,14 @@ extension Wechat_Cluster_V1_Push {
         /// Handle the "Deliver" method.
         ///
         /// - Parameters:
-        ///   - request: A streaming request of `Wechat_Cluster_V1_PushFrame` messages.
+        ///   - request: A streaming request of `Wechat_Cluster_V1_PushBatch` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
         /// - Returns: A response containing a single `Wechat_Cluster_V1_DeliverReply` message.
         func deliver(
-            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushFrame>,
+            request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushBatch>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_DeliverReply>
     }
@@ -130,14 +130,14 @@ extension Wechat_Cluster_V1_Push {
         /// Handle the "Deliver" method.
         ///
         /// - Parameters:
-        ///   - request: A stream of `Wechat_Cluster_V1_PushFrame` messages.
+        ///   - request: A stream of `Wechat_Cluster_V1_PushBatch` messages.
         ///   - context: Context providing information about the RPC.
         /// - Throws: Any error which occurred during the processing of the request. Thrown errors
         ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
         ///     to an internal error.
         /// - Returns: A `Wechat_Cluster_V1_DeliverReply` to respond with.
         func deliver(
-            request: GRPCCore.RPCAsyncSequence<Wechat_Cluster_V1_PushFrame, any Swift.Error>,
+            request: GRPCCore.RPCAsyncSequence<Wechat_Cluster_V1_PushBatch, any Swift.Error>,
             context: GRPCCore.ServerContext
         ) async throws -> Wechat_Cluster_V1_DeliverReply
     }
@@ -149,7 +149,7 @@ extension Wechat_Cluster_V1_Push.StreamingServiceProtocol {
     internal func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
         router.registerHandler(
             forMethod: Wechat_Cluster_V1_Push.Method.Deliver.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_PushFrame>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_PushBatch>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_DeliverReply>(),
             handler: { request, context in
                 try await self.deliver(
@@ -165,7 +165,7 @@ extension Wechat_Cluster_V1_Push.StreamingServiceProtocol {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Wechat_Cluster_V1_Push.ServiceProtocol {
     internal func deliver(
-        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushFrame>,
+        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushBatch>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Wechat_Cluster_V1_DeliverReply> {
         let response = try await self.deliver(
@@ -180,7 +180,7 @@ extension Wechat_Cluster_V1_Push.ServiceProtocol {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Wechat_Cluster_V1_Push.SimpleServiceProtocol {
     internal func deliver(
-        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushFrame>,
+        request: GRPCCore.StreamingServerRequest<Wechat_Cluster_V1_PushBatch>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Wechat_Cluster_V1_DeliverReply> {
         return GRPCCore.ServerResponse<Wechat_Cluster_V1_DeliverReply>(
@@ -211,8 +211,8 @@ extension Wechat_Cluster_V1_Push {
         /// Call the "Deliver" method.
         ///
         /// - Parameters:
-        ///   - request: A streaming request producing `Wechat_Cluster_V1_PushFrame` messages.
-        ///   - serializer: A serializer for `Wechat_Cluster_V1_PushFrame` messages.
+        ///   - request: A streaming request producing `Wechat_Cluster_V1_PushBatch` messages.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_PushBatch` messages.
         ///   - deserializer: A deserializer for `Wechat_Cluster_V1_DeliverReply` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
@@ -220,8 +220,8 @@ extension Wechat_Cluster_V1_Push {
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
         func deliver<Result>(
-            request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushFrame>,
-            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_PushFrame>,
+            request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushBatch>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_PushBatch>,
             deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_DeliverReply>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DeliverReply>) async throws -> Result
@@ -253,8 +253,8 @@ extension Wechat_Cluster_V1_Push {
         /// Call the "Deliver" method.
         ///
         /// - Parameters:
-        ///   - request: A streaming request producing `Wechat_Cluster_V1_PushFrame` messages.
-        ///   - serializer: A serializer for `Wechat_Cluster_V1_PushFrame` messages.
+        ///   - request: A streaming request producing `Wechat_Cluster_V1_PushBatch` messages.
+        ///   - serializer: A serializer for `Wechat_Cluster_V1_PushBatch` messages.
         ///   - deserializer: A deserializer for `Wechat_Cluster_V1_DeliverReply` messages.
         ///   - options: Options to apply to this RPC.
         ///   - handleResponse: A closure which handles the response and returns its result to
@@ -262,8 +262,8 @@ extension Wechat_Cluster_V1_Push {
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
         internal func deliver<Result>(
-            request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushFrame>,
-            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_PushFrame>,
+            request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushBatch>,
+            serializer: some GRPCCore.MessageSerializer<Wechat_Cluster_V1_PushBatch>,
             deserializer: some GRPCCore.MessageDeserializer<Wechat_Cluster_V1_DeliverReply>,
             options: GRPCCore.CallOptions = .defaults,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DeliverReply>) async throws -> Result = { response in
@@ -288,14 +288,14 @@ extension Wechat_Cluster_V1_Push.ClientProtocol {
     /// Call the "Deliver" method.
     ///
     /// - Parameters:
-    ///   - request: A streaming request producing `Wechat_Cluster_V1_PushFrame` messages.
+    ///   - request: A streaming request producing `Wechat_Cluster_V1_PushBatch` messages.
     ///   - options: Options to apply to this RPC.
     ///   - handleResponse: A closure which handles the response and returns its result to
     ///       the caller. Returning from the closure will cancel the RPC if it hasn't
     ///       already finished.
     /// - Returns: The result of `handleResponse`.
     internal func deliver<Result>(
-        request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushFrame>,
+        request: GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushBatch>,
         options: GRPCCore.CallOptions = .defaults,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DeliverReply>) async throws -> Result = { response in
             try response.message
@@ -303,7 +303,7 @@ extension Wechat_Cluster_V1_Push.ClientProtocol {
     ) async throws -> Result where Result: Sendable {
         try await self.deliver(
             request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_PushFrame>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Wechat_Cluster_V1_PushBatch>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Wechat_Cluster_V1_DeliverReply>(),
             options: options,
             onResponse: handleResponse
@@ -328,12 +328,12 @@ extension Wechat_Cluster_V1_Push.ClientProtocol {
     internal func deliver<Result>(
         metadata: GRPCCore.Metadata = [:],
         options: GRPCCore.CallOptions = .defaults,
-        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Wechat_Cluster_V1_PushFrame>) async throws -> Void,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Wechat_Cluster_V1_PushBatch>) async throws -> Void,
         onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Wechat_Cluster_V1_DeliverReply>) async throws -> Result = { response in
             try response.message
         }
     ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushFrame>(
+        let request = GRPCCore.StreamingClientRequest<Wechat_Cluster_V1_PushBatch>(
             metadata: metadata,
             producer: producer
         )
