@@ -33,8 +33,7 @@ import Testing
     /// clients must be back on live nodes within 5 s) and started again, and status and Redis are
     /// each restarted once, mid-stream.
     @Test(.tags(.slow, .cluster)) func theClusterLosesNothingThroughNodeKillsAndStatusAndRedisRestarts() async throws {
-        await ClusterSlot.shared.acquire()
-        do {
+        try await ClusterSlot.holding {
             let target = try await ClusterFaultTarget.start()
             do {
                 try await Self.run(against: target)
@@ -43,11 +42,7 @@ import Testing
                 throw error
             }
             await target.stop()
-        } catch {
-            await ClusterSlot.shared.release()
-            throw error
         }
-        await ClusterSlot.shared.release()
     }
 
     /// Registers the people, befriends the pairs, runs the load with faults at 25, 45 and 65 per

@@ -87,14 +87,7 @@ final class ClusterProcesses: Sendable {
 
     /// Runs `body` with PostgreSQL, Redis, verify, status and `gates` gates up; stops them all.
     static func with(gates gateCount: Int = 1, _ body: (ClusterProcesses) async throws -> Void) async throws {
-        await ClusterSlot.shared.acquire()
-        do {
-            try await withoutWaiting(gates: gateCount, body)
-        } catch {
-            await ClusterSlot.shared.release()
-            throw error
-        }
-        await ClusterSlot.shared.release()
+        try await ClusterSlot.holding { try await withoutWaiting(gates: gateCount, body) }
     }
 
     private static func withoutWaiting(

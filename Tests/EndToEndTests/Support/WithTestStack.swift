@@ -19,42 +19,37 @@ func withTestStack<T>(
     clock: WallClock = .system,
     _ body: (TestStack) async throws -> T
 ) async throws -> T {
-    if deployment == .cluster {
-        // One cluster at a time: each is a dozen processes, and two cores cannot run many.
-        await ClusterSlot.shared.acquire()
+    switch deployment {
+    case .embedded:
+        let stack = try await TestStack.start(
+            chatServers: chatServers,
+            tokenLifetimeSeconds: tokenLifetimeSeconds,
+            idleTimeoutSeconds: idleTimeoutSeconds,
+            helloTimeoutSeconds: helloTimeoutSeconds,
+            limits: limits,
+            maxConnections: maxConnections,
+            clock: clock
+        )
+        return try await run(body, on: stack)
+    case .cluster:
+        // The settings above are the embedded stack's; a cluster runs with the defaults. One
+        // cluster at a time: each is a dozen processes, and two cores cannot run many.
+        return try await ClusterSlot.holding {
+            try await run(body, on: try await TestStack.startCluster(chatServers: chatServers))
+        }
     }
-    let stack: TestStack
-    do {
-        stack =
-            switch deployment {
-            case .embedded:
-                try await TestStack.start(
-                    chatServers: chatServers,
-                    tokenLifetimeSeconds: tokenLifetimeSeconds,
-                    idleTimeoutSeconds: idleTimeoutSeconds,
-                    helloTimeoutSeconds: helloTimeoutSeconds,
-                    limits: limits,
-                    maxConnections: maxConnections,
-                    clock: clock
-                )
-            case .cluster:
-                // The settings above are the embedded stack's; a cluster runs with the defaults.
-                try await TestStack.startCluster(chatServers: chatServers)
-            }
-    } catch {
-        if deployment == .cluster { await ClusterSlot.shared.release() }
-        throw error
-    }
+}
+
+/// Runs `body` on `stack`, then stops it, also when `body` throws.
+private func run<T>(_ body: (TestStack) async throws -> T, on stack: TestStack) async throws -> T {
     let result: T
     do {
         result = try await body(stack)
     } catch {
         await stack.stop()
-        if deployment == .cluster { await ClusterSlot.shared.release() }
         throw error
     }
     await stack.stop()
-    if deployment == .cluster { await ClusterSlot.shared.release() }
     return result
 }
 
@@ -71,6 +66,20 @@ actor ClusterSlot {
             return
         }
         await withCheckedContinuation { waiting.append($0) }
+    }
+
+    /// Runs `body` holding the slot, which is given up however `body` ends.
+    static func holding<T>(_ body: () async throws -> T) async throws -> T {
+        await shared.acquire()
+        let result: T
+        do {
+            result = try await body()
+        } catch {
+            await shared.release()
+            throw error
+        }
+        await shared.release()
+        return result
     }
 
     func release() {
