@@ -13,7 +13,6 @@ public final class PostgresMessageStore: MessageStore {
     let database: PostgresStoreDatabase
     private let committer: AsyncGroupCommitter<NewMessage, CommittedMessage>
 
-    private var client: PostgresClient { database.client }
     private var logger: Logger { database.logger }
 
     public init(database: PostgresStoreDatabase, maxBatch: Int = 512) {
@@ -47,7 +46,7 @@ public final class PostgresMessageStore: MessageStore {
         while true {
             attempt += 1
             do {
-                return try await withDeadline(commitDeadline) {
+                return try await PostgresStoreDatabase.withDeadline(commitDeadline) {
                     try await database.client.withTransaction(logger: database.logger) { connection in
                         try await PostgresMessageBatch(connection: connection, logger: database.logger).write(batch)
                     }
@@ -92,23 +91,6 @@ public final class PostgresMessageStore: MessageStore {
     /// `unavailable` too; its resend then finds the original, so nothing is stored twice.
     static let commitDeadline: Duration = .seconds(5)
 
-    private static func withDeadline<T: Sendable>(
-        _ deadline: Duration,
-        _ body: @escaping @Sendable () async throws -> T
-    ) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw CommitTimedOut()
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
-    }
-
-    struct CommitTimedOut: Error {}
-
     /// The server's SQLSTATE for an error it reported, nil when it never answered (the
     /// connection failed), so the two can be told apart.
     static func sqlState(_ error: any Error) -> String? {
@@ -123,12 +105,11 @@ public final class PostgresMessageStore: MessageStore {
     ) async throws -> [MessageRecord] {
         let (lo, hi) = user < peer ? (user, peer) : (peer, user)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
-        let rows = try await client.query(
+        let rows = try await database.query(
             """
             SELECT \(unescaped: PostgresMessageBatch.messageColumns) FROM messages
             WHERE user_lo = \(lo) AND user_hi = \(hi) AND seq < \(before) ORDER BY seq DESC LIMIT \(limit)
-            """,
-            logger: logger
+            """
         )
         var messages: [MessageRecord] = []
         for try await row in rows.decode(PostgresMessageBatch.MessageRow.self) {
@@ -138,14 +119,13 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord] {
-        let rows = try await client.query(
+        let rows = try await database.query(
             """
             SELECT u.update_id, u.read_peer_id, u.read_seq, m.id, m.client_msg_id, m.sender_id, m.recipient_id,
                    m.seq, m.text, m.sent_at_ms
             FROM updates u LEFT JOIN messages m ON m.id = u.message_id
             WHERE u.user_id = \(user) AND u.update_id > \(Int64(clamping: after)) ORDER BY u.update_id LIMIT \(limit)
-            """,
-            logger: logger
+            """
         )
         var updates: [UpdateRecord] = []
         for try await (updateID, peer, readSeq, id, clientID, sender, recipient, seq, text, sentAt) in rows.decode(
@@ -170,9 +150,8 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func latestUpdateID(of user: UserID) async throws -> UInt64 {
-        let rows = try await client.query(
-            "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = \(user)",
-            logger: logger
+        let rows = try await database.query(
+            "SELECT coalesce(max(update_id), 0) FROM updates WHERE user_id = \(user)"
         )
         for try await last in rows.decode(Int64.self) { return UInt64(last) }
         return 0
@@ -180,7 +159,7 @@ public final class PostgresMessageStore: MessageStore {
 
     public func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord? {
         let (lo, hi) = user < peer ? (user, peer) : (peer, user)
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await database.withTransaction { [logger] connection in
             // The user's update log only grows under this lock (as in a message batch).
             try await connection.query("SELECT id FROM users WHERE id = \(user) FOR NO KEY UPDATE", logger: logger)
             let rows = try await connection.query(
@@ -217,7 +196,7 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationRecord] {
-        let rows = try await client.query(
+        let rows = try await database.query(
             """
             SELECT CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END AS peer_id,
                    c.last_seq, COALESCE(r.read_seq, 0),
@@ -229,8 +208,7 @@ public final class PostgresMessageStore: MessageStore {
                  AND r.peer_id = (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END)
             WHERE c.user_lo = \(user) OR c.user_hi = \(user)
             ORDER BY m.sent_at_ms DESC
-            """,
-            logger: logger
+            """
         )
         var conversations: [ConversationRecord] = []
         for try await (peer, lastSeq, readSeq, id, clientID, sender, recipient, seq, text, sentAt, su, ru)

@@ -11,11 +11,10 @@ public struct PostgresSessionStore: SessionStore {
         self.database = database
     }
 
-    private var client: PostgresClient { database.client }
     private var logger: Logger { database.logger }
 
     public func insertSession(tokenHash: [UInt8], userID: UserID, createdAtMs: Int64, expiresAtMs: Int64) async throws {
-        try await client.withTransaction(logger: logger) { connection in
+        try await database.withTransaction { connection in
             // Expired sessions are swept as new ones arrive, so the table stays small without a timer.
             try await connection.query(
                 "DELETE FROM sessions WHERE user_id = \(userID) AND expires_at_ms <= \(createdAtMs)",
@@ -32,22 +31,20 @@ public struct PostgresSessionStore: SessionStore {
     }
 
     public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
-        let rows = try await client.query(
-            "SELECT user_id FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at_ms > \(nowMs)",
-            logger: logger
+        let rows = try await database.query(
+            "SELECT user_id FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at_ms > \(nowMs)"
         )
         for try await user in rows.decode(Int64.self) { return user }
         return nil
     }
 
     public func deleteSession(tokenHash: [UInt8]) async throws -> Bool {
-        try await client.query(
-            "DELETE FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) RETURNING user_id",
-            logger: logger
+        try await database.query(
+            "DELETE FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) RETURNING user_id"
         ).hasAnyRow()
     }
 
     public func deleteSessions(userID: UserID) async throws {
-        try await client.query("DELETE FROM sessions WHERE user_id = \(userID)", logger: logger)
+        try await database.query("DELETE FROM sessions WHERE user_id = \(userID)")
     }
 }

@@ -40,15 +40,7 @@ public final class PostgresStoreDatabase: Sendable {
         )
         do {
             // The pool retries a refused connection until asked to stop: the deadline asks.
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await opened.migrate() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    throw ChatError(.unavailable, "it did not answer within \(timeout)")
-                }
-                try await group.next()
-                group.cancelAll()
-            }
+            try await withDeadline(timeout) { try await opened.migrate() }
         } catch {
             await opened.close()
             throw ChatError(.unavailable, "PostgreSQL at \(host):\(port) cannot be used: \(Self.describe(error))")
@@ -230,6 +222,7 @@ public final class PostgresStoreDatabase: Sendable {
             return "\(error.code)"
         }
         if let error = error as? ChatError { return error.message }
+        if let error = error as? DeadlineExceeded { return error.description }
         return "\(error)"
     }
 }

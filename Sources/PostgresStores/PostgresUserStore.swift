@@ -12,7 +12,6 @@ public struct PostgresUserStore: UserStore {
         self.database = database
     }
 
-    private var client: PostgresClient { database.client }
     private var logger: Logger { database.logger }
 
     public func createUser(
@@ -22,12 +21,11 @@ public struct PostgresUserStore: UserStore {
         nowMs: Int64
     ) async throws -> UserRecord {
         do {
-            let rows = try await client.query(
+            let rows = try await database.query(
                 """
                 INSERT INTO users(username, email, password_hash, created_at_ms)
                 VALUES (\(username), \(email), \(passwordHash), \(nowMs)) RETURNING id
-                """,
-                logger: logger
+                """
             )
             for try await id in rows.decode(Int64.self) {
                 return UserRecord(
@@ -49,41 +47,40 @@ public struct PostgresUserStore: UserStore {
     }
 
     public func user(id: UserID) async throws -> UserRecord? {
-        try await records(client.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)", logger: logger))
+        try await records(database.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = \(id)"))
             .first
     }
 
     public func users(ids: [UserID]) async throws -> [UserID: UserRecord] {
         guard !ids.isEmpty else { return [:] }
         let found = try await records(
-            client.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = ANY(\(ids))", logger: logger)
+            database.query("SELECT \(unescaped: Self.columns) FROM users WHERE id = ANY(\(ids))")
         )
         return Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
     }
 
     public func user(account: String) async throws -> UserRecord? {
         try await records(
-            client.query(
+            database.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM users
                 WHERE lower(username) = lower(\(account)) OR lower(email) = lower(\(account)) LIMIT 1
-                """,
-                logger: logger
+                """
             )
         ).first
     }
 
     public func usernameExists(_ username: String) async throws -> Bool {
-        try await client.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))", logger: logger)
+        try await database.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))")
             .hasAnyRow()
     }
 
     public func emailExists(_ email: String) async throws -> Bool {
-        try await client.query("SELECT 1 FROM users WHERE lower(email) = lower(\(email))", logger: logger).hasAnyRow()
+        try await database.query("SELECT 1 FROM users WHERE lower(email) = lower(\(email))").hasAnyRow()
     }
 
     public func updatePasswordHash(userID: UserID, hash: String) async throws {
-        try await client.query("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)", logger: logger)
+        try await database.query("UPDATE users SET password_hash = \(hash) WHERE id = \(userID)")
     }
 
     public func searchUsers(query: String, limit: Int) async throws -> [UserRecord] {
@@ -93,13 +90,12 @@ public struct PostgresUserStore: UserStore {
             .replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_") + "%"
         return try await records(
-            client.query(
+            database.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM users
                 WHERE lower(username) LIKE lower(\(pattern)) ESCAPE '\\' OR lower(email) = lower(\(query))
                 ORDER BY length(username), username LIMIT \(limit)
-                """,
-                logger: logger
+                """
             )
         )
     }

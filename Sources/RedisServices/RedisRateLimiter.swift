@@ -63,6 +63,12 @@ public final class RedisRateLimiter: RateLimiter {
         }
     }
 
+    public func giveBack(_ key: String, limit: RateLimit) async {
+        guard !limit.isUnlimited else { return }
+        // A negative charge: the script adds the token back, never above the burst.
+        _ = await takeFromBucket(key, limit: limit, charge: -1, want: 0)
+    }
+
     /// Waits for the lease fetches under way (tests, and a clean shutdown).
     public func settle() async {
         while let pending = state.withLock({ $0.fetches.first?.value }) {
@@ -188,6 +194,8 @@ public final class RedisRateLimiter: RateLimiter {
         local tokens = tonumber(saved[1]) or burst
         local at = tonumber(saved[2]) or now
         tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate) - tonumber(ARGV[4])
+        -- A negative charge gives tokens back (`giveBack`); a bucket never holds more than its burst.
+        tokens = math.min(burst, tokens)
         -- A node whose clock is behind must not move the refill mark back (the gap would refill twice).
         now = math.max(now, at)
         local granted = math.max(0, math.min(want, math.floor(tokens)))

@@ -61,8 +61,21 @@ public final class PostgresServer: @unchecked Sendable {
     /// Stops the server as a crash would (SIGKILL to the postmaster) and starts it again on the
     /// same port and data: what it had committed must still be there.
     public func restart() async throws {
+        crash()
+        try await startAgain()
+    }
+
+    /// Kills the server as a crash would (SIGKILL to the postmaster) and leaves it down, so a
+    /// test can see what its clients do while the database is gone.
+    public func crash() {
         if let pid = postmasterPID() { kill(pid, SIGKILL) }
-        Self.reap(launcher)
+        if launcher > 0 { Self.reap(launcher) }
+        launcher = 0
+    }
+
+    /// Starts a crashed server again on the same port and data, and waits until it accepts
+    /// connections.
+    public func startAgain() async throws {
         // The children of a killed postmaster go when they notice; the shared memory with them.
         try await Task.sleep(for: .milliseconds(300))
         guard try await launch() else {

@@ -46,6 +46,34 @@ import Testing
         }
     }
 
+    /// A token given back on one gate can be taken on another, and never beyond the burst.
+    @Test func aTokenGivenBackCanBeTakenAgainButNeverBeyondTheBurst() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let one = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
+            let two = RedisRateLimiter(
+                redis: server.connection(timeout: Self.patient),
+                clock: clock.clock,
+                logger: .quiet
+            )
+            let limit = RateLimit.per(3600, 2)
+            #expect(await one.take("code-email:ann", limit: limit) == nil)
+            #expect(await one.take("code-email:ann", limit: limit) == nil)
+            #expect(await two.take("code-email:ann", limit: limit) != nil)
+            await one.giveBack("code-email:ann", limit: limit)
+            #expect(await two.take("code-email:ann", limit: limit) == nil)
+            #expect(await one.take("code-email:ann", limit: limit) != nil)
+            for _ in 0..<3 { await two.giveBack("code-email:bob", limit: limit) }
+            #expect(await one.take("code-email:bob", limit: limit) == nil)
+            #expect(await one.take("code-email:bob", limit: limit) == nil)
+            #expect(await one.take("code-email:bob", limit: limit) != nil)
+        }
+    }
+
     @Test func aUserOnTwoNodesIsHeldToOneSharedRateWithoutWaitingOnRedis() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()

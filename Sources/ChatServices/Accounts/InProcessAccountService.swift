@@ -65,7 +65,14 @@ public final class InProcessAccountService: AccountService {
             logger.info("reset code requested for an unknown email; no mail sent")
             return
         default:
-            try await verify.sendCode(to: email, purpose: purpose)
+            do {
+                try await verify.sendCode(to: email, purpose: purpose)
+            } catch let error as ChatError where error.code == .unavailable {
+                // An outage sent no mail: the tries are not counted against the person or network.
+                await limiter.giveBack("code-address:\(client)", limit: limits.codeSendsPerAddress)
+                await limiter.giveBack("code-email:\(email)", limit: limits.codeSendsPerEmail)
+                throw error
+            }
         }
     }
 

@@ -42,6 +42,14 @@ public final class InProcessRateLimiter: RateLimiter {
         }
     }
 
+    public func giveBack(_ key: String, limit: RateLimit) async {
+        let nowMs = clock.nowMs()
+        state.withLock { state in
+            guard state.buckets[key]?.limit == limit else { return }
+            state.buckets[key]?.giveBack(nowMs: nowMs)
+        }
+    }
+
     public func lockedOut(_ key: String) async -> Double? {
         let nowMs = clock.nowMs()
         return state.withLock { state in

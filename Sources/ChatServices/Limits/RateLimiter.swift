@@ -12,6 +12,10 @@ public protocol RateLimiter: Sendable {
     /// answers from a share of the bucket leased to this process and topped up in the background.
     func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double?
 
+    /// Returns the token `take` took for an event that then did not happen (a code that could not
+    /// be mailed because the verify service was down), so an outage costs nobody their quota.
+    func giveBack(_ key: String, limit: RateLimit) async
+
     /// Seconds `key` is still locked out by earlier failures, or nil if it may try now.
     func lockedOut(_ key: String) async -> Double?
     /// Records a failure; returns how long `key` is now locked out (0 for a free failure).

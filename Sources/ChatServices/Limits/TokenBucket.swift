@@ -23,6 +23,12 @@ public struct TokenBucket: Sendable {
         return limit.perSecond > 0 ? (cost - tokens) / limit.perSecond : .infinity
     }
 
+    /// Puts back `cost` tokens taken for an event that then did not happen.
+    public mutating func giveBack(_ cost: Double = 1, nowMs: Int64) {
+        refill(nowMs: nowMs)
+        tokens = min(limit.burst, tokens + cost)
+    }
+
     /// Whether the bucket has refilled completely (it can be forgotten without changing anything).
     public func isFull(nowMs: Int64) -> Bool {
         var copy = self

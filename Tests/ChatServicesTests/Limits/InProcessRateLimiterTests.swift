@@ -26,6 +26,24 @@ import Testing
         #expect(await limiter.take("other", limit: limit) == nil)
     }
 
+    /// A token given back (the event did not happen) can be taken again, never beyond the burst.
+    @Test func aTokenGivenBackCanBeTakenAgainButNeverBeyondTheBurst() async {
+        let clock = ManualClock()
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
+        let limit = RateLimit.per(3600, 2)
+        #expect(await limiter.take("k", limit: limit) == nil)
+        #expect(await limiter.take("k", limit: limit) == nil)
+        #expect(await limiter.take("k", limit: limit) != nil)
+        await limiter.giveBack("k", limit: limit)
+        #expect(await limiter.take("k", limit: limit) == nil)
+        #expect(await limiter.take("k", limit: limit) != nil)
+        // A full bucket stays at its burst.
+        for _ in 0..<3 { await limiter.giveBack("fresh", limit: limit) }
+        #expect(await limiter.take("fresh", limit: limit) == nil)
+        #expect(await limiter.take("fresh", limit: limit) == nil)
+        #expect(await limiter.take("fresh", limit: limit) != nil)
+    }
+
     @Test func perDayLimitsSayHowLongToWait() async throws {
         let clock = ManualClock()
         let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
