@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules for usernames, emails and passwords, shared so the client can validate live and the
 /// gate enforces exactly the same thing.
 public enum AccountRules {
@@ -25,6 +27,24 @@ public enum AccountRules {
         }
     }
 
+    /// What a username looks like, for refusing one that reads like a taken one (in the spirit
+    /// of Unicode TR39's skeletons, for the ASCII that usernames are): lower-cased, `0` read as
+    /// `o`, `1` and `i` as `l`, then `rn` as `m`, `vv` as `w` and `cl` as `d`. Stores compare
+    /// it in SQL (`usernameSkeletonSQL`, indexed), so the two must stay the same steps.
+    public static func usernameSkeleton(_ username: String) -> String {
+        var skeleton = username.lowercased()
+        for (from, to) in skeletonSteps { skeleton = skeleton.replacingOccurrences(of: from, with: to) }
+        return skeleton
+    }
+
+    static let skeletonSteps = [("0", "o"), ("1", "l"), ("i", "l"), ("rn", "m"), ("vv", "w"), ("cl", "d")]
+
+    /// `usernameSkeleton` of the `username` column as an SQL expression that SQLite and
+    /// PostgreSQL both evaluate (and index) the same way.
+    public static let usernameSkeletonSQL = skeletonSteps.reduce("lower(username)") { expression, step in
+        "replace(\(expression), '\(step.0)', '\(step.1)')"
+    }
+
     public static func validateEmail(_ email: String) throws {
         let invalid = ChatError(.invalidEmail, "That does not look like an email address.")
         guard email.count <= emailMaxLength,
@@ -45,9 +65,11 @@ public enum AccountRules {
         }
     }
 
-    /// A text (message, greeting, remark): within `maxBytes`, no NUL or other C0 controls but tab
-    /// and newline (they would corrupt a terminal), valid UTF-8 (guaranteed by `String`). Whether
-    /// it may be blank is the caller's rule: a message may not, a greeting may.
+    /// A text (message, greeting, remark): within `maxBytes`, valid UTF-8 (guaranteed by
+    /// `String`), and none of the characters `isRefusedInText` names: controls but tab and newline
+    /// (they would rewrite a terminal), bidi overrides and isolates (they make a text read other
+    /// than it is), and invisible characters. Whether it may be blank is the caller's rule: a
+    /// message may not, a greeting may.
     public static func validateText(
         _ text: String,
         maxBytes: Int = ProtocolLimits.maxTextBytes,
@@ -56,10 +78,8 @@ public enum AccountRules {
         guard text.utf8.count <= maxBytes else {
             throw ChatError(.payloadTooLarge, "\(what) is longer than \(maxBytes) bytes.")
         }
-        guard
-            !text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F })
-        else {
-            throw ChatError(.invalidText, "\(what) contains control characters.")
+        guard !text.unicodeScalars.contains(where: \.isRefusedInText) else {
+            throw ChatError(.invalidText, "\(what) contains control or invisible characters.")
         }
     }
 
@@ -70,6 +90,26 @@ public enum AccountRules {
 }
 
 extension Unicode.Scalar {
+    /// Refused in texts, as the README's "Limits" says:
+    /// - C0 controls but tab and newline, DEL, and the C1 controls (U+0080–U+009F): a terminal
+    ///   acts on them (U+009B is a one-byte CSI, U+009D an OSC: clipboard writes, titles);
+    /// - bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder
+    ///   what is shown, so `evil\u{202E}txt.exe` reads as `evilexe.txt`;
+    /// - invisible characters with no use in plain text: zero-width space, word joiner and the
+    ///   invisible operators, the BOM, the Mongolian vowel separator, line and paragraph
+    ///   separators, and the interlinear annotation marks.
+    /// Zero-width joiner and non-joiner stay: emoji sequences and Persian or Indic words need
+    /// them. Left-to-right and right-to-left marks stay too: they reorder nothing.
+    public var isRefusedInText: Bool {
+        switch value {
+        case 0x09, 0x0A: false
+        case 0x00...0x1F, 0x7F...0x9F: true
+        case 0x202A...0x202E, 0x2066...0x2069: true
+        case 0x200B, 0x2060...0x2064, 0xFEFF, 0x180E, 0x2028, 0x2029, 0xFFF9...0xFFFB: true
+        default: false
+        }
+    }
+
     fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
     fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -18,6 +18,10 @@ public enum ProtocolLimits {
     /// Conversation-list previews are cut to this many characters: the list shows one line.
     public static let previewCharacters = 120
 
+    /// ... and to this many UTF-8 bytes: one character can hold thousands of combining marks, and
+    /// the list's size must follow the number of conversations, not what was said in them.
+    public static let previewBytes = 480
+
     /// The longest message text, in UTF-8 bytes. Well under `maxFrameBytes` so a full message
     /// always fits in a frame with its envelope.
     public static let maxTextBytes = 16 * 1024

@@ -327,9 +327,7 @@ package struct ChatRequestHandler: Sendable {
             if var last = record.lastMessage {
                 // A preview: the list shows one line, and the reply must stay small however many
                 // conversations there are.
-                if last.text.count > ProtocolLimits.previewCharacters {
-                    last.text = String(last.text.prefix(ProtocolLimits.previewCharacters))
-                }
+                last.text = last.text.previewCut()
                 conversation.lastMessage = WireChatMessage(last)
             }
             conversation.lastSeq = record.lastSeq

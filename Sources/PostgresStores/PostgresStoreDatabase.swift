@@ -172,6 +172,14 @@ public final class PostgresStoreDatabase: Sendable {
                 """,
             ]
         ),
+        (
+            4,
+            [
+                // Usernames found by what they look like (`username(lookingLike:)` queries this
+                // very expression; changing `AccountRules.skeletonSteps` needs a new step).
+                "CREATE INDEX users_skeleton ON users ((\(AccountRules.usernameSkeletonSQL)))"
+            ]
+        ),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

@@ -70,6 +70,14 @@ public struct PostgresUserStore: UserStore {
         ).first
     }
 
+    public func username(lookingLike username: String) async throws -> String? {
+        let rows = try await database.query(
+            "SELECT username FROM users WHERE \(unescaped: AccountRules.usernameSkeletonSQL) = \(AccountRules.usernameSkeleton(username)) LIMIT 1"
+        )
+        for try await name in rows.decode(String.self) { return name }
+        return nil
+    }
+
     public func usernameExists(_ username: String) async throws -> Bool {
         try await database.query("SELECT 1 FROM users WHERE lower(username) = lower(\(username))")
             .hasAnyRow()

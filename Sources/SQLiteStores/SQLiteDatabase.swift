@@ -1,3 +1,4 @@
+import ChatProtocol
 import ChatServices
 import Foundation
 import GRDB
@@ -189,6 +190,11 @@ public final class SQLiteDatabase: Sendable {
         migrator.registerMigration("v2: update-log numbers derived from the log") { db in
             // The log's last entry is the counter (SQLiteMessageStore.lastUpdateID).
             try db.execute(sql: "ALTER TABLE users DROP COLUMN last_update_id")
+        }
+        migrator.registerMigration("v3: usernames found by what they look like") { db in
+            // The expression must be the one `username(lookingLike:)` queries, or the index is
+            // not used; changing `AccountRules.skeletonSteps` needs a new step here.
+            try db.execute(sql: "CREATE INDEX users_skeleton ON users(\(AccountRules.usernameSkeletonSQL))")
         }
         return migrator
     }

@@ -71,6 +71,16 @@ public struct SQLiteUserStore: UserStore {
         }
     }
 
+    public func username(lookingLike username: String) async throws -> String? {
+        try database.read { db in
+            try String.fetchOne(
+                db,
+                sql: "SELECT username FROM users WHERE \(AccountRules.usernameSkeletonSQL) = ? LIMIT 1",
+                arguments: [AccountRules.usernameSkeleton(username)]
+            )
+        }
+    }
+
     public func usernameExists(_ username: String) async throws -> Bool {
         try database.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM users WHERE username = ?)", arguments: [username])

@@ -124,11 +124,7 @@ struct EmbeddedCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in EscapingLogHandler.standardError(label: label, level: level) }
         let logger = Logger(label: "wechat-server")
 
         var configuration = ServerStackConfiguration(dataDirectory: dataDir ?? AppPaths().serverData)

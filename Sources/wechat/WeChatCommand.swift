@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatClient
 import ChatProtocol
+import ChatServices
 import ChatTUI
 import CursesBackend
 import Foundation
@@ -194,12 +195,9 @@ struct WeChatCommand: AsyncParsableCommand {
             throw ValidationError("Cannot write the log file \(path).")
         }
         close(log)
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel =
-                ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        let level =
+            ProcessInfo.processInfo.environment["WECHAT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in EscapingLogHandler.standardError(label: label, level: level) }
         return Logger(label: "wechat")
     }
 

@@ -152,6 +152,8 @@ struct AccountRulesTests {
         "你好，世界",
         "👋🏽🎉👨‍👩‍👧‍👦",
         "混合 text with 表情 😀\n\tand more",
+        "می‌خواهم",  // a zero-width non-joiner, as Persian writes
+        "שלום \u{200F}مرحبا\u{200E}",  // right-to-left and left-to-right marks
     ])
     func validTexts(_ text: String) throws {
         try AccountRules.validateText(text)
@@ -169,6 +171,18 @@ struct AccountRulesTests {
         "form\u{C}feed",
         "vertical\u{B}tab",
         "unit\u{1F}separator",
+        "c1 csi \u{9B}2J",
+        "c1 osc \u{9D}52;c;eA==\u{9C}",
+        "next line\u{85}",
+        "evil\u{202E}txt.exe",
+        "embedding\u{202A}",
+        "\u{2066}isolate\u{2069}",
+        "first strong\u{2068}",
+        "zero\u{200B}width",
+        "word\u{2060}joiner",
+        "bom\u{FEFF}",
+        "line\u{2028}separator",
+        "paragraph\u{2029}separator",
     ])
     func textWithControlCharactersIsInvalid(_ text: String) {
         expectChatError(.invalidText, "text \(text.debugDescription)") {
@@ -205,5 +219,45 @@ struct AccountRulesTests {
         #expect(error?.code == .payloadTooLarge)
         #expect(error?.message.contains("A remark") == true)
         #expect(error?.message.contains("10") == true)
+    }
+}
+
+/// The conversation list's previews: bounded in characters and in bytes.
+@Suite struct PreviewCutTests {
+    @Test func aPreviewIsBoundedInCharactersAndInBytes() {
+        #expect("short".previewCut() == "short")
+        let long = String(repeating: "字", count: 200)
+        #expect(long.previewCut() == String(repeating: "字", count: 120))
+        let bomb = "e" + String(repeating: "\u{301}", count: 8_000)
+        let cut = bomb.previewCut()
+        #expect(cut.utf8.count <= ProtocolLimits.previewBytes)
+        #expect(cut.utf8.count >= ProtocolLimits.previewBytes - 3)
+        // 120 emoji of 4 bytes each are exactly the byte bound: kept whole.
+        #expect(String(repeating: "🚀", count: 130).previewCut() == String(repeating: "🚀", count: 120))
+    }
+}
+
+/// Usernames that read like one another have one skeleton.
+@Suite struct UsernameSkeletonTests {
+    @Test(arguments: [
+        ("alice", "aIice"), ("alice", "ALICE"), ("alice", "a1ice"), ("bob", "b0b"), ("mallory", "rnallory"),
+        ("will", "vvill"), ("dave", "clave"),
+    ])
+    func lookalikesShareASkeleton(_ name: String, _ lookalike: String) {
+        #expect(AccountRules.usernameSkeleton(name) == AccountRules.usernameSkeleton(lookalike))
+    }
+
+    @Test func differentNamesKeepDifferentSkeletons() {
+        let names = ["alice", "alicia", "bob", "bobby", "carol", "mallory", "trent"]
+        #expect(Set(names.map(AccountRules.usernameSkeleton)).count == names.count)
+    }
+
+    @Test func theSQLExpressionTakesTheSameSteps() {
+        #expect(
+            AccountRules.usernameSkeletonSQL.hasPrefix(
+                "replace(replace(replace(replace(replace(replace(lower(username)"
+            )
+        )
+        #expect(AccountRules.usernameSkeletonSQL.hasSuffix(", 'cl', 'd')"))
     }
 }

@@ -324,6 +324,19 @@ import Testing
             } catch let error as ChatError {
                 #expect(error.code == .usernameTaken)
             }
+            // And names that read like a taken one: a capital I for an l, a one, a zero.
+            for lookalike in ["KIrn", "kirn", "k1m"] {
+                let refused = await #expect(throws: ChatError.self, "\(lookalike)") {
+                    _ = try await stack.gate.register(
+                        username: lookalike,
+                        email: "max@example.com",
+                        password: "good password",
+                        code: maxCode
+                    )
+                }
+                #expect(refused?.code == .usernameTaken)
+                #expect(refused?.message.contains("looks too much like 'kim'") == true, "\(refused?.message ?? "")")
+            }
             // Five wrong tries burn the code.
             for _ in 1...4 {
                 #expect(await registerMax(stack, code: "999999") == .invalidCode || maxCode == "999999")

@@ -150,6 +150,18 @@ import Testing
                 await refusal(String(repeating: "字", count: ProtocolLimits.maxTextBytes / 3 + 1)) == .payloadTooLarge
             )
             #expect(await refusal("bell \u{07} and escape \u{1B}[2J") == .invalidText)
+            // C1 controls, bidi overrides and isolates, and invisible characters (README, "Limits").
+            for hostile in [
+                "csi \u{9B}2J", "osc \u{9D}52;c;x", "evil\u{202E}txt.exe", "\u{2066}isolated\u{2069}",
+                "zero\u{200B}width", "bom\u{FEFF}", "line\u{2028}separator",
+            ] {
+                #expect(
+                    await refusal(hostile) == .invalidText,
+                    "\(hostile.unicodeScalars.map { String($0.value, radix: 16) })"
+                )
+            }
+            // What real scripts and emoji need stays allowed: ZWJ sequences, ZWNJ, RTL text.
+            #expect(await refusal("👩‍👩‍👧 می‌خواهم שלום مرحبا") == nil)
             #expect(await refusal("   ") == .invalidText)
             #expect(await refusal("no id", clientID: "") == .badRequest)
             #expect(await refusal("long id", clientID: String(repeating: "i", count: 65)) == .badRequest)
@@ -178,6 +190,32 @@ import Testing
             try await others.stillChatting("still here after bad messages")
             await connection.close()
             await others.stop()
+        }
+    }
+
+    /// A preview is one line, bounded in bytes whatever the text: one grapheme can hold thousands
+    /// of combining marks, and a list of such previews would otherwise outgrow a frame.
+    @Test func previewsAreBoundedInBytesNotOnlyInCharacters() async throws {
+        try await withTestStack { stack in
+            let (alice, _, aliceID, bobID) = try await stack.friends()
+            let bomb = "e" + String(repeating: "\u{301}", count: 8_000)
+            #expect(bomb.count == 1)
+            try await alice.send(bomb, to: bobID)
+            try await eventually { await alice.state.outbox.isEmpty }
+            let connection = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+            guard
+                case .conversationList(let list) = try await connection.request(
+                    .listConversations(WireListConversations())
+                )
+            else {
+                Issue.record("no conversation list")
+                return
+            }
+            let preview = try #require(list.conversations.first?.lastMessage.text)
+            #expect(preview.utf8.count <= ProtocolLimits.previewBytes, "\(preview.utf8.count) bytes")
+            #expect(preview.unicodeScalars.starts(with: "e\u{301}".unicodeScalars))
+            _ = aliceID
+            await connection.close()
         }
     }
 

@@ -73,6 +73,40 @@ import Testing
         #expect(try await restarted.stop(signal: SIGINT) == 0)
     }
 
+    /// A device id or account name holding an escape sequence and a newline must not colour the
+    /// operator's terminal, write to its clipboard, or forge a log line of its own.
+    @Test func stringsFromClientsCannotForgeOrColourLogLines() async throws {
+        let server = try ServerProcess(arguments: [
+            "--gate-port", "0", "--chat-port", "0", "--bcrypt-cost", "10", "--log-level", "info",
+        ])
+        defer { try? FileManager.default.removeItem(atPath: server.dataDirectory) }
+        let (gateURL, chatPorts) = try await server.ready()
+        let gate = GateClient(baseURL: gateURL)
+        try await Self.register("eve", gate: gate, mailbox: server.dataDirectory + "/dev-mailbox.txt")
+        let login = try await gate.login(account: "eve", password: "correct horse")
+        let forged = "\n2026-01-01T00:00:00+0000 critical wechat-server: FORGED"
+        let connection = try await ChatConnection.connect(
+            host: "127.0.0.1",
+            port: chatPorts[0],
+            logger: RawClient.quietLogger
+        )
+        var hello = WireHello()
+        hello.protocolVersion = ProtocolLimits.protocolVersion
+        hello.token = login.token
+        hello.deviceID = "phone\u{1B}]52;c;ZXZpbA==\u{07}\u{9B}31m" + forged
+        _ = try? await connection.request(.hello(hello))
+        await connection.close()
+        _ = try? await gate.login(account: "eve\u{1B}[31m" + forged, password: "wrong password")
+        try await eventually(10) { server.stderr.contains("session ended") }
+        #expect(try await server.stop() == 0)
+        let log = server.stderr
+        #expect(!log.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" })
+        for line in log.split(separator: "\n") where line.contains("FORGED") {
+            #expect(!line.hasPrefix("2026-01-01"), "a forged line: \(line)")
+        }
+        #expect(log.contains(#"device=phone\u{1b}]52;c;ZXZpbA==\u{7}\u{9b}31m\u{a}2026-01-01"#), "logged, escaped")
+    }
+
     @Test func verificationMailGoesThroughSMTPWhenConfigured() async throws {
         let sink = try await SMTPSink(.init(credentials: ("mailer", "mail pass")))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)").path

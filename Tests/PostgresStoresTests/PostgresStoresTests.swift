@@ -68,6 +68,11 @@ import Testing
             #expect(try await users.usernameExists("aLiCe"))
             #expect(try await users.emailExists("BOB@EXAMPLE.COM"))
             #expect(try await users.usernameExists("carol") == false)
+            for lookalike in ["aIice", "a1ice", "ALICE"] {
+                #expect(try await users.username(lookingLike: lookalike) == "Alice", "\(lookalike)")
+            }
+            #expect(try await users.username(lookingLike: "b0b") == "bob")
+            #expect(try await users.username(lookingLike: "carol") == nil)
 
             try await users.updatePasswordHash(userID: bob.id, hash: "new-hash")
             #expect(try await users.user(id: bob.id)?.passwordHash == "new-hash")
@@ -143,7 +148,7 @@ import Testing
             )
             var seen: [Int] = []
             for try await version in versions.decode(Int.self) { seen.append(version) }
-            #expect(seen == Array(1...3))
+            #expect(seen == Array(1...4))
             // Both work on the one schema.
             _ = try await PostgresUserStore(database: one).createUser(
                 username: "x",

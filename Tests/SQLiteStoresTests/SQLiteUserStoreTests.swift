@@ -60,6 +60,11 @@ struct SQLiteUserStoreTests {
             }
             #expect(try await store.usernameExists("aLiCe"))
             #expect(try await store.usernameExists("alicia") == false)
+            // Names that read like a taken one are found by what they look like.
+            for lookalike in ["aIice", "a1ice", "ALICE", "alIce"] {
+                #expect(try await store.username(lookingLike: lookalike) == "alice", "\(lookalike)")
+            }
+            #expect(try await store.username(lookingLike: "alicia") == nil)
             #expect(try await store.searchUsers(query: "alice", limit: 10).count == 1)
         }
     }

@@ -33,8 +33,7 @@ public final class MessageCache: Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> String {
         let base = AppPaths(environment: environment).data
-        let safe = { (s: String) in String(s.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }) }
-        return "\(base)/\(safe(host))_\(port)/\(safe(username.lowercased())).sqlite"
+        return "\(base)/\(SafeFileName.from(host))_\(port)/\(SafeFileName.from(username.lowercased())).sqlite"
     }
 
     static var migrator: DatabaseMigrator {
@@ -173,7 +172,9 @@ public final class MessageCache: Sendable {
         cursor: UInt64? = nil
     ) throws {
         try pool.write { db in
-            for message in messages {
+            // The server is not trusted: a sequence number SQLite cannot hold is not stored (the
+            // conversion would trap), and nothing sane ever comes near it.
+            for message in messages where message.seq <= UInt64(Int64.max) {
                 let peer = message.peer(of: me)
                 try db.execute(
                     sql: """
@@ -225,7 +226,7 @@ public final class MessageCache: Sendable {
                 INSERT INTO conversations(peer_id, last_seq, read_seq) VALUES (?, 0, ?)
                 ON CONFLICT(peer_id) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)
                 """,
-            arguments: [peer, Int64(seq)]
+            arguments: [peer, Int64(clamping: seq)]
         )
     }
 

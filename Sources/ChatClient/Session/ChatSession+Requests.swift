@@ -78,7 +78,9 @@ extension ChatSession {
         let newest = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) : beforeSeq - 1
         // A complete page runs newest, newest-1, … down to either `limit` messages or seq 1.
         let complete =
-            cached.enumerated().allSatisfy { $0.element.seq == newest - UInt64($0.offset) }
+            cached.enumerated().allSatisfy {
+                UInt64($0.offset) <= newest && $0.element.seq == newest - UInt64($0.offset)
+            }
             && (cached.count == limit || cached.last?.seq == 1 || newest == 0)
         if complete || !state.connection.isConnected { return cached }
         var wire = WireFetchHistory()

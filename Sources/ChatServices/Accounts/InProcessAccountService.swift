@@ -85,6 +85,12 @@ public final class InProcessAccountService: AccountService {
         if try await users.usernameExists(username) {
             throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
         }
+        if let existing = try await users.username(lookingLike: username) {
+            throw ChatError(
+                .usernameTaken,
+                "The username '\(username)' looks too much like '\(existing)', which is taken."
+            )
+        }
         if try await users.emailExists(email) {
             throw ChatError(.emailTaken, "An account with this email already exists.")
         }

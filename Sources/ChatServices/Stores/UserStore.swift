@@ -7,6 +7,9 @@ public protocol UserStore: Sendable {
     /// By username or email, without case.
     func user(account: String) async throws -> UserRecord?
     func usernameExists(_ username: String) async throws -> Bool
+    /// An existing username that reads like `username` (the same `AccountRules.usernameSkeleton`),
+    /// or nil: `aIice` (capital I) beside `alice`, `rnallory` beside `mallory`.
+    func username(lookingLike username: String) async throws -> String?
     func emailExists(_ email: String) async throws -> Bool
     func updatePasswordHash(userID: UserID, hash: String) async throws
     /// Users whose username starts with `query`, or whose email is exactly `query`.

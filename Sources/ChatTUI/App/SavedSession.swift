@@ -42,7 +42,7 @@ public struct SavedSession: Sendable {
     /// The cache file of an account on this server.
     public func cachePath(username: String) -> String {
         ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(
-            "\(username.lowercased()).sqlite"
+            "\(SafeFileName.from(username.lowercased())).sqlite"
         )
     }
 
@@ -50,7 +50,6 @@ public struct SavedSession: Sendable {
         let components = URLComponents(string: url)
         let host = components?.host ?? "localhost"
         let port = components?.port ?? (components?.scheme == "https" ? 443 : 80)
-        let safe = String(host.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
-        return (safe, port)
+        return (SafeFileName.from(host), port)
     }
 }

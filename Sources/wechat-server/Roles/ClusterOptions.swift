@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatServices
 import ClusterRPC
 import Foundation
 import Logging
@@ -72,11 +73,7 @@ struct ClusterOptions: ParsableArguments {
 
     func bootstrapLogging() -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in EscapingLogHandler.standardError(label: label, level: level) }
         return Logger(label: "wechat-server")
     }
 

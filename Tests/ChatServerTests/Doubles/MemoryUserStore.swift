@@ -38,6 +38,11 @@ final class MemoryUserStore: UserStore {
 
     func usernameExists(_ username: String) async throws -> Bool { try await user(account: username) != nil }
 
+    func username(lookingLike username: String) async throws -> String? {
+        let skeleton = AccountRules.usernameSkeleton(username)
+        return users.withLock { $0.values.first { AccountRules.usernameSkeleton($0.username) == skeleton }?.username }
+    }
+
     func emailExists(_ email: String) async throws -> Bool { try await user(account: email) != nil }
 
     func updatePasswordHash(userID: UserID, hash: String) async throws {
