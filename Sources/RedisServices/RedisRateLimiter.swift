@@ -85,15 +85,35 @@ public final class RedisRateLimiter: RateLimiter {
 
     public func recordFailure(_ key: String, backoff: FailureBackoff) async -> Double {
         guard backoff.freeFailures != .max else { return 0 }
+        guard let failures = await countFailure(key, backoff: backoff, unlessLockedOut: false), failures > 0 else {
+            return 0
+        }
+        return backoff.lockout(afterFailures: Int(failures))
+    }
+
+    public func beginAttempt(_ key: String, backoff: FailureBackoff) async -> Double? {
+        guard backoff.freeFailures != .max else { return nil }
+        // The script answers a lockout's remaining milliseconds as a negative number.
+        guard let answer = await countFailure(key, backoff: backoff, unlessLockedOut: true), answer < 0 else {
+            return nil
+        }
+        return Double(-answer) / 1000
+    }
+
+    public func forgiveAttempt(_ key: String) async {
+        _ = await call { try await self.redis.send(["EVAL", Self.forgiveScript, "1", Self.failuresKey(key)]) }
+    }
+
+    private func countFailure(_ key: String, backoff: FailureBackoff, unlessLockedOut: Bool) async -> Int64? {
         let reply = await call {
             try await self.redis.send([
                 "EVAL", Self.failureScript, "1", Self.failuresKey(key), "\(self.clock.nowMs())",
                 "\(Int64(backoff.forgetAfterSeconds * 1000))", "\(backoff.freeFailures)",
                 "\(Int64(backoff.baseLockoutSeconds * 1000))", "\(Int64(backoff.maxLockoutSeconds * 1000))",
+                unlessLockedOut ? "1" : "0",
             ])
         }
-        guard let failures = reply?.integer else { return 0 }
-        return backoff.lockout(afterFailures: Int(failures))
+        return reply?.integer
     }
 
     public func clearFailures(_ key: String) async {
@@ -214,11 +234,15 @@ public final class RedisRateLimiter: RateLimiter {
     /// ARGV: now (ms), forget-after (ms), free failures, first lockout (ms), longest lockout (ms).
     /// Counts one more failure in a row (from zero again after a quiet spell), stores when the
     /// lockout it earns ends (`FailureBackoff.lockout`'s doubling), and returns the count.
+    /// ARGV[6] = 1 (`beginAttempt`): while locked out, count nothing and return the remaining
+    /// milliseconds as a negative number.
     static let failureScript = """
         local now = tonumber(ARGV[1])
         local forget = tonumber(ARGV[2])
         local free = tonumber(ARGV[3])
-        local saved = redis.call('HMGET', KEYS[1], 'n', 'last')
+        local saved = redis.call('HMGET', KEYS[1], 'n', 'last', 'until')
+        local locked = tonumber(saved[3]) or 0
+        if ARGV[6] == '1' and locked > now then return now - locked end
         local n = tonumber(saved[1]) or 0
         local last = tonumber(saved[2]) or now
         if now - last > forget then n = 0 end
@@ -230,5 +254,12 @@ public final class RedisRateLimiter: RateLimiter {
         redis.call('HSET', KEYS[1], 'n', n, 'last', now, 'until', string.format('%d', math.floor(now + lock)))
         redis.call('PEXPIRE', KEYS[1], math.max(forget, math.ceil(lock)))
         return n
+        """
+
+    /// One failure in a row fewer, never below zero; a running lockout stays.
+    static let forgiveScript = """
+        local n = tonumber(redis.call('HGET', KEYS[1], 'n'))
+        if n and n > 0 then redis.call('HSET', KEYS[1], 'n', n - 1) end
+        return 0
         """
 }

@@ -74,6 +74,31 @@ import Testing
         }
     }
 
+    /// Attempts begun at once on two gates are counted in one step with the lockout check.
+    @Test func attemptsBegunAtOnceOnTwoGatesCannotAllPassTheCheck() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let gates = [
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+            ]
+            let backoff = FailureBackoff(freeFailures: 5)
+            let admitted = await withTaskGroup(of: Bool.self) { group in
+                for index in 0..<40 {
+                    group.addTask { await gates[index % 2].beginAttempt("sign-in-user:1", backoff: backoff) == nil }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(admitted == 5)
+            #expect(try #require(await gates[0].beginAttempt("sign-in-user:1", backoff: backoff)) > 0)
+            await gates[1].clearFailures("sign-in-user:1")
+            #expect(await gates[0].beginAttempt("sign-in-user:1", backoff: backoff) == nil)
+            await gates[0].forgiveAttempt("sign-in-user:1")
+            await gates[0].forgiveAttempt("sign-in-user:1")
+            for _ in 0..<4 { #expect(await gates[1].beginAttempt("sign-in-user:1", backoff: backoff) == nil) }
+        }
+    }
+
     @Test func aUserOnTwoNodesIsHeldToOneSharedRateWithoutWaitingOnRedis() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()

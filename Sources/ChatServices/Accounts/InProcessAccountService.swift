@@ -6,6 +6,7 @@ public final class InProcessAccountService: AccountService {
     private let verify: VerifyService
     private let status: StatusService
     private let hasher: PasswordHasher
+    private let passwordChecks: PasswordCheckQueue
     private let limiter: RateLimiter
     private let limits: RateLimitPolicy
     private let sessions: SessionControl
@@ -18,6 +19,7 @@ public final class InProcessAccountService: AccountService {
         verify: VerifyService,
         status: StatusService,
         hasher: PasswordHasher,
+        passwordChecks: PasswordCheckQueue = PasswordCheckQueue(),
         limiter: RateLimiter = InProcessRateLimiter(),
         limits: RateLimitPolicy = RateLimitPolicy(),
         sessions: SessionControl,
@@ -28,6 +30,7 @@ public final class InProcessAccountService: AccountService {
         self.verify = verify
         self.status = status
         self.hasher = hasher
+        self.passwordChecks = passwordChecks
         self.limiter = limiter
         self.limits = limits
         self.logger = logger
@@ -111,35 +114,46 @@ public final class InProcessAccountService: AccountService {
         guard !account.isEmpty, account.utf8.count <= AccountRules.emailMaxLength, password.utf8.count <= 1024
         else { throw wrong }
         let account = account.contains("@") ? AccountRules.normalizedEmail(account) : account
-        let accountKey = "sign-in-account:\(account.lowercased())"
-        let addressKey = "sign-in-address:\(client)"
-        // Checked before bcrypt: a locked-out guesser does not even cost the server a hash.
-        let accountWait = await limiter.lockedOut(accountKey) ?? 0
-        let addressWait = await limiter.lockedOut(addressKey) ?? 0
-        let wait = max(accountWait, addressWait)
-        if wait > 0 {
-            logger.warning(
-                "sign-in refused: locked out after failures",
-                metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"]
-            )
-            throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
-        }
         let user = try await users.user(account: account)
-        let verified = try await hasher.verify(password, hash: user?.passwordHash ?? hasher.decoyHash)
+        // One budget per account whether it is typed as a username or an email; one per typed
+        // string for names that have no account.
+        let accountKey = user.map { "sign-in-user:\($0.id)" } ?? "sign-in-account:\(account.lowercased())"
+        let addressKey = "sign-in-address:\(client)"
+        // Counted before bcrypt, in one step with the lockout check: guesses sent at once cannot
+        // all pass the check before any is counted, and a locked-out guesser costs no hash.
+        for (key, backoff) in [
+            (addressKey, limits.signInFailuresPerAddress), (accountKey, limits.signInFailuresPerAccount),
+        ] {
+            if let wait = await limiter.beginAttempt(key, backoff: backoff) {
+                if key == accountKey { await limiter.forgiveAttempt(addressKey) }
+                logger.warning(
+                    "sign-in refused: locked out after failures",
+                    metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"]
+                )
+                throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
+            }
+        }
+        let verified: Bool
+        do {
+            verified = try await passwordChecks.run(address: client, account: accountKey) {
+                try await hasher.verify(password, hash: user?.passwordHash ?? hasher.decoyHash)
+            }
+        } catch {
+            // Refused before any check ran (too many at once): not a failed guess.
+            await limiter.forgiveAttempt(addressKey)
+            await limiter.forgiveAttempt(accountKey)
+            logger.warning("sign-in refused: \(error)", metadata: ["client": "\(client)"])
+            throw error
+        }
         guard let user, verified else {
-            let lockout = max(
-                await limiter.recordFailure(accountKey, backoff: limits.signInFailuresPerAccount),
-                await limiter.recordFailure(addressKey, backoff: limits.signInFailuresPerAddress)
-            )
             logger.info(
                 user == nil ? "sign-in refused: unknown account" : "sign-in refused: wrong password",
-                metadata: [
-                    "user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)", "lockoutSeconds": "\(lockout)",
-                ]
+                metadata: ["user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)"]
             )
             throw wrong
         }
         await limiter.clearFailures(accountKey)
+        await limiter.forgiveAttempt(addressKey)
         let server = try await status.assignChatServer()
         let token = try await status.issueToken(for: user.id)
         logger.info("signed in", metadata: ["user": "\(user.id)", "chatServer": "\(server.id)"])

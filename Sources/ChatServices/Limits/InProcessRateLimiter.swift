@@ -61,18 +61,40 @@ public final class InProcessRateLimiter: RateLimiter {
     public func recordFailure(_ key: String, backoff: FailureBackoff) async -> Double {
         guard backoff.freeFailures != .max else { return 0 }
         let nowMs = clock.nowMs()
+        return state.withLock { Self.record(key, backoff: backoff, nowMs: nowMs, in: &$0) }
+    }
+
+    public func beginAttempt(_ key: String, backoff: FailureBackoff) async -> Double? {
+        guard backoff.freeFailures != .max else { return nil }
+        let nowMs = clock.nowMs()
         return state.withLock { state in
-            var record = state.failures[key] ?? Failures(count: 0, lastMs: nowMs, lockedUntilMs: 0, forgetAfterMs: 0)
-            if nowMs - record.lastMs > Int64(backoff.forgetAfterSeconds * 1000) { record.count = 0 }
-            record.count += 1
-            record.lastMs = nowMs
-            let lockout = backoff.lockout(afterFailures: record.count)
-            record.lockedUntilMs = nowMs + Int64(lockout * 1000)
-            record.forgetAfterMs = Int64(backoff.forgetAfterSeconds * 1000)
-            state.failures[key] = record
-            Self.sweepIfLarge(&state, nowMs: nowMs)
-            return lockout
+            if let record = state.failures[key], record.lockedUntilMs > nowMs {
+                return Double(record.lockedUntilMs - nowMs) / 1000
+            }
+            _ = Self.record(key, backoff: backoff, nowMs: nowMs, in: &state)
+            return nil
         }
+    }
+
+    public func forgiveAttempt(_ key: String) async {
+        state.withLock { state in
+            guard let count = state.failures[key]?.count, count > 0 else { return }
+            state.failures[key]?.count = count - 1
+        }
+    }
+
+    /// Counts one more failure in a row and sets the lockout it earns; returns the lockout.
+    private static func record(_ key: String, backoff: FailureBackoff, nowMs: Int64, in state: inout State) -> Double {
+        var record = state.failures[key] ?? Failures(count: 0, lastMs: nowMs, lockedUntilMs: 0, forgetAfterMs: 0)
+        if nowMs - record.lastMs > Int64(backoff.forgetAfterSeconds * 1000) { record.count = 0 }
+        record.count += 1
+        record.lastMs = nowMs
+        let lockout = backoff.lockout(afterFailures: record.count)
+        record.lockedUntilMs = nowMs + Int64(lockout * 1000)
+        record.forgetAfterMs = Int64(backoff.forgetAfterSeconds * 1000)
+        state.failures[key] = record
+        sweepIfLarge(&state, nowMs: nowMs)
+        return lockout
     }
 
     public func clearFailures(_ key: String) async {

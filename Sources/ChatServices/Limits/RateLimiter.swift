@@ -20,6 +20,16 @@ public protocol RateLimiter: Sendable {
     func lockedOut(_ key: String) async -> Double?
     /// Records a failure; returns how long `key` is now locked out (0 for a free failure).
     func recordFailure(_ key: String, backoff: FailureBackoff) async -> Double
+    /// Counts an attempt as a failure *before* the work it guards (a sign-in's bcrypt), in one
+    /// step with the lockout check, so attempts made at once cannot all pass the check before
+    /// any is counted. Returns the seconds `key` is still locked out (nothing counted), or nil
+    /// when the attempt may go on. A success then clears (`clearFailures`) or forgives
+    /// (`forgiveAttempt`) it.
+    func beginAttempt(_ key: String, backoff: FailureBackoff) async -> Double?
+    /// Takes back one attempt `beginAttempt` counted that turned out not to be a failure, leaving
+    /// any lockout already running: an office behind one address signing in all day is not a
+    /// guesser.
+    func forgiveAttempt(_ key: String) async
     /// Forgets `key`'s failures (after a success).
     func clearFailures(_ key: String) async
 }

@@ -44,6 +44,26 @@ import Testing
         #expect(await limiter.take("fresh", limit: limit) != nil)
     }
 
+    /// Attempts are counted when they begin, in one step with the lockout check.
+    @Test func attemptsAreCountedWhenTheyBeginAndAForgivenOneIsTakenBack() async {
+        let clock = ManualClock()
+        let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
+        let backoff = FailureBackoff(freeFailures: 3)
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        await limiter.forgiveAttempt("k")
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        // The third counted attempt starts the lockout before it has even finished.
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == 1)
+        clock.advance(seconds: 1)
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == 2)
+        await limiter.clearFailures("k")
+        #expect(await limiter.beginAttempt("k", backoff: backoff) == nil)
+        #expect(await limiter.beginAttempt("free", backoff: .never) == nil)
+    }
+
     @Test func perDayLimitsSayHowLongToWait() async throws {
         let clock = ManualClock()
         let limiter = InProcessRateLimiter(clock: WallClock { clock.now })
