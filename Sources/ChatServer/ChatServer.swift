@@ -328,7 +328,8 @@ public final class ChatServer: Service {
         inFlight: InFlightLimit,
         peer: String
     ) async throws -> ClientConnection {
-        let user = try await dependencies.status.authenticate(token: hello.token)
+        let session = try await dependencies.status.authenticate(token: hello.token)
+        let user = session.userID
         guard let record = try await dependencies.users.user(id: user) else {
             throw ChatError(.invalidToken, "Your account no longer exists.")
         }
@@ -345,6 +346,7 @@ public final class ChatServer: Service {
                 number: connectionNumbers.add(1, ordering: .relaxed).newValue
             ),
             userID: user,
+            sessionID: session.sessionID,
             deviceID: String(hello.deviceID.prefix(64)),
             channel: channel,
             inFlight: inFlight,
@@ -353,6 +355,7 @@ public final class ChatServer: Service {
         // Registered before HelloOk, so no push is lost between the two; the client's sync covers
         // anything older.
         registry.add(connection)
+        connection.closeWhenExpired(atMs: session.expiresAtMs, nowMs: dependencies.clock.nowMs())
         let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
         connection.send(.reply(to: requestID, .helloOk(ok)))
         logger.info(
@@ -443,10 +446,12 @@ public final class ChatServer: Service {
         }
     }
 
-    /// Closes every live connection of a user (after a password reset revoked their tokens).
-    public func disconnect(user: UserID, reason: ChatError) {
-        for connection in registry.connections(of: user) {
-            connection.send(.error(reason))
+    /// Closes the live connections an order names: every one of a user after a password reset
+    /// revoked their tokens, one session's after a sign-out.
+    public func disconnect(_ order: DisconnectOrder) {
+        for connection in registry.connections(of: order.user)
+        where order.session.map({ $0 == connection.sessionID }) ?? true {
+            connection.send(.error(order.reason))
             connection.channel.close(promise: nil)
         }
     }

@@ -13,6 +13,8 @@ import Synchronization
 final class ClientConnection: Sendable {
     let id: ConnectionID
     let userID: UserID
+    /// The session it signed in with (`LiveSession.sessionID`): a sign-out closes exactly these.
+    let sessionID: String
     let deviceID: String
     let channel: Channel
     /// Messages of this connection queued for commit and not yet acknowledged.
@@ -24,6 +26,7 @@ final class ClientConnection: Sendable {
     init(
         id: ConnectionID,
         userID: UserID,
+        sessionID: String,
         deviceID: String,
         channel: Channel,
         inFlight: InFlightLimit,
@@ -32,10 +35,22 @@ final class ClientConnection: Sendable {
         self.inFlight = inFlight
         self.id = id
         self.userID = userID
+        self.sessionID = sessionID
         self.deviceID = deviceID
         self.channel = channel
         self.writer = FrameWriter(channel: channel)
         self.logger = logger
+    }
+
+    /// A session ends when its token expires, also for a connection that stayed open: closed
+    /// then, with `invalid_token`, so the client signs in again. (A scheduled task on the
+    /// channel's loop, cancelled with the channel.)
+    func closeWhenExpired(atMs expiresAtMs: Int64, nowMs: Int64) {
+        let delay = TimeAmount.milliseconds(max(0, expiresAtMs - nowMs))
+        let expiry = channel.eventLoop.scheduleTask(in: delay) { [self] in
+            sendThenClose(.error(ChatError(.invalidToken, "Your session has expired. Please sign in again.")))
+        }
+        channel.closeFuture.whenComplete { _ in expiry.cancel() }
     }
 
     func send(frame: ByteBuffer) {

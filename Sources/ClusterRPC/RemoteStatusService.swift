@@ -22,7 +22,7 @@ public final class RemoteStatusService: StatusService, SessionControl, Service {
     private let watchesPresence: Bool
     private let presence = Mutex<[UserID: [String]]>([:])
     private let mustRegisterAgain = Atomic<Bool>(false)
-    private let disconnectHandler = Mutex<(@Sendable (UserID, ChatError) -> Void)?>(nil)
+    private let disconnectHandler = Mutex<(@Sendable (DisconnectOrder) -> Void)?>(nil)
     private let logger: Logger
 
     /// - Parameter watchesPresence: keep a copy of presence for `chatServers(of:)` (chat nodes);
@@ -73,7 +73,7 @@ public final class RemoteStatusService: StatusService, SessionControl, Service {
                 let change = PresenceUpdate(isSnapshot: update.snapshot, users: users)
                 self.presence.withLock { change.apply(to: &$0) }
                 if !update.disconnects.isEmpty, let handler = self.disconnectHandler.withLock({ $0 }) {
-                    for order in update.disconnects { handler(order.userID, ChatError(order)) }
+                    for order in update.disconnects { handler(DisconnectOrder(order)) }
                 }
             }
         }
@@ -81,19 +81,15 @@ public final class RemoteStatusService: StatusService, SessionControl, Service {
 
     /// What to do when the status service orders a user's connections closed (a chat node
     /// closes those it holds). Orders arrive on the presence feed, so only when watching it.
-    public func onDisconnectOrder(_ handler: @escaping @Sendable (UserID, ChatError) -> Void) {
+    public func onDisconnectOrder(_ handler: @escaping @Sendable (DisconnectOrder) -> Void) {
         disconnectHandler.withLock { $0 = handler }
     }
 
     /// `SessionControl` for a gate of a cluster: the status service passes the order to every
     /// chat node watching its feed. Said once; a node that misses it (its feed was down) still
     /// refuses the user's revoked token at the next reconnect.
-    public func disconnectEverywhere(_ user: UserID, reason: ChatError) async {
-        let request = Wechat_Cluster_V1_DisconnectEverywhereRequest.with {
-            $0.userID = user
-            $0.code = reason.code.rawValue
-            $0.message = reason.message
-        }
+    public func disconnectEverywhere(_ order: DisconnectOrder) async {
+        let request = Wechat_Cluster_V1_DisconnectEverywhereRequest(order)
         _ = try? await connection.call("disconnect a user everywhere", idempotent: true) { options in
             try await status.disconnectEverywhere(request, options: options)
         }
@@ -157,10 +153,15 @@ public final class RemoteStatusService: StatusService, SessionControl, Service {
         return IssuedToken(token: reply.token, userID: reply.userID, expiresAtMs: reply.expiresAtMs)
     }
 
-    public func authenticate(token: String) async throws -> UserID {
-        try await connection.call("check a token", idempotent: true) { options in
-            try await status.authenticate(.with { $0.token = token }, options: options).userID
+    public func authenticate(token: String) async throws -> LiveSession {
+        let reply = try await connection.call("check a token", idempotent: true) { options in
+            try await status.authenticate(.with { $0.token = token }, options: options)
         }
+        return LiveSession(
+            userID: reply.userID,
+            sessionID: SessionTokens.sessionID(of: token),
+            expiresAtMs: reply.expiresAtMs
+        )
     }
 
     public func revokeToken(_ token: String) async throws -> Bool {

@@ -73,8 +73,11 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
         request: Wechat_Cluster_V1_AuthenticateRequest,
         context: ServerContext
     ) async throws -> Wechat_Cluster_V1_AuthenticateReply {
-        let user = try await answering { try await status.authenticate(token: request.token) }
-        return .with { $0.userID = user }
+        let session = try await answering { try await status.authenticate(token: request.token) }
+        return .with {
+            $0.userID = session.userID
+            $0.expiresAtMs = session.expiresAtMs
+        }
     }
 
     func revokeToken(
@@ -129,7 +132,7 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
         request: Wechat_Cluster_V1_DisconnectEverywhereRequest,
         context: ServerContext
     ) async throws -> Wechat_Cluster_V1_DisconnectEverywhereReply {
-        status.orderDisconnect(request.userID, reason: ChatError(request))
+        status.orderDisconnect(DisconnectOrder(request))
         return .init()
     }
 
@@ -148,23 +151,31 @@ struct StatusRPCService: Wechat_Cluster_V1_Status.SimpleServiceProtocol {
                             $0.chatServerIds = servers
                         }
                     }
-                    $0.disconnects = update.disconnects.map { user, reason in
-                        .with {
-                            $0.userID = user
-                            $0.code = reason.code.rawValue
-                            $0.message = reason.message
-                        }
-                    }
+                    $0.disconnects = update.disconnects.map(Wechat_Cluster_V1_DisconnectEverywhereRequest.init)
                 }
             )
         }
     }
 }
 
-extension ChatError {
-    /// The reason carried by a disconnect order (an unknown code, from a newer version, is
-    /// taken for a revoked session).
+extension DisconnectOrder {
+    /// An order as it crosses the wire (an unknown code, from a newer version, is taken for a
+    /// revoked session; an empty session means every session).
     init(_ order: Wechat_Cluster_V1_DisconnectEverywhereRequest) {
-        self.init(ErrorCode(rawValue: order.code) ?? .invalidToken, order.message)
+        self.init(
+            user: order.userID,
+            session: order.session.isEmpty ? nil : order.session,
+            reason: ChatError(ErrorCode(rawValue: order.code) ?? .invalidToken, order.message)
+        )
+    }
+}
+
+extension Wechat_Cluster_V1_DisconnectEverywhereRequest {
+    init(_ order: DisconnectOrder) {
+        self.init()
+        userID = order.user
+        session = order.session ?? ""
+        code = order.reason.code.rawValue
+        message = order.reason.message
     }
 }

@@ -30,11 +30,14 @@ public struct PostgresSessionStore: SessionStore {
         }
     }
 
-    public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
+    public func liveSession(tokenHash: [UInt8], nowMs: Int64) async throws -> (userID: UserID, expiresAtMs: Int64)? {
         let rows = try await database.query(
-            "SELECT user_id FROM sessions WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at_ms > \(nowMs)"
+            """
+            SELECT user_id, expires_at_ms FROM sessions
+            WHERE token_hash = \(ByteBuffer(bytes: tokenHash)) AND expires_at_ms > \(nowMs)
+            """
         )
-        for try await user in rows.decode(Int64.self) { return user }
+        for try await (user, expires) in rows.decode((Int64, Int64).self) { return (user, expires) }
         return nil
     }
 

@@ -214,10 +214,10 @@ public final class RedisStatusService: StatusService, PresenceFeed {
         }
     }
 
-    public func orderDisconnect(_ user: UserID, reason: ChatError) {
+    public func orderDisconnect(_ order: DisconnectOrder) {
         presence.withLock { _ in
             watchers.withLock {
-                $0.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [user: reason]))
+                $0.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [order]))
             }
         }
     }
@@ -254,7 +254,7 @@ public final class RedisStatusService: StatusService, PresenceFeed {
         )
     }
 
-    public func authenticate(token: String) async throws -> UserID {
+    public func authenticate(token: String) async throws -> LiveSession {
         try await SessionTokens.authenticate(token, in: sessions, nowMs: clock.nowMs())
     }
 

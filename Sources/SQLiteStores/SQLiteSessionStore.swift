@@ -23,13 +23,15 @@ public struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    public func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
+    public func liveSession(tokenHash: [UInt8], nowMs: Int64) async throws -> (userID: UserID, expiresAtMs: Int64)? {
         // What every connection's Hello reads first.
         try database.readSingleStatement { db in
-            try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"),
+            try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT user_id, expires_at_ms FROM sessions WHERE token_hash = ? AND expires_at_ms > ?"
+                ),
                 arguments: [Data(tokenHash), nowMs]
-            )
+            ).map { (userID: $0[0], expiresAtMs: $0[1]) }
         }
     }
 

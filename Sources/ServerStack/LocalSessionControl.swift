@@ -7,9 +7,9 @@ import ChatServices
 struct LocalSessionControl: SessionControl {
     let chatServers: [ChatServer]
 
-    func disconnectEverywhere(_ user: UserID, reason: ChatError) async {
+    func disconnectEverywhere(_ order: DisconnectOrder) async {
         for server in chatServers {
-            server.disconnect(user: user, reason: reason)
+            server.disconnect(order)
         }
     }
 }

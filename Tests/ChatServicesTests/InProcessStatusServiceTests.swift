@@ -128,7 +128,7 @@ struct InProcessStatusServiceTests {
             let token = try await makeService(db).issueToken(for: alice.id).token
             // A restarted status service (same database) still knows the session.
             let restarted = makeService(try TestDatabase(in: directory))
-            #expect(try await restarted.authenticate(token: token) == alice.id)
+            #expect(try await restarted.authenticate(token: token).userID == alice.id)
             // A different database does not.
             let elsewhere = makeService(try TestDatabase(in: directory, file: "other.sqlite"))
             await expectInvalidToken(elsewhere, token)

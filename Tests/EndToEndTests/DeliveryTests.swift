@@ -396,6 +396,52 @@ import Testing
         }
     }
 
+    /// A sign-out closes, within a second, every connection that session opened, on whichever
+    /// chat server it is; another session of the same user goes on.
+    @Test(arguments: Deployment.allCases) func signOutClosesThatSessionsLiveConnections(
+        _ deployment: Deployment
+    ) async throws {
+        try await withTestStack(deployment, chatServers: 2) { stack in
+            let alice = try await stack.user("alice")
+            let phone = try await stack.signIn("alice")
+            var connections: [ChatConnection] = []
+            for port in stack.chatPorts {
+                connections.append(try await RawClient.connect(token: alice.credentials.token, port: port))
+            }
+            let other = try await RawClient.connect(token: phone.credentials.token, port: stack.chatPorts[0])
+            try await alice.signOut()
+            let signedOut = ContinuousClock.now
+            for connection in connections {
+                try await eventually(5, "the signed-out session's connection closed") {
+                    (try? await connection.request(.ping(WirePing()))) == nil
+                }
+            }
+            #expect(ContinuousClock.now - signedOut < .seconds(2))
+            guard case .pong = try await other.request(.ping(WirePing())) else {
+                Issue.record("the other session's connection was closed too")
+                return
+            }
+            #expect(await phone.state.connection.isConnected)
+            await other.close()
+        }
+    }
+
+    /// A token expires also for a connection that stayed open: it is closed then.
+    @Test func aConnectionIsClosedWhenItsSessionExpires() async throws {
+        try await withTestStack(tokenLifetimeSeconds: 2) { stack in
+            try await stack.register("alice")
+            let login = try await stack.gate.login(account: "alice", password: "correct horse")
+            let connection = try await RawClient.connect(stack: stack, token: login.token)
+            guard case .pong = try await connection.request(.ping(WirePing())) else {
+                Issue.record("no pong")
+                return
+            }
+            try await eventually(6, "the expired session's connection closed") {
+                (try? await connection.request(.ping(WirePing()))) == nil
+            }
+        }
+    }
+
     @Test(arguments: Deployment.allCases) func signOutRevokesTheToken(_ deployment: Deployment) async throws {
         try await withTestStack(deployment) { stack in
             let alice = try await stack.user("alice")

@@ -117,9 +117,13 @@ import Testing
             try await sessions.insertSession(tokenHash: one, userID: alice.id, createdAtMs: 1_000, expiresAtMs: 2_000)
             try await sessions.insertSession(tokenHash: two, userID: alice.id, createdAtMs: 1_000, expiresAtMs: 9_000)
             try await sessions.insertSession(tokenHash: three, userID: bob.id, createdAtMs: 1_000, expiresAtMs: 9_000)
-            #expect(try await sessions.userID(tokenHash: one, nowMs: 1_500) == alice.id)
-            #expect(try await sessions.userID(tokenHash: one, nowMs: 2_000) == nil)
-            #expect(try await sessions.userID(tokenHash: [UInt8](repeating: 9, count: 32), nowMs: 1_500) == nil)
+            #expect(
+                try await sessions.liveSession(tokenHash: one, nowMs: 1_500).map { [$0.userID, $0.expiresAtMs] } == [
+                    alice.id, 2_000,
+                ]
+            )
+            #expect(try await sessions.liveSession(tokenHash: one, nowMs: 2_000)?.userID == nil)
+            #expect(try await sessions.liveSession(tokenHash: [UInt8](repeating: 9, count: 32), nowMs: 1_500) == nil)
 
             // A new session sweeps the user's expired ones.
             try await sessions.insertSession(tokenHash: [4], userID: alice.id, createdAtMs: 3_000, expiresAtMs: 9_000)
@@ -132,8 +136,8 @@ import Testing
             #expect(try await sessions.deleteSession(tokenHash: two))
             #expect(try await sessions.deleteSession(tokenHash: two) == false)
             try await sessions.deleteSessions(userID: alice.id)
-            #expect(try await sessions.userID(tokenHash: [4], nowMs: 3_500) == nil)
-            #expect(try await sessions.userID(tokenHash: three, nowMs: 3_500) == bob.id)
+            #expect(try await sessions.liveSession(tokenHash: [4], nowMs: 3_500)?.userID == nil)
+            #expect(try await sessions.liveSession(tokenHash: three, nowMs: 3_500)?.userID == bob.id)
         }
     }
 

@@ -160,9 +160,21 @@ public final class InProcessAccountService: AccountService {
         return SignedIn(userID: user.id, username: user.username, token: token, chatServer: server)
     }
 
+    /// Revokes the token, then closes the connections signed in with it, wherever they are:
+    /// a signed-out session must not go on being served on a connection it opened before.
     public func signOut(token: String) async throws {
+        let session = try? await status.authenticate(token: token)
         guard try await status.revokeToken(token) else {
             throw ChatError(.invalidToken, "That session is not signed in.")
+        }
+        if let session {
+            await sessions.disconnectEverywhere(
+                DisconnectOrder(
+                    user: session.userID,
+                    session: session.sessionID,
+                    reason: ChatError(.invalidToken, "You signed out. Please sign in again.")
+                )
+            )
         }
     }
 
@@ -178,14 +190,16 @@ public final class InProcessAccountService: AccountService {
         try await users.updatePasswordHash(userID: user.id, hash: hash)
         try await status.revokeAllTokens(of: user.id)
         await sessions.disconnectEverywhere(
-            user.id,
-            reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
+            DisconnectOrder(
+                user: user.id,
+                reason: ChatError(.invalidToken, "Your password was reset. Please sign in again.")
+            )
         )
         logger.info("password reset; every session revoked", metadata: ["user": "\(user.id)"])
     }
 
     public func chatServer(forToken token: String) async throws -> (user: UserID, chatServer: ChatServerInfo) {
-        let user = try await status.authenticate(token: token)
+        let user = try await status.authenticate(token: token).userID
         return (user, try await status.assignChatServer())
     }
 }

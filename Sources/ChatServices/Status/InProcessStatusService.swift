@@ -134,7 +134,7 @@ public final class InProcessStatusService: StatusService, PresenceFeed {
         )
     }
 
-    public func authenticate(token: String) async throws -> UserID {
+    public func authenticate(token: String) async throws -> LiveSession {
         try await SessionTokens.authenticate(token, in: sessions, nowMs: clock.nowMs())
     }
 
@@ -179,9 +179,9 @@ public final class InProcessStatusService: StatusService, PresenceFeed {
         state.withLock { state in state.presence[user].map { Array($0.keys) } ?? [] }
     }
 
-    public func orderDisconnect(_ user: UserID, reason: ChatError) {
+    public func orderDisconnect(_ order: DisconnectOrder) {
         state.withLock {
-            $0.watchers.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [user: reason]))
+            $0.watchers.publish(PresenceUpdate(isSnapshot: false, users: [:], disconnects: [order]))
         }
     }
 

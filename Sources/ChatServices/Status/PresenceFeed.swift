@@ -8,9 +8,9 @@ public protocol PresenceFeed: Sendable {
     /// service made them. The stream ends if its reader falls too far behind; it then watches
     /// again and starts from a fresh snapshot.
     func watchPresence() -> AsyncStream<PresenceUpdate>
-    /// Tells every watcher to close `user`'s connections (the chat nodes hold them): how a
-    /// password reset on one gate ends the user's sessions everywhere.
-    func orderDisconnect(_ user: UserID, reason: ChatError)
+    /// Tells every watcher to close the connections the order names (the chat nodes hold them):
+    /// how a password reset or a sign-out on one gate ends sessions everywhere.
+    func orderDisconnect(_ order: DisconnectOrder)
 }
 
 /// Users and the chat servers they have live connections on (empty: offline).
@@ -18,10 +18,10 @@ public struct PresenceUpdate: Sendable, Equatable {
     /// `users` is all of presence, replacing any copy (users not in it are offline).
     public var isSnapshot: Bool
     public var users: [UserID: [String]]
-    /// Users whose connections are to be closed, and why (see `orderDisconnect`).
-    public var disconnects: [UserID: ChatError]
+    /// Connections to be closed, and why (see `orderDisconnect`).
+    public var disconnects: [DisconnectOrder]
 
-    public init(isSnapshot: Bool, users: [UserID: [String]], disconnects: [UserID: ChatError] = [:]) {
+    public init(isSnapshot: Bool, users: [UserID: [String]], disconnects: [DisconnectOrder] = []) {
         self.isSnapshot = isSnapshot
         self.users = users
         self.disconnects = disconnects

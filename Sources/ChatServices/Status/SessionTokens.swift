@@ -28,13 +28,23 @@ public enum SessionTokens {
 
     /// The token is looked up by its SHA-256, never compared as a secret: the store sees only
     /// hashes, so lookup timing reveals nothing about a valid token.
-    public static func authenticate(_ token: String, in sessions: SessionStore, nowMs: Int64) async throws -> UserID {
+    public static func authenticate(
+        _ token: String,
+        in sessions: SessionStore,
+        nowMs: Int64
+    ) async throws -> LiveSession {
         guard !token.isEmpty, token.utf8.count <= maxLength,
-            let user = try await sessions.userID(tokenHash: hash(token), nowMs: nowMs)
+            let live = try await sessions.liveSession(tokenHash: hash(token), nowMs: nowMs)
         else {
             throw ChatError(.invalidToken, "Your session has expired or was signed out. Please sign in again.")
         }
-        return user
+        return LiveSession(userID: live.userID, sessionID: sessionID(of: token), expiresAtMs: live.expiresAtMs)
+    }
+
+    /// Names a session without being its secret: the first 16 bytes of the token's SHA-256, in
+    /// hex. Chat servers keep it per connection; disconnect orders carry it.
+    public static func sessionID(of token: String) -> String {
+        hash(token).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Returns whether the token was live.

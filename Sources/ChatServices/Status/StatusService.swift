@@ -51,8 +51,8 @@ public protocol StatusService: Sendable {
     func chatServer(id: String) async throws -> ChatServerInfo?
 
     func issueToken(for user: UserID) async throws -> IssuedToken
-    /// Throws `invalidToken` for an unknown, revoked or expired token.
-    func authenticate(token: String) async throws -> UserID
+    /// The live session of a token; throws `invalidToken` for an unknown, revoked or expired one.
+    func authenticate(token: String) async throws -> LiveSession
     /// Returns whether the token was live.
     func revokeToken(_ token: String) async throws -> Bool
     func revokeAllTokens(of user: UserID) async throws

@@ -229,6 +229,9 @@ nonisolated struct Wechat_Cluster_V1_AuthenticateReply: Sendable {
 
   var userID: Int64 = 0
 
+  /// When the session ends: the chat node closes the connection then.
+  var expiresAtMs: Int64 = 0
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -407,6 +410,9 @@ nonisolated struct Wechat_Cluster_V1_DisconnectEverywhereRequest: Sendable {
   var code: String = String()
 
   var message: String = String()
+
+  /// Only the connections of this session (SessionTokens.sessionID); empty: every session.
+  var session: String = String()
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -869,7 +875,7 @@ nonisolated extension Wechat_Cluster_V1_AuthenticateRequest: SwiftProtobuf.Messa
 
 nonisolated extension Wechat_Cluster_V1_AuthenticateReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".AuthenticateReply"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}expires_at_ms\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -878,6 +884,7 @@ nonisolated extension Wechat_Cluster_V1_AuthenticateReply: SwiftProtobuf.Message
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.expiresAtMs) }()
       default: break
       }
     }
@@ -887,11 +894,15 @@ nonisolated extension Wechat_Cluster_V1_AuthenticateReply: SwiftProtobuf.Message
     if self.userID != 0 {
       try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
     }
+    if self.expiresAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.expiresAtMs, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Wechat_Cluster_V1_AuthenticateReply, rhs: Wechat_Cluster_V1_AuthenticateReply) -> Bool {
     if lhs.userID != rhs.userID {return false}
+    if lhs.expiresAtMs != rhs.expiresAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1276,7 +1287,7 @@ nonisolated extension Wechat_Cluster_V1_PresenceUpdate: SwiftProtobuf.Message, S
 
 nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".DisconnectEverywhereRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}code\0\u{1}message\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{1}code\0\u{1}message\0\u{1}session\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1287,6 +1298,7 @@ nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereRequest: SwiftProtob
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.code) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.session) }()
       default: break
       }
     }
@@ -1302,6 +1314,9 @@ nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereRequest: SwiftProtob
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 3)
     }
+    if !self.session.isEmpty {
+      try visitor.visitSingularStringField(value: self.session, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1309,6 +1324,7 @@ nonisolated extension Wechat_Cluster_V1_DisconnectEverywhereRequest: SwiftProtob
     if lhs.userID != rhs.userID {return false}
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.session != rhs.session {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

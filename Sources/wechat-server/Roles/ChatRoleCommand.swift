@@ -97,7 +97,7 @@ struct ChatRoleCommand: AsyncParsableCommand {
                 onListening: chatReady.set
             )
             // A password reset on any gate ends the user's sessions here too.
-            status.onDisconnectOrder { user, reason in server.disconnect(user: user, reason: reason) }
+            status.onDisconnectOrder { order in server.disconnect(order) }
             return server
         }
         let pushServer = ClusterRPCServer(

@@ -9,8 +9,12 @@ final class MemorySessionStore: SessionStore {
         sessions.withLock { $0[tokenHash] = (userID, expiresAtMs) }
     }
 
-    func userID(tokenHash: [UInt8], nowMs: Int64) async throws -> UserID? {
-        sessions.withLock { sessions in sessions[tokenHash].flatMap { $0.expiresAtMs > nowMs ? $0.user : nil } }
+    func liveSession(tokenHash: [UInt8], nowMs: Int64) async throws -> (userID: UserID, expiresAtMs: Int64)? {
+        sessions.withLock { sessions in
+            sessions[tokenHash].flatMap {
+                $0.expiresAtMs > nowMs ? (userID: $0.user, expiresAtMs: $0.expiresAtMs) : nil
+            }
+        }
     }
 
     func deleteSession(tokenHash: [UInt8]) async throws -> Bool {

@@ -18,8 +18,8 @@ import Testing
     /// Remembers whom it was asked to disconnect, where a split stack would tell every chat node.
     final class RecordingSessionControl: SessionControl {
         let disconnected = Locked<[(UserID, ErrorCode)]>([])
-        func disconnectEverywhere(_ user: UserID, reason: ChatError) async {
-            disconnected.withLock { $0.append((user, reason.code)) }
+        func disconnectEverywhere(_ order: DisconnectOrder) async {
+            disconnected.withLock { $0.append((order.user, order.reason.code)) }
         }
     }
 
