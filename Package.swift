@@ -242,6 +242,7 @@ let package = Package(
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
+        .testTarget(name: "ServerStackTests", dependencies: ["ServerStack"]),
         // Shared by the tests: temporary directories and a database on them, a test certificate,
         // captured logs, an SMTP sink, the status service's contract.
         .target(
@@ -343,7 +344,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ServerStack", "ChatClient", "wechat-server", "wechat", "wechat-bench", "StoreTestSupport",
+                "ServerStack", "GateServer", "ChatClient", "wechat-server", "wechat", "wechat-bench",
+                "StoreTestSupport",
                 "RedisTestSupport", "PostgresTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -39,10 +39,12 @@ public enum AccountRules {
 
     static let skeletonSteps = [("0", "o"), ("1", "l"), ("i", "l"), ("rn", "m"), ("vv", "w"), ("cl", "d")]
 
-    /// `usernameSkeleton` of the `username` column as an SQL expression that SQLite and
-    /// PostgreSQL both evaluate (and index) the same way.
-    public static let usernameSkeletonSQL = skeletonSteps.reduce("lower(username)") { expression, step in
-        "replace(\(expression), '\(step.0)', '\(step.1)')"
+    /// `usernameSkeleton` of the `username` column as an SQL expression, for a store to index and
+    /// query. `lowercased` is the store's ASCII-only lower-casing of the column: SQLite's
+    /// `lower(username)`; PostgreSQL's `lower()` follows the database's locale (a Turkish one
+    /// lowers `I` to a dotless ı), so it needs `lower(username COLLATE "C")`.
+    public static func usernameSkeletonSQL(lowercased: String = "lower(username)") -> String {
+        skeletonSteps.reduce(lowercased) { expression, step in "replace(\(expression), '\(step.0)', '\(step.1)')" }
     }
 
     public static func validateEmail(_ email: String) throws {
@@ -78,8 +80,13 @@ public enum AccountRules {
         guard text.utf8.count <= maxBytes else {
             throw ChatError(.payloadTooLarge, "\(what) is longer than \(maxBytes) bytes.")
         }
-        guard !text.unicodeScalars.contains(where: \.isRefusedInText) else {
-            throw ChatError(.invalidText, "\(what) contains control or invisible characters.")
+        var previous: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            let strayTag = scalar.isTag && !(previous?.isTag == true || previous?.value == 0x1F3F4)
+            if scalar.isRefusedInText || strayTag {
+                throw ChatError(.invalidText, "\(what) contains control or invisible characters.")
+            }
+            previous = scalar
         }
     }
 
@@ -95,20 +102,26 @@ extension Unicode.Scalar {
     ///   acts on them (U+009B is a one-byte CSI, U+009D an OSC: clipboard writes, titles);
     /// - bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder
     ///   what is shown, so `evil\u{202E}txt.exe` reads as `evilexe.txt`;
-    /// - invisible characters with no use in plain text: zero-width space, word joiner and the
-    ///   invisible operators, the BOM, the Mongolian vowel separator, line and paragraph
-    ///   separators, and the interlinear annotation marks.
-    /// Zero-width joiner and non-joiner stay: emoji sequences and Persian or Indic words need
-    /// them. Left-to-right and right-to-left marks stay too: they reorder nothing.
+    /// - line and paragraph separators and the interlinear annotation marks;
+    /// - every other default-ignorable code point (Unicode's list of characters that show as
+    ///   nothing: zero-width space, word joiner, BOM, soft hyphen, Hangul fillers, ...), except
+    ///   the ones real text needs: zero-width joiner and non-joiner (emoji sequences, Persian and
+    ///   Indic words), the direction marks (they reorder nothing), variation selectors (emoji
+    ///   presentation) and tag characters, which `validateText` allows only inside a flag's tag
+    ///   sequence (🏴 followed by tags), so they cannot carry hidden ASCII.
     public var isRefusedInText: Bool {
         switch value {
         case 0x09, 0x0A: false
         case 0x00...0x1F, 0x7F...0x9F: true
         case 0x202A...0x202E, 0x2066...0x2069: true
-        case 0x200B, 0x2060...0x2064, 0xFEFF, 0x180E, 0x2028, 0x2029, 0xFFF9...0xFFFB: true
-        default: false
+        case 0x2028, 0x2029, 0xFFF9...0xFFFB: true
+        case 0x200C...0x200F, 0x061C, 0xFE00...0xFE0F, 0xE0100...0xE01EF, 0xE0020...0xE007F: false
+        default: properties.isDefaultIgnorableCodePoint
         }
     }
+
+    /// A tag character (U+E0020–U+E007F): invisible ASCII, meant only for flag sequences.
+    var isTag: Bool { (0xE0020...0xE007F).contains(value) }
 
     fileprivate var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
     fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }

@@ -35,6 +35,11 @@ package struct ChatRequestHandler: Sendable {
         _ payload: WireEnvelope.OneOf_Payload,
         from user: UserID
     ) async throws -> WireEnvelope.OneOf_Payload {
+        if case .sendMessage = payload {
+            // Messages have their own, larger budget (`messagesPerUser`).
+        } else if let wait = limiter.takeWithoutWaiting("requests:\(user)", limit: limits.requestsPerUser) {
+            throw ChatError.rateLimited("Too many requests.", retryAfter: wait)
+        }
         switch payload {
         case .ping:
             var pong = WirePong()

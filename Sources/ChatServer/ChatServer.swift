@@ -22,6 +22,9 @@ public final class ChatServer: Service {
         /// Connections past this are told the server is full and closed. Kept under the process's
         /// open-file limit (20,000 here) so the database and the gate always get a descriptor.
         public var maxConnections = 16_000
+        /// One user's live connections (devices) on this server; a new one past this closes
+        /// that user's oldest, so one token cannot take every slot.
+        public var maxConnectionsPerUser = 16
         public var limits = RateLimitPolicy()
         /// Where clients are told to connect, when that is not where this server listens (a
         /// proxy or a NAT in front of it). nil: the listening address.
@@ -355,6 +358,7 @@ public final class ChatServer: Service {
         // Registered before HelloOk, so no push is lost between the two; the client's sync covers
         // anything older.
         registry.add(connection)
+        closeOldestIfOverCap(of: user)
         connection.closeWhenExpired(atMs: session.expiresAtMs, nowMs: dependencies.clock.nowMs())
         let cameOnline = await dependencies.status.connectionOpened(user: user, chatServerID: configuration.id)
         connection.send(.reply(to: requestID, .helloOk(ok)))
@@ -444,6 +448,25 @@ public final class ChatServer: Service {
         if wentOffline {
             await handler.pushPresence(of: connection.userID, online: false)
         }
+    }
+
+    /// A user past `maxConnectionsPerUser` here loses their oldest connections, told why: the
+    /// newest device is the one in someone's hands.
+    private func closeOldestIfOverCap(of user: UserID) {
+        let mine = registry.connections(of: user)
+        guard mine.count > configuration.maxConnectionsPerUser else { return }
+        let oldest = mine.sorted { $0.id.number < $1.id.number }.prefix(
+            mine.count - configuration.maxConnectionsPerUser
+        )
+        logger.notice(
+            "closing a user's oldest connections: too many devices",
+            metadata: ["user": "\(user)", "closed": "\(oldest.count)", "max": "\(configuration.maxConnectionsPerUser)"]
+        )
+        let reason = ChatError(
+            .invalidToken,
+            "You are signed in on more than \(configuration.maxConnectionsPerUser) devices; this one was signed out."
+        )
+        for connection in oldest { connection.sendThenClose(.error(reason)) }
     }
 
     /// Closes the live connections an order names: every one of a user after a password reset

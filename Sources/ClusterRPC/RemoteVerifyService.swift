@@ -16,9 +16,18 @@ public struct RemoteVerifyService: VerifyService {
     }
 
     public func sendCode(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: false)
+    }
+
+    public func sendNotice(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: true)
+    }
+
+    private func send(to email: String, purpose: CodePurpose, notice: Bool) async throws {
         let request = Wechat_Cluster_V1_SendCodeRequest.with {
             $0.email = email
             $0.purpose = purpose.rawValue
+            $0.notice = notice
         }
         _ = try await connection.call("send a code", idempotent: false) { options in
             try await verify.sendCode(request, options: options)

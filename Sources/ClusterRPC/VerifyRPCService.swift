@@ -11,7 +11,13 @@ struct VerifyRPCService: Wechat_Cluster_V1_Verify.SimpleServiceProtocol {
         context: ServerContext
     ) async throws -> Wechat_Cluster_V1_SendCodeReply {
         let purpose = try Self.purpose(request.purpose)
-        try await answering { try await verify.sendCode(to: request.email, purpose: purpose) }
+        try await answering {
+            if request.notice {
+                try await verify.sendNotice(to: request.email, purpose: purpose)
+            } else {
+                try await verify.sendCode(to: request.email, purpose: purpose)
+            }
+        }
         return .init()
     }
 

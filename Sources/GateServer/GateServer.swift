@@ -15,6 +15,7 @@ public struct GateServer: Service {
     let port: Int
     let accounts: AccountService
     let tls: TLSConfiguration?
+    let limits: GateConnectionLimits
     let logger: Logger
     let onListening: @Sendable (Int) -> Void
 
@@ -24,6 +25,7 @@ public struct GateServer: Service {
         port: Int,
         accounts: AccountService,
         tls: TLSConfiguration? = nil,
+        limits: GateConnectionLimits = GateConnectionLimits(),
         logger: Logger,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
@@ -31,6 +33,7 @@ public struct GateServer: Service {
         self.port = port
         self.accounts = accounts
         self.tls = tls
+        self.limits = limits
         self.logger = logger
         self.onListening = onListening
     }
@@ -42,11 +45,22 @@ public struct GateServer: Service {
         GateRoutes(accounts: accounts).register(on: router)
         let logger = logger
         let onListening = onListening
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let perAddress = ConnectionsPerAddress(limit: limits.maxConnectionsPerAddress, logger: logger)
+        let http1: HTTPServerBuilder = .http1(
+            configuration: .init(
+                additionalChannelHandlers: [perAddress.handler()],
+                idleTimeout: .seconds(limits.idleTimeoutSeconds)
+            )
+        )
+        let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let app = Application(
             router: router,
             server: server,
-            configuration: .init(address: .hostname(host, port: port), serverName: "wechat-gate"),
+            configuration: .init(
+                address: .hostname(host, port: port),
+                serverName: "wechat-gate",
+                availableConnectionsDelegate: .maximum(limits.maxConnections, logger: logger)
+            ),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.notice(

@@ -94,7 +94,7 @@ public final class PostgresMessageStore: MessageStore {
     /// The server's SQLSTATE for an error it reported, nil when it never answered (the
     /// connection failed), so the two can be told apart.
     static func sqlState(_ error: any Error) -> String? {
-        (error as? PSQLError)?.serverInfo?[.sqlState]
+        (PostgresStoreDatabase.unwrapped(error) as? PSQLError)?.serverInfo?[.sqlState]
     }
 
     public func history(

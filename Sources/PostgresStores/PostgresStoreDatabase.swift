@@ -177,7 +177,7 @@ public final class PostgresStoreDatabase: Sendable {
             [
                 // Usernames found by what they look like (`username(lookingLike:)` queries this
                 // very expression; changing `AccountRules.skeletonSteps` needs a new step).
-                "CREATE INDEX users_skeleton ON users ((\(AccountRules.usernameSkeletonSQL)))"
+                "CREATE INDEX users_skeleton ON users ((\(PostgresUserStore.skeletonSQL)))"
             ]
         ),
     ]
@@ -219,12 +219,13 @@ public final class PostgresStoreDatabase: Sendable {
 
     /// Whether `error` is PostgreSQL refusing a duplicate; the constraint's name if so.
     static func uniqueViolation(_ error: any Error) -> String?? {
-        guard let error = error as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }
+        guard let error = unwrapped(error) as? PSQLError, error.serverInfo?[.sqlState] == "23505" else { return nil }
         return .some(error.serverInfo?[.constraintName])
     }
 
     /// A database error in words, without the query's values.
     static func describe(_ error: any Error) -> String {
+        let error = unwrapped(error)
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
             return "\(error.code)"

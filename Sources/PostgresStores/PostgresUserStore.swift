@@ -70,9 +70,12 @@ public struct PostgresUserStore: UserStore {
         ).first
     }
 
+    /// The indexed expression `username(lookingLike:)` compares (migration 4 creates the index).
+    static let skeletonSQL = AccountRules.usernameSkeletonSQL(lowercased: #"lower(username COLLATE "C")"#)
+
     public func username(lookingLike username: String) async throws -> String? {
         let rows = try await database.query(
-            "SELECT username FROM users WHERE \(unescaped: AccountRules.usernameSkeletonSQL) = \(AccountRules.usernameSkeleton(username)) LIMIT 1"
+            "SELECT username FROM users WHERE \(unescaped: Self.skeletonSQL) = \(AccountRules.usernameSkeleton(username)) LIMIT 1"
         )
         for try await name in rows.decode(String.self) { return name }
         return nil

@@ -26,6 +26,14 @@ public final class RedisVerifyService: VerifyService {
     }
 
     public func sendCode(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: false)
+    }
+
+    public func sendNotice(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: true)
+    }
+
+    private func send(to email: String, purpose: CodePurpose, notice: Bool) async throws {
         let email = AccountRules.normalizedEmail(email)
         let (codeKey, sentKey) = Self.keys(email, purpose)
         let intervalMs = max(1, policy.sendIntervalSeconds * 1000)
@@ -36,20 +44,29 @@ public final class RedisVerifyService: VerifyService {
             }
         }
         let code = InProcessVerifyService.randomCode()
-        _ = try await unavailableIfDown {
-            try await redis.send([
-                "EVAL", Self.storeScript, "1", codeKey, code, "\(max(1, policy.codeLifetimeSeconds * 1000))",
-            ])
+        if !notice {
+            _ = try await unavailableIfDown {
+                try await redis.send([
+                    "EVAL", Self.storeScript, "1", codeKey, code, "\(max(1, policy.codeLifetimeSeconds * 1000))",
+                ])
+            }
         }
         do {
-            try await mail.send(InProcessVerifyService.mail(code: code, to: email, purpose: purpose, policy: policy))
+            try await mail.send(
+                notice
+                    ? InProcessVerifyService.notice(to: email, purpose: purpose)
+                    : InProcessVerifyService.mail(code: code, to: email, purpose: purpose, policy: policy)
+            )
         } catch {
             // The code was never delivered: forget it so the user can ask again at once.
             _ = try? await redis.send(["DEL", codeKey, sentKey])
             logger.error("could not send a verification mail", metadata: ["error": "\(error)"])
             throw ChatError(.unavailable, "The verification mail could not be sent. Please try again.")
         }
-        logger.info("verification code sent", metadata: ["email": "\(email)", "purpose": "\(purpose.rawValue)"])
+        logger.info(
+            notice ? "verification notice sent" : "verification code sent",
+            metadata: ["email": "\(email)", "purpose": "\(purpose.rawValue)"]
+        )
     }
 
     public func consumeCode(_ code: String, email: String, purpose: CodePurpose) async throws {

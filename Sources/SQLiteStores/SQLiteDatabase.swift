@@ -194,7 +194,7 @@ public final class SQLiteDatabase: Sendable {
         migrator.registerMigration("v3: usernames found by what they look like") { db in
             // The expression must be the one `username(lookingLike:)` queries, or the index is
             // not used; changing `AccountRules.skeletonSteps` needs a new step here.
-            try db.execute(sql: "CREATE INDEX users_skeleton ON users(\(AccountRules.usernameSkeletonSQL))")
+            try db.execute(sql: "CREATE INDEX users_skeleton ON users(\(AccountRules.usernameSkeletonSQL()))")
         }
         return migrator
     }

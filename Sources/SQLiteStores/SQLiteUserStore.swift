@@ -75,7 +75,7 @@ public struct SQLiteUserStore: UserStore {
         try database.read { db in
             try String.fetchOne(
                 db,
-                sql: "SELECT username FROM users WHERE \(AccountRules.usernameSkeletonSQL) = ? LIMIT 1",
+                sql: "SELECT username FROM users WHERE \(AccountRules.usernameSkeletonSQL()) = ? LIMIT 1",
                 arguments: [AccountRules.usernameSkeleton(username)]
             )
         }

@@ -69,6 +69,24 @@ public final class ServerStack: Service {
         )
         let readiness = readiness
         let count = max(1, configuration.chatServers)
+        let descriptors = FileDescriptorBudget.raiseLimit()
+        let caps = FileDescriptorBudget.fit(
+            chatPerServer: configuration.maxConnections,
+            chatServers: count,
+            gate: configuration.gateLimits.maxConnections,
+            limit: descriptors
+        )
+        if caps.chatPerServer != configuration.maxConnections {
+            logger.notice(
+                "connection caps lowered to fit the open-file limit",
+                metadata: [
+                    "openFileLimit": "\(descriptors)", "chatPerServer": "\(caps.chatPerServer)", "gate": "\(caps.gate)",
+                    "reserved": "\(FileDescriptorBudget.reserve)",
+                ]
+            )
+        }
+        var gateLimits = configuration.gateLimits
+        gateLimits.maxConnections = caps.gate
         let chatServers = (0..<count).map { index in
             let port = configuration.chatPort == 0 ? 0 : configuration.chatPort + index
             var chatConfiguration = ChatServer.Configuration(
@@ -78,7 +96,7 @@ public final class ServerStack: Service {
             )
             chatConfiguration.idleTimeout = .seconds(configuration.idleTimeoutSeconds)
             chatConfiguration.helloTimeout = .seconds(configuration.helloTimeoutSeconds)
-            chatConfiguration.maxConnections = configuration.maxConnections
+            chatConfiguration.maxConnections = caps.chatPerServer
             chatConfiguration.limits = configuration.limits
             chatConfiguration.advertisedHost = configuration.advertisedChatHost
             chatConfiguration.advertisedPort = configuration.advertisedChatPort.map { $0 + index }
@@ -108,6 +126,7 @@ public final class ServerStack: Service {
             port: configuration.gatePort,
             accounts: accounts,
             tls: tls?.configuration,
+            limits: gateLimits,
             logger: logger.named("gate"),
             onListening: { port in readiness.gateListening(port: port) }
         )

@@ -1,5 +1,6 @@
 import ChatProtocol
 import ChatServices
+import GateServer
 import SMTPMail
 import SQLiteStores
 
@@ -22,6 +23,8 @@ public struct ServerStackConfiguration: Sendable {
     public var helloTimeoutSeconds = ProtocolLimits.helloTimeoutSeconds
     /// Connections one chat server accepts; past it clients are told the server is full.
     public var maxConnections = 16_000
+    /// The gate's HTTP connections: idle timeout, total and per-address caps.
+    public var gateLimits = GateConnectionLimits()
     /// The database writer's page cache, in MiB (see `SQLiteDatabase.defaultWriterCacheMiB`).
     public var databaseCacheMiB = SQLiteDatabase.defaultWriterCacheMiB
     /// Rate limits on sign-ins, code mails, messages, friend requests and frames.

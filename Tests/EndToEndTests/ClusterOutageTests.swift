@@ -72,8 +72,8 @@ import Testing
             #expect(refused?.code == .unavailable)
             #expect(refused?.message.contains("verify service at 127.0.0.1:\(cluster.verifyPort)") == true)
             #expect(refused?.retryAfterSeconds != nil)
-            // More tries than the per-address limit allows in an hour: none is counted, because
-            // no mail went out.
+            // More tries than the per-email limit allows in an hour (5): none is counted against
+            // the person, because no mail went out.
             for _ in 0..<6 {
                 await ClusterRoleTests.expectCode(.unavailable) {
                     try await stack.gate.requestCode(email: "carol@example.com", purpose: .register)

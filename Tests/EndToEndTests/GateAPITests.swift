@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ChatClient
 import ChatProtocol
+import ChatServices
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -302,7 +303,8 @@ import Testing
                 password: "good password",
                 code: leeCode
             )
-            await #expect(throws: ChatError(.emailTaken, "An account with this email already exists.")) {
+            // The code is spent; and no answer tells a stranger that the address has an account.
+            await #expect(throws: ChatError.wrongOrExpiredCode) {
                 _ = try await stack.gate.register(
                     username: "lee2",
                     email: "lee@example.com",
@@ -343,6 +345,35 @@ import Testing
             }
             #expect(await registerMax(stack, code: "999998") == .tooManyAttempts || maxCode == "999998")
             #expect(await registerMax(stack, code: maxCode) == .invalidCode)
+        }
+    }
+
+    /// The code endpoints answer the same whether or not the address has an account; the mail
+    /// says which it was, to the only person who should know.
+    @Test func codeRequestsAnswerAlikeForKnownAndUnknownAddresses() async throws {
+        let time = ManualWallClock()
+        try await withTestStack(clock: time.clock) { stack in
+            try await stack.register("kim")
+            time.advance(byMs: 61_000)  // past the one-code-a-minute rule of the sign-up
+            let mailbox = { (try? String(contentsOfFile: stack.mailboxPath, encoding: .utf8)) ?? "" }
+            // Sign-up for a taken address: 202, and a note instead of a code.
+            try await stack.gate.requestCode(email: "kim@example.com", purpose: .register)
+            #expect(mailbox().contains("You already have a WeChat account"))
+            // Reset for an address nobody uses: 202, and a note saying so.
+            try await stack.gate.requestCode(email: "nobody@example.com", purpose: .reset)
+            #expect(mailbox().contains("no account uses this address"))
+            try await stack.gate.requestCode(email: "kim@example.com", purpose: .reset)
+            // A second request within the minute: the same refusal for both.
+            var answers: [ErrorCode?] = []
+            for email in ["kim@example.com", "nobody@example.com"] {
+                do {
+                    try await stack.gate.requestCode(email: email, purpose: .reset)
+                    answers.append(nil)
+                } catch let error as ChatError {
+                    answers.append(error.code)
+                }
+            }
+            #expect(answers == [.rateLimited, .rateLimited])
         }
     }
 

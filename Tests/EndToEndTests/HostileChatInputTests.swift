@@ -230,11 +230,11 @@ import Testing
                 port: stack.chatPorts[0],
                 logger: RawClient.quietLogger
             )
-            try await withTimeout(5) { for await _ in mute.pushes {} }
+            try await withTimeout(15) { for await _ in mute.pushes {} }
 
             // Says hello, then nothing: closed with idle_timeout.
             let idle = try await RawClient.connect(stack: stack, token: login.token)
-            try await withTimeout(5) { for await _ in idle.pushes {} }
+            try await withTimeout(15) { for await _ in idle.pushes {} }
             #expect(await idle.closeReason?.code == .idleTimeout)
         }
     }

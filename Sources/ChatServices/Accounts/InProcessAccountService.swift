@@ -59,23 +59,22 @@ public final class InProcessAccountService: AccountService {
             )
             throw error
         }
+        // The answer is the same whether or not the address has an account: a stranger must not
+        // learn that from it. Where a code would be useless, the mail says why instead.
         let exists = try await users.emailExists(email)
-        switch purpose {
-        case .register where exists:
-            throw ChatError(.emailTaken, "An account with this email already exists. Sign in, or reset the password.")
-        case .reset where !exists:
-            // Say nothing that tells a stranger whether the address has an account.
-            logger.info("reset code requested for an unknown email; no mail sent")
-            return
-        default:
-            do {
+        let codeIsUseful = (purpose == .register) != exists
+        do {
+            if codeIsUseful {
                 try await verify.sendCode(to: email, purpose: purpose)
-            } catch let error as ChatError where error.code == .unavailable {
-                // An outage sent no mail: the tries are not counted against the person or network.
-                await limiter.giveBack("code-address:\(client)", limit: limits.codeSendsPerAddress)
-                await limiter.giveBack("code-email:\(email)", limit: limits.codeSendsPerEmail)
-                throw error
+            } else {
+                try await verify.sendNotice(to: email, purpose: purpose)
             }
+        } catch let error as ChatError where error.code == .unavailable {
+            // An outage sent no mail: the try is not counted against the person. It still
+            // counts against the network, which bounds what anyone can make the mail
+            // server attempt, outage or refusal alike.
+            await limiter.giveBack("code-email:\(email)", limit: limits.codeSendsPerEmail)
+            throw error
         }
     }
 
@@ -84,7 +83,9 @@ public final class InProcessAccountService: AccountService {
         try AccountRules.validateEmail(email)
         try AccountRules.validatePassword(password)
         let email = AccountRules.normalizedEmail(email)
-        // Check what we can before burning the code, so a taken name does not cost a new mail.
+        // Check what is public before burning the code (usernames are, through search), so a
+        // taken name does not cost a new mail. Whether the email has an account is not public:
+        // it is checked only after the code, which only the mailbox's owner has.
         if try await users.usernameExists(username) {
             throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
         }
@@ -94,9 +95,7 @@ public final class InProcessAccountService: AccountService {
                 "The username '\(username)' looks too much like '\(existing)', which is taken."
             )
         }
-        if try await users.emailExists(email) {
-            throw ChatError(.emailTaken, "An account with this email already exists.")
-        }
+
         try await verify.consumeCode(code, email: email, purpose: .register)
         let hash = try await hasher.hash(password)
         let user = try await users.createUser(
@@ -114,24 +113,21 @@ public final class InProcessAccountService: AccountService {
         guard !account.isEmpty, account.utf8.count <= AccountRules.emailMaxLength, password.utf8.count <= 1024
         else { throw wrong }
         let account = account.contains("@") ? AccountRules.normalizedEmail(account) : account
+        let addressKey = "sign-in-address:\(client)"
+        // The address first: a locked-out guesser costs no database read and no hash.
+        if let wait = await limiter.lockedOut(addressKey) {
+            throw lockedOut(client: client, wait: wait)
+        }
         let user = try await users.user(account: account)
         // One budget per account whether it is typed as a username or an email; one per typed
-        // string for names that have no account.
+        // string for names that have no account. Counted before bcrypt, in one step with the
+        // lockout check, so guesses sent at once cannot all pass the check before any counts.
+        // (An address's attempts are not counted ahead: an office behind one address signs in
+        // all day, and its successes must not lock it out. Its floods are held back by
+        // `passwordChecks`, which admits only a few of one address's checks at once.)
         let accountKey = user.map { "sign-in-user:\($0.id)" } ?? "sign-in-account:\(account.lowercased())"
-        let addressKey = "sign-in-address:\(client)"
-        // Counted before bcrypt, in one step with the lockout check: guesses sent at once cannot
-        // all pass the check before any is counted, and a locked-out guesser costs no hash.
-        for (key, backoff) in [
-            (addressKey, limits.signInFailuresPerAddress), (accountKey, limits.signInFailuresPerAccount),
-        ] {
-            if let wait = await limiter.beginAttempt(key, backoff: backoff) {
-                if key == accountKey { await limiter.forgiveAttempt(addressKey) }
-                logger.warning(
-                    "sign-in refused: locked out after failures",
-                    metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"]
-                )
-                throw ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
-            }
+        if let wait = await limiter.beginAttempt(accountKey, backoff: limits.signInFailuresPerAccount) {
+            throw lockedOut(client: client, wait: wait)
         }
         let verified: Bool
         do {
@@ -140,24 +136,34 @@ public final class InProcessAccountService: AccountService {
             }
         } catch {
             // Refused before any check ran (too many at once): not a failed guess.
-            await limiter.forgiveAttempt(addressKey)
             await limiter.forgiveAttempt(accountKey)
             logger.warning("sign-in refused: \(error)", metadata: ["client": "\(client)"])
             throw error
         }
         guard let user, verified else {
+            let lockout = await limiter.recordFailure(addressKey, backoff: limits.signInFailuresPerAddress)
             logger.info(
                 user == nil ? "sign-in refused: unknown account" : "sign-in refused: wrong password",
-                metadata: ["user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)"]
+                metadata: [
+                    "user": "\(user.map { "\($0.id)" } ?? "-")", "client": "\(client)",
+                    "addressLockoutSeconds": "\(lockout)",
+                ]
             )
             throw wrong
         }
         await limiter.clearFailures(accountKey)
-        await limiter.forgiveAttempt(addressKey)
         let server = try await status.assignChatServer()
         let token = try await status.issueToken(for: user.id)
         logger.info("signed in", metadata: ["user": "\(user.id)", "chatServer": "\(server.id)"])
         return SignedIn(userID: user.id, username: user.username, token: token, chatServer: server)
+    }
+
+    private func lockedOut(client: String, wait: Double) -> ChatError {
+        logger.warning(
+            "sign-in refused: locked out after failures",
+            metadata: ["client": "\(client)", "waitSeconds": "\(Int(wait.rounded(.up)))"]
+        )
+        return ChatError.rateLimited("Too many failed sign-ins.", retryAfter: wait)
     }
 
     /// Revokes the token, then closes the connections signed in with it, wherever they are:

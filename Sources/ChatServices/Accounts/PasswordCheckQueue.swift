@@ -71,7 +71,9 @@ public final class PasswordCheckQueue: Sendable {
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let refusal: ChatError? = state.withLock { state in
+                let refusal: (any Error)? = state.withLock { state in
+                    // Cancelled before it could queue: `onCancel` found nothing to remove.
+                    if Task.isCancelled { return CancellationError() }
                     if state.admittedByAddress[address, default: 0] >= perAddress {
                         return ChatError.rateLimited("Too many sign-ins at once from your network.", retryAfter: 1)
                     }

@@ -15,6 +15,10 @@ public struct RateLimitPolicy: Sendable, Equatable {
     public var friendRequestsPerUser = RateLimit.per(86_400, 100)
     /// Frames of any kind per connection: a flood of pings or searches is refused, not served.
     public var framesPerConnection = RateLimit(perSecond: 200, burst: 400)
+    /// Requests other than messages per user per second, all devices and connections together
+    /// (shared across chat nodes): thirty connections of one user setting remarks once made
+    /// 1,269 durable writes a second and slowed everyone's messages.
+    public var requestsPerUser = RateLimit(perSecond: 20, burst: 200)
 
     public init() {}
 
@@ -28,6 +32,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
         policy.messagesPerUser = .unlimited
         policy.friendRequestsPerUser = .unlimited
         policy.framesPerConnection = .unlimited
+        policy.requestsPerUser = .unlimited
         return policy
     }
 }

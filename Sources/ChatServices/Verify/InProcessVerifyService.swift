@@ -33,6 +33,14 @@ public final class InProcessVerifyService: VerifyService {
     }
 
     public func sendCode(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: false)
+    }
+
+    public func sendNotice(to email: String, purpose: CodePurpose) async throws {
+        try await send(to: email, purpose: purpose, notice: true)
+    }
+
+    private func send(to email: String, purpose: CodePurpose, notice: Bool) async throws {
         let key = Key(email: AccountRules.normalizedEmail(email), purpose: purpose)
         let now = clock.nowMs()
         let code = Self.randomCode()
@@ -44,12 +52,18 @@ public final class InProcessVerifyService: VerifyService {
             }
             lastSent[key] = now
         }
-        entries.withLock { entries in
-            entries = entries.filter { $0.value.expiresAtMs > now }
-            entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000)
+        if !notice {
+            entries.withLock { entries in
+                entries = entries.filter { $0.value.expiresAtMs > now }
+                entries[key] = Entry(code: code, expiresAtMs: now + policy.codeLifetimeSeconds * 1000)
+            }
         }
         do {
-            try await mail.send(Self.mail(code: code, to: key.email, purpose: purpose, policy: policy))
+            try await mail.send(
+                notice
+                    ? Self.notice(to: key.email, purpose: purpose)
+                    : Self.mail(code: code, to: key.email, purpose: purpose, policy: policy)
+            )
         } catch {
             // The code was never delivered: forget it so the user can ask again at once.
             _ = entries.withLock { $0.removeValue(forKey: key) }
@@ -57,7 +71,10 @@ public final class InProcessVerifyService: VerifyService {
             logger.error("could not send a verification mail", metadata: ["error": "\(error)"])
             throw ChatError(.unavailable, "The verification mail could not be sent. Please try again.")
         }
-        logger.info("verification code sent", metadata: ["email": "\(key.email)", "purpose": "\(purpose.rawValue)"])
+        logger.info(
+            notice ? "verification notice sent" : "verification code sent",
+            metadata: ["email": "\(key.email)", "purpose": "\(purpose.rawValue)"]
+        )
     }
 
     public func consumeCode(_ code: String, email: String, purpose: CodePurpose) async throws {
@@ -97,6 +114,26 @@ public final class InProcessVerifyService: VerifyService {
             body:
                 "Your verification code is \(code). Enter it to \(action). It expires in \(minutes) minutes.\nIf you did not ask for it, ignore this mail."
         )
+    }
+
+    /// What `sendNotice` mails: why no code came, and what to do.
+    public static func notice(to email: String, purpose: CodePurpose) -> Mail {
+        switch purpose {
+        case .register:
+            Mail(
+                to: email,
+                subject: "You already have a WeChat account",
+                body:
+                    "Someone asked to sign up with this address, but it already has an account. If it was you, sign in, or reset your password if you forgot it.\nIf not, ignore this mail."
+            )
+        case .reset:
+            Mail(
+                to: email,
+                subject: "WeChat password reset: no account uses this address",
+                body:
+                    "Someone asked to reset the password of an account with this address, but no account uses it. If it was you, perhaps you signed up with another address.\nIf not, ignore this mail."
+            )
+        }
     }
 
     /// Six digits from the system CSPRNG, without modulo bias.

@@ -33,6 +33,9 @@ nonisolated struct Wechat_Cluster_V1_SendCodeRequest: Sendable {
   /// "register" or "reset".
   var purpose: String = String()
 
+  /// Mail a note instead of a code (VerifyService.sendNotice).
+  var notice: Bool = false
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -80,7 +83,7 @@ fileprivate nonisolated let _protobuf_package = "wechat.cluster.v1"
 
 nonisolated extension Wechat_Cluster_V1_SendCodeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".SendCodeRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}email\0\u{1}purpose\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}email\0\u{1}purpose\0\u{1}notice\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -90,6 +93,7 @@ nonisolated extension Wechat_Cluster_V1_SendCodeRequest: SwiftProtobuf.Message, 
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.email) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.purpose) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.notice) }()
       default: break
       }
     }
@@ -102,12 +106,16 @@ nonisolated extension Wechat_Cluster_V1_SendCodeRequest: SwiftProtobuf.Message, 
     if !self.purpose.isEmpty {
       try visitor.visitSingularStringField(value: self.purpose, fieldNumber: 2)
     }
+    if self.notice != false {
+      try visitor.visitSingularBoolField(value: self.notice, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   static func ==(lhs: Wechat_Cluster_V1_SendCodeRequest, rhs: Wechat_Cluster_V1_SendCodeRequest) -> Bool {
     if lhs.email != rhs.email {return false}
     if lhs.purpose != rhs.purpose {return false}
+    if lhs.notice != rhs.notice {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

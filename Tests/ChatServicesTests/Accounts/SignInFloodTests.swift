@@ -80,23 +80,33 @@ import Testing
                 ran <= RateLimitPolicy().signInFailuresPerAccount.freeFailures + 1,
                 "\(ran) of 60 guesses ran bcrypt"
             )
-            // Guessing on, one at a time, by username and by email alike: the account has one
-            // budget, so at most the free failures run before the lockout.
-            var failures = 0
-            var lockedOut = false
+            // One at a time, on a fresh account, by username and by email in turn: the account has
+            // one budget, so the sixth guess is refused (with a budget per typed string, as
+            // before, it ran).
+            try await world.register("carol")
+            var oneAtATime: [ErrorCode?] = []
             for index in 0..<6 {
-                let answer = await world.signIn(
-                    index.isMultiple(of: 2) ? "alice@example.com" : "ALICE",
-                    "guess",
-                    from: "10.9.9.\(index)"
-                )
-                if answer == .rateLimited {
-                    lockedOut = true
-                    break
-                }
-                failures += 1
+                let account = index.isMultiple(of: 2) ? "carol@example.com" : "CAROL"
+                oneAtATime.append(await world.signIn(account, "guess", from: "10.9.9.\(index)"))
             }
-            #expect(lockedOut && failures <= RateLimitPolicy().signInFailuresPerAccount.freeFailures)
+            let expected: [ErrorCode?] =
+                Array(repeating: ErrorCode.invalidCredentials, count: 5) + [ErrorCode.rateLimited]
+            #expect(oneAtATime == expected)
+        }
+    }
+
+    /// An office behind one address: its typos count towards the address's budget, its
+    /// successful sign-ins do not, so a busy day does not lock everyone out.
+    @Test func successfulSignInsDoNotSpendTheAddressesBudget() async throws {
+        try await Self.withWorld { world in
+            try await world.register("dan")
+            let office = "10.7.7.7"
+            for index in 0..<(RateLimitPolicy().signInFailuresPerAddress.freeFailures - 1) {
+                #expect(await world.signIn("typo\(index)", "guess", from: office) == .invalidCredentials)
+            }
+            for _ in 0..<10 {
+                #expect(await world.signIn("dan", "correct horse", from: office) == nil)
+            }
         }
     }
 

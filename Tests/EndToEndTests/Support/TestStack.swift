@@ -2,6 +2,7 @@ import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
+import GateServer
 import Logging
 import ServerStack
 import Synchronization
@@ -48,6 +49,7 @@ final class TestStack: Sendable {
         helloTimeoutSeconds: Int64,
         limits: RateLimitPolicy,
         maxConnections: Int,
+        gateLimits: GateConnectionLimits,
         clock: WallClock
     ) async throws -> TestStack {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -64,6 +66,7 @@ final class TestStack: Sendable {
         configuration.helloTimeoutSeconds = helloTimeoutSeconds
         configuration.limits = limits
         configuration.maxConnections = maxConnections
+        configuration.gateLimits = gateLimits
         configuration.clock = clock
         var logger = Logger(label: "test-stack")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG"] == nil ? .critical : .debug

@@ -1,4 +1,5 @@
 import ChatServices
+import GateServer
 
 /// Starts a `TestStack`, runs `body` on it, and then always
 /// awaits `stop()`, also when `body` throws: the sessions signed in through the stack are stopped,
@@ -16,6 +17,7 @@ func withTestStack<T>(
     helloTimeoutSeconds: Int64 = 10,
     limits: RateLimitPolicy = TestStack.defaultLimits,
     maxConnections: Int = 16_000,
+    gateLimits: GateConnectionLimits = GateConnectionLimits(),
     clock: WallClock = .system,
     _ body: (TestStack) async throws -> T
 ) async throws -> T {
@@ -28,6 +30,7 @@ func withTestStack<T>(
             helloTimeoutSeconds: helloTimeoutSeconds,
             limits: limits,
             maxConnections: maxConnections,
+            gateLimits: gateLimits,
             clock: clock
         )
         return try await run(body, on: stack)
