@@ -114,14 +114,24 @@ package struct ChatRequestHandler: Sendable {
         if try await social.areFriends(user, target) {
             throw ChatError(.alreadyFriends, "You are already friends with \(targetUser.username).")
         }
-        if try await social.isBlockedEitherWay(user, target) {
-            throw ChatError(.blocked, "You cannot send a friend request to \(targetUser.username).")
+        if try await social.hasBlocked(user, target) {
+            throw ChatError(.blocked, "You blocked \(targetUser.username). Unblock them to send a request.")
         }
         try await limiter.enforce(
             "friend-requests:\(user)",
             limit: limits.friendRequestsPerUser,
             "You have sent too many friend requests today."
         )
+        if try await social.hasBlocked(target, user) {
+            // They blocked the sender: the answer is the same as for anyone else (a block is
+            // not announced), and the request is kept but never shown to them (see
+            // `friendRequests(of:)`).
+            try await social.upsertRequest(
+                FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: clock.nowMs())
+            )
+            pushFriendEvent(.friendsChanged, about: targetUser, to: user)
+            return
+        }
         // They asked first: asking back is saying yes.
         if try await social.request(from: target, to: user) != nil {
             try await social.makeFriends(user, target, nowMs: clock.nowMs())
@@ -141,6 +151,12 @@ package struct ChatRequestHandler: Sendable {
             let requester = try await users.user(id: request.fromUserID),
             let me = try await users.user(id: user)
         else { throw ChatError(.noSuchRequest, "There is no friend request from that user.") }
+        // Blocked since it was sent, either way: the request is gone, as if withdrawn.
+        if try await social.isBlockedEitherWay(user, requester.id) {
+            _ = try await social.deleteRequest(from: requester.id, to: user)
+            pushFriendEvent(.friendsChanged, about: requester, to: user)
+            throw ChatError(.noSuchRequest, "There is no friend request from that user.")
+        }
         if request.accept {
             try await social.makeFriends(user, requester.id, nowMs: clock.nowMs())
             pushFriendEvent(.requestAccepted, about: me, to: requester.id)
@@ -152,7 +168,11 @@ package struct ChatRequestHandler: Sendable {
     }
 
     func friendRequests(of user: UserID) async throws -> WireFriendRequestList {
-        let incoming = try await social.incomingRequests(of: user)
+        var incoming = try await social.incomingRequests(of: user)
+        // Requests from people this user blocked are kept from them (their senders are not told).
+        var shown: [FriendRequestRecord] = []
+        for record in incoming where !(try await social.hasBlocked(user, record.fromID)) { shown.append(record) }
+        incoming = shown
         let outgoing = try await social.outgoingRequests(of: user)
         let people = try await users.users(ids: incoming.map(\.fromID) + outgoing.map(\.toID) + [user])
         func wire(_ record: FriendRequestRecord) -> WireFriendRequest? {

@@ -53,8 +53,11 @@ struct GateRoutes {
             try await accounts.signOut(token: try Self.bearerToken(request))
             return Response(status: .noContent)
         }
-        api.get("chat-server") { request, _ in
-            let (user, server) = try await accounts.chatServer(forToken: try Self.bearerToken(request))
+        api.get("chat-server") { request, context in
+            let (user, server) = try await accounts.chatServer(
+                forToken: try Self.bearerToken(request),
+                client: Self.client(context)
+            )
             return try Self.json(
                 GateAPI.ChatServerResponse(userId: user, chatServer: GateAPI.ChatServerAddress(server))
             )

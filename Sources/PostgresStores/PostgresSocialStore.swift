@@ -152,6 +152,12 @@ public struct PostgresSocialStore: SocialStore {
         )
     }
 
+    public func hasBlocked(_ blocker: UserID, _ blocked: UserID) async throws -> Bool {
+        try await any(
+            database.query("SELECT 1 FROM blocks WHERE blocker_id = \(blocker) AND blocked_id = \(blocked)")
+        )
+    }
+
     // MARK: Rows
 
     private static let requestColumns = "from_id, to_id, message, created_at_ms"

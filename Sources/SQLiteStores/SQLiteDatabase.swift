@@ -199,6 +199,31 @@ public final class SQLiteDatabase: Sendable {
         return migrator
     }
 
+    /// A storage failure as a client should hear it: a full disk or a failing one is
+    /// `unavailable` (the outbox sends the message again once there is room), not `internal`.
+    /// Anything else is returned as it is.
+    static func forClients(_ error: any Error) -> any Error {
+        guard let error = error as? DatabaseError else { return error }
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return ChatError(
+                .unavailable,
+                "The server's disk is full. Your message will be sent again when there is room.",
+                retryAfterSeconds: 5
+            )
+        case .SQLITE_IOERR, .SQLITE_ABORT:
+            // An I/O error, or a transaction SQLite rolled back by itself after one (a full disk
+            // often shows as this in the statements after the failing one).
+            return ChatError(
+                .unavailable,
+                "The server could not store it just now. Your message will be sent again.",
+                retryAfterSeconds: 5
+            )
+        default:
+            return error
+        }
+    }
+
     /// Whether a GRDB error is a UNIQUE constraint violation.
     static func isUniqueViolation(_ error: Error) -> Bool {
         guard let error = error as? DatabaseError else { return false }

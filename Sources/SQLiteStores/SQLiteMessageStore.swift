@@ -10,7 +10,13 @@ public final class SQLiteMessageStore: MessageStore {
         self.database = database
         let pool = database.pool
         self.committer = GroupCommitter(label: "wechat.message-commit") { batch in
-            try pool.write { db in try Self.write(batch, in: db) }
+            do {
+                return try pool.write { db in try Self.write(batch, in: db) }.map {
+                    $0.mapError(SQLiteDatabase.forClients)
+                }
+            } catch {
+                throw SQLiteDatabase.forClients(error)
+            }
         }
     }
 

@@ -164,6 +164,16 @@ public struct SQLiteSocialStore: SocialStore {
         }
     }
 
+    public func hasBlocked(_ blocker: UserID, _ blocked: UserID) async throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS(SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?)",
+                arguments: [blocker, blocked]
+            ) ?? false
+        }
+    }
+
     static func request(_ row: Row) -> FriendRequestRecord {
         FriendRequestRecord(
             fromID: row["from_id"],

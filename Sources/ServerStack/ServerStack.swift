@@ -181,12 +181,30 @@ public final class ServerStack: Service {
 
     /// Creates the data directory and proves it writable, so a bad `--data-dir` fails with a
     /// clear message at start, not with a database error later.
+    ///
+    /// The directory is the owner's only (0700) and so is every file in it (0600): it holds
+    /// every message, the password hashes and the dev mailbox's codes. The process's umask makes
+    /// the files SQLite creates later (WAL, shared memory) private too.
     static func prepare(dataDirectory: String) throws {
         let manager = FileManager.default
+        umask(0o077)
         do {
-            try manager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            try manager.createDirectory(
+                atPath: dataDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700]
+            )
+            try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: dataDirectory)
         } catch {
             throw ServerStackError.unwritableDataDirectory(dataDirectory)
+        }
+        // Files an older version created with the default umask.
+        for name in (try? manager.contentsOfDirectory(atPath: dataDirectory)) ?? [] {
+            let path = dataDirectory + "/" + name
+            var isDirectory: ObjCBool = false
+            if manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                try? manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            }
         }
         let probe = dataDirectory + "/.write-test"
         guard manager.createFile(atPath: probe, contents: Data()) else {

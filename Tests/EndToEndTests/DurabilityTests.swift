@@ -105,3 +105,22 @@ private final class AckTally: Sendable {
     let acked = Mutex<Set<String>>([])
     let killed = Mutex(false)
 }
+
+/// The server's data is its owner's only.
+@Suite struct DataPermissionsTests {
+    @Test func theDataDirectoryIs0700AndItsFiles0600() async throws {
+        try await withTestStack { stack in
+            _ = try await stack.user("alice")
+            let manager = FileManager.default
+            func mode(_ path: String) throws -> Int {
+                (try manager.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+            }
+            #expect(try mode(stack.directory) == 0o700)
+            for name in try manager.contentsOfDirectory(atPath: stack.directory)
+            where name.hasPrefix("wechat.sqlite") || name == "dev-mailbox.txt" {
+                #expect(try mode(stack.directory + "/" + name) == 0o600, "\(name)")
+            }
+            #expect(manager.fileExists(atPath: stack.directory + "/wechat.sqlite"))
+        }
+    }
+}

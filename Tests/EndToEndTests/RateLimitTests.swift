@@ -58,6 +58,25 @@ import Testing
         }
     }
 
+    /// `GET /chat-server` is limited per address: a token guesser gets 429, not the status
+    /// service's attention.
+    @Test func chatServerLookupsAreLimitedPerAddress() async throws {
+        var limits = TestStack.defaultLimits
+        limits.chatServerLookupsPerAddress = .per(3600, 10)
+        try await withTestStack(limits: limits) { stack in
+            var answers: [ErrorCode] = []
+            for index in 0..<12 {
+                do {
+                    _ = try await stack.gate.chatServer(token: "guess-\(index)")
+                } catch let error as ChatError {
+                    answers.append(error.code)
+                }
+            }
+            #expect(answers.prefix(10).allSatisfy { $0 == .invalidToken })
+            #expect(answers.suffix(2) == [.rateLimited, .rateLimited])
+        }
+    }
+
     @Test func codeMailsArePerEmailAndPerAddress() async throws {
         var limits = TestStack.defaultLimits
         limits.codeSendsPerAddress = .per(3600, 3)

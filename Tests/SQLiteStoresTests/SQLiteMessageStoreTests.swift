@@ -29,6 +29,34 @@ struct SQLiteMessageStoreTests {
         )
     }
 
+    /// A full disk (here: the database at its page limit) is `unavailable`, which the client's
+    /// outbox retries, not `internal`; and the messages committed before it are all there.
+    @Test func aFullDiskIsUnavailableNotInternal() async throws {
+        try await withTemporaryDirectory { directory in
+            let db = try TestDatabase(in: directory)
+            let store = SQLiteMessageStore(database: db.database)
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
+            let pages = try await db.database.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+            try await db.database.pool.write { db in try db.execute(sql: "PRAGMA max_page_count = \(pages + 2)") }
+            var committed = 0
+            var refusal: ChatError?
+            for index in 0..<2_000 {
+                do {
+                    try await send(store, from: alice, to: bob, String(repeating: "x", count: 2_000) + "\(index)")
+                    committed += 1
+                } catch let error as ChatError {
+                    refusal = error
+                    break
+                }
+            }
+            #expect(refusal?.code == .unavailable, "\(String(describing: refusal))")
+            let stored = try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10_000)
+            #expect(stored.count == committed)
+        }
+    }
+
     /// The behaviour every message store shares.
     @Test(arguments: MessageStoreContract.scenarios)
     func contract(_ scenario: MessageStoreScenario) async throws {

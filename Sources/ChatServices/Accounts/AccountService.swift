@@ -16,5 +16,7 @@ public protocol AccountService: Sendable {
     func signOut(token: String) async throws
     func resetPassword(email: String, code: String, newPassword: String) async throws
     /// The user a token belongs to, and the chat server they should connect to now.
-    func chatServer(forToken token: String) async throws -> (user: UserID, chatServer: ChatServerInfo)
+    /// `client` is the caller's address: lookups are limited per address (a token guesser or a
+    /// reconnect storm gets `rate_limited`, not the status service's attention).
+    func chatServer(forToken token: String, client: String) async throws -> (user: UserID, chatServer: ChatServerInfo)
 }

@@ -204,7 +204,15 @@ public final class InProcessAccountService: AccountService {
         logger.info("password reset; every session revoked", metadata: ["user": "\(user.id)"])
     }
 
-    public func chatServer(forToken token: String) async throws -> (user: UserID, chatServer: ChatServerInfo) {
+    public func chatServer(
+        forToken token: String,
+        client: String
+    ) async throws -> (user: UserID, chatServer: ChatServerInfo) {
+        try await limiter.enforce(
+            "chat-server-lookups:\(client)",
+            limit: limits.chatServerLookupsPerAddress,
+            "Too many chat server lookups from your network."
+        )
         let user = try await status.authenticate(token: token).userID
         return (user, try await status.assignChatServer())
     }

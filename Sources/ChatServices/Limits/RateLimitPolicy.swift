@@ -19,6 +19,9 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// (shared across chat nodes): thirty connections of one user setting remarks once made
     /// 1,269 durable writes a second and slowed everyone's messages.
     public var requestsPerUser = RateLimit(perSecond: 20, burst: 200)
+    /// `GET /chat-server` per client address: what a reconnecting client asks, once per
+    /// reconnect, so a generous burst; a guesser of tokens gets no further.
+    public var chatServerLookupsPerAddress = RateLimit(perSecond: 20, burst: 300)
 
     public init() {}
 
@@ -33,6 +36,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
         policy.friendRequestsPerUser = .unlimited
         policy.framesPerConnection = .unlimited
         policy.requestsPerUser = .unlimited
+        policy.chatServerLookupsPerAddress = .unlimited
         return policy
     }
 }

@@ -19,4 +19,6 @@ public protocol SocialStore: Sendable {
     func setBlocked(blocker: UserID, blocked: UserID, _ isBlocked: Bool) async throws
     /// Whether either user has blocked the other.
     func isBlockedEitherWay(_ a: UserID, _ b: UserID) async throws -> Bool
+    /// Whether `blocker` has blocked `blocked` (one way).
+    func hasBlocked(_ blocker: UserID, _ blocked: UserID) async throws -> Bool
 }

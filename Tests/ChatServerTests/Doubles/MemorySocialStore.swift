@@ -94,6 +94,10 @@ final class MemorySocialStore: SocialStore {
 
     func isBlockedEitherWay(_ a: UserID, _ b: UserID) async throws -> Bool { isBlocked(a, b) }
 
+    func hasBlocked(_ blocker: UserID, _ blocked: UserID) async throws -> Bool {
+        state.withLock { $0.blocks.contains(Self.key(blocker, blocked)) }
+    }
+
     /// For the message store's commit, which checks in the same step as it writes.
     func isFriend(_ a: UserID, _ b: UserID) -> Bool {
         state.withLock { $0.friendships[Self.key(a, b)] != nil }

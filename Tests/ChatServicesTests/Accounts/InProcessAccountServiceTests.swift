@@ -48,7 +48,7 @@ import Testing
             )
             let signedIn = try await accounts.signIn(account: "alice", password: "correct horse", client: "test")
             #expect(signedIn.userID == alice && signedIn.chatServer.id == "chat-1")
-            #expect(try await accounts.chatServer(forToken: signedIn.token.token).user == alice)
+            #expect(try await accounts.chatServer(forToken: signedIn.token.token, client: "test").user == alice)
 
             try await accounts.sendCode(email: "alice@example.com", purpose: .reset, client: "test")
             try await accounts.resetPassword(

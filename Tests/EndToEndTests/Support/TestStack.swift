@@ -121,6 +121,7 @@ final class TestStack: Sendable {
         var limits = RateLimitPolicy()
         limits.codeSendsPerAddress = .unlimited
         limits.signInFailuresPerAddress = .never
+        limits.chatServerLookupsPerAddress = .unlimited
         return limits
     }
 
