@@ -77,6 +77,9 @@ package struct ChatRequestHandler: Sendable {
             return .ok(WireOk())
         case .listConversations:
             return .conversationList(try await conversations(of: user))
+        case .setFindableByEmail(let request):
+            try await users.setFindableByEmail(userID: user, request.findable)
+            return .ok(WireOk())
         case .hello:
             throw ChatError(.badRequest, "This connection has already said hello.")
         default:

@@ -343,6 +343,7 @@ public final class ChatServer: Service {
         ok.serverID = configuration.id
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
+        ok.findableByEmail = try await dependencies.users.isFindableByEmail(userID: user)
         let connection = ClientConnection(
             id: ConnectionID(
                 chatServerID: configuration.id,

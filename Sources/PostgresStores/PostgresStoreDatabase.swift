@@ -180,6 +180,7 @@ public final class PostgresStoreDatabase: Sendable {
                 "CREATE INDEX users_skeleton ON users ((\(PostgresUserStore.skeletonSQL)))"
             ]
         ),
+        (5, ["ALTER TABLE users ADD COLUMN findable_by_email BOOLEAN NOT NULL DEFAULT false"]),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

@@ -104,11 +104,22 @@ public struct PostgresUserStore: UserStore {
             database.query(
                 """
                 SELECT \(unescaped: Self.columns) FROM users
-                WHERE lower(username) LIKE lower(\(pattern)) ESCAPE '\\' OR lower(email) = lower(\(query))
+                WHERE lower(username) LIKE lower(\(pattern)) ESCAPE '\\'
+                   OR (lower(email) = lower(\(query)) AND findable_by_email)
                 ORDER BY length(username), username LIMIT \(limit)
                 """
             )
         )
+    }
+
+    public func setFindableByEmail(userID: UserID, _ findable: Bool) async throws {
+        try await database.query("UPDATE users SET findable_by_email = \(findable) WHERE id = \(userID)")
+    }
+
+    public func isFindableByEmail(userID: UserID) async throws -> Bool {
+        let rows = try await database.query("SELECT findable_by_email FROM users WHERE id = \(userID)")
+        for try await findable in rows.decode(Bool.self) { return findable }
+        return false
     }
 
     // MARK: Rows

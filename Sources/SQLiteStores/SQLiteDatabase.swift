@@ -196,6 +196,9 @@ public final class SQLiteDatabase: Sendable {
             // not used; changing `AccountRules.skeletonSteps` needs a new step here.
             try db.execute(sql: "CREATE INDEX users_skeleton ON users(\(AccountRules.usernameSkeletonSQL()))")
         }
+        migrator.registerMigration("v4: findable by email only by choice") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN findable_by_email INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

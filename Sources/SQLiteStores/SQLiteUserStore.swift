@@ -111,11 +111,23 @@ public struct SQLiteUserStore: UserStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM users WHERE username LIKE ? ESCAPE '\\' OR email = ?
+                    SELECT * FROM users WHERE username LIKE ? ESCAPE '\\' OR (email = ? AND findable_by_email)
                     ORDER BY length(username), username LIMIT ?
                     """,
                 arguments: [escaped + "%", query, limit]
             ).map(Self.record)
+        }
+    }
+
+    public func setFindableByEmail(userID: UserID, _ findable: Bool) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE users SET findable_by_email = ? WHERE id = ?", arguments: [findable, userID])
+        }
+    }
+
+    public func isFindableByEmail(userID: UserID) async throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT findable_by_email FROM users WHERE id = ?", arguments: [userID]) ?? false
         }
     }
 

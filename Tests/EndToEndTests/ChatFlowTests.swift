@@ -17,9 +17,13 @@ import Testing
             let bobID = await bob.state.me.id
             #expect(await bob.state.me.username == "bob")
 
-            // Alice finds Bob by a username prefix and by email.
+            // Alice finds Bob by a username prefix; by email only once Bob allows it.
             let byName = try await alice.searchUsers("bo")
             #expect(byName.map(\.username) == ["bob"])
+            #expect(try await alice.searchUsers("BOB@example.com").isEmpty, "found by email without asking")
+            #expect(await bob.state.findableByEmail == false)
+            try await bob.setFindableByEmail(true)
+            #expect(await bob.state.findableByEmail)
             let byEmail = try await alice.searchUsers("BOB@example.com")
             #expect(byEmail.map(\.id) == [bobID])
             #expect(byEmail.first?.email == nil, "search must not reveal other people's email addresses")

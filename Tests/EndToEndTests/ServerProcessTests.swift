@@ -97,7 +97,7 @@ import Testing
         _ = try? await connection.request(.hello(hello))
         await connection.close()
         _ = try? await gate.login(account: "eve\u{1B}[31m" + forged, password: "wrong password")
-        try await eventually(10) { server.stderr.contains("session ended") }
+        try await eventually(30) { server.stderr.contains("session ended") }
         #expect(try await server.stop() == 0)
         let log = server.stderr
         #expect(!log.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{9B}" })

@@ -95,6 +95,10 @@ import Testing
             #expect(try await users.searchUsers(query: "ANN", limit: 2).map(\.username) == ["ann", "anna"])
             #expect(try await users.searchUsers(query: "a_", limit: 10).map(\.username) == ["a_b"])
             #expect(try await users.searchUsers(query: "%", limit: 10).isEmpty)
+            #expect(try await users.searchUsers(query: "bob@example.com", limit: 10).isEmpty, "not findable by email")
+            let bob = try #require(try await users.user(account: "bob"))
+            try await users.setFindableByEmail(userID: bob.id, true)
+            #expect(try await users.isFindableByEmail(userID: bob.id))
             #expect(try await users.searchUsers(query: "bob@example.com", limit: 10).map(\.username) == ["bob"])
             #expect(try await users.searchUsers(query: "' OR 1=1 --", limit: 10).isEmpty)
         }
@@ -152,7 +156,7 @@ import Testing
             )
             var seen: [Int] = []
             for try await version in versions.decode(Int.self) { seen.append(version) }
-            #expect(seen == Array(1...4))
+            #expect(seen == Array(1...5))
             // Both work on the one schema.
             _ = try await PostgresUserStore(database: one).createUser(
                 username: "x",

@@ -137,7 +137,11 @@ struct SQLiteUserStoreTests {
             #expect(try await db.users.searchUsers(query: "al", limit: 2) == [alice, alina])
             #expect(try await db.users.searchUsers(query: "alicex", limit: 10).isEmpty)
 
-            // An email matches whole, not as a prefix.
+            // An email finds nobody unless its owner allows it; then it matches whole, not as a prefix.
+            #expect(try await db.users.searchUsers(query: "bob@example.com", limit: 10).isEmpty)
+            #expect(try await db.users.isFindableByEmail(userID: bob.id) == false)
+            try await db.users.setFindableByEmail(userID: bob.id, true)
+            #expect(try await db.users.isFindableByEmail(userID: bob.id))
             #expect(try await db.users.searchUsers(query: "bob@example.com", limit: 10) == [bob])
             #expect(try await db.users.searchUsers(query: "bob@example", limit: 10).isEmpty)
             #expect(try await db.users.searchUsers(query: "bob@", limit: 10).isEmpty)

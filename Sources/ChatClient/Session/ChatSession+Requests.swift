@@ -43,6 +43,15 @@ extension ChatSession {
         try await refreshSocial()
     }
 
+    /// Lets others find me by my exact email in their search, or stops it.
+    public func setFindableByEmail(_ findable: Bool) async throws {
+        var wire = WireSetFindableByEmail()
+        wire.findable = findable
+        _ = try await request(.setFindableByEmail(wire))
+        state.findableByEmail = findable
+        publishState()
+    }
+
     public func setBlocked(_ user: UserID, _ blocked: Bool) async throws {
         var wire = WireSetBlocked()
         wire.userID = user

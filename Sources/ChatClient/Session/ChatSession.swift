@@ -241,6 +241,7 @@ public actor ChatSession {
             throw ChatError(.malformedFrame, "The server did not answer Hello.")
         }
         state.me = UserSummary(ok.me)
+        state.findableByEmail = ok.findableByEmail
         let cursorBefore = cursor.position
         if cursor.serverLog(endsAt: ok.latestUpdateID) {
             // The server has fewer updates than this cache applied: its data was reset. Start over.

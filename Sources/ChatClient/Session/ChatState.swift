@@ -28,6 +28,8 @@ public struct ChatState: Sendable, Equatable {
     public var conversations: [UserID: Conversation] = [:]
     /// Typed but not yet acknowledged, oldest first.
     public var outbox: [OutboxMessage] = []
+    /// Whether others can find me by my exact email (a privacy setting, off by default).
+    public var findableByEmail = false
 
     public init(me: UserSummary) {
         self.me = me

@@ -254,6 +254,14 @@ public nonisolated struct WireEnvelope: Sendable {
     set {payload = .conversationList(newValue)}
   }
 
+  public var setFindableByEmail: WireSetFindableByEmail {
+    get {
+      if case .setFindableByEmail(let v)? = payload {return v}
+      return WireSetFindableByEmail()
+    }
+    set {payload = .setFindableByEmail(newValue)}
+  }
+
   /// Pushes (request_id = 0)
   public var updatePush: WireUpdatePush {
     get {
@@ -312,6 +320,7 @@ public nonisolated struct WireEnvelope: Sendable {
     case markRead(WireMarkRead)
     case listConversations(WireListConversations)
     case conversationList(WireConversationList)
+    case setFindableByEmail(WireSetFindableByEmail)
     /// Pushes (request_id = 0)
     case updatePush(WireUpdatePush)
     case presencePush(WirePresencePush)
@@ -362,6 +371,9 @@ public nonisolated struct WireHelloOk: Sendable {
   public var latestUpdateID: UInt64 = 0
 
   public var heartbeatSeconds: UInt32 = 0
+
+  /// Whether others may find this user by their exact email (off unless they turn it on).
+  public var findableByEmail: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -873,6 +885,19 @@ public nonisolated struct WireListConversations: Sendable {
   public init() {}
 }
 
+/// Lets others find this user by their exact email in SearchUsers, or stops it. Answered with Ok.
+public nonisolated struct WireSetFindableByEmail: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var findable: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct WireConversation: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1034,7 +1059,7 @@ fileprivate nonisolated let _protobuf_package = "wechat.v1"
 
 nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{4}\u{a}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{4}\u{c}update_push\0\u{3}presence_push\0\u{3}friend_event\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{4}\u{a}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1394,6 +1419,19 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
           self.payload = .conversationList(v)
         }
       }()
+      case 49: try {
+        var v: WireSetFindableByEmail?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .setFindableByEmail(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .setFindableByEmail(v)
+        }
+      }()
       case 60: try {
         var v: WireUpdatePush?
         var hadOneofValue = false
@@ -1555,6 +1593,10 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
       guard case .conversationList(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 48)
     }()
+    case .setFindableByEmail?: try {
+      guard case .setFindableByEmail(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 49)
+    }()
     case .updatePush?: try {
       guard case .updatePush(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 60)
@@ -1627,7 +1669,7 @@ nonisolated extension WireHello: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
 
 nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloOk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}me\0\u{3}server_id\0\u{3}latest_update_id\0\u{3}heartbeat_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}me\0\u{3}server_id\0\u{3}latest_update_id\0\u{3}heartbeat_seconds\0\u{3}findable_by_email\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1639,6 +1681,7 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
       case 2: try { try decoder.decodeSingularStringField(value: &self.serverID) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.latestUpdateID) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.heartbeatSeconds) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.findableByEmail) }()
       default: break
       }
     }
@@ -1661,6 +1704,9 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
     if self.heartbeatSeconds != 0 {
       try visitor.visitSingularUInt32Field(value: self.heartbeatSeconds, fieldNumber: 4)
     }
+    if self.findableByEmail != false {
+      try visitor.visitSingularBoolField(value: self.findableByEmail, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1669,6 +1715,7 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
     if lhs.serverID != rhs.serverID {return false}
     if lhs.latestUpdateID != rhs.latestUpdateID {return false}
     if lhs.heartbeatSeconds != rhs.heartbeatSeconds {return false}
+    if lhs.findableByEmail != rhs.findableByEmail {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2743,6 +2790,36 @@ nonisolated extension WireListConversations: SwiftProtobuf.Message, SwiftProtobu
   }
 
   public static func ==(lhs: WireListConversations, rhs: WireListConversations) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetFindableByEmail: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetFindableByEmail"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}findable\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.findable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.findable != false {
+      try visitor.visitSingularBoolField(value: self.findable, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetFindableByEmail, rhs: WireSetFindableByEmail) -> Bool {
+    if lhs.findable != rhs.findable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

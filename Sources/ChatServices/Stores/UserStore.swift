@@ -12,6 +12,10 @@ public protocol UserStore: Sendable {
     func username(lookingLike username: String) async throws -> String?
     func emailExists(_ email: String) async throws -> Bool
     func updatePasswordHash(userID: UserID, hash: String) async throws
-    /// Users whose username starts with `query`, or whose email is exactly `query`.
+    /// Users whose username starts with `query`, or whose email is exactly `query` and who let
+    /// themselves be found by it (`setFindableByEmail`; off unless they turn it on).
     func searchUsers(query: String, limit: Int) async throws -> [UserRecord]
+    /// Whether others may find `userID` by searching for their exact email.
+    func setFindableByEmail(userID: UserID, _ findable: Bool) async throws
+    func isFindableByEmail(userID: UserID) async throws -> Bool
 }

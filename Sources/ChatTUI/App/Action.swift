@@ -43,6 +43,7 @@ public enum Effect: Sendable, Equatable {
     case removeFriend(UserID)
     case setBlocked(UserID, Bool)
     case setRemark(UserID, String)
+    case setFindableByEmail(Bool)
     case loadTheme(String)
     case bell
     case notify(title: String, body: String)

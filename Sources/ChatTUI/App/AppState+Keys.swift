@@ -532,6 +532,9 @@ extension AppState {
             switch key {
             case .up: find.selected = max(0, find.selected - 1)
             case .down: find.selected = min(max(0, find.results.count - 1), find.selected + 1)
+            case .alt("e"):
+                // Whether others can find *me* by my email: asked where people look for others.
+                return [.setFindableByEmail(!(chat?.findableByEmail ?? false))]
             case .enter:
                 if find.searched, find.results.indices.contains(find.selected) {
                     let user = find.results[find.selected]

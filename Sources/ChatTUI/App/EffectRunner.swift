@@ -174,6 +174,17 @@ public actor EffectRunner {
                 } catch {
                     queue.post(.usersFound(query: query, .failure(Self.chatError(error))))
                 }
+            case .setFindableByEmail(let findable):
+                try await session?.setFindableByEmail(findable)
+                queue.post(
+                    .finished(
+                        .success(
+                            findable
+                                ? "Others can now find you by your email."
+                                : "Others can no longer find you by your email."
+                        )
+                    )
+                )
             case .sendFriendRequest(let user, let message):
                 try await session?.sendFriendRequest(to: user, message: message)
                 queue.post(.finished(.success("Friend request sent.")))

@@ -180,13 +180,21 @@ enum OverlayView {
                     maxX: inner.maxX
                 )
             }
-            for (index, user) in find.results.enumerated().prefix(max(0, inner.maxY - 1 - y)) {
+            for (index, user) in find.results.enumerated().prefix(max(0, inner.maxY - 2 - y)) {
                 let style = index == find.selected ? theme[.selection] : theme[.dialog]
                 canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
                 let already = state.chat?.friends[user.id] != nil ? "  (friend)" : ""
                 canvas.put(" " + user.username + already, x: inner.x, y: y, style: style, maxX: inner.maxX)
                 y += 1
             }
+            let findable = state.chat?.findableByEmail == true
+            canvas.put(
+                " Others can find you by your email: \(findable ? "on" : "off") · Alt-E to turn it \(findable ? "off" : "on")",
+                x: inner.x,
+                y: inner.maxY - 2,
+                style: theme[.hint],
+                maxX: inner.maxX
+            )
             footer(
                 find.searched ? "↑↓ choose · Enter add as friend · Esc close" : "Enter search · Esc close",
                 in: inner,

@@ -5,6 +5,7 @@ import Synchronization
 /// `UserStore` in a dictionary: a double that shows the chat server needs no particular database.
 final class MemoryUserStore: UserStore {
     private let users = Mutex<[UserID: UserRecord]>([:])
+    private let findable = Mutex<Set<UserID>>([])
 
     func createUser(username: String, email: String, passwordHash: String, nowMs: Int64) async throws -> UserRecord {
         try users.withLock { users in
@@ -45,13 +46,25 @@ final class MemoryUserStore: UserStore {
 
     func emailExists(_ email: String) async throws -> Bool { try await user(account: email) != nil }
 
+    func setFindableByEmail(userID: UserID, _ findable: Bool) async throws {
+        self.findable.withLock { set in
+            if findable { set.insert(userID) } else { set.remove(userID) }
+        }
+    }
+
+    func isFindableByEmail(userID: UserID) async throws -> Bool { findable.withLock { $0.contains(userID) } }
+
     func updatePasswordHash(userID: UserID, hash: String) async throws {
         users.withLock { $0[userID]?.passwordHash = hash }
     }
 
     func searchUsers(query: String, limit: Int) async throws -> [UserRecord] {
-        users.withLock { users in
-            Array(users.values.filter { $0.username.hasPrefix(query) || $0.email == query }.prefix(limit))
+        let findable = findable.withLock { $0 }
+        return users.withLock { users in
+            Array(
+                users.values.filter { $0.username.hasPrefix(query) || ($0.email == query && findable.contains($0.id)) }
+                    .prefix(limit)
+            )
         }
     }
 }

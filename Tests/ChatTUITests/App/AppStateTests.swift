@@ -261,6 +261,16 @@ import Testing
         #expect(effects == [.sendFriendRequest(to: 9, message: "Hi, I'm alice!")])
     }
 
+    /// Whether others may find me by my email is asked where people look for others.
+    @Test func altETogglesBeingFindableByEmailFromFindPeople() {
+        var state = ScreenFixtures.mainState(width: 80, height: 24)
+        _ = state.apply(.key(.function(3)))
+        #expect(state.apply(.key(.alt("e"))) == [.setFindableByEmail(true)])
+        state.chat?.findableByEmail = true
+        #expect(state.apply(.key(.alt("e"))) == [.setFindableByEmail(false)])
+        #expect(AppView.render(state).contains("find you by your email: on · Alt-E to turn it off"))
+    }
+
     @Test func newMessagesElsewhereRingAndNotify() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         let fromCarol = ScreenFixtures.message(20, from: ScreenFixtures.carol, to: ScreenFixtures.alice, seq: 2, "ping")

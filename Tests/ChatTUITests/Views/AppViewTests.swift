@@ -255,7 +255,7 @@ import Testing
         let cases: [(Overlay, [String])] = [
             (.help, ["Keys", "Everywhere", "this help"]),
             (.search(search), ["Search messages", "今天", "1 found"]),
-            (.findUser(FindUser()), ["Find people", "Enter search"]),
+            (.findUser(FindUser()), ["Find people", "Enter search", "find you by your email: off · Alt-E"]),
             (.findUser(findGreeting), ["Find people", "Hi, I'm alice!", "Enter send request"]),
             (.requests(RequestsPanel()), ["Friend requests", "Incoming", "a accept"]),
             (
