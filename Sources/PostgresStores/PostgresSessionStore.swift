@@ -27,6 +27,16 @@ public struct PostgresSessionStore: SessionStore {
                 """,
                 logger: logger
             )
+            try await connection.query(
+                """
+                DELETE FROM sessions WHERE user_id = \(userID) AND token_hash NOT IN (
+                    SELECT token_hash FROM sessions WHERE user_id = \(userID)
+                    ORDER BY created_at_ms DESC, token_hash = \(ByteBuffer(bytes: tokenHash)) DESC
+                    LIMIT \(SessionTokens.maxSessionsPerUser)
+                )
+                """,
+                logger: logger
+            )
         }
     }
 

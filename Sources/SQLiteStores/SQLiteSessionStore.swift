@@ -20,6 +20,15 @@ public struct SQLiteSessionStore: SessionStore {
                 sql: "INSERT INTO sessions(token_hash, user_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)",
                 arguments: [Data(tokenHash), userID, createdAtMs, expiresAtMs]
             )
+            try db.execute(
+                sql: """
+                    DELETE FROM sessions WHERE user_id = ?1 AND token_hash NOT IN (
+                        SELECT token_hash FROM sessions WHERE user_id = ?1
+                        ORDER BY created_at_ms DESC, token_hash = ?2 DESC LIMIT ?3
+                    )
+                    """,
+                arguments: [userID, Data(tokenHash), SessionTokens.maxSessionsPerUser]
+            )
         }
     }
 

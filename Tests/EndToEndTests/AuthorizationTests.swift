@@ -209,7 +209,10 @@ import Testing
             blockSelf.blocked = true
             #expect(await Self.refusal { _ = try await w.alice.request(.setBlocked(blockSelf)) } == .notFound)
 
-            // Search shows people, never their email addresses.
+            // Search shows people, never their email addresses (dave lets himself be found by it).
+            var findable = WireSetFindableByEmail()
+            findable.findable = true
+            _ = try await w.dave.request(.setFindableByEmail(findable))
             var search = WireSearchUsers()
             search.query = "dave@example.com"
             guard case .userList(let found) = try await w.carol.request(.searchUsers(search)) else {

@@ -128,6 +128,26 @@ import Testing
             )
             #expect(try await sessions.liveSession(tokenHash: one, nowMs: 2_000)?.userID == nil)
             #expect(try await sessions.liveSession(tokenHash: [UInt8](repeating: 9, count: 32), nowMs: 1_500) == nil)
+            // At most the newest sessions per user are kept.
+            let carol = try await users.createUser(
+                username: "carol",
+                email: "c@example.com",
+                passwordHash: "h",
+                nowMs: 1
+            )
+            let many = (0..<(SessionTokens.maxSessionsPerUser + 3)).map {
+                [UInt8](repeating: UInt8(100 + $0), count: 32)
+            }
+            for (index, hash) in many.enumerated() {
+                try await sessions.insertSession(
+                    tokenHash: hash,
+                    userID: carol.id,
+                    createdAtMs: 1_100 + Int64(index),
+                    expiresAtMs: 9_000
+                )
+            }
+            #expect(try await sessions.liveSession(tokenHash: many[0], nowMs: 1_500) == nil)
+            #expect(try await sessions.liveSession(tokenHash: many.last!, nowMs: 1_500)?.userID == carol.id)
 
             // A new session sweeps the user's expired ones.
             try await sessions.insertSession(tokenHash: [4], userID: alice.id, createdAtMs: 3_000, expiresAtMs: 9_000)

@@ -77,6 +77,17 @@ public enum StatusServiceContract {
             // The user's other session is untouched.
             #expect(try await status.authenticate(token: second.token).userID == alice.id)
         },
+        StatusScenario("aUserKeepsOnlyTheNewestSessions") { status, db async throws in
+            let alice = try await db.makeUser("alice")
+            var tokens: [IssuedToken] = []
+            for _ in 0..<(SessionTokens.maxSessionsPerUser + 2) {
+                tokens.append(try await status.issueToken(for: alice.id))
+            }
+            var live = 0
+            for token in tokens where (try? await status.authenticate(token: token.token)) != nil { live += 1 }
+            #expect(live == SessionTokens.maxSessionsPerUser)
+            #expect(try await status.authenticate(token: tokens.last!.token).userID == alice.id)
+        },
         StatusScenario("revokeAllTokensEndsEverySessionOfThatUserOnly") { status, db async throws in
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")

@@ -8,6 +8,10 @@ import Foundation
 public enum SessionTokens {
     /// Tokens longer than this are refused before hashing: nothing we issue is that long.
     static let maxLength = 128
+    /// Live sessions one user may have; a sign-in past it ends the oldest (the stores drop it
+    /// as the new one is inserted). Without a cap, a script signing in in a loop grew the
+    /// sessions table by a row per sign-in.
+    public static let maxSessionsPerUser = 32
 
     public static func issue(
         for user: UserID,
