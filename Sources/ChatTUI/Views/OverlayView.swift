@@ -172,8 +172,9 @@ enum OverlayView {
             if find.busy {
                 canvas.put(" Searching…", x: inner.x, y: y, style: theme[.hint])
             } else if find.searched && find.results.isEmpty {
+                let why = find.query.text.contains("@") ? " (an email finds only people who allow it)" : ""
                 canvas.put(
-                    " Nobody found by “\(find.query.text)”.",
+                    " Nobody found by “\(find.query.text)”\(why).",
                     x: inner.x,
                     y: y,
                     style: theme[.hint],
