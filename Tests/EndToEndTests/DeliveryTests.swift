@@ -412,11 +412,13 @@ import Testing
             try await alice.signOut()
             let signedOut = ContinuousClock.now
             for connection in connections {
-                try await eventually(5, "the signed-out session's connection closed") {
+                try await eventually(10, "the signed-out session's connection closed") {
                     (try? await connection.request(.ping(WirePing()))) == nil
                 }
             }
-            #expect(ContinuousClock.now - signedOut < .seconds(2))
+            // Closed by the sign-out, not by anything slower (the idle timeout is 45 s); the bound
+            // is loose for busy test machines (quiet, it takes milliseconds).
+            #expect(ContinuousClock.now - signedOut < .seconds(10))
             guard case .pong = try await other.request(.ping(WirePing())) else {
                 Issue.record("the other session's connection was closed too")
                 return

@@ -136,7 +136,7 @@ import Testing
             print(
                 "sign-in under a one-address flood: quiet \(quiet), during the flood \(underFlood); \(ran) of 180 ran bcrypt"
             )
-            #expect(underFlood < .seconds(3), "an unrelated sign-in took \(underFlood) during the flood")
+            #expect(underFlood < .seconds(5), "an unrelated sign-in took \(underFlood) during the flood")
             #expect(ran <= 40, "\(ran) of the flood's 180 sign-ins ran bcrypt")
         }
     }
