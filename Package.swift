@@ -242,7 +242,6 @@ let package = Package(
         ),
         .testTarget(name: "ChatProtocolTests", dependencies: ["ChatProtocol"]),
         .testTarget(name: "ChatFuzzingTests", dependencies: ["ChatFuzzing"]),
-        .testTarget(name: "ServerStackTests", dependencies: ["ServerStack"]),
         // Shared by the tests: temporary directories and a database on them, a test certificate,
         // captured logs, an SMTP sink, the status service's contract.
         .target(

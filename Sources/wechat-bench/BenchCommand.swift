@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatServices
 import Foundation
 import Logging
 
@@ -74,7 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "wechat-bench")
         logger.logLevel = .error
-        let fileLimit = BenchServer.raiseFileLimit()
+        let fileLimit = FileDescriptorBudget.raiseLimit()
         let target =
             spawn
             ? try await BenchServer.spawn(chatServers: chatServers, bcryptCost: bcryptCost)

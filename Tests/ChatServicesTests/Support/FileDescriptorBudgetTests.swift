@@ -1,4 +1,4 @@
-import ServerStack
+import ChatServices
 import Testing
 
 /// Connection caps always leave descriptors in reserve, whatever the open-file limit.
