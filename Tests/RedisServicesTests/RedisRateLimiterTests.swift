@@ -13,19 +13,16 @@ import Testing
     /// through (the limiter fails open), and the counts below would measure the machine.
     static let patient = TimeAmount.seconds(60)
 
+    /// A limiter standing for one gate or chat node, on its own connection to `server`.
+    static func limiter(_ server: RedisServer, _ clock: ManualWallClock) -> RedisRateLimiter {
+        RedisRateLimiter(redis: server.connection(timeout: patient), clock: clock.clock, logger: .quiet)
+    }
+
     @Test func oneBucketIsSharedByEveryProcess() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
-            let one = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
-            let two = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
+            let one = Self.limiter(server, clock)
+            let two = Self.limiter(server, clock)
             let limit = RateLimit(perSecond: 1, burst: 10)
             var allowed = 0
             for index in 0..<10 {
@@ -50,16 +47,8 @@ import Testing
     @Test func aTokenGivenBackCanBeTakenAgainButNeverBeyondTheBurst() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
-            let one = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
-            let two = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
+            let one = Self.limiter(server, clock)
+            let two = Self.limiter(server, clock)
             let limit = RateLimit.per(3600, 2)
             #expect(await one.take("code-email:ann", limit: limit) == nil)
             #expect(await one.take("code-email:ann", limit: limit) == nil)
@@ -79,8 +68,8 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let gates = [
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                Self.limiter(server, clock),
+                Self.limiter(server, clock),
             ]
             let backoff = FailureBackoff(freeFailures: 5)
             let admitted = await withTaskGroup(of: Bool.self) { group in
@@ -103,8 +92,8 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let nodes = [
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                Self.limiter(server, clock),
+                Self.limiter(server, clock),
             ]
             // A flood from two devices on two nodes: 400 messages with no time passing, Redis
             // answering every tenth message of each node.
@@ -141,8 +130,8 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let nodes = [
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                Self.limiter(server, clock),
+                Self.limiter(server, clock),
             ]
             // Redis paused: nothing is answered until it is resumed.
             let admin = server.connection(timeout: Self.patient)
@@ -164,9 +153,9 @@ import Testing
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
             let nodes = [
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
-                RedisRateLimiter(redis: server.connection(timeout: Self.patient), clock: clock.clock, logger: .quiet),
+                Self.limiter(server, clock),
+                Self.limiter(server, clock),
+                Self.limiter(server, clock),
             ]
             // 100 attempts a second for 30 seconds, spread over three nodes.
             var allowed = 0
@@ -183,16 +172,8 @@ import Testing
     @Test func failuresLockOutEverywhereAndDoubling() async throws {
         try await RedisServer.with { server async throws in
             let clock = ManualWallClock()
-            let gateA = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
-            let gateB = RedisRateLimiter(
-                redis: server.connection(timeout: Self.patient),
-                clock: clock.clock,
-                logger: .quiet
-            )
+            let gateA = Self.limiter(server, clock)
+            let gateB = Self.limiter(server, clock)
             let backoff = FailureBackoff(freeFailures: 3, baseLockoutSeconds: 2, maxLockoutSeconds: 8)
             #expect(await gateA.recordFailure("signin:account:carol", backoff: backoff) == 0)
             #expect(await gateB.recordFailure("signin:account:carol", backoff: backoff) == 0)
