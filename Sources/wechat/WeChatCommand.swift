@@ -152,7 +152,8 @@ struct WeChatCommand: AsyncParsableCommand {
         let queue = ActionQueue()
         if let configWarning { queue.post(.finished(.failure(.init(.badRequest, configWarning)))) }
         stack?.mailbox.onMail { mail in
-            if let code = mail.subject.split(separator: " ").last {
+            // Only mails that carry a code: a notice ("you already have an account") has none.
+            if let code = mail.subject.split(separator: " ").last, code.count == 6, code.allSatisfy(\.isNumber) {
                 queue.post(.devMail(email: mail.to, code: String(code)))
             }
         }

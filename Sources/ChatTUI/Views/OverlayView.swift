@@ -172,14 +172,22 @@ enum OverlayView {
             if find.busy {
                 canvas.put(" Searching…", x: inner.x, y: y, style: theme[.hint])
             } else if find.searched && find.results.isEmpty {
-                let why = find.query.text.contains("@") ? " (an email finds only people who allow it)" : ""
                 canvas.put(
-                    " Nobody found by “\(find.query.text)”\(why).",
+                    " Nobody found by “\(find.query.text)”.",
                     x: inner.x,
                     y: y,
                     style: theme[.hint],
                     maxX: inner.maxX
                 )
+                if find.query.text.contains("@") {
+                    canvas.put(
+                        " An email finds only people who allow it.",
+                        x: inner.x,
+                        y: y + 1,
+                        style: theme[.hint],
+                        maxX: inner.maxX
+                    )
+                }
             }
             for (index, user) in find.results.enumerated().prefix(max(0, inner.maxY - 2 - y)) {
                 let style = index == find.selected ? theme[.selection] : theme[.dialog]
