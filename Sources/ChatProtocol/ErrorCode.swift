@@ -38,6 +38,8 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case alreadyFriends = "already_friends"
     case cannotFriendSelf = "cannot_friend_self"
     case noSuchRequest = "no_such_request"
+    case limitReached = "limit_reached"  // friends or pending requests at their cap
+    case quotaExceeded = "quota_exceeded"  // the day's message storage is used up
 
     // Server side
     case unavailable = "unavailable"  // also: the server is full (connection limit)
@@ -57,13 +59,13 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
             return 404
         case .methodNotAllowed:
             return 405
-        case .usernameTaken, .emailTaken, .alreadyFriends:
+        case .usernameTaken, .emailTaken, .alreadyFriends, .limitReached:
             return 409
         case .payloadTooLarge:
             return 413
         case .unsupportedVersion:
             return 426
-        case .tooManyAttempts, .rateLimited:
+        case .tooManyAttempts, .rateLimited, .quotaExceeded:
             return 429
         case .unavailable:
             return 503

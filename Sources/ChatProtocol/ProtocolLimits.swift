@@ -53,4 +53,15 @@ public enum ProtocolLimits {
     /// The most items one history page, search or sync reply returns.
     public static let maxPageSize: UInt32 = 200
     public static let defaultPageSize: UInt32 = 50
+
+    /// Friends per person (WeChat's own cap). With it the friend list, in one reply, stays under
+    /// `maxServerFrameBytes` however long the names and remarks (`ProtocolLimitsTests`).
+    public static let maxFriends = 5_000
+    /// Pending requests a person may have sent, and the incoming ones a list shows (the newest):
+    /// the request list stays one small reply.
+    public static let maxListedRequests = 200
+    /// Conversations per `ListConversations` page when the client does not say.
+    public static let conversationPageSize: UInt32 = 500
+    /// The most one conversation page carries (previews with their headers): far under a frame.
+    public static let conversationPageBudgetBytes = 512 * 1024
 }

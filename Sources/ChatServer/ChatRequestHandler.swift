@@ -75,8 +75,8 @@ package struct ChatRequestHandler: Sendable {
         case .markRead(let request):
             try await markRead(request, by: user)
             return .ok(WireOk())
-        case .listConversations:
-            return .conversationList(try await conversations(of: user))
+        case .listConversations(let request):
+            return .conversationList(try await conversations(of: user, request))
         case .setFindableByEmail(let request):
             try await users.setFindableByEmail(userID: user, request.findable)
             return .ok(WireOk())
@@ -135,18 +135,41 @@ package struct ChatRequestHandler: Sendable {
             pushFriendEvent(.friendsChanged, about: targetUser, to: user)
             return
         }
-        // They asked first: asking back is saying yes.
-        if try await social.request(from: target, to: user) != nil {
-            try await social.makeFriends(user, target, nowMs: clock.nowMs())
-            pushFriendEvent(.requestAccepted, about: me, to: target)
-            pushFriendEvent(.requestAccepted, about: targetUser, to: user)
-            return
+        try await checkRoomForFriend(user, target, targetName: targetUser.username)
+        let outgoing = try await social.outgoingRequests(of: user)
+        if outgoing.count >= ProtocolLimits.maxListedRequests, !outgoing.contains(where: { $0.toID == target }) {
+            throw ChatError(
+                .limitReached,
+                "You have \(outgoing.count) friend requests waiting for an answer; wait for some answers first."
+            )
         }
-        try await social.upsertRequest(
+        // They asked first: asking back is saying yes (decided in the store, atomically, so two
+        // people asking each other at the same instant become friends).
+        let outcome = try await social.sendRequest(
             FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: clock.nowMs())
         )
-        pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
-        pushFriendEvent(.friendsChanged, about: targetUser, to: user)
+        switch outcome {
+        case .befriended:
+            pushFriendEvent(.requestAccepted, about: me, to: target)
+            pushFriendEvent(.requestAccepted, about: targetUser, to: user)
+        case .requested:
+            pushFriendEvent(.requestReceived, about: me, to: target, message: request.message)
+            pushFriendEvent(.friendsChanged, about: targetUser, to: user)
+        }
+    }
+
+    /// Refuses a new friendship past `ProtocolLimits.maxFriends` on either side: the friend list
+    /// is one reply, and the cap keeps it within a frame.
+    func checkRoomForFriend(_ user: UserID, _ other: UserID, targetName: String) async throws {
+        if try await social.friendIDs(of: user).count >= ProtocolLimits.maxFriends {
+            throw ChatError(
+                .limitReached,
+                "You have \(ProtocolLimits.maxFriends) friends, the most anyone can have; remove one first."
+            )
+        }
+        if try await social.friendIDs(of: other).count >= ProtocolLimits.maxFriends {
+            throw ChatError(.limitReached, "\(targetName) has as many friends as anyone can have.")
+        }
     }
 
     func respondFriendRequest(_ request: WireRespondFriendRequest, by user: UserID) async throws {
@@ -161,6 +184,7 @@ package struct ChatRequestHandler: Sendable {
             throw ChatError(.noSuchRequest, "There is no friend request from that user.")
         }
         if request.accept {
+            try await checkRoomForFriend(user, requester.id, targetName: requester.username)
             try await social.makeFriends(user, requester.id, nowMs: clock.nowMs())
             pushFriendEvent(.requestAccepted, about: me, to: requester.id)
         } else {
@@ -171,12 +195,12 @@ package struct ChatRequestHandler: Sendable {
     }
 
     func friendRequests(of user: UserID) async throws -> WireFriendRequestList {
-        var incoming = try await social.incomingRequests(of: user)
-        // Requests from people this user blocked are kept from them (their senders are not told).
-        var shown: [FriendRequestRecord] = []
-        for record in incoming where !(try await social.hasBlocked(user, record.fromID)) { shown.append(record) }
-        incoming = shown
-        let outgoing = try await social.outgoingRequests(of: user)
+        // Requests from people this user blocked are kept from them (their senders are not told):
+        // the store leaves them out.
+        let listed = ProtocolLimits.maxListedRequests
+        let incoming = try await social.incomingRequests(of: user, limit: listed)
+        let unlisted = incoming.count < listed ? 0 : try await social.incomingRequestCount(of: user) - listed
+        let outgoing = Array(try await social.outgoingRequests(of: user).prefix(listed))
         let people = try await users.users(ids: incoming.map(\.fromID) + outgoing.map(\.toID) + [user])
         func wire(_ record: FriendRequestRecord) -> WireFriendRequest? {
             guard let from = people[record.fromID], let to = people[record.toID] else { return nil }
@@ -190,6 +214,7 @@ package struct ChatRequestHandler: Sendable {
         var list = WireFriendRequestList()
         list.incoming = incoming.compactMap(wire)
         list.outgoing = outgoing.compactMap(wire)
+        list.moreIncoming = UInt32(clamping: max(0, unlisted))
         return list
     }
 
@@ -219,6 +244,12 @@ package struct ChatRequestHandler: Sendable {
             metadata: ["user": "\(user)", "other": "\(other.id)"]
         )
         pushFriendEvent(.friendsChanged, about: other, to: user)
+        // A blocked friend stops seeing this user online (and sees them again on unblocking).
+        if try await social.areFriends(user, other.id) {
+            let isOnline = !(await status.onlineUsers(among: [user])).isEmpty
+            let online = !request.blocked && isOnline
+            pushPresence(of: user, online: online, to: [other.id])
+        }
     }
 
     func setRemark(_ request: WireSetRemark, by user: UserID) async throws {
@@ -241,7 +272,8 @@ package struct ChatRequestHandler: Sendable {
             guard let person = people[record.friendID] else { return nil }
             var friend = WireFriend()
             friend.user = WireUser(person)
-            friend.online = online.contains(record.friendID)
+            // Someone who blocked this user shows as offline to them.
+            friend.online = online.contains(record.friendID) && !record.blocksMe
             friend.remark = record.remark
             friend.blockedByMe = record.blockedByMe
             friend.sinceMs = record.sinceMs
@@ -268,6 +300,10 @@ package struct ChatRequestHandler: Sendable {
         }
         if let wait = limiter.takeWithoutWaiting("messages:\(user)", limit: limits.messagesPerUser) {
             throw ChatError.rateLimited("You are sending messages too fast.", retryAfter: wait)
+        }
+        let kib = (request.text.utf8.count + 1023) / 1024
+        if let wait = limiter.takeWithoutWaiting("message-kib:\(user)", limit: limits.messageKiBPerUser, cost: kib) {
+            throw ChatError.quotaExceeded(limits.messageKiBPerUser, retryAfter: wait)
         }
         let peer = request.toUserID
         // Friendship and blocks are checked by the commit, in its transaction (see MessageStore).
@@ -338,6 +374,13 @@ package struct ChatRequestHandler: Sendable {
         reply.updates = kept.map(WireUpdate.init)
         reply.moreAvailable = page.count > kept.count
         reply.latestUpdateID = try await messages.latestUpdateID(of: user)
+        // The log is compacted: when what is left starts past the cursor, what the device missed
+        // is gone from it, and the reply says where the log now begins (a full resync).
+        if let first = page.first?.updateID, first > request.afterUpdateID + 1 {
+            reply.horizonUpdateID = first - 1
+        } else if page.isEmpty, reply.latestUpdateID > request.afterUpdateID {
+            reply.horizonUpdateID = reply.latestUpdateID
+        }
         return reply
     }
 
@@ -347,9 +390,16 @@ package struct ChatRequestHandler: Sendable {
         }
     }
 
-    func conversations(of user: UserID) async throws -> WireConversationList {
+    func conversations(of user: UserID, _ request: WireListConversations) async throws -> WireConversationList {
+        let limit = Int(request.limit == 0 ? ProtocolLimits.conversationPageSize : min(request.limit, 1_000))
+        let page = try await messages.conversations(of: user, afterPeer: request.afterPeerID, limit: limit + 1)
+        // Previews are cut to `previewBytes`, so the byte budget here is a backstop.
+        let kept = Self.withinBudget(page.prefix(limit), budget: ProtocolLimits.conversationPageBudgetBytes) {
+            $0.lastMessage.map { min($0.text.utf8.count, ProtocolLimits.previewBytes) } ?? 0
+        }
         var list = WireConversationList()
-        list.conversations = try await messages.conversations(of: user).map { record in
+        list.moreAvailable = page.count > kept.count
+        list.conversations = kept.map { record in
             var conversation = WireConversation()
             conversation.peerID = record.peerID
             if var last = record.lastMessage {
@@ -383,15 +433,20 @@ package struct ChatRequestHandler: Sendable {
         push(.friendEvent(event), to: user)
     }
 
-    /// Tells the user's friends that they came online or went offline.
+    /// Tells the user's friends that they came online or went offline: those the user has not
+    /// blocked (a blocked friend sees them offline).
     func pushPresence(of user: UserID, online: Bool) async {
+        let friends = (try? await social.friends(of: user)) ?? []
+        pushPresence(of: user, online: online, to: friends.filter { !$0.blockedByMe }.map(\.friendID))
+    }
+
+    func pushPresence(of user: UserID, online: Bool, to watchers: [UserID]) {
         var presence = WirePresencePush()
         presence.userID = user
         presence.online = online
         guard let frame = try? WireEnvelope.push(.presencePush(presence)).framed() else { return }
-        let friends = (try? await social.friendIDs(of: user)) ?? []
-        for friend in friends {
-            router.push(frame, to: friend)
+        for watcher in watchers {
+            router.push(frame, to: watcher)
         }
     }
 
@@ -402,12 +457,16 @@ package struct ChatRequestHandler: Sendable {
 
     /// The longest prefix of `items` whose text fits the reply budget, and at least one item, so a
     /// page always makes progress.
-    static func withinBudget<T>(_ items: ArraySlice<T>, textBytes: (T) -> Int) -> [T] {
+    static func withinBudget<T>(
+        _ items: ArraySlice<T>,
+        budget: Int = ProtocolLimits.replyBudgetBytes,
+        textBytes: (T) -> Int
+    ) -> [T] {
         var used = 0
         var kept: [T] = []
         for item in items {
             used += textBytes(item) + 64
-            if used > ProtocolLimits.replyBudgetBytes && !kept.isEmpty { break }
+            if used > budget && !kept.isEmpty { break }
             kept.append(item)
         }
         return kept

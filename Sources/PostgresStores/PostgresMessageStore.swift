@@ -195,7 +195,7 @@ public final class PostgresMessageStore: MessageStore {
         }
     }
 
-    public func conversations(of user: UserID) async throws -> [ConversationRecord] {
+    public func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord] {
         let rows = try await database.query(
             """
             SELECT CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END AS peer_id,
@@ -206,8 +206,9 @@ public final class PostgresMessageStore: MessageStore {
             JOIN messages m ON m.id = c.last_message_id
             LEFT JOIN read_marks r ON r.user_id = \(user)
                  AND r.peer_id = (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END)
-            WHERE c.user_lo = \(user) OR c.user_hi = \(user)
-            ORDER BY m.sent_at_ms DESC
+            WHERE (c.user_lo = \(user) OR c.user_hi = \(user))
+              AND (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END) > \(afterPeer)
+            ORDER BY peer_id LIMIT \(Int64(limit))
             """
         )
         var conversations: [ConversationRecord] = []
@@ -230,5 +231,28 @@ public final class PostgresMessageStore: MessageStore {
             )
         }
         return conversations
+    }
+
+    public func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+        // As in SQLiteMessageStore: found first, then deleted a user at a time in short statements.
+        let rows = try await database.query(
+            """
+            SELECT user_id, min(update_id), max(update_id) FROM updates
+            GROUP BY user_id HAVING count(*) > \(Int64(keepingLast))
+            """
+        )
+        var long: [(user: Int64, first: Int64, last: Int64)] = []
+        for try await (user, first, last) in rows.decode((Int64, Int64, Int64).self) {
+            long.append((user, first, last))
+        }
+        var deleted = 0
+        for log in long where deleted < maxRows {
+            let through = min(log.last - Int64(keepingLast), log.first + Int64(maxRows - deleted) - 1)
+            let gone = try await database.query(
+                "DELETE FROM updates WHERE user_id = \(log.user) AND update_id <= \(through) RETURNING 1"
+            )
+            for try await _ in gone { deleted += 1 }
+        }
+        return deleted
     }
 }

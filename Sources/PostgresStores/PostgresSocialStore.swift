@@ -22,6 +22,42 @@ public struct PostgresSocialStore: SocialStore {
         )
     }
 
+    public func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
+        let logger = self.logger
+        return try await database.withTransaction { connection in
+            // Both people's rows locked, in id order (no deadlock): the other person's request,
+            // sent at the same instant, waits here and then sees this one.
+            let (lo, hi) = (min(request.fromID, request.toID), max(request.fromID, request.toID))
+            try await connection.query(
+                "SELECT id FROM users WHERE id IN (\(lo), \(hi)) ORDER BY id FOR UPDATE",
+                logger: logger
+            ).hasAnyRow()
+            let askedFirst = try await connection.query(
+                "SELECT 1 FROM friend_requests WHERE from_id = \(request.toID) AND to_id = \(request.fromID)",
+                logger: logger
+            ).hasAnyRow()
+            if askedFirst {
+                try await Self.makeFriends(
+                    request.fromID,
+                    request.toID,
+                    nowMs: request.createdAtMs,
+                    on: connection,
+                    logger
+                )
+                return .befriended
+            }
+            try await connection.query(
+                """
+                INSERT INTO friend_requests(from_id, to_id, message, created_at_ms)
+                VALUES (\(request.fromID), \(request.toID), \(request.message), \(request.createdAtMs))
+                ON CONFLICT (from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
+                """,
+                logger: logger
+            )
+            return .requested
+        }
+    }
+
     public func request(from: UserID, to: UserID) async throws -> FriendRequestRecord? {
         try await requests(
             database.query(
@@ -38,15 +74,26 @@ public struct PostgresSocialStore: SocialStore {
         )
     }
 
-    public func incomingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
-        try await requests(
-            database.query(
-                """
-                SELECT \(unescaped: Self.requestColumns) FROM friend_requests WHERE to_id = \(user)
-                ORDER BY created_at_ms DESC
-                """
-            )
+    /// Requests from people the user blocked are left out in the query (see SQLiteSocialStore).
+    private static let visibleIncoming = """
+        FROM friend_requests r WHERE r.to_id = $1
+        AND NOT EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = r.to_id AND b.blocked_id = r.from_id)
+        """
+
+    public func incomingRequests(of user: UserID, limit: Int) async throws -> [FriendRequestRecord] {
+        var query = PostgresQuery(
+            unsafeSQL: "SELECT \(Self.requestColumns) \(Self.visibleIncoming) ORDER BY r.created_at_ms DESC LIMIT $2"
         )
+        query.binds.append(user)
+        query.binds.append(Int64(limit))
+        return try await requests(database.query(query))
+    }
+
+    public func incomingRequestCount(of user: UserID) async throws -> Int {
+        var query = PostgresQuery(unsafeSQL: "SELECT count(*) \(Self.visibleIncoming)")
+        query.binds.append(user)
+        for try await count in try await database.query(query).decode(Int64.self) { return Int(count) }
+        return 0
     }
 
     public func outgoingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
@@ -61,20 +108,31 @@ public struct PostgresSocialStore: SocialStore {
     }
 
     public func makeFriends(_ a: UserID, _ b: UserID, nowMs: Int64) async throws {
+        let logger = self.logger
         try await database.withTransaction { connection in
-            for (user, friend) in [(a, b), (b, a)] {
-                try await connection.query(
-                    """
-                    INSERT INTO friendships(user_id, friend_id, since_ms) VALUES (\(user), \(friend), \(nowMs))
-                    ON CONFLICT DO NOTHING
-                    """,
-                    logger: logger
-                )
-                try await connection.query(
-                    "DELETE FROM friend_requests WHERE from_id = \(user) AND to_id = \(friend)",
-                    logger: logger
-                )
-            }
+            try await Self.makeFriends(a, b, nowMs: nowMs, on: connection, logger)
+        }
+    }
+
+    private static func makeFriends(
+        _ a: UserID,
+        _ b: UserID,
+        nowMs: Int64,
+        on connection: PostgresConnection,
+        _ logger: Logger
+    ) async throws {
+        for (user, friend) in [(a, b), (b, a)] {
+            try await connection.query(
+                """
+                INSERT INTO friendships(user_id, friend_id, since_ms) VALUES (\(user), \(friend), \(nowMs))
+                ON CONFLICT DO NOTHING
+                """,
+                logger: logger
+            )
+            try await connection.query(
+                "DELETE FROM friend_requests WHERE from_id = \(user) AND to_id = \(friend)",
+                logger: logger
+            )
         }
     }
 
@@ -100,13 +158,23 @@ public struct PostgresSocialStore: SocialStore {
         let rows = try await database.query(
             """
             SELECT f.friend_id, f.remark, f.since_ms,
-                   EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.user_id AND b.blocked_id = f.friend_id)
+                   EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.user_id AND b.blocked_id = f.friend_id),
+                   EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.friend_id AND b.blocked_id = f.user_id)
             FROM friendships f WHERE f.user_id = \(user)
             """
         )
         var friends: [FriendshipRecord] = []
-        for try await (friend, remark, since, blocked) in rows.decode((Int64, String, Int64, Bool).self) {
-            friends.append(FriendshipRecord(friendID: friend, remark: remark, sinceMs: since, blockedByMe: blocked))
+        for try await (friend, remark, since, blocked, blocksMe) in rows.decode((Int64, String, Int64, Bool, Bool).self)
+        {
+            friends.append(
+                FriendshipRecord(
+                    friendID: friend,
+                    remark: remark,
+                    sinceMs: since,
+                    blockedByMe: blocked,
+                    blocksMe: blocksMe
+                )
+            )
         }
         return friends
     }

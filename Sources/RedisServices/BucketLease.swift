@@ -35,28 +35,32 @@ struct BucketLease: Sendable {
     }
 
     /// Tokens asked for on top of the debt: a quarter of a second's worth, at least one, so a
-    /// user sending steadily costs Redis a few calls a second, not one per message.
+    /// user sending steadily costs Redis a few calls a second, not one per message. A slow,
+    /// deep bucket (a daily quota) leases a 256th of its depth instead.
     var leaseSize: Int {
-        max(1, Int(min(limit.burst, limit.perSecond) / 4))
+        max(1, Int(min(limit.burst, max(limit.perSecond / 4, limit.burst / 256))))
     }
 
-    /// One event. `wait` is nil when allowed, else the seconds to wait; `fetch` says a lease
-    /// should be fetched now (the caller then calls `startFetch` and later `settle`).
-    mutating func take(nowMs: Int64) -> (wait: Double?, fetch: Bool) {
+    /// One event of `cost` tokens. `wait` is nil when allowed, else the seconds to wait; `fetch`
+    /// says a lease should be fetched now (the caller then calls `startFetch` and later `settle`).
+    mutating func take(_ cost: Int = 1, nowMs: Int64) -> (wait: Double?, fetch: Bool) {
         if nowMs < refusedUntilMs {
             return (Double(refusedUntilMs - nowMs) / 1000, false)
         }
-        if credit > 0, nowMs < creditExpiresAtMs {
-            credit -= 1
+        if nowMs >= creditExpiresAtMs { credit = 0 }
+        if credit >= cost {
+            credit -= cost
             // Ask for the next share as this one runs out, so the common case never runs on trust.
             return (nil, credit == 0 && !fetching)
         }
-        credit = 0
-        guard Double(debt) < limit.burst else {
+        // What the lease does not cover goes on trust, up to a burst.
+        let owed = cost - credit
+        guard Double(debt + owed) <= limit.burst else {
             // Trust has run out and Redis has not answered yet: a short wait, not a guess.
             return (Double(BucketLease.leaseLifetimeMs) / 10_000, !fetching)
         }
-        debt += 1
+        credit = 0
+        debt += owed
         return (nil, !fetching)
     }
 

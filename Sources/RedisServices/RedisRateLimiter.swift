@@ -44,7 +44,7 @@ public final class RedisRateLimiter: RateLimiter {
         return granted >= 1 ? nil : Double(waitMs) / 1000
     }
 
-    public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
+    public func takeWithoutWaiting(_ key: String, limit: RateLimit, cost: Int) -> Double? {
         guard !limit.isUnlimited else { return nil }
         let nowMs = clock.nowMs()
         // One lease per key and limit: a key asked about under two limits keeps two leases
@@ -52,7 +52,7 @@ public final class RedisRateLimiter: RateLimiter {
         let leaseKey = "\(key)\u{0}\(limit)"
         return state.withLock { state in
             var lease = state.leases[leaseKey] ?? BucketLease(limit)
-            let (wait, fetch) = lease.take(nowMs: nowMs)
+            let (wait, fetch) = lease.take(cost, nowMs: nowMs)
             if fetch {
                 let order = lease.startFetch()
                 startFetch(&state, leaseKey, key, limit: limit, charge: order.charge, want: order.want)

@@ -189,7 +189,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func conversations(of user: UserID) async throws -> [ConversationRecord] {
+    public func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord] {
         try database.read { db in
             try Row.fetchAll(
                 db,
@@ -200,10 +200,11 @@ public final class SQLiteMessageStore: MessageStore {
                     JOIN messages m ON m.id = c.last_message_id
                     LEFT JOIN read_marks r ON r.user_id = ?1
                          AND r.peer_id = (CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END)
-                    WHERE c.user_lo = ?1 OR c.user_hi = ?1
-                    ORDER BY m.sent_at_ms DESC
+                    WHERE (c.user_lo = ?1 OR c.user_hi = ?1)
+                      AND (CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END) > ?2
+                    ORDER BY peer_id LIMIT ?3
                     """,
-                arguments: [user]
+                arguments: [user, afterPeer, limit]
             ).map { row in
                 ConversationRecord(
                     peerID: row["peer_id"],
@@ -213,6 +214,33 @@ public final class SQLiteMessageStore: MessageStore {
                 )
             }
         }
+    }
+
+    public func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+        // Found in a read (no writer waits on the scan), then deleted a user at a time in short
+        // writes, so messages keep committing between them.
+        let long = try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT user_id, min(update_id) AS first, max(update_id) AS last FROM updates
+                    GROUP BY user_id HAVING count(*) > ?
+                    """,
+                arguments: [keepingLast]
+            ).map { (user: $0["user_id"] as Int64, first: $0["first"] as Int64, last: $0["last"] as Int64) }
+        }
+        var deleted = 0
+        for log in long where deleted < maxRows {
+            let through = min(log.last - Int64(keepingLast), log.first + Int64(maxRows - deleted) - 1)
+            deleted += try await database.pool.write { db in
+                try db.execute(
+                    sql: "DELETE FROM updates WHERE user_id = ? AND update_id <= ?",
+                    arguments: [log.user, through]
+                )
+                return db.changesCount
+            }
+        }
+        return deleted
     }
 
     static func ordered(_ a: UserID, _ b: UserID) -> (UserID, UserID) {

@@ -9,14 +9,35 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func upsertRequest(_ request: FriendRequestRecord) async throws {
+        try await database.pool.write { db in try Self.upsertRequest(request, in: db) }
+    }
+
+    static func upsertRequest(_ request: FriendRequestRecord, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO friend_requests(from_id, to_id, message, created_at_ms) VALUES (?, ?, ?, ?)
+                ON CONFLICT(from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
+                """,
+            arguments: [request.fromID, request.toID, request.message, request.createdAtMs]
+        )
+    }
+
+    public func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
+        // One write transaction: SQLite has one writer, so the check and the change cannot
+        // interleave with the other person's request.
         try await database.pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO friend_requests(from_id, to_id, message, created_at_ms) VALUES (?, ?, ?, ?)
-                    ON CONFLICT(from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
-                    """,
-                arguments: [request.fromID, request.toID, request.message, request.createdAtMs]
-            )
+            let askedFirst =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS(SELECT 1 FROM friend_requests WHERE from_id = ? AND to_id = ?)",
+                    arguments: [request.toID, request.fromID]
+                ) ?? false
+            if askedFirst {
+                try Self.makeFriends(request.fromID, request.toID, nowMs: request.createdAtMs, in: db)
+                return .befriended
+            }
+            try Self.upsertRequest(request, in: db)
+            return .requested
         }
     }
 
@@ -38,14 +59,27 @@ public struct SQLiteSocialStore: SocialStore {
         }
     }
 
-    public func incomingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
+    /// Requests from people the user blocked are left out here, in the query, rather than one
+    /// block lookup per request after it.
+    static let visibleIncoming = """
+        FROM friend_requests r WHERE r.to_id = ?
+        AND NOT EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = r.to_id AND b.blocked_id = r.from_id)
+        """
+
+    public func incomingRequests(of user: UserID, limit: Int) async throws -> [FriendRequestRecord] {
         try database.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM friend_requests WHERE to_id = ? ORDER BY created_at_ms DESC",
-                arguments: [user]
+                sql: "SELECT r.* \(Self.visibleIncoming) ORDER BY r.created_at_ms DESC LIMIT ?",
+                arguments: [user, limit]
             )
             .map(Self.request)
+        }
+    }
+
+    public func incomingRequestCount(of user: UserID) async throws -> Int {
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) \(Self.visibleIncoming)", arguments: [user]) ?? 0
         }
     }
 
@@ -61,17 +95,19 @@ public struct SQLiteSocialStore: SocialStore {
     }
 
     public func makeFriends(_ a: UserID, _ b: UserID, nowMs: Int64) async throws {
-        try await database.pool.write { db in
-            for (user, friend) in [(a, b), (b, a)] {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO friendships(user_id, friend_id, since_ms) VALUES (?, ?, ?)",
-                    arguments: [user, friend, nowMs]
-                )
-                try db.execute(
-                    sql: "DELETE FROM friend_requests WHERE from_id = ? AND to_id = ?",
-                    arguments: [user, friend]
-                )
-            }
+        try await database.pool.write { db in try Self.makeFriends(a, b, nowMs: nowMs, in: db) }
+    }
+
+    static func makeFriends(_ a: UserID, _ b: UserID, nowMs: Int64, in db: Database) throws {
+        for (user, friend) in [(a, b), (b, a)] {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO friendships(user_id, friend_id, since_ms) VALUES (?, ?, ?)",
+                arguments: [user, friend, nowMs]
+            )
+            try db.execute(
+                sql: "DELETE FROM friend_requests WHERE from_id = ? AND to_id = ?",
+                arguments: [user, friend]
+            )
         }
     }
 
@@ -101,7 +137,8 @@ public struct SQLiteSocialStore: SocialStore {
                 db,
                 sql: """
                     SELECT f.friend_id, f.remark, f.since_ms,
-                           EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.user_id AND b.blocked_id = f.friend_id) AS blocked
+                           EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.user_id AND b.blocked_id = f.friend_id) AS blocked,
+                           EXISTS(SELECT 1 FROM blocks b WHERE b.blocker_id = f.friend_id AND b.blocked_id = f.user_id) AS blocks_me
                     FROM friendships f WHERE f.user_id = ?
                     """,
                 arguments: [user]
@@ -110,7 +147,8 @@ public struct SQLiteSocialStore: SocialStore {
                     friendID: row["friend_id"],
                     remark: row["remark"],
                     sinceMs: row["since_ms"],
-                    blockedByMe: row["blocked"]
+                    blockedByMe: row["blocked"],
+                    blocksMe: row["blocks_me"]
                 )
             }
         }

@@ -23,6 +23,8 @@ public final class ServerStack: Service {
     let gate: GateServer
     let logger: Logger
     let database: SQLiteDatabase
+    /// Deletes the oldest update-log entries now and then (tests call `compactNow()`).
+    public let updateLogCompactor: UpdateLogCompactor
     private let readiness = Readiness()
 
     public init(configuration: ServerStackConfiguration, logger: Logger) throws {
@@ -41,6 +43,11 @@ public final class ServerStack: Service {
         let sessions = SQLiteSessionStore(database: database)
         let social = SQLiteSocialStore(database: database)
         let messages = SQLiteMessageStore(database: database)
+        updateLogCompactor = UpdateLogCompactor(
+            messages: messages,
+            configuration: configuration.updateLog,
+            logger: logger.named("chat")
+        )
 
         let mailbox = DevMailbox(directory: configuration.dataDirectory, logger: logger.named("verify"))
         self.mailbox = mailbox
@@ -133,7 +140,7 @@ public final class ServerStack: Service {
     }
 
     public func run() async throws {
-        let services: [any Service] = [gate] + chatServers
+        let services: [any Service] = [gate, updateLogCompactor] + chatServers
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         defer {
             // Every acknowledged message was committed before its ack; closing checkpoints the

@@ -1,4 +1,5 @@
 import ChatProtocol
+import ChatServer
 import ChatServices
 import GateServer
 import SMTPMail
@@ -40,6 +41,8 @@ public struct ServerStackConfiguration: Sendable {
     public var tls: TLSFiles?
     /// Send verification mails through this SMTP server; nil: into the dev mailbox file.
     public var smtp: SMTPConfiguration?
+    /// How much of each user's update log is kept, and how often the rest is deleted.
+    public var updateLog = UpdateLogCompactor.Configuration()
 
     public struct TLSFiles: Sendable, Equatable {
         public var certificatePath: String

@@ -26,6 +26,59 @@ import Testing
         }
     }
 
+    /// Requests crossing at the same instant, on separate connections, end as a friendship: the
+    /// check for the other request and the write are one transaction, both rows locked.
+    @Test func requestsCrossingAtOnceBecomeAFriendship() async throws {
+        try await PostgresStoresTests.withDatabase { database in
+            let users = PostgresUserStore(database: database)
+            let social = PostgresSocialStore(database: database)
+            var ids: [UserID] = []
+            for index in 0..<40 {
+                ids.append(
+                    try await users.createUser(
+                        username: "p\(index)",
+                        email: "p\(index)@example.com",
+                        passwordHash: "h",
+                        nowMs: 1
+                    ).id
+                )
+            }
+            let outcomes = try await withThrowingTaskGroup(of: FriendRequestOutcome.self) { group in
+                for pair in 0..<20 {
+                    let (a, b) = (ids[pair * 2], ids[pair * 2 + 1])
+                    for (from, to) in [(a, b), (b, a)] {
+                        group.addTask {
+                            try await social.sendRequest(
+                                FriendRequestRecord(fromID: from, toID: to, message: "", createdAtMs: 2)
+                            )
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .befriended }.count == 20)
+            for pair in 0..<20 {
+                #expect(try await social.areFriends(ids[pair * 2], ids[pair * 2 + 1]))
+                #expect(try await social.incomingRequests(of: ids[pair * 2]).isEmpty)
+                #expect(try await social.incomingRequests(of: ids[pair * 2 + 1]).isEmpty)
+            }
+        }
+    }
+
+    /// Incoming requests from people the user blocked are left out (and not counted); the
+    /// newest come first, at most `limit`.
+    @Test func incomingRequestsLeaveOutTheBlockedAndStopAtTheLimit() async throws {
+        try await Self.withPeople { social, alice, bob, carol in
+            try await social.upsertRequest(FriendRequestRecord(fromID: bob, toID: alice, message: "", createdAtMs: 1))
+            try await social.upsertRequest(FriendRequestRecord(fromID: carol, toID: alice, message: "", createdAtMs: 2))
+            #expect(try await social.incomingRequests(of: alice, limit: 1).map(\.fromID) == [carol])
+            #expect(try await social.incomingRequestCount(of: alice) == 2)
+            try await social.setBlocked(blocker: alice, blocked: carol, true)
+            #expect(try await social.incomingRequests(of: alice, limit: 5).map(\.fromID) == [bob])
+            #expect(try await social.incomingRequestCount(of: alice) == 1)
+        }
+    }
+
     @Test func requestsAreRefreshedListedAndDeleted() async throws {
         try await Self.withPeople { social, alice, bob, carol in
             try await social.upsertRequest(

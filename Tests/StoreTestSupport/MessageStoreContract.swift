@@ -492,5 +492,40 @@ public enum MessageStoreContract {
             let conversation = try #require(try await db.store.conversations(of: bob.id).first)
             #expect(conversation.lastSeq == 100)
         },
+        MessageStoreScenario("compactionKeepsTheNewestOfEachLogAndNumberingGoesOn") { db async throws in
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
+            for index in 1...30 { try await Self.send(db.store, from: alice, to: bob, "m\(index)") }
+            try await Self.send(db.store, from: carol, to: alice, "short log")
+            // Alice's log has 31 entries, bob's 30, carol's 1. Keeping 10, at most 25 rows a round.
+            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 25)
+            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 16)
+            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 0)
+            #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100).map(\.updateID) == Array(22...31))
+            #expect(try await db.store.updates(of: bob.id, after: 0, limit: 100).map(\.updateID) == Array(21...30))
+            #expect(try await db.store.updates(of: carol.id, after: 0, limit: 100).map(\.updateID) == [1])
+            // The last id survives, so the next entry follows on from it.
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 31)
+            let next = try await Self.send(db.store, from: bob, to: alice, "after")
+            #expect(next.recipientUpdateID == 32 && next.senderUpdateID == 31)
+        },
+        MessageStoreScenario("conversationsComeInPagesByPeer") { db async throws in
+            let alice = try await db.makeUser("alice")
+            let others = [
+                try await db.makeUser("bob"), try await db.makeUser("carol"), try await db.makeUser("dave"),
+            ]
+            for other in others {
+                try await db.befriend(alice, other)
+                try await Self.send(db.store, from: other, to: alice, "hi")
+            }
+            let peers = others.map(\.id).sorted()
+            let first = try await db.store.conversations(of: alice.id, afterPeer: 0, limit: 2)
+            #expect(first.map(\.peerID) == Array(peers.prefix(2)))
+            let rest = try await db.store.conversations(of: alice.id, afterPeer: peers[1], limit: 2)
+            #expect(rest.map(\.peerID) == [peers[2]])
+            #expect(try await db.store.conversations(of: alice.id, afterPeer: peers[2], limit: 2).isEmpty)
+        },
     ]
 }

@@ -75,7 +75,7 @@ extension ChatSession {
 
     /// Refusals that sending again cannot change.
     static let refusedForGood: Set<ErrorCode> = [
-        .notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound,
+        .notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound, .quotaExceeded,
     ]
 
     private func sendPendingReadMarks(on connection: ChatConnection) async {

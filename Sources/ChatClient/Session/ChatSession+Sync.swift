@@ -25,6 +25,9 @@ extension ChatSession {
                 request.afterUpdateID = cursor.position
                 request.limit = ProtocolLimits.maxPageSize
                 guard case .syncReply(let reply) = try await connection.request(.sync(request)) else { return }
+                if reply.horizonUpdateID > cursor.position {
+                    try await resync(from: reply.horizonUpdateID)
+                }
                 try apply(reply.updates)
                 more = reply.moreAvailable
             }
@@ -53,6 +56,21 @@ extension ChatSession {
         }
         publishState()
         for message in messages { publish(.message(message, live: live)) }
+    }
+
+    /// The server compacted its update log past this device's cursor: what it missed is not in
+    /// the log any more. Conversations and friends are fetched whole (last messages, read marks,
+    /// unread counts), the cursor moves to where the log now begins, and history fills its holes
+    /// from the server when a chat is opened (`history(with:)` asks for what the cache lacks).
+    private func resync(from horizon: UInt64) async throws {
+        logger.notice(
+            "fell behind the server's update log; resyncing",
+            metadata: ["cursor": "\(cursor.position)", "horizon": "\(horizon)"]
+        )
+        try await refreshSocial()
+        try await refreshConversations()
+        try cache.apply(messages: [], readMarks: [], me: state.me.id, cursor: horizon)
+        cursor.advance(to: horizon)
     }
 
     func noteMessage(_ message: ChatMessage) {
@@ -149,19 +167,29 @@ extension ChatSession {
         publishState()
     }
 
+    /// Every conversation, a page at a time (a list of any length stays within a frame).
     private func refreshConversations() async throws {
-        guard let connection,
-            case .conversationList(let list) = try await connection.request(.listConversations(WireListConversations()))
-        else { return }
-        let conversations = list.conversations.map { wire in
-            Conversation(
-                peerID: wire.peerID,
-                lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
-                lastSeq: wire.lastSeq,
-                readSeq: wire.readSeq
-            )
+        guard let connection else { return }
+        var request = WireListConversations()
+        var more = true
+        while more {
+            guard case .conversationList(let list) = try await connection.request(.listConversations(request)) else {
+                return
+            }
+            let conversations = list.conversations.map { wire in
+                Conversation(
+                    peerID: wire.peerID,
+                    lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
+                    lastSeq: wire.lastSeq,
+                    readSeq: wire.readSeq
+                )
+            }
+            try cache.mergeConversations(conversations, me: state.me.id)
+            // A page that does not move on (a server that says "more" forever) ends the loop.
+            guard let last = list.conversations.last?.peerID, last > request.afterPeerID else { break }
+            request.afterPeerID = last
+            more = list.moreAvailable
         }
-        try cache.mergeConversations(conversations, me: state.me.id)
         for conversation in try cache.conversations() {
             state.conversations[conversation.peerID] = conversation
         }

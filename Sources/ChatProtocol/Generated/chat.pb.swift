@@ -564,6 +564,8 @@ public nonisolated struct WireFriendRequest: Sendable {
   fileprivate var _to: WireUser? = nil
 }
 
+/// The newest pending requests each way, at most `ProtocolLimits.maxListedRequests` of each: a
+/// person can have only that many outgoing, and older incoming ones show as newer are answered.
 public nonisolated struct WireFriendRequestList: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -572,6 +574,9 @@ public nonisolated struct WireFriendRequestList: Sendable {
   public var incoming: [WireFriendRequest] = []
 
   public var outgoing: [WireFriendRequest] = []
+
+  /// Pending incoming requests not listed.
+  public var moreIncoming: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -803,6 +808,12 @@ public nonisolated struct WireSyncReply: Sendable {
 
   public var latestUpdateID: UInt64 = 0
 
+  /// The log is compacted (the newest updates of each user are kept): when `after_update_id` was
+  /// older than what is left, the updates up to `horizon_update_id` are gone and this reply starts
+  /// after it. The device then refreshes its conversations and friends (a full resync), moves its
+  /// cursor to the horizon, and fills holes in its history with FetchHistory as it needs them.
+  public var horizonUpdateID: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -875,10 +886,16 @@ public nonisolated struct WireMarkRead: Sendable {
   public init() {}
 }
 
+/// One page of the user's conversations, by peer id: those after `after_peer_id`, at most
+/// `limit` (0 = the default page) and at most a reply's byte budget.
 public nonisolated struct WireListConversations: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
+
+  public var afterPeerID: Int64 = 0
+
+  public var limit: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -934,6 +951,9 @@ public nonisolated struct WireConversationList: Sendable {
   // methods supported on all messages.
 
   public var conversations: [WireConversation] = []
+
+  /// Ask again after the last peer id of this page.
+  public var moreAvailable: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -2104,7 +2124,7 @@ nonisolated extension WireFriendRequest: SwiftProtobuf.Message, SwiftProtobuf._M
 
 nonisolated extension WireFriendRequestList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FriendRequestList"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}incoming\0\u{1}outgoing\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}incoming\0\u{1}outgoing\0\u{3}more_incoming\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2114,6 +2134,7 @@ nonisolated extension WireFriendRequestList: SwiftProtobuf.Message, SwiftProtobu
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.incoming) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.outgoing) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.moreIncoming) }()
       default: break
       }
     }
@@ -2126,12 +2147,16 @@ nonisolated extension WireFriendRequestList: SwiftProtobuf.Message, SwiftProtobu
     if !self.outgoing.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.outgoing, fieldNumber: 2)
     }
+    if self.moreIncoming != 0 {
+      try visitor.visitSingularUInt32Field(value: self.moreIncoming, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireFriendRequestList, rhs: WireFriendRequestList) -> Bool {
     if lhs.incoming != rhs.incoming {return false}
     if lhs.outgoing != rhs.outgoing {return false}
+    if lhs.moreIncoming != rhs.moreIncoming {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2596,7 +2621,7 @@ nonisolated extension WireSync: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
 
 nonisolated extension WireSyncReply: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SyncReply"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}updates\0\u{3}more_available\0\u{3}latest_update_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}updates\0\u{3}more_available\0\u{3}latest_update_id\0\u{3}horizon_update_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2607,6 +2632,7 @@ nonisolated extension WireSyncReply: SwiftProtobuf.Message, SwiftProtobuf._Messa
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.updates) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.moreAvailable) }()
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.latestUpdateID) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.horizonUpdateID) }()
       default: break
       }
     }
@@ -2622,6 +2648,9 @@ nonisolated extension WireSyncReply: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if self.latestUpdateID != 0 {
       try visitor.visitSingularUInt64Field(value: self.latestUpdateID, fieldNumber: 3)
     }
+    if self.horizonUpdateID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.horizonUpdateID, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2629,6 +2658,7 @@ nonisolated extension WireSyncReply: SwiftProtobuf.Message, SwiftProtobuf._Messa
     if lhs.updates != rhs.updates {return false}
     if lhs.moreAvailable != rhs.moreAvailable {return false}
     if lhs.latestUpdateID != rhs.latestUpdateID {return false}
+    if lhs.horizonUpdateID != rhs.horizonUpdateID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2778,18 +2808,34 @@ nonisolated extension WireMarkRead: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension WireListConversations: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListConversations"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}after_peer_id\0\u{1}limit\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.afterPeerID) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.afterPeerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.afterPeerID, fieldNumber: 1)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireListConversations, rhs: WireListConversations) -> Bool {
+    if lhs.afterPeerID != rhs.afterPeerID {return false}
+    if lhs.limit != rhs.limit {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2881,7 +2927,7 @@ nonisolated extension WireConversation: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension WireConversationList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ConversationList"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversations\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}conversations\0\u{3}more_available\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2890,6 +2936,7 @@ nonisolated extension WireConversationList: SwiftProtobuf.Message, SwiftProtobuf
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.conversations) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.moreAvailable) }()
       default: break
       }
     }
@@ -2899,11 +2946,15 @@ nonisolated extension WireConversationList: SwiftProtobuf.Message, SwiftProtobuf
     if !self.conversations.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.conversations, fieldNumber: 1)
     }
+    if self.moreAvailable != false {
+      try visitor.visitSingularBoolField(value: self.moreAvailable, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireConversationList, rhs: WireConversationList) -> Bool {
     if lhs.conversations != rhs.conversations {return false}
+    if lhs.moreAvailable != rhs.moreAvailable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

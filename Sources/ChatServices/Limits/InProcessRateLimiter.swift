@@ -29,13 +29,13 @@ public final class InProcessRateLimiter: RateLimiter {
         takeWithoutWaiting(key, limit: limit)
     }
 
-    public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
+    public func takeWithoutWaiting(_ key: String, limit: RateLimit, cost: Int) -> Double? {
         guard !limit.isUnlimited else { return nil }
         let nowMs = clock.nowMs()
         return state.withLock { state in
             var bucket = state.buckets[key] ?? TokenBucket(limit, nowMs: nowMs)
             if bucket.limit != limit { bucket = TokenBucket(limit, nowMs: nowMs) }
-            let wait = bucket.take(nowMs: nowMs)
+            let wait = bucket.take(Double(cost), nowMs: nowMs)
             state.buckets[key] = bucket
             Self.sweepIfLarge(&state, nowMs: nowMs)
             return wait

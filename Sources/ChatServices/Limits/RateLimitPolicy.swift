@@ -11,6 +11,10 @@ public struct RateLimitPolicy: Sendable, Equatable {
     public var codeSendsPerAddress = RateLimit.per(3600, 20)
     /// Messages per user per second, all devices together.
     public var messagesPerUser = RateLimit(perSecond: 20, burst: 100)
+    /// Message storage per user, in KiB of text, all devices together: the storage quota. A
+    /// day's worth refills over a day; past it, messages are refused (`quota_exceeded`) until it
+    /// has. The message rate alone would let one user add ~29 GB a day.
+    public var messageKiBPerUser = RateLimit.per(86_400, 64 * 1024)
     /// Friend requests per user per day.
     public var friendRequestsPerUser = RateLimit.per(86_400, 100)
     /// Frames of any kind per connection: a flood of pings or searches is refused, not served.
@@ -34,6 +38,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
         policy.codeSendsPerAddress = .unlimited
         policy.messagesPerUser = .unlimited
         policy.friendRequestsPerUser = .unlimited
+        policy.messageKiBPerUser = .unlimited
         policy.framesPerConnection = .unlimited
         policy.requestsPerUser = .unlimited
         policy.chatServerLookupsPerAddress = .unlimited

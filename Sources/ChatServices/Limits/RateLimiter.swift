@@ -10,7 +10,8 @@ public protocol RateLimiter: Sendable {
     /// `take`, answered without suspending: the message path asks once per message on a
     /// connection's event loop, which must not wait. An implementation over a shared cache
     /// answers from a share of the bucket leased to this process and topped up in the background.
-    func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double?
+    /// `cost` counts one event as several (a message's size in KiB against a storage quota).
+    func takeWithoutWaiting(_ key: String, limit: RateLimit, cost: Int) -> Double?
 
     /// Returns the token `take` took for an event that then did not happen (a code that could not
     /// be mailed because the verify service was down), so an outage costs nobody their quota.
@@ -50,7 +51,27 @@ extension ChatError {
         return ChatError(.rateLimited, "\(what) Try again in \(wait) s.", retryAfterSeconds: wait)
     }
 
+    /// The storage quota is used up: what it is, and when there is room again, in words a person
+    /// can plan by (a message's worth refills within minutes, a whole day's in a day).
+    public static func quotaExceeded(_ quota: RateLimit, retryAfter seconds: Double) -> ChatError {
+        let wait = retryAfterSeconds(seconds)
+        let size = quota.burst < 1024 ? "\(Int(quota.burst)) KiB" : "\(Int(quota.burst / 1024)) MiB"
+        let when = wait < 60 ? "\(wait) s" : wait < 3600 ? "\((wait + 59) / 60) min" : "\((wait + 3599) / 3600) h"
+        return ChatError(
+            .quotaExceeded,
+            "You have used your message storage for now (\(size) a day). Room for this message in \(when).",
+            retryAfterSeconds: wait
+        )
+    }
+
     static func retryAfterSeconds(_ seconds: Double) -> Int {
         seconds.isFinite ? max(1, Int(seconds.rounded(.up))) : 3600
+    }
+}
+
+extension RateLimiter {
+    /// One event, answered without suspending.
+    public func takeWithoutWaiting(_ key: String, limit: RateLimit) -> Double? {
+        takeWithoutWaiting(key, limit: limit, cost: 1)
     }
 }

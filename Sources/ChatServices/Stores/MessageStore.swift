@@ -15,5 +15,20 @@ public protocol MessageStore: Sendable {
     func latestUpdateID(of user: UserID) async throws -> UInt64
     /// Moves the read mark forward (never back). Returns the update it logged, or nil if it did not move.
     func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord?
-    func conversations(of user: UserID) async throws -> [ConversationRecord]
+    /// One page of `user`'s conversations, by peer id: peers after `afterPeer`, at most `limit`.
+    func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord]
+
+    /// Deletes the oldest entries of every user's update log that holds more than `keepingLast`,
+    /// at most `maxRows` in all, and returns how many went. The newest `keepingLast` of each log
+    /// stay (so its last id, which numbers the next entry, stays too). A device whose cursor is
+    /// older than what is left gets a full resync (`SyncReply.horizon_update_id`).
+    func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int
+}
+
+extension MessageStore {
+    /// Every conversation of `user`, the most recent first.
+    public func conversations(of user: UserID) async throws -> [ConversationRecord] {
+        try await conversations(of: user, afterPeer: 0, limit: Int(Int32.max))
+            .sorted { ($0.lastMessage?.sentAtMs ?? 0) > ($1.lastMessage?.sentAtMs ?? 0) }
+    }
 }

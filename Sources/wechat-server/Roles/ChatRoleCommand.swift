@@ -75,10 +75,13 @@ struct ChatRoleCommand: AsyncParsableCommand {
         configuration.limits = noRateLimits ? .unlimited : RateLimitPolicy()
         configuration.advertisedHost = advertised?.host
         configuration.advertisedPort = advertised?.port
+        let messages = PostgresMessageStore(database: database)
+        // Every node compacts the shared update logs (deleting twice is harmless).
+        let compactor = UpdateLogCompactor(messages: messages, logger: logger.named("chat"))
         let dependencies = ChatServer.Dependencies(
             users: PostgresUserStore(database: database),
             social: PostgresSocialStore(database: database),
-            messages: PostgresMessageStore(database: database),
+            messages: messages,
             status: status,
             router: router,
             limiter: RedisRateLimiter(redis: redis, logger: logger.named("limits"))
@@ -108,7 +111,7 @@ struct ChatRoleCommand: AsyncParsableCommand {
         )
         // Started in this order, stopped in reverse: the chat server says goodbye to its clients
         // and unregisters while the status connection still runs.
-        try await runner.run([statusConnection, status, router, pushServer, chat]) {
+        try await runner.run([statusConnection, status, router, pushServer, compactor, chat]) {
             let pushPort = await pushReady.wait()
             let chatPort = await chatReady.wait()
             return

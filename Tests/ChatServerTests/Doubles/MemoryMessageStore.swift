@@ -58,7 +58,7 @@ final class MemoryMessageStore: MessageStore {
             )
             state.messages.append(record)
             func log(_ user: UserID) -> UInt64 {
-                let id = UInt64(state.updates[user, default: []].count + 1)
+                let id = (state.updates[user]?.last?.updateID ?? 0) + 1
                 state.updates[user, default: []].append(.message(updateID: id, record))
                 return id
             }
@@ -90,7 +90,7 @@ final class MemoryMessageStore: MessageStore {
     }
 
     func latestUpdateID(of user: UserID) async throws -> UInt64 {
-        state.withLock { UInt64($0.updates[user, default: []].count) }
+        state.withLock { $0.updates[user]?.last?.updateID ?? 0 }
     }
 
     func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord? {
@@ -99,7 +99,7 @@ final class MemoryMessageStore: MessageStore {
             guard seq > state.readMarks[key, default: 0] else { return nil }
             state.readMarks[key] = seq
             let update = UpdateRecord.read(
-                updateID: UInt64(state.updates[user, default: []].count + 1),
+                updateID: (state.updates[user]?.last?.updateID ?? 0) + 1,
                 peerID: peer,
                 seq: seq
             )
@@ -108,7 +108,19 @@ final class MemoryMessageStore: MessageStore {
         }
     }
 
-    func conversations(of user: UserID) async throws -> [ConversationRecord] {
+    func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+        state.withLock { state in
+            var deleted = 0
+            for (user, log) in state.updates where log.count > keepingLast && deleted < maxRows {
+                let drop = min(log.count - keepingLast, maxRows - deleted)
+                state.updates[user] = Array(log.dropFirst(drop))
+                deleted += drop
+            }
+            return deleted
+        }
+    }
+
+    func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord] {
         state.withLock { state in
             var byPeer: [UserID: ConversationRecord] = [:]
             for message in state.messages where message.senderID == user || message.recipientID == user {
@@ -120,7 +132,7 @@ final class MemoryMessageStore: MessageStore {
                     readSeq: state.readMarks["\(user)>\(peer)", default: 0]
                 )
             }
-            return Array(byPeer.values)
+            return Array(byPeer.values.filter { $0.peerID > afterPeer }.sorted { $0.peerID < $1.peerID }.prefix(limit))
         }
     }
 }

@@ -26,8 +26,29 @@ final class MemorySocialStore: SocialStore {
         state.withLock { $0.requests.removeValue(forKey: Self.key(from, to)) != nil }
     }
 
-    func incomingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
-        state.withLock { $0.requests.values.filter { $0.toID == user } }
+    func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
+        let askedFirst = state.withLock { $0.requests[Self.key(request.toID, request.fromID)] != nil }
+        if askedFirst {
+            try await makeFriends(request.fromID, request.toID, nowMs: request.createdAtMs)
+            return .befriended
+        }
+        try await upsertRequest(request)
+        return .requested
+    }
+
+    func incomingRequests(of user: UserID, limit: Int) async throws -> [FriendRequestRecord] {
+        state.withLock { state in
+            Array(
+                state.requests.values
+                    .filter { $0.toID == user && !state.blocks.contains(Self.key(user, $0.fromID)) }
+                    .sorted { $0.createdAtMs > $1.createdAtMs }
+                    .prefix(limit)
+            )
+        }
+    }
+
+    func incomingRequestCount(of user: UserID) async throws -> Int {
+        try await incomingRequests(of: user, limit: .max).count
     }
 
     func outgoingRequests(of user: UserID) async throws -> [FriendRequestRecord] {
@@ -67,6 +88,7 @@ final class MemorySocialStore: SocialStore {
             state.friendships.filter { $0.key.hasPrefix("\(user)>") }.values.map { friendship in
                 var friendship = friendship
                 friendship.blockedByMe = state.blocks.contains(Self.key(user, friendship.friendID))
+                friendship.blocksMe = state.blocks.contains(Self.key(friendship.friendID, user))
                 return friendship
             }
         }

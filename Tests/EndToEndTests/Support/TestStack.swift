@@ -50,7 +50,8 @@ final class TestStack: Sendable {
         limits: RateLimitPolicy,
         maxConnections: Int,
         gateLimits: GateConnectionLimits,
-        clock: WallClock
+        clock: WallClock,
+        updateLogKeepingLast: Int
     ) async throws -> TestStack {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "wechat-test-\(UUID().uuidString)"
@@ -68,6 +69,7 @@ final class TestStack: Sendable {
         configuration.maxConnections = maxConnections
         configuration.gateLimits = gateLimits
         configuration.clock = clock
+        configuration.updateLog.keepingLast = updateLogKeepingLast
         var logger = Logger(label: "test-stack")
         logger.logLevel = ProcessInfo.processInfo.environment["TEST_LOG"] == nil ? .critical : .debug
         let stack: ServerStack

@@ -19,6 +19,7 @@ func withTestStack<T>(
     maxConnections: Int = 16_000,
     gateLimits: GateConnectionLimits = GateConnectionLimits(),
     clock: WallClock = .system,
+    updateLogKeepingLast: Int = 10_000,
     _ body: (TestStack) async throws -> T
 ) async throws -> T {
     switch deployment {
@@ -31,7 +32,8 @@ func withTestStack<T>(
             limits: limits,
             maxConnections: maxConnections,
             gateLimits: gateLimits,
-            clock: clock
+            clock: clock,
+            updateLogKeepingLast: updateLogKeepingLast
         )
         return try await run(body, on: stack)
     case .cluster:
