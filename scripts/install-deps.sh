@@ -2,7 +2,8 @@
 # Installs the Debian packages the build and the tests need, if any is missing. Idempotent and
 # quiet when everything is there; needs root (or sudo) only when it has something to install.
 set -euo pipefail
-packages=(libsqlite3-dev libncurses-dev tmux curl openssl protobuf-compiler redis-server postgresql)
+# python3-venv and python3-pip: scripts/gate-contract.sh installs schemathesis from PyPI in a venv.
+packages=(libsqlite3-dev libncurses-dev tmux curl openssl protobuf-compiler redis-server postgresql python3-venv python3-pip)
 if [[ ${1:-} == --list ]]; then
   echo "${packages[@]}"
   exit 0

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, end-to-end tests over loopback sockets and real SQLite files, the
-# tests that drive the real wechat-server binary (the fault test among them), then a bounded
-# libFuzzer run of the server's input path (FUZZ_SECONDS, default 60).
+# tests that drive the real wechat-server binary (the fault test among them), then the gate's
+# hostile-input suite generated from its OpenAPI contract (scripts/gate-contract.sh, under a
+# minute) and a bounded libFuzzer run of the server's input path (FUZZ_SECONDS, default 60).
 #
-# Arguments go to `swift test` (e.g. --filter RateLimitTests); with any, the fuzz run is skipped.
-# `--fast` leaves out the tests tagged `.slow` (and the fuzz run): about a minute less.
+# Arguments go to `swift test` (e.g. --filter RateLimitTests); with any, the contract and fuzz runs
+# are skipped.
+# `--fast` leaves out the tests tagged `.slow` (and the contract and fuzz runs): about a minute less.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -19,6 +21,7 @@ elif [[ $# -eq 0 ]]; then
   # beside them in one process the tests that wait on timers were starved into failing.
   swift test --skip-build --skip "$slow"
   swift test --skip-build --filter "$slow"
+  scripts/gate-contract.sh
   scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 else
   swift test --skip-build "$@"

@@ -7,6 +7,7 @@ public enum AccountRules {
     public static let passwordMinLength = 8
     /// bcrypt only reads the first 72 bytes; refusing longer passwords beats silently ignoring the rest.
     public static let passwordMaxBytes = 72
+    /// In Unicode code points.
     public static let emailMaxLength = 254
 
     /// Letters, digits, `_`, `.` and `-` (ASCII), starting with a letter: easy to type in any
@@ -49,12 +50,16 @@ public enum AccountRules {
 
     public static func validateEmail(_ email: String) throws {
         let invalid = ChatError(.invalidEmail, "That does not look like an email address.")
-        guard email.count <= emailMaxLength,
-            !email.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
+        // Code points, not characters: a combining mark or a skin-tone modifier merges with the
+        // `@` or `.` before it into one character, which would hide it (and a character can be
+        // thousands of bytes long). JSON Schema's maxLength counts code points too.
+        let scalars = email.unicodeScalars
+        guard scalars.count <= emailMaxLength,
+            !scalars.contains(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0.value == 0x7F })
         else { throw invalid }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        let parts = scalars.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix(".")
+            parts[1].first != ".", parts[1].last != "."
         else { throw invalid }
     }
 

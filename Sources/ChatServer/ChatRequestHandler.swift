@@ -91,7 +91,7 @@ package struct ChatRequestHandler: Sendable {
 
     func searchUsers(_ request: WireSearchUsers) async throws -> WireUserList {
         let query = request.query.trimmingCharacters(in: .whitespaces)
-        guard !query.isEmpty, query.utf8.count <= AccountRules.emailMaxLength else {
+        guard !query.isEmpty, query.unicodeScalars.count <= AccountRules.emailMaxLength else {
             throw ChatError(.badRequest, "Search for a username or an email address.")
         }
         let found = try await users.searchUsers(

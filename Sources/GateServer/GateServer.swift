@@ -39,10 +39,18 @@ public struct GateServer: Service {
     }
 
     public func run() async throws {
+        let routes = GateRoutes(accounts: accounts)
         let router = Router(context: GateRequestContext.self)
-        // Added before any route, so it wraps them all, and the not-found responder too.
-        router.add(middleware: JSONErrorMiddleware())
-        GateRoutes(accounts: accounts).register(on: router)
+        // Added before any route, so it wraps them all, and the not-found responder too. It is
+        // told each path's methods (from the same routes, registered on a router only to list
+        // them), since the router answers a wrong method on a real path as not found.
+        let listed = Router(context: GateRequestContext.self)
+        routes.register(on: listed)
+        let methods = JSONErrorMiddleware<GateRequestContext>.methodsByPath(
+            listed.routes.map { (path: $0.path.description, method: $0.method.rawValue) }
+        )
+        router.add(middleware: JSONErrorMiddleware(methodsByPath: methods))
+        routes.register(on: router)
         let logger = logger
         let onListening = onListening
         let perAddress = ConnectionsPerAddress(limit: limits.maxConnectionsPerAddress, logger: logger)

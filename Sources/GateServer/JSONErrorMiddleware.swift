@@ -6,6 +6,19 @@ import NIOCore
 /// Turns every failure into `{"error": {"code", "message"}}` with a fitting status, whatever threw
 /// it: our services (`ChatError`), the router (unknown route), the body limit, or a bug.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Each route's path (normalised as `normalised(_:)` does) and the methods it has: a known
+    /// path asked with another method is 405 with `Allow`, not 404.
+    let methodsByPath: [String: [String]]
+
+    static func methodsByPath(_ routes: [(path: String, method: String)]) -> [String: [String]] {
+        Dictionary(grouping: routes) { normalised($0.path) }.mapValues { $0.map(\.method).sorted() }
+    }
+
+    /// A path without empty segments (as the router reads it: `/api/v1/health/` is the health route).
+    static func normalised(_ path: String) -> String {
+        "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
+
     func handle(
         _ request: Request,
         context: Context,
@@ -31,6 +44,19 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let chatError: ChatError
             switch error.status {
+            case .notFound where methodsByPath[Self.normalised(request.uri.path)] != nil:
+                let allowed = methodsByPath[Self.normalised(request.uri.path)] ?? []
+                var headers = HTTPFields()
+                headers[.allow] = allowed.joined(separator: ", ")
+                chatError = ChatError(
+                    .methodNotAllowed,
+                    "\(request.method.rawValue) is not allowed on \(request.uri.path); it takes \(allowed.joined(separator: " or "))."
+                )
+                context.logger.info(
+                    "request refused",
+                    metadata: ["path": "\(request.uri.path)", "code": "\(chatError.code.rawValue)"]
+                )
+                return Self.response(chatError, status: .methodNotAllowed, extraHeaders: headers)
             case .notFound:
                 chatError = ChatError(
                     .notFound,
@@ -63,11 +89,16 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(_ error: ChatError, status: HTTPResponse.Status? = nil) -> Response {
+    static func response(
+        _ error: ChatError,
+        status: HTTPResponse.Status? = nil,
+        extraHeaders: HTTPFields = [:]
+    ) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let body = (try? encoder.encode(GateAPI.ErrorResponse(error))) ?? Data("{}".utf8)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers.append(contentsOf: extraHeaders)
         if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = "\(retryAfter)" }
         return Response(
             status: status ?? .init(code: error.code.httpStatus),

@@ -68,6 +68,7 @@ struct AccountRulesTests {
         "a.b+tag@mail.example.org",
         "x@y.z",
         "用户@例子.中国",
+        "0@0.\u{1F3FB}",  // a modifier merged with the dot into one character: the dot still counts
     ])
     func validEmails(_ email: String) throws {
         try AccountRules.validateEmail(email)
@@ -99,6 +100,13 @@ struct AccountRulesTests {
         expectChatError(.invalidEmail, "email \(email.debugDescription)") {
             try AccountRules.validateEmail(email)
         }
+    }
+
+    /// The limit counts code points, so a few characters of many combining marks each are long.
+    @Test func emailLengthCountsCodePoints() {
+        let heavy = "a" + String(repeating: "\u{0301}", count: 2_000) + "@example.com"
+        #expect(heavy.count < AccountRules.emailMaxLength)
+        expectChatError(.invalidEmail) { try AccountRules.validateEmail(heavy) }
     }
 
     @Test func emailLengthLimit() throws {

@@ -110,7 +110,7 @@ public final class InProcessAccountService: AccountService {
 
     public func signIn(account: String, password: String, client: String) async throws -> SignedIn {
         let wrong = ChatError(.invalidCredentials, "Wrong username, email or password.")
-        guard !account.isEmpty, account.utf8.count <= AccountRules.emailMaxLength, password.utf8.count <= 1024
+        guard !account.isEmpty, account.unicodeScalars.count <= AccountRules.emailMaxLength, password.utf8.count <= 1024
         else { throw wrong }
         let account = account.contains("@") ? AccountRules.normalizedEmail(account) : account
         let addressKey = "sign-in-address:\(client)"
