@@ -216,11 +216,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // The fuzz harness: a connection's bytes through framing, decoding and dispatch.
+        // The fuzz harnesses: a connection's bytes through the server's framing, decoding and
+        // dispatch; and a hostile server's bytes through the client's connection, session and cache.
         .target(
             name: "ChatFuzzing",
             dependencies: [
-                "ChatProtocol", "ChatServices", "SQLiteStores", "ChatServer",
+                "ChatProtocol", "ChatServices", "SQLiteStores", "ChatServer", "ChatClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -228,6 +229,7 @@ let package = Package(
         ),
         // libFuzzer target (scripts/fuzz.sh builds it with --sanitize=fuzzer); otherwise a replayer.
         .executableTarget(name: "wechat-fuzz", dependencies: ["ChatFuzzing", "ChatProtocol"]),
+        .executableTarget(name: "wechat-fuzz-client", dependencies: ["ChatFuzzing"]),
         // Micro-benchmarks: `swift package benchmark` (see README, Performance).
         .executableTarget(
             name: "WeChatBenchmarks",
@@ -347,6 +349,7 @@ let package = Package(
                 "StoreTestSupport",
                 "RedisTestSupport", "PostgresTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]

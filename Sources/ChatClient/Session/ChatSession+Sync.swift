@@ -142,7 +142,9 @@ extension ChatSession {
                 .listFriendRequests(WireListFriendRequests())
             )
         else { return }
-        let friends = list.friends.map { wire in
+        // A server listing someone twice keeps the first (the cache's table has one row each).
+        var seen = Set<UserID>()
+        let friends = list.friends.filter { seen.insert($0.user.id).inserted }.map { wire in
             Friend(
                 user: UserSummary(wire.user),
                 remark: wire.remark,
@@ -152,7 +154,7 @@ extension ChatSession {
             )
         }
         try cache.replaceFriends(friends)
-        state.friends = Dictionary(uniqueKeysWithValues: friends.map { ($0.user.id, $0) })
+        state.friends = Dictionary(friends.map { ($0.user.id, $0) }, uniquingKeysWith: { first, _ in first })
         let convert = { (wire: WireFriendRequest) in
             FriendRequest(
                 from: UserSummary(wire.from),

@@ -36,7 +36,11 @@ public struct ChatState: Sendable, Equatable {
     }
 
     public var totalUnread: UInt64 {
-        conversations.values.reduce(0) { $0 + $1.unread }
+        // Saturating: the counts come from a server, which is not trusted not to overflow them.
+        conversations.values.reduce(0) { total, conversation in
+            let (sum, overflow) = total.addingReportingOverflow(conversation.unread)
+            return overflow ? .max : sum
+        }
     }
 
     /// Friends, the most recently active conversation first, then by name.
