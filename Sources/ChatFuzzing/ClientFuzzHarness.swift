@@ -63,6 +63,9 @@ public final class ClientFuzzHarness: Sendable {
     let logger: Logger
     /// How long a reply waits for its request when the client has gone quiet.
     let quietPeriod: Duration
+    /// Multiplies every deadline whose passing is a failure (a hang). 1 for the fuzzer, whose
+    /// process is its own; the tests, sharing a busy machine with hundreds of others, give more.
+    let patience: Int
     private let runs = Mutex(0)
 
     /// What one input did, for the tests and the replayer.
@@ -89,7 +92,7 @@ public final class ClientFuzzHarness: Sendable {
 
     /// `quietPeriod`: how long a reply waits for its request once the client stops sending (the
     /// fuzzer's inputs often answer requests never made; tests give a slow machine more time).
-    public init(quietPeriod: Duration = .milliseconds(50)) throws {
+    public init(quietPeriod: Duration = .milliseconds(50), patience: Int = 1) throws {
         // A client that closes while the harness writes must not kill the process.
         _ = signal(SIGPIPE, SIG_IGN)
         let root = FileManager.default.temporaryDirectory
@@ -120,6 +123,7 @@ public final class ClientFuzzHarness: Sendable {
         self.gate = GateClient(baseURL: credentials.gateURL)
         self.logger = logger
         self.quietPeriod = quietPeriod
+        self.patience = max(1, patience)
     }
 
     /// Closes the listener and removes the harness's files (the fuzzer's process never does: it is killed).
@@ -146,7 +150,7 @@ public final class ClientFuzzHarness: Sendable {
         var outcome = exercise(input, number: number, holdOpen: holdOpen, released: released)
         // Nothing may keep a stopped session (and its open database) alive: that would be a task
         // outliving its connection, and a file descriptor leaked per connection.
-        let releaseBy = ContinuousClock.now + .seconds(5)
+        let releaseBy = ContinuousClock.now + .seconds(5) * patience
         while !released.isReleased {
             precondition(ContinuousClock.now < releaseBy, "a stopped session or its cache is still held by a task")
             _ = usleep(200)
@@ -219,9 +223,9 @@ public final class ClientFuzzHarness: Sendable {
         released.cache = cache
 
         let observer = ClientFuzzObserver()
-        let events = Self.waitFor(5, "subscribing to the session") { await session.events() }
+        let events = Self.waitFor(5 * Double(patience), "subscribing to the session") { await session.events() }
         let watcher = Task { await observer.watch(events) }
-        Self.waitFor(5, "starting the session") { await session.start() }
+        Self.waitFor(5 * Double(patience), "starting the session") { await session.start() }
         let app: Task<Void, Never>?
         if mode & ClientSeedCorpus.openConversation != 0 {
             app = Task { await ClientFuzzHarness.openConversation(in: session) }
@@ -232,12 +236,12 @@ public final class ClientFuzzHarness: Sendable {
         let served = serve(input, holdOpen: holdOpen)
 
         // The connection is closed: the session must notice, finish with it and say so.
-        let endBy = ContinuousClock.now + .seconds(10)
+        let endBy = ContinuousClock.now + .seconds(10) * patience
         while !observer.hasEnded {
             precondition(ContinuousClock.now < endBy, "the session did not notice that its connection closed")
             _ = usleep(200)
         }
-        let state = Self.waitFor(10, "stopping the session") { () async -> ChatState in
+        let state = Self.waitFor(10 * Double(patience), "stopping the session") { () async -> ChatState in
             // An app still waiting for a connection stops waiting; one that got further finishes.
             app?.cancel()
             await session.stop()
@@ -247,7 +251,7 @@ public final class ClientFuzzHarness: Sendable {
         let finishBy = ContinuousClock.now + .seconds(2)
         while !observer.hasFinished && ContinuousClock.now < finishBy { _ = usleep(200) }
         watcher.cancel()
-        Self.waitFor(5, "the event listener") { await watcher.value }
+        Self.waitFor(5 * Double(patience), "the event listener") { await watcher.value }
 
         let seen = observer.seen.withLock { $0 }
         var names = [state.me.username]
@@ -305,7 +309,7 @@ public final class ClientFuzzHarness: Sendable {
     /// Accepts the session's connection, reads its Hello, sends the input, closes.
     private func serve(_ input: [UInt8], holdOpen: Duration?) -> Served {
         let connection = ServerConnection(descriptor: acceptClient())
-        let helloBy = ContinuousClock.now + .seconds(10)
+        let helloBy = ContinuousClock.now + .seconds(10) * patience
         while connection.firstFrame == nil && !connection.clientClosed {
             precondition(ContinuousClock.now < helloBy, "the client connected but sent no Hello")
             connection.pump(writing: false, timeout: .milliseconds(100))
@@ -358,7 +362,7 @@ public final class ClientFuzzHarness: Sendable {
             closedFirst = connection.clientClosed
         }
         connection.finishWriting()
-        let closed = connection.drainUntilClosed(within: .seconds(10))
+        let closed = connection.drainUntilClosed(within: .seconds(10) * patience)
         precondition(closed, "the client kept its connection open after the server closed its side")
         return Served(
             frames: connection.frameCount,

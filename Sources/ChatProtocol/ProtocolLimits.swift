@@ -1,7 +1,9 @@
 /// Every limit of the wire protocol, in one place, so client, server and tests agree.
 public enum ProtocolLimits {
     /// Bumped when a change is not backward compatible; `Hello` carries it.
-    public static let protocolVersion: UInt32 = 1
+    /// 2: sync replies may carry a horizon (compacted update logs), which a version-1 client would
+    /// not understand (it would ask for the missing updates forever).
+    public static let protocolVersion: UInt32 = 2
 
     /// The largest frame body (after the 4-byte length) either side accepts. A bigger announced
     /// length closes the connection before the body is even buffered.
@@ -57,8 +59,8 @@ public enum ProtocolLimits {
     /// Friends per person (WeChat's own cap). With it the friend list, in one reply, stays under
     /// `maxServerFrameBytes` however long the names and remarks (`ProtocolLimitsTests`).
     public static let maxFriends = 5_000
-    /// Pending requests a person may have sent, and the incoming ones a list shows (the newest):
-    /// the request list stays one small reply.
+    /// The pending requests a list shows each way, the newest: the request list stays one small
+    /// reply however many are waiting (sending is limited per day, `friendRequestsPerUser`).
     public static let maxListedRequests = 200
     /// Conversations per `ListConversations` page when the client does not say.
     public static let conversationPageSize: UInt32 = 500

@@ -14,14 +14,15 @@ public struct UpdateLogCompactor: Service {
         /// up from the log; beyond it, it resyncs.
         public var keepingLast: Int
         public var interval: Duration
-        /// Rows deleted per round, so one round never holds the database for long.
-        public var rowsPerRound: Int
+        /// Rows one delete statement removes at most, so none holds the database for long.
+        public var rowsPerStatement: Int
 
-        public init(keepingLast: Int = 10_000, interval: Duration = .seconds(600), rowsPerRound: Int = 10_000) {
+        public init(keepingLast: Int = 10_000, interval: Duration = .seconds(600), rowsPerStatement: Int = 10_000) {
             precondition(keepingLast >= 1, "the newest entry numbers the next one, so at least one is kept")
+            precondition(rowsPerStatement >= 1, "a statement deletes at least one row")
             self.keepingLast = keepingLast
             self.interval = interval
-            self.rowsPerRound = rowsPerRound
+            self.rowsPerStatement = rowsPerStatement
         }
     }
 
@@ -44,27 +45,23 @@ public struct UpdateLogCompactor: Service {
         }
     }
 
-    /// Deletes everything past the kept entries, a round at a time. Returns how many went.
+    /// Deletes everything past the kept entries (one scan of the logs, then bounded statements).
+    /// Returns how many went.
     @discardableResult
     public func compactNow() async -> Int {
-        var total = 0
-        while !Task.isCancelled {
-            do {
-                let deleted = try await messages.compactUpdateLogs(
-                    keepingLast: configuration.keepingLast,
-                    maxRows: configuration.rowsPerRound
-                )
-                total += deleted
-                if deleted < configuration.rowsPerRound { break }
-            } catch {
-                // The next interval tries again; nothing is lost by waiting.
-                logger.warning("update log compaction failed", metadata: ["error": "\(error)"])
-                break
+        do {
+            let deleted = try await messages.compactUpdateLogs(
+                keepingLast: configuration.keepingLast,
+                rowsPerStatement: configuration.rowsPerStatement
+            )
+            if deleted > 0 {
+                logger.info("update logs compacted", metadata: ["deleted": "\(deleted)"])
             }
+            return deleted
+        } catch {
+            // The next interval tries again; nothing is lost by waiting.
+            logger.warning("update log compaction failed", metadata: ["error": "\(error)"])
+            return 0
         }
-        if total > 0 {
-            logger.info("update logs compacted", metadata: ["deleted": "\(total)"])
-        }
-        return total
     }
 }

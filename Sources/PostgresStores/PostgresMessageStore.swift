@@ -233,7 +233,8 @@ public final class PostgresMessageStore: MessageStore {
         return conversations
     }
 
-    public func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+    public func compactUpdateLogs(keepingLast: Int, rowsPerStatement: Int) async throws -> Int {
+        precondition(keepingLast >= 1 && rowsPerStatement >= 1)
         // As in SQLiteMessageStore: found first, then deleted a user at a time in short statements.
         let rows = try await database.query(
             """
@@ -246,12 +247,17 @@ public final class PostgresMessageStore: MessageStore {
             long.append((user, first, last))
         }
         var deleted = 0
-        for log in long where deleted < maxRows {
-            let through = min(log.last - Int64(keepingLast), log.first + Int64(maxRows - deleted) - 1)
-            let gone = try await database.query(
-                "DELETE FROM updates WHERE user_id = \(log.user) AND update_id <= \(through) RETURNING 1"
-            )
-            for try await _ in gone { deleted += 1 }
+        for log in long {
+            var from = log.first
+            let end = log.last - Int64(keepingLast)
+            while from <= end {
+                let through = min(end, from + Int64(rowsPerStatement) - 1)
+                let gone = try await database.query(
+                    "DELETE FROM updates WHERE user_id = \(log.user) AND update_id <= \(through) RETURNING 1"
+                )
+                for try await _ in gone { deleted += 1 }
+                from = through + 1
+            }
         }
         return deleted
     }

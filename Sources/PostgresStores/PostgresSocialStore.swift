@@ -25,13 +25,20 @@ public struct PostgresSocialStore: SocialStore {
     public func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
         let logger = self.logger
         return try await database.withTransaction { connection in
-            // Both people's rows locked, in id order (no deadlock): the other person's request,
-            // sent at the same instant, waits here and then sees this one.
+            // Both people's rows locked, in id order: the other person's request, sent at the same
+            // instant, waits here and then sees this one. NO KEY UPDATE, not UPDATE: it does not
+            // conflict with the key-share locks foreign-key checks take (a block or a session
+            // inserted meanwhile neither waits nor deadlocks).
             let (lo, hi) = (min(request.fromID, request.toID), max(request.fromID, request.toID))
             try await connection.query(
-                "SELECT id FROM users WHERE id IN (\(lo), \(hi)) ORDER BY id FOR UPDATE",
+                "SELECT id FROM users WHERE id IN (\(lo), \(hi)) ORDER BY id FOR NO KEY UPDATE",
                 logger: logger
             ).hasAnyRow()
+            let friends = try await connection.query(
+                "SELECT 1 FROM friendships WHERE user_id = \(request.fromID) AND friend_id = \(request.toID)",
+                logger: logger
+            ).hasAnyRow()
+            if friends { return .alreadyFriends }
             let askedFirst = try await connection.query(
                 "SELECT 1 FROM friend_requests WHERE from_id = \(request.toID) AND to_id = \(request.fromID)",
                 logger: logger

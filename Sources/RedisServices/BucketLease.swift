@@ -26,6 +26,10 @@ struct BucketLease: Sendable {
     private(set) var refusedUntilMs: Int64 = 0
     /// A lease is being fetched; its result will go through `settle`.
     private(set) var fetching = false
+    /// Leased tokens that expired unspent, to be given back to the shared bucket with the next
+    /// fetch: a deep, slow bucket (a daily quota) leases many at a time, and losing each unused
+    /// lease would spend the quota hundreds of times faster than it is used.
+    private(set) var expiredCredit = 0
 
     /// How long leased tokens stay valid: a share held longer would be taken from other nodes.
     static let leaseLifetimeMs: Int64 = 1_000
@@ -47,7 +51,7 @@ struct BucketLease: Sendable {
         if nowMs < refusedUntilMs {
             return (Double(refusedUntilMs - nowMs) / 1000, false)
         }
-        if nowMs >= creditExpiresAtMs { credit = 0 }
+        if nowMs >= creditExpiresAtMs { expire() }
         if credit >= cost {
             credit -= cost
             // Ask for the next share as this one runs out, so the common case never runs on trust.
@@ -64,10 +68,17 @@ struct BucketLease: Sendable {
         return (nil, !fetching)
     }
 
-    /// Marks a fetch as started and says what to ask Redis for: charge the debt, and lease more.
-    mutating func startFetch() -> (charge: Int, want: Int) {
+    /// Marks a fetch as started and says what to ask Redis for: charge the debt, lease more, and
+    /// give back the credit that expired unspent.
+    mutating func startFetch() -> (charge: Int, want: Int, giveBack: Int) {
         fetching = true
-        return (debt, debt + leaseSize)
+        defer { expiredCredit = 0 }
+        return (debt, debt + leaseSize, expiredCredit)
+    }
+
+    private mutating func expire() {
+        expiredCredit += credit
+        credit = 0
     }
 
     /// The shared bucket's answer to a fetch that charged `charge` debt: `granted` tokens of the
@@ -78,7 +89,7 @@ struct BucketLease: Sendable {
         fetching = false
         debt = max(0, debt - charge)
         if granted > 0 {
-            if nowMs >= creditExpiresAtMs { credit = 0 }
+            if nowMs >= creditExpiresAtMs { expire() }
             credit += granted
             creditExpiresAtMs = nowMs + Self.leaseLifetimeMs
             // Events trusted while the fetch was out are paid from the new lease, not fetched
@@ -87,7 +98,7 @@ struct BucketLease: Sendable {
             debt -= paid
             credit -= paid
         } else {
-            credit = 0
+            expire()
             refusedUntilMs = nowMs + max(1, waitMs)
         }
         return debt > 0

@@ -55,7 +55,7 @@ public final class RedisRateLimiter: RateLimiter {
             let (wait, fetch) = lease.take(cost, nowMs: nowMs)
             if fetch {
                 let order = lease.startFetch()
-                startFetch(&state, leaseKey, key, limit: limit, charge: order.charge, want: order.want)
+                startFetch(&state, leaseKey, key, limit: limit, order)
             }
             state.leases[leaseKey] = lease
             Self.sweepIfLarge(&state, nowMs: nowMs)
@@ -132,19 +132,19 @@ public final class RedisRateLimiter: RateLimiter {
         _ leaseKey: String,
         _ key: String,
         limit: RateLimit,
-        charge: Int,
-        want: Int
+        _ order: (charge: Int, want: Int, giveBack: Int)
     ) {
+        let (charge, want, giveBack) = order
         state.fetches[leaseKey] = Task {
-            let answer = await self.takeFromBucket(key, limit: limit, charge: charge, want: want - charge)
+            // The expired credit goes back in the same call, as a smaller (or negative) charge.
+            let answer = await self.takeFromBucket(key, limit: limit, charge: charge - giveBack, want: want - charge)
             let nowMs = self.clock.nowMs()
             self.state.withLock { state in
                 state.fetches.removeValue(forKey: leaseKey)
                 guard var lease = state.leases[leaseKey] else { return }
                 if let (granted, waitMs) = answer {
                     if lease.settle(charge: charge, granted: granted, waitMs: waitMs, nowMs: nowMs) {
-                        let order = lease.startFetch()
-                        self.startFetch(&state, leaseKey, key, limit: limit, charge: order.charge, want: order.want)
+                        self.startFetch(&state, leaseKey, key, limit: limit, lease.startFetch())
                     }
                 } else {
                     lease.fetchFailed()

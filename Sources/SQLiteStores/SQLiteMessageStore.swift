@@ -216,7 +216,8 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+    public func compactUpdateLogs(keepingLast: Int, rowsPerStatement: Int) async throws -> Int {
+        precondition(keepingLast >= 1 && rowsPerStatement >= 1)
         // Found in a read (no writer waits on the scan), then deleted a user at a time in short
         // writes, so messages keep committing between them.
         let long = try database.read { db in
@@ -230,14 +231,20 @@ public final class SQLiteMessageStore: MessageStore {
             ).map { (user: $0["user_id"] as Int64, first: $0["first"] as Int64, last: $0["last"] as Int64) }
         }
         var deleted = 0
-        for log in long where deleted < maxRows {
-            let through = min(log.last - Int64(keepingLast), log.first + Int64(maxRows - deleted) - 1)
-            deleted += try await database.pool.write { db in
-                try db.execute(
-                    sql: "DELETE FROM updates WHERE user_id = ? AND update_id <= ?",
-                    arguments: [log.user, through]
-                )
-                return db.changesCount
+        for log in long {
+            // Ids have no gaps, so each chunk is the next `rowsPerStatement` ids.
+            var from = log.first
+            let end = log.last - Int64(keepingLast)
+            while from <= end {
+                let through = min(end, from + Int64(rowsPerStatement) - 1)
+                deleted += try await database.pool.write { db in
+                    try db.execute(
+                        sql: "DELETE FROM updates WHERE user_id = ? AND update_id <= ?",
+                        arguments: [log.user, through]
+                    )
+                    return db.changesCount
+                }
+                from = through + 1
             }
         }
         return deleted

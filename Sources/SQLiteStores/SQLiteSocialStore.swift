@@ -26,6 +26,13 @@ public struct SQLiteSocialStore: SocialStore {
         // One write transaction: SQLite has one writer, so the check and the change cannot
         // interleave with the other person's request.
         try await database.pool.write { db in
+            let friends =
+                try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ? AND friend_id = ?)",
+                    arguments: [request.fromID, request.toID]
+                ) ?? false
+            if friends { return .alreadyFriends }
             let askedFirst =
                 try Bool.fetchOne(
                     db,

@@ -6,7 +6,7 @@ import Testing
 /// every test run (each checked by the harness for crashes, hangs, leaks and files outside the data
 /// directory), and the cases the issue names. Each test has a harness of its own, with a long quiet
 /// period, so that a busy machine does not change what the seeds reach.
-@Suite struct ClientFuzzHarnessTests {
+@Suite(.serialized) struct ClientFuzzHarnessTests {
     static let corpusDirectory: String = {
         var directory = URL(fileURLWithPath: #filePath)
         while directory.path != "/"
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func everyClientSeedRunsThroughTheHarness() async throws {
-        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2))
+        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2), patience: 6)
         defer { harness.remove() }
         var outcomes: [String: ClientFuzzHarness.Outcome] = [:]
         for (name, bytes) in ClientSeedCorpus.inputs().sorted(by: { $0.key < $1.key }) {
@@ -41,7 +41,7 @@ import Testing
     }
 
     @Test func aMessageFromAUserNamedLikeAPathWritesNothingOutsideTheDataDirectory() async throws {
-        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2))
+        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2), patience: 6)
         defer { harness.remove() }
         let hostile = try Self.seed("hostile-names")
         let outcome = await harness.runOnItsOwnThread(hostile)
@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func aSequenceNumberOf2To64Minus1DoesNotTrap() async throws {
-        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2))
+        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2), patience: 6)
         defer { harness.remove() }
         let seqMax = try Self.seed("seq-max")
         let outcome = await harness.runOnItsOwnThread(seqMax)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func aFrameAnnouncedOverTheLimitClosesTheConnectionInsteadOfBeingBuffered() async throws {
-        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2))
+        let harness = try ClientFuzzHarness(quietPeriod: .seconds(2), patience: 6)
         defer { harness.remove() }
         for name in ["oversized-length", "over-limit-by-one"] {
             // The harness keeps its side open: only the client can end the connection.

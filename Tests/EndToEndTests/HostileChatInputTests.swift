@@ -118,7 +118,7 @@ import Testing
             await #expect(
                 throws: ChatError(
                     .unsupportedVersion,
-                    "This server speaks protocol version 1; please update the client."
+                    "This server speaks protocol version \(ProtocolLimits.protocolVersion); please update the client."
                 )
             ) {
                 _ = try await connection.request(.hello(hello))

@@ -43,6 +43,34 @@ import Testing
         }
     }
 
+    /// A deep, slow bucket (the daily storage quota, in KiB) leases a share of its depth at a time;
+    /// what a node leased and did not spend before the lease expired goes back to the shared
+    /// bucket. Before, each expired lease was lost: a 1 KiB message a few seconds apart cost
+    /// 257 KiB of the day's quota, and about 255 messages used up a whole day.
+    @Test func aQuotasUnspentLeasesGoBackToTheSharedBucket() async throws {
+        try await RedisServer.with { server async throws in
+            let clock = ManualWallClock()
+            let node = Self.limiter(server, clock)
+            let quota = RateLimit.per(86_400, 65_536)
+            for _ in 0..<300 {
+                #expect(node.takeWithoutWaiting("message-kib:7", limit: quota, cost: 1) == nil)
+                await node.settle()
+                // Past the lease's life, and the bucket refills less than one token meanwhile.
+                clock.advance(byMs: 1_100)
+            }
+            // One more fetch gives the last lease back.
+            #expect(node.takeWithoutWaiting("message-kib:7", limit: quota, cost: 1) == nil)
+            await node.settle()
+            let redis = server.connection(timeout: Self.patient)
+            let saved = try await redis.send(["HGET", RedisRateLimiter.bucketKey("message-kib:7"), "t"])
+            let tokens = try #require(saved.string.flatMap(Double.init))
+            // 301 KiB spent, one lease (256) out, a little refill: far from the 77,000 KiB the lost
+            // leases used to cost.
+            #expect(tokens > 65_536 - 301 - 256 - 1, "\(tokens) tokens left")
+            #expect(tokens < 65_536 - 301 + 400, "\(tokens) tokens left")
+        }
+    }
+
     /// A token given back on one gate can be taken on another, and never beyond the burst.
     @Test func aTokenGivenBackCanBeTakenAgainButNeverBeyondTheBurst() async throws {
         try await RedisServer.with { server async throws in

@@ -499,10 +499,9 @@ public enum MessageStoreContract {
             try await db.befriend(alice, bob, carol)
             for index in 1...30 { try await Self.send(db.store, from: alice, to: bob, "m\(index)") }
             try await Self.send(db.store, from: carol, to: alice, "short log")
-            // Alice's log has 31 entries, bob's 30, carol's 1. Keeping 10, at most 25 rows a round.
-            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 25)
-            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 16)
-            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, maxRows: 25) == 0)
+            // Alice's log has 31 entries, bob's 30, carol's 1. Keeping 10, 7 rows a statement.
+            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, rowsPerStatement: 7) == 41)
+            #expect(try await db.store.compactUpdateLogs(keepingLast: 10, rowsPerStatement: 7) == 0)
             #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100).map(\.updateID) == Array(22...31))
             #expect(try await db.store.updates(of: bob.id, after: 0, limit: 100).map(\.updateID) == Array(21...30))
             #expect(try await db.store.updates(of: carol.id, after: 0, limit: 100).map(\.updateID) == [1])

@@ -29,7 +29,8 @@ extension ChatSession {
                     try await resync(from: reply.horizonUpdateID)
                 }
                 try apply(reply.updates)
-                more = reply.moreAvailable
+                // "More" with nothing in the page would ask the same question forever.
+                more = reply.moreAvailable && !reply.updates.isEmpty
             }
         } while cursor.gapSeen
     }
@@ -174,7 +175,11 @@ extension ChatSession {
         guard let connection else { return }
         var request = WireListConversations()
         var more = true
-        while more {
+        // However many pages a server claims, this many at most (a quarter of a million
+        // conversations): a client must not loop or fill its disk at a server's word.
+        var pagesLeft = 500
+        while more && pagesLeft > 0 {
+            pagesLeft -= 1
             guard case .conversationList(let list) = try await connection.request(.listConversations(request)) else {
                 return
             }

@@ -36,4 +36,6 @@ public enum FriendRequestOutcome: Sendable, Equatable {
     case requested
     /// The other person had asked first: asking back said yes, and the two are friends.
     case befriended
+    /// They were friends already (another device's request got there first): nothing changed.
+    case alreadyFriends
 }

@@ -19,10 +19,11 @@ public protocol MessageStore: Sendable {
     func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord]
 
     /// Deletes the oldest entries of every user's update log that holds more than `keepingLast`,
-    /// at most `maxRows` in all, and returns how many went. The newest `keepingLast` of each log
-    /// stay (so its last id, which numbers the next entry, stays too). A device whose cursor is
-    /// older than what is left gets a full resync (`SyncReply.horizon_update_id`).
-    func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int
+    /// at most `rowsPerStatement` in one statement, and returns how many went. The logs are found
+    /// by one scan; the newest `keepingLast` of each stay (so its last id, which numbers the next
+    /// entry, stays too). A device whose cursor is older than what is left gets a full resync
+    /// (`SyncReply.horizon_update_id`).
+    func compactUpdateLogs(keepingLast: Int, rowsPerStatement: Int) async throws -> Int
 }
 
 extension MessageStore {

@@ -108,11 +108,11 @@ final class MemoryMessageStore: MessageStore {
         }
     }
 
-    func compactUpdateLogs(keepingLast: Int, maxRows: Int) async throws -> Int {
+    func compactUpdateLogs(keepingLast: Int, rowsPerStatement: Int) async throws -> Int {
         state.withLock { state in
             var deleted = 0
-            for (user, log) in state.updates where log.count > keepingLast && deleted < maxRows {
-                let drop = min(log.count - keepingLast, maxRows - deleted)
+            for (user, log) in state.updates where log.count > keepingLast {
+                let drop = log.count - keepingLast
                 state.updates[user] = Array(log.dropFirst(drop))
                 deleted += drop
             }

@@ -27,6 +27,7 @@ final class MemorySocialStore: SocialStore {
     }
 
     func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
+        if isFriend(request.fromID, request.toID) { return .alreadyFriends }
         let askedFirst = state.withLock { $0.requests[Self.key(request.toID, request.fromID)] != nil }
         if askedFirst {
             try await makeFriends(request.fromID, request.toID, nowMs: request.createdAtMs)

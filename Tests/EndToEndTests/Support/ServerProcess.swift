@@ -58,7 +58,7 @@ final class ServerProcess: Sendable {
     var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Waits for the "ready" line and returns (gate URL, chat ports).
-    func ready(timeout: Double = 20) async throws -> (gateURL: String, chatPorts: [Int]) {
+    func ready(timeout: Double = 60) async throws -> (gateURL: String, chatPorts: [Int]) {
         let fields = try await readyFields(timeout: timeout)
         let gateURL = fields["gate-url"] ?? "http://\(fields["gate"] ?? "")"
         let ports = (fields["chat"] ?? "").split(separator: ",").compactMap {
@@ -69,9 +69,15 @@ final class ServerProcess: Sendable {
 
     /// Waits for the "ready" line (`wechat-server ready …`, or `wechat-server ROLE ready …` for a
     /// cluster role) and returns its `key=value` fields.
-    func readyFields(timeout: Double = 20) async throws -> [String: String] {
+    /// The timeout only bounds a failure: at the start of a full parallel run, five servers
+    /// starting beside hundreds of tests once all took over 20 s.
+    func readyFields(timeout: Double = 60) async throws -> [String: String] {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        // One last look after the deadline too: a test process starved through its sleep must
+        // not call a server that printed its line meanwhile unready.
+        var lastLook = false
+        while !lastLook {
+            lastLook = Date() >= deadline
             let line = stdout.split(separator: "\n").first { line in
                 line.hasPrefix("wechat-server") && line.split(separator: " ").prefix(3).contains("ready")
             }
