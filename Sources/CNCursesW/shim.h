@@ -27,6 +27,9 @@ static inline FILE *shim_stdout(void) { return stdout; }
 static inline int shim_lines(void) { return getmaxy(stdscr); }
 static inline int shim_cols(void) { return getmaxx(stdscr); }
 static inline int shim_curx(void) { return getcurx(stdscr); }
+/// Where curses believes the terminal's cursor is after a refresh (curscr's cursor).
+static inline int shim_physical_cury(void) { return getcury(curscr); }
+static inline int shim_physical_curx(void) { return getcurx(curscr); }
 
 // MARK: Results
 
@@ -64,6 +67,7 @@ static inline int shim_key_btab(void) { return KEY_BTAB; }
 static inline int shim_key_enter(void) { return KEY_ENTER; }
 static inline int shim_key_f(int n) { return KEY_F(n); }
 static inline int shim_key_f0(void) { return KEY_F0; }
+static inline int shim_key_mouse(void) { return KEY_MOUSE; }
 
 /// Columns of one code point in the current locale, as curses measures it: -1, 0, 1 or 2.
 static inline int shim_wcwidth(unsigned int codepoint) { return wcwidth((wchar_t)codepoint); }
@@ -74,6 +78,49 @@ static inline int shim_set_escdelay(int ms) { return set_escdelay(ms); }
 
 /// get_wch: OK with a character in *out, KEY_CODE_YES with a key code in *out, ERR on timeout.
 static inline int shim_get_wch(wint_t *out) { return get_wch(out); }
+
+// MARK: Mouse
+
+/// Turns on the terminal's mouse reporting for left-button presses (`press`) and wheel turns
+/// (`wheel`, buttons 4 and 5), with no click interval: a press is reported at once instead of
+/// curses waiting to see whether it becomes a click. Returns whether curses could turn it on.
+static inline int shim_enable_mouse(int press, int wheel) {
+    mmask_t wanted = 0;
+    if (press) wanted |= BUTTON1_PRESSED;
+    if (wheel) wanted |= BUTTON4_PRESSED;
+#if NCURSES_MOUSE_VERSION > 1
+    if (wheel) wanted |= BUTTON5_PRESSED;
+#endif
+    if (wanted == 0) return 0;
+    mouseinterval(0);
+    return mousemask(wanted, NULL) != 0;
+}
+
+/// The event behind a KEY_MOUSE, with its cell in *x, *y: 1 a left-button press, 4 the wheel
+/// turned up, 5 down, 0 anything else (or no event).
+static inline int shim_mouse_event(int *x, int *y) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    *x = event.x;
+    *y = event.y;
+    if (event.bstate & BUTTON1_PRESSED) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+#if NCURSES_MOUSE_VERSION > 1
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+#endif
+    return 0;
+}
+
+// MARK: Writing past curses
+
+static inline int shim_putc_stdout(int c) { return putc(c, stdout); }
+
+/// Sets the terminal's attributes and colour pair, written to stdout's buffer (where the app
+/// writes what curses cannot, after a refresh), and tells curses they are set, so its next
+/// update starts from what the terminal really has.
+static inline int shim_set_attributes_on_stdout(attr_t attrs, short pair) {
+    return vid_puts(attrs, pair, NULL, shim_putc_stdout);
+}
 
 /// Draws one cell at (y, x): `wstr` is one spacing character followed by any combining (zero
 /// width) characters, `len` of them, not necessarily NUL-terminated. At most CCHARW_MAX are used.

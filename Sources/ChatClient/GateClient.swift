@@ -89,6 +89,15 @@ public struct GateClient: Sendable {
         )
     }
 
+    /// Whether `username` could be signed up with now: a form asks before the code is spent.
+    public func usernameAvailability(_ username: String) async throws -> GateAPI.UsernameAvailability {
+        // One path segment whatever was typed: everything but letters, digits, "-", "_" and "~" is
+        // percent-encoded ("." too, so "." and ".." cannot read as the path's own dots).
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~")
+        let segment = username.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+        return try await send(.GET, "usernames/\(segment)", expecting: GateAPI.UsernameAvailability.self)
+    }
+
     public func login(account: String, password: String) async throws -> GateAPI.LoginResponse {
         try await send(
             .POST,
@@ -158,7 +167,7 @@ public struct GateClient: Sendable {
             if index != first { current.index.store(index, ordering: .relaxed) }
             return try Self.decode(answer.0, answer.1)
         }
-        let failure = unreachable ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
+        let failure = unreachable ?? ConnectionFailure.unreachable(baseURL, nil)
         guard baseURLs.count > 1 else { throw failure }
         let others = baseURLs.count - 1
         throw ChatError(
@@ -188,8 +197,7 @@ public struct GateClient: Sendable {
             let response = try await http.execute(request, timeout: timeout)
             return (response, try await response.body.collect(upTo: 1 << 20))
         } catch {
-            throw ClientTLS.describe(error, server: baseURL)
-                ?? ChatError(.unavailable, "Cannot reach the server at \(baseURL).")
+            throw ClientTLS.describe(error, server: baseURL) ?? ConnectionFailure.unreachable(baseURL, error)
         }
     }
 

@@ -24,7 +24,8 @@ public struct AppPaths: Sendable, Equatable {
     /// of each server, and the server's database. The message cache is data, not cache: it holds
     /// the outbox of messages not yet sent, which must survive a wiped cache directory.
     public let data: String
-    /// `$XDG_STATE_HOME/wechat` or `~/.local/state/wechat`: the client's log.
+    /// `$XDG_STATE_HOME/wechat` or `~/.local/state/wechat`: the client's log, and the theme last
+    /// chosen in the client (`SavedTheme`).
     public let state: String
     /// `$XDG_CACHE_HOME/wechat` or `~/.cache/wechat`: for files that may be deleted at any time.
     /// Nothing is kept there yet; it is here so a future cache does not compute its own default.

@@ -53,6 +53,9 @@ package struct ChatRequestHandler: Sendable {
         case .respondFriendRequest(let request):
             try await respondFriendRequest(request, by: user)
             return .ok(WireOk())
+        case .cancelFriendRequest(let request):
+            try await cancelFriendRequest(to: request.toUserID, by: user)
+            return .ok(WireOk())
         case .listFriendRequests:
             return .friendRequestList(try await friendRequests(of: user))
         case .removeFriend(let request):
@@ -120,6 +123,8 @@ package struct ChatRequestHandler: Sendable {
         if try await social.hasBlocked(user, target) {
             throw ChatError(.blocked, "You blocked \(targetUser.username). Unblock them to send a request.")
         }
+        // Before the check for a block by them, so the answer is the same either way.
+        try await checkRoomForFriend(user, target, targetName: targetUser.username)
         try await limiter.enforce(
             "friend-requests:\(user)",
             limit: limits.friendRequestsPerUser,
@@ -135,20 +140,14 @@ package struct ChatRequestHandler: Sendable {
             pushFriendEvent(.friendsChanged, about: targetUser, to: user)
             return
         }
-        try await checkRoomForFriend(user, target, targetName: targetUser.username)
-        let outgoing = try await social.outgoingRequests(of: user)
-        if outgoing.count >= ProtocolLimits.maxListedRequests, !outgoing.contains(where: { $0.toID == target }) {
-            throw ChatError(
-                .limitReached,
-                "You have \(outgoing.count) friend requests waiting for an answer; wait for some answers first."
-            )
-        }
         // They asked first: asking back is saying yes (decided in the store, atomically, so two
         // people asking each other at the same instant become friends).
         let outcome = try await social.sendRequest(
             FriendRequestRecord(fromID: user, toID: target, message: request.message, createdAtMs: clock.nowMs())
         )
         switch outcome {
+        case .alreadyFriends:
+            throw ChatError(.alreadyFriends, "You are already friends with \(targetUser.username).")
         case .befriended:
             pushFriendEvent(.requestAccepted, about: me, to: target)
             pushFriendEvent(.requestAccepted, about: targetUser, to: user)
@@ -192,6 +191,21 @@ package struct ChatRequestHandler: Sendable {
             pushFriendEvent(.requestRejected, about: me, to: requester.id)
         }
         pushFriendEvent(.friendsChanged, about: requester, to: user)
+    }
+
+    /// Withdraws the request `user` sent to `target`. Both lists change: the recipient's as if
+    /// the request had never come (no notice), the sender's other devices as on this one.
+    func cancelFriendRequest(to target: UserID, by user: UserID) async throws {
+        guard try await social.deleteRequest(from: user, to: target) else {
+            throw ChatError(.noSuchRequest, "There is no friend request of yours to that user.")
+        }
+        // A recipient who blocked the sender never saw the request: nothing of theirs changed.
+        if !(try await social.hasBlocked(target, user)), let me = try await users.user(id: user) {
+            pushFriendEvent(.friendsChanged, about: me, to: target)
+        }
+        if let other = try await users.user(id: target) {
+            pushFriendEvent(.friendsChanged, about: other, to: user)
+        }
     }
 
     func friendRequests(of user: UserID) async throws -> WireFriendRequestList {
@@ -375,11 +389,11 @@ package struct ChatRequestHandler: Sendable {
         reply.moreAvailable = page.count > kept.count
         reply.latestUpdateID = try await messages.latestUpdateID(of: user)
         // The log is compacted: when what is left starts past the cursor, what the device missed
-        // is gone from it, and the reply says where the log now begins (a full resync).
+        // is gone from it, and the reply says where the log now begins (a full resync). Only the
+        // page tells: compaction keeps the newest entries, so an empty page is a device caught up
+        // (`latest` is read after the page, and a message committed between the two is not a gap).
         if let first = page.first?.updateID, first > request.afterUpdateID + 1 {
             reply.horizonUpdateID = first - 1
-        } else if page.isEmpty, reply.latestUpdateID > request.afterUpdateID {
-            reply.horizonUpdateID = reply.latestUpdateID
         }
         return reply
     }

@@ -9,9 +9,9 @@ import Synchronization
 /// app draws arrives as a `Canvas`; everything the user types leaves as a `Key`.
 ///
 /// What the app has to do besides drawing and reading keys:
-/// - call `CursesTerminal.installSignalHandlers()` once at start-up and poll
-///   `CursesTerminal.terminationRequested` between reads (read with a finite timeout), then call
-///   `shutdown()` and exit;
+/// - call `CursesTerminal.installSignalHandlers()` once at start-up and check
+///   `CursesTerminal.terminationRequested` after each read (a termination signal ends the wait
+///   of `readKey`), then call `shutdown()` and exit;
 /// - call `suspend()` when it sees `.control("z")` (raw mode means the terminal does not turn
 ///   Ctrl-Z into SIGTSTP by itself), then redraw;
 /// - redraw after `.resize` (the next `draw` repaints everything).
@@ -52,6 +52,8 @@ public final class CursesTerminal: TerminalBackend {
     /// Turns what curses reads into keys (sequences, Alt, paste, graphemes): the tested part.
     private var decoder = KeyDecoder()
     private let insideTmux = getenv("TMUX") != nil
+    /// The mouse events to report and the emoji mode, from the config.
+    private let options: TerminalOptions
 
     private static let bracketedPasteOn = "\u{1b}[?2004h"
     private static let bracketedPasteOff = "\u{1b}[?2004l"
@@ -69,9 +71,12 @@ public final class CursesTerminal: TerminalBackend {
     /// - `keypad`: curses decodes arrow, function and editing keys into key codes.
     /// - bracketed paste: the terminal marks pasted text, so a paste is inserted as one piece
     ///   and a newline inside it never sends the message.
+    /// - mouse reporting, only for the events `options` names (none when `[ui] mouse = false`):
+    ///   while it is on, the terminal selects text only with Shift held.
     ///
     /// `initscr` prints an error and exits the process if `TERM` names no usable terminal.
-    public init(colorMode: ColorMode = .auto) {
+    public init(colorMode: ColorMode = .auto, options: TerminalOptions = TerminalOptions()) {
+        self.options = options
         _ = setlocale(LC_ALL, "")
         _ = initscr()
         _ = raw()
@@ -79,6 +84,10 @@ public final class CursesTerminal: TerminalBackend {
         _ = nonl()
         _ = keypad(shim_stdscr(), true)
         _ = shim_set_escdelay(Int32(KeyDecoder.escapeTimeout))
+        if !options.mouseEvents.isEmpty {
+            let wheel = options.mouseEvents.contains(.wheelUp) || options.mouseEvents.contains(.wheelDown)
+            _ = shim_enable_mouse(options.mouseEvents.contains(.press) ? 1 : 0, wheel ? 1 : 0)
+        }
         if colorMode == .auto, has_colors() {
             _ = start_color()
             hasDefaultColors = use_default_colors() == shim_ok()
@@ -88,6 +97,7 @@ public final class CursesTerminal: TerminalBackend {
         }
         setCursor(visible: false)
         writeOut(Self.bracketedPasteOn)
+        Self.chainWindowChangeHandler()
     }
 
     deinit {
@@ -99,6 +109,8 @@ public final class CursesTerminal: TerminalBackend {
     public func shutdown() {
         guard !isShutDown else { return }
         isShutDown = true
+        // The wake pipe may be closed after this: a late signal must not write to whatever reuses it.
+        Self.signalWake.store(-1, ordering: .relaxed)
         _ = curs_set(1)
         writeOut(Self.bracketedPasteOff)
         _ = endwin()
@@ -151,6 +163,24 @@ public final class CursesTerminal: TerminalBackend {
         return Self.continued.load(ordering: .relaxed)
     }
 
+    /// Ctrl-X Ctrl-E: the terminal goes to the user's editor while `body` runs, in the modes the
+    /// shell had (cooked, echo, the cursor shown, bracketed paste off, which an editor would
+    /// otherwise get pastes wrapped in), and comes back as `suspend()` brings it back.
+    public func runWithTerminalReleased<T>(_ body: () -> T) -> T {
+        guard !isShutDown else { return body() }
+        writeOut(Self.bracketedPasteOff)
+        _ = curs_set(1)
+        _ = endwin()
+        let result = body()
+        _ = reset_prog_mode()
+        writeOut(Self.bracketedPasteOn)
+        cursorVisible = nil
+        _ = clearok(shim_curscr(), true)
+        _ = refresh()
+        needsFullRedraw = true
+        return result
+    }
+
     /// Set by the SIGCONT handler while `suspend()` waits.
     private static let continued = Atomic<Bool>(false)
 
@@ -180,16 +210,55 @@ public final class CursesTerminal: TerminalBackend {
 
     /// Makes SIGINT, SIGTERM and SIGHUP set `terminationRequested` instead of killing the
     /// process with the terminal still in raw mode. (In raw mode Ctrl-C is a key, so these come
-    /// from `kill`, a closed terminal window, or a dropped SSH connection.) SIGWINCH is left to
-    /// ncurses, which reports it as `.resize`. Call once, before or after creating the terminal.
+    /// from `kill`, a closed terminal window, or a dropped SSH connection.) SIGWINCH stays
+    /// ncurses', which reports it as `.resize` (`init` only puts a handler in front that wakes the
+    /// loop). Call once, before or after creating the terminal.
     public static func installSignalHandlers() {
-        // Initialise the global here, so the handler never runs its lazy initialiser.
+        // Initialise the globals here, so the handler never runs their lazy initialisers.
         _ = terminationSignal.load(ordering: .relaxed)
+        _ = signalWake.load(ordering: .relaxed)
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             _ = signal(signalNumber) { received in
                 CursesTerminal.terminationSignal.store(received, ordering: .relaxed)
+                CursesTerminal.wakeFromSignal()
             }
         }
+    }
+
+    /// The write end of the wake pipe `readKey` last waited on, -1 before: a signal can go to
+    /// any thread, and the UI thread sleeps in `poll` until something wakes it.
+    private static let signalWake = Atomic<Int32>(-1)
+
+    /// ncurses' SIGWINCH handler, as a bit pattern (0: none). Ours calls it, then wakes the
+    /// loop, whose next read gets ncurses' KEY_RESIZE.
+    private static let cursesWindowChange = Atomic<Int>(0)
+
+    /// Called from signal handlers: only `write`, and errno left as it was.
+    private static func wakeFromSignal() {
+        let descriptor = signalWake.load(ordering: .relaxed)
+        guard descriptor >= 0 else { return }
+        let savedErrno = errno
+        var byte: UInt8 = 1
+        _ = write(descriptor, &byte, 1)
+        errno = savedErrno
+    }
+
+    /// Puts a SIGWINCH handler in front of the one `initscr` installed: ncurses notices a resize
+    /// only when it reads, and a signal sent to another thread does not end the UI thread's
+    /// `poll`, so without this a resize showed only at the next key.
+    private static func chainWindowChangeHandler() {
+        _ = signalWake.load(ordering: .relaxed)
+        _ = cursesWindowChange.load(ordering: .relaxed)
+        let previous = signal(SIGWINCH) { received in
+            let raw = CursesTerminal.cursesWindowChange.load(ordering: .relaxed)
+            if raw > 1 {
+                let handler = unsafeBitCast(raw, to: (@convention(c) (Int32) -> Void).self)
+                handler(received)
+            }
+            CursesTerminal.wakeFromSignal()
+        }
+        // SIG_DFL is 0 and SIG_IGN 1 (SIG_ERR -1): only a real handler is called.
+        cursesWindowChange.store(unsafeBitCast(previous, to: Int.self), ordering: .relaxed)
     }
 
     // MARK: - Size
@@ -221,14 +290,21 @@ public final class CursesTerminal: TerminalBackend {
         let height = min(rows, canvas.height)
         let cells = canvas.cells
         let old = full ? nil : previous?.cells
+        // Rows curses writes to this time: it may rewrite unchanged cells of such a row, so what
+        // was written past it there (`DirectRun`) is written again after the refresh.
+        let linksChanged = previous?.links != canvas.links
+        var writtenRows: [Int] = []
         for y in 0..<height {
             let row = y * canvas.width
+            var written = full || linksChanged
             for x in 0..<width {
                 let cell = cells[row + x]
                 if cell.isContinuation { continue }
                 if let old, old[row + x] == cell { continue }
                 drawCell(cell, x: x, y: y, columns: columns)
+                written = true
             }
+            if written { writtenRows.append(y) }
         }
         if let cursor = canvas.cursor, cursor.x >= 0, cursor.y >= 0, cursor.x < columns, cursor.y < rows {
             _ = move(Int32(cursor.y), Int32(cursor.x))
@@ -237,6 +313,8 @@ public final class CursesTerminal: TerminalBackend {
             setCursor(visible: false)
         }
         _ = refresh()
+        let wholeClusters = options.emoji == .full
+        writeDirectRuns(DirectRun.runs(in: canvas, rows: writtenRows, columns: columns, wholeClusters: wholeClusters))
         previous = canvas
         needsFullRedraw = false
         needsHardRedraw = false
@@ -305,6 +383,27 @@ public final class CursesTerminal: TerminalBackend {
             result.append(value)
         }
         return result
+    }
+
+    /// Writes what curses cells cannot carry (hyperlinks, whole emoji clusters) over what curses
+    /// just drew, each run at its cells in its cells' style. Then the attributes go back to
+    /// normal through curses (so it knows) and the cursor to where curses left it, so curses'
+    /// next update starts from a terminal in the state it believes. Everything goes through
+    /// stdout's buffer, after curses flushed its own, in one flush.
+    private func writeDirectRuns(_ runs: [DirectRun]) {
+        guard !runs.isEmpty else { return }
+        let output = shim_stdout()
+        _ = fputs(DirectRun.prologue, output)
+        for run in runs {
+            let style = attributes(for: run.style)
+            _ = fputs(run.cursorMove, output)
+            _ = shim_set_attributes_on_stdout(style.attrs, style.pair)
+            _ = fputs(run.body, output)
+        }
+        _ = shim_set_attributes_on_stdout(shim_a_normal(), 0)
+        _ = fputs(DirectRun.epilogue, output)
+        _ = fputs("\u{1b}[\(shim_physical_cury() + 1);\(shim_physical_curx() + 1)H", output)
+        _ = fflush(output)
     }
 
     private func put(_ text: [UInt32], x: Int, y: Int, style: (attrs: attr_t, pair: Int16)) {
@@ -376,11 +475,35 @@ public final class CursesTerminal: TerminalBackend {
 
     // MARK: - Reading keys
 
-    public func readKey(timeoutMilliseconds: Int) -> Key? {
+    /// Waits in `poll` on the terminal and `wake` together, so an idle app sleeps until a key
+    /// or a wake; curses' own wait sees only the terminal. Keys are decoded without that wait
+    /// (the decoder's short waits inside a sequence are curses', which a wake must not cut
+    /// short: Esc then "[A" would be typed as text).
+    public func readKey(timeoutMilliseconds: Int, wake: WakeSignal) -> Key? {
         guard !isShutDown else { return nil }
-        return decoder.nextKey(timeoutMilliseconds: timeoutMilliseconds, clock: Self.monotonicMilliseconds) { timeout in
-            self.nextInput(timeout: timeout)
+        Self.signalWake.store(wake.writeDescriptor, ordering: .relaxed)
+        let deadline = timeoutMilliseconds < 0 ? nil : Self.monotonicMilliseconds() + timeoutMilliseconds
+        while true {
+            // What is there already first: curses may hold bytes it read ahead, which poll cannot see.
+            let key = decoder.nextKey(timeoutMilliseconds: 0, clock: Self.monotonicMilliseconds) { timeout in
+                self.nextInput(timeout: timeout)
+            }
+            if let key { return key }
+            if Self.terminationRequested { return nil }
+            let remaining = deadline.map { max(0, $0 - Self.monotonicMilliseconds()) } ?? -1
+            guard remaining != 0, Self.waitForInput(remaining, wake: wake) else { return nil }
         }
+    }
+
+    /// Waits until the terminal has input (or hung up: the next read finds out), `wake` is
+    /// raised, a signal arrives, or `milliseconds` pass (-1: no limit). True only for the terminal.
+    private static func waitForInput(_ milliseconds: Int, wake: WakeSignal) -> Bool {
+        var descriptors = [
+            pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wake.readDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        guard poll(&descriptors, 2, Int32(clamping: milliseconds)) > 0 else { return false }
+        return descriptors[1].revents == 0 && descriptors[0].revents != 0
     }
 
     /// What `get_wch` gives within `milliseconds` (-1: forever): a code point, or a key curses
@@ -426,6 +549,7 @@ public final class CursesTerminal: TerminalBackend {
         case shim_key_backspace(): return .backspace
         case shim_key_btab(): return .backTab
         case shim_key_enter(): return .enter
+        case shim_key_mouse(): return mouseKey()
         default:
             let f0 = shim_key_f0()
             if code > f0, code <= f0 + 63 { return .function(Int(code - f0)) }
@@ -433,6 +557,20 @@ public final class CursesTerminal: TerminalBackend {
             guard let name = keyname(code) else { return nil }
             return KeyDecoder.key(forTerminfoName: String(cString: name))
         }
+    }
+
+    /// The mouse event curses read, as a key; nil for events the app does not use.
+    private func mouseKey() -> Key? {
+        var x: Int32 = 0
+        var y: Int32 = 0
+        let kind: MouseEvent.Kind
+        switch shim_mouse_event(&x, &y) {
+        case 1: kind = .press
+        case 4: kind = .wheelUp
+        case 5: kind = .wheelDown
+        default: return nil
+        }
+        return .mouse(MouseEvent(kind: kind, x: Int(x), y: Int(y)))
     }
 
     private static func isRegionalIndicator(_ value: UInt32) -> Bool {

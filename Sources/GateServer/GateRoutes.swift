@@ -62,6 +62,15 @@ struct GateRoutes {
                 GateAPI.ChatServerResponse(userId: user, chatServer: GateAPI.ChatServerAddress(server))
             )
         }
+        api.get("usernames/{name}") { _, context in
+            // The segment as sent: percent-encoded bytes are decoded before the rules see them.
+            let raw = try context.parameters.require("name")
+            let answer = try await accounts.usernameAvailability(
+                raw.removingPercentEncoding ?? raw,
+                client: Self.client(context)
+            )
+            return try Self.json(GateAPI.UsernameAvailability(available: answer.available, reason: answer.reason))
+        }
         api.post("password-resets") { request, context in
             let body = try await Self.decode(GateAPI.PasswordResetRequest.self, from: request, context: context)
             try await accounts.resetPassword(email: body.email, code: body.code, newPassword: body.newPassword)

@@ -19,6 +19,21 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         "/" + path.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
     }
 
+    /// The methods of the route at `path`: a route's `{parameter}` segment stands for any one
+    /// segment (`/api/v1/usernames/zoe` is `/api/v1/usernames/{name}`), a literal route first.
+    func allowedMethods(for path: String) -> [String]? {
+        let path = Self.normalised(path)
+        if let methods = methodsByPath[path] { return methods }
+        let segments = path.split(separator: "/")
+        return methodsByPath.first { route, _ in
+            let parts = route.split(separator: "/")
+            return parts.count == segments.count
+                && zip(parts, segments).allSatisfy { part, segment in
+                    part == segment || (part.hasPrefix("{") && part.hasSuffix("}"))
+                }
+        }?.value
+    }
+
     func handle(
         _ request: Request,
         context: Context,
@@ -44,8 +59,10 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let chatError: ChatError
             switch error.status {
-            case .notFound where methodsByPath[Self.normalised(request.uri.path)] != nil:
-                let allowed = methodsByPath[Self.normalised(request.uri.path)] ?? []
+            // A route's own not-found (its method was right) stays a 404.
+            case .notFound
+            where allowedMethods(for: request.uri.path).map { !$0.contains(request.method.rawValue) } ?? false:
+                let allowed = allowedMethods(for: request.uri.path) ?? []
                 var headers = HTTPFields()
                 headers[.allow] = allowed.joined(separator: ", ")
                 chatError = ChatError(

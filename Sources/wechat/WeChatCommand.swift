@@ -18,7 +18,7 @@ struct WeChatCommand: AsyncParsableCommand {
         abstract: "A WeChat-style chat client for the terminal.",
         discussion: """
             Keys: F1 in the app lists them all. Config: $XDG_CONFIG_HOME/wechat/config.toml \
-            (server, theme, notifications). Cache and saved session: $XDG_DATA_HOME/wechat/.
+            (server, theme, notifications, [keys]). Cache and saved session: $XDG_DATA_HOME/wechat/.
             """,
         version: "wechat 0.1.0"
     )
@@ -84,7 +84,16 @@ struct WeChatCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let configPath = config ?? AppConfig.defaultPath(environment: environment)
         var (appConfig, configWarning) = AppConfig.load(path: configPath)
-        if let theme { appConfig.theme = theme }
+        // Keys half rebound would do what nobody chose: say what to fix, before the screen starts.
+        if !appConfig.keyProblems.isEmpty {
+            FileHandle.standardError.write(Data(appConfig.keyProblems.map { "wechat: \($0)\n" }.joined().utf8))
+            throw ExitCode(2)
+        }
+        // The picker's last choice, unless a theme is named on purpose (`SavedTheme`).
+        let configuredTheme = SavedTheme.configuredTheme(configPath: configPath)
+        var savedTheme = SavedTheme(path: SavedTheme.defaultPath(environment: environment))
+        savedTheme.overriddenBy = configuredTheme.map { "theme = \"\($0)\" in config.toml" }
+        appConfig.theme = SavedTheme.startingTheme(flag: theme, configured: configuredTheme, saved: savedTheme.load())
         let logger = try Self.startLogging(path: logFile ?? AppPaths(environment: environment).state + "/wechat.log")
 
         var serverURLs = server.isEmpty ? appConfig.servers : server
@@ -136,6 +145,7 @@ struct WeChatCommand: AsyncParsableCommand {
         )
         options.serverURLs = serverURLs
         options.tls = ClientTLS(caFile: ca)
+        options.savedTheme = savedTheme
         if demo {
             let logins = try await DemoSeeder(
                 gateURL: serverURLs[0],
@@ -157,14 +167,15 @@ struct WeChatCommand: AsyncParsableCommand {
                 queue.post(.devMail(email: mail.to, code: String(code)))
             }
         }
-        let colorMode: CursesTerminal.ColorMode =
-            environment["NO_COLOR"].map { $0.isEmpty ? .auto : .monochrome } ?? .auto
+        options.noColor = NoColor.isRequested(environment: environment)
+        let colorMode: CursesTerminal.ColorMode = options.noColor ? .monochrome : .auto
         let appOptions = options
+        let terminalOptions = TerminalOptions(config: options.config)
         // The terminal belongs to one thread, which is not one of the few the async runtime has.
         // The terminal and the app are made on that thread and never leave it.
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                let terminal = CursesTerminal(colorMode: colorMode)
+                let terminal = CursesTerminal(colorMode: colorMode, options: terminalOptions)
                 let app = ChatApp(
                     terminal: terminal,
                     options: appOptions,

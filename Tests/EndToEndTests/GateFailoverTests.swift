@@ -41,7 +41,8 @@ import Testing
         let error = await #expect(throws: ChatError.self) { try await gate.health() }
         #expect(error?.code == .unavailable)
         #expect(
-            error?.message == "Cannot reach the server at http://127.0.0.1:1. The other server did not answer either."
+            error?.message
+                == "Cannot reach the server at 127.0.0.1:1 (connection refused). The other server did not answer either."
         )
     }
 }

@@ -136,4 +136,62 @@ import Testing
         #expect(screen.contains("exit=2"))
         #expect(try await holder.stop() == 0)
     }
+
+    /// A mistake in `[keys]` is said on the terminal, with its line, before the screen starts.
+    @Test func aMistakeInTheKeyTableStopsTheStartWithItsLine() async throws {
+        // Wide, so the message (the config's path leads it) stays on one row.
+        let terminal = try TmuxSession(width: 250, height: 30)
+        defer { terminal.close() }
+        let config = terminal.home + "/keys.toml"
+        try "[keys]\nnext-unread = \"Ctrl-N\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try await terminal.run(
+            "\(TerminalClientTests.wechatPath) --config \(config) --server http://127.0.0.1:1; echo exit=$?"
+        )
+        let screen = try await terminal.waitUntil("wechat to exit", timeout: 30) { screen in
+            screen.split(separator: "\n").contains { $0.hasPrefix("exit=") }
+        }
+        #expect(
+            screen.contains("wechat: \(config) line 2: 'Ctrl-N' is bound to both next-conversation"),
+            "screen:\n\(screen)"
+        )
+        #expect(screen.contains("exit=2"))
+        #expect(!screen.contains("WeChat — sign in"))
+    }
+
+    /// Alt-digits and Alt-A as a real terminal sends them (Esc, then the key at once).
+    @Test func altDigitsOpenConversationsByTheirPlaceInTheList() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        try await Self.startDemo(in: terminal)
+        // The open conversation's name, from the title of the box that writes to it.
+        func openName(_ screen: String) -> String? {
+            guard let range = screen.range(of: "Message ") else { return nil }
+            let name = screen[range.upperBound...].prefix { $0 != " " && $0 != "─" && $0 != "\n" }
+            return name.isEmpty ? nil : String(name)
+        }
+        try await terminal.press("M-9")
+        try await terminal.waitFor("The list has only 3 conversations.")
+        try await terminal.press("M-1")
+        try await Task.sleep(for: .milliseconds(300))
+        let first = try #require(openName(try terminal.screen()))
+        try await terminal.press("M-2")
+        let afterTwo = try await terminal.waitUntil("the second conversation") {
+            openName($0).map { $0 != first } ?? false
+        }
+        let second = try #require(openName(afterTwo))
+        try await terminal.press("M-3")
+        let afterThree = try await terminal.waitUntil("the third conversation") {
+            openName($0).map { $0 != first && $0 != second } ?? false
+        }
+        let third = try #require(openName(afterThree))
+        #expect(Set([first, second, third]).count == 3)
+        try await terminal.press("M-1")
+        try await terminal.waitUntil("back to the first") { openName($0) == first }
+        // Alt-A either opens an unread conversation or says there is none; it types nothing.
+        try await terminal.press("M-a")
+        try await Task.sleep(for: .milliseconds(300))
+        let screen = try terminal.screen()
+        #expect(screen.contains("Type a message"), "the input took a key:\n\(screen)")
+        try await terminal.press("C-q")
+    }
 }

@@ -85,6 +85,10 @@ public final class MessageCache: Sendable {
                     """
             )
         }
+        // What was typed to a conversation and not sent, so a restart keeps it.
+        migrator.registerMigration("v2 drafts") { db in
+            try db.execute(sql: "CREATE TABLE drafts(peer_id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        }
         return migrator
     }
 
@@ -250,31 +254,49 @@ public final class MessageCache: Sendable {
         }
     }
 
-    /// Messages containing `text` anywhere, newest first, across all conversations.
-    public func search(_ text: String, limit: Int = 100) throws -> [ChatMessage] {
-        let query = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !query.isEmpty else { return [] }
+    /// Messages containing `text` anywhere, newest first: in every conversation, or only in the
+    /// one with `peer`.
+    public func search(_ text: String, peer: UserID? = nil, limit: Int = 100) throws -> [ChatMessage] {
+        guard let match = Self.searchMatch(text, peer: peer) else { return [] }
         return try pool.read { db in
-            if query.count >= 3 {
-                // Quoted as one FTS5 string so operators and punctuation in the query are literal.
-                let phrase = "\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-                return try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT m.* FROM messages_fts f JOIN messages m ON m.id = f.rowid
-                        WHERE messages_fts MATCH ? ORDER BY m.sent_at_ms DESC LIMIT ?
-                        """,
-                    arguments: [phrase, limit]
-                ).map(Self.message)
-            }
-            let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            return try Row.fetchAll(
+            try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM messages WHERE text LIKE ? ESCAPE '\\' ORDER BY sent_at_ms DESC LIMIT ?",
-                arguments: ["%" + escaped + "%", limit]
+                sql: "SELECT m.* \(match.sql) ORDER BY m.sent_at_ms DESC LIMIT ?",
+                arguments: match.arguments + [limit]
             ).map(Self.message)
         }
+    }
+
+    /// How many messages `search` finds with no limit: a list cut at 100 says of how many.
+    public func searchCount(_ text: String, peer: UserID? = nil) throws -> Int {
+        guard let match = Self.searchMatch(text, peer: peer) else { return 0 }
+        return try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) \(match.sql)", arguments: match.arguments) ?? 0
+        }
+    }
+
+    /// The FROM and WHERE of a search, with their arguments; nil for a blank query.
+    private static func searchMatch(_ text: String, peer: UserID?) -> (sql: String, arguments: StatementArguments)? {
+        let query = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !query.isEmpty else { return nil }
+        var sql: String
+        var arguments: StatementArguments
+        if query.count >= 3 {
+            // Quoted as one FTS5 string so operators and punctuation in the query are literal.
+            let phrase = "\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            sql = "FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?"
+            arguments = [phrase]
+        } else {
+            let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            sql = "FROM messages m WHERE m.text LIKE ? ESCAPE '\\'"
+            arguments = ["%" + escaped + "%"]
+        }
+        if let peer {
+            sql += " AND m.peer_id = ?"
+            arguments += [peer]
+        }
+        return (sql, arguments)
     }
 
     public func conversations() throws -> [Conversation] {
@@ -299,6 +321,32 @@ public final class MessageCache: Sendable {
 
     public func messageCount() throws -> Int {
         try pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM messages") ?? 0 }
+    }
+
+    // MARK: Drafts
+
+    /// Keeps what was typed to each conversation and not sent, in place of what was kept before
+    /// (a draft sent or emptied since is gone from `drafts`). Empty texts are not kept.
+    public func replaceDrafts(_ drafts: [UserID: String]) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM drafts")
+            for (peer, text) in drafts where !text.isEmpty {
+                try db.execute(sql: "INSERT INTO drafts(peer_id, text) VALUES (?, ?)", arguments: [peer, text])
+            }
+        }
+    }
+
+    /// Every conversation's unsent text.
+    public func drafts() throws -> [UserID: String] {
+        try pool.read { db in
+            var drafts: [UserID: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT peer_id, text FROM drafts") {
+                let peer: UserID = row["peer_id"]
+                let text: String = row["text"]
+                drafts[peer] = text
+            }
+            return drafts
+        }
     }
 
     // MARK: Outbox

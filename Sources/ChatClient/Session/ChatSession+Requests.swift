@@ -36,6 +36,15 @@ extension ChatSession {
         try await refreshSocial()
     }
 
+    /// Withdraws the friend request I sent to `user`: it leaves their list and mine (on every
+    /// device). `no_such_request` if there is none (answered or withdrawn meanwhile).
+    public func cancelFriendRequest(to user: UserID) async throws {
+        var wire = WireCancelFriendRequest()
+        wire.toUserID = user
+        _ = try await request(.cancelFriendRequest(wire))
+        try await refreshSocial()
+    }
+
     public func removeFriend(_ user: UserID) async throws {
         var wire = WireRemoveFriend()
         wire.userID = user
@@ -102,8 +111,14 @@ extension ChatSession {
         return messages
     }
 
-    /// Full-text search of the local cache, newest first.
-    public func search(_ text: String, limit: Int = 100) throws -> [ChatMessage] {
-        try cache.search(text, limit: limit)
+    /// Full-text search of the local cache, newest first: every conversation, or the one with
+    /// `peer`.
+    public func search(_ text: String, peer: UserID? = nil, limit: Int = 100) throws -> [ChatMessage] {
+        try cache.search(text, peer: peer, limit: limit)
+    }
+
+    /// How many messages `search` finds with no limit.
+    public func searchCount(_ text: String, peer: UserID? = nil) throws -> Int {
+        try cache.searchCount(text, peer: peer)
     }
 }

@@ -181,6 +181,14 @@ public nonisolated struct WireEnvelope: Sendable {
     set {payload = .setRemark(newValue)}
   }
 
+  public var cancelFriendRequest: WireCancelFriendRequest {
+    get {
+      if case .cancelFriendRequest(let v)? = payload {return v}
+      return WireCancelFriendRequest()
+    }
+    set {payload = .cancelFriendRequest(newValue)}
+  }
+
   /// Messages
   public var sendMessage: WireSendMessage {
     get {
@@ -310,6 +318,7 @@ public nonisolated struct WireEnvelope: Sendable {
     case listFriends(WireListFriends)
     case friendList(WireFriendList)
     case setRemark(WireSetRemark)
+    case cancelFriendRequest(WireCancelFriendRequest)
     /// Messages
     case sendMessage(WireSendMessage)
     case messageAck(WireMessageAck)
@@ -519,6 +528,20 @@ public nonisolated struct WireRespondFriendRequest: Sendable {
   public init() {}
 }
 
+/// Withdraws the pending request this user sent to `to_user_id`. Answered with Ok, or
+/// `no_such_request` when there is none (answered, withdrawn already, or never sent).
+public nonisolated struct WireCancelFriendRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var toUserID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct WireListFriendRequests: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -564,8 +587,8 @@ public nonisolated struct WireFriendRequest: Sendable {
   fileprivate var _to: WireUser? = nil
 }
 
-/// The newest pending requests each way, at most `ProtocolLimits.maxListedRequests` of each: a
-/// person can have only that many outgoing, and older incoming ones show as newer are answered.
+/// The newest pending requests each way, at most `ProtocolLimits.maxListedRequests` of each: older
+/// ones show as newer are answered.
 public nonisolated struct WireFriendRequestList: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1079,7 +1102,7 @@ fileprivate nonisolated let _protobuf_package = "wechat.v1"
 
 nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{4}\u{a}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{3}cancel_friend_request\0\u{4}\u{9}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1320,6 +1343,19 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
           self.payload = .setRemark(v)
+        }
+      }()
+      case 31: try {
+        var v: WireCancelFriendRequest?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .cancelFriendRequest(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .cancelFriendRequest(v)
         }
       }()
       case 40: try {
@@ -1576,6 +1612,10 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
     case .setRemark?: try {
       guard case .setRemark(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+    }()
+    case .cancelFriendRequest?: try {
+      guard case .cancelFriendRequest(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
     }()
     case .sendMessage?: try {
       guard case .sendMessage(let v)? = self.payload else { preconditionFailure() }
@@ -2049,6 +2089,36 @@ nonisolated extension WireRespondFriendRequest: SwiftProtobuf.Message, SwiftProt
   public static func ==(lhs: WireRespondFriendRequest, rhs: WireRespondFriendRequest) -> Bool {
     if lhs.fromUserID != rhs.fromUserID {return false}
     if lhs.accept != rhs.accept {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireCancelFriendRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CancelFriendRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}to_user_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.toUserID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.toUserID != 0 {
+      try visitor.visitSingularInt64Field(value: self.toUserID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireCancelFriendRequest, rhs: WireCancelFriendRequest) -> Bool {
+    if lhs.toUserID != rhs.toUserID {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -19,4 +19,7 @@ public protocol AccountService: Sendable {
     /// `client` is the caller's address: lookups are limited per address (a token guesser or a
     /// reconnect storm gets `rate_limited`, not the status service's attention).
     func chatServer(forToken token: String, client: String) async throws -> (user: UserID, chatServer: ChatServerInfo)
+    /// Whether `username` could be signed up with now (taken, or reading like a taken name, it
+    /// could not), so a form can say so before the code is spent. Limited per `client` address.
+    func usernameAvailability(_ username: String, client: String) async throws -> UsernameAvailability
 }

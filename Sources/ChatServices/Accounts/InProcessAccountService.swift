@@ -86,15 +86,7 @@ public final class InProcessAccountService: AccountService {
         // Check what is public before burning the code (usernames are, through search), so a
         // taken name does not cost a new mail. Whether the email has an account is not public:
         // it is checked only after the code, which only the mailbox's owner has.
-        if try await users.usernameExists(username) {
-            throw ChatError(.usernameTaken, "The username '\(username)' is already taken.")
-        }
-        if let existing = try await users.username(lookingLike: username) {
-            throw ChatError(
-                .usernameTaken,
-                "The username '\(username)' looks too much like '\(existing)', which is taken."
-            )
-        }
+        if let taken = try await whyTaken(username) { throw ChatError(.usernameTaken, taken) }
 
         try await verify.consumeCode(code, email: email, purpose: .register)
         let hash = try await hasher.hash(password)
@@ -106,6 +98,32 @@ public final class InProcessAccountService: AccountService {
         )
         logger.info("user registered", metadata: ["user": "\(user.id)", "username": "\(user.username)"])
         return user.id
+    }
+
+    /// Why `username` cannot be had (taken, or reading like a taken name), or nil if it is free.
+    private func whyTaken(_ username: String) async throws -> String? {
+        if try await users.usernameExists(username) {
+            return "The username '\(username)' is already taken."
+        }
+        if let existing = try await users.username(lookingLike: username) {
+            return "The username '\(username)' looks too much like '\(existing)', which is taken."
+        }
+        return nil
+    }
+
+    public func usernameAvailability(_ username: String, client: String) async throws -> UsernameAvailability {
+        try await limiter.enforce(
+            "username-lookups:\(client)",
+            limit: limits.usernameLookupsPerAddress,
+            "Too many username lookups from your network."
+        )
+        do {
+            try AccountRules.validateUsername(username)
+        } catch let error as ChatError {
+            // Against the rules, it can never be had: not available, and the rule says why.
+            return .unavailable(error.message)
+        }
+        return try await whyTaken(username).map(UsernameAvailability.unavailable) ?? .free
     }
 
     public func signIn(account: String, password: String, client: String) async throws -> SignedIn {

@@ -26,6 +26,9 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// `GET /chat-server` per client address: what a reconnecting client asks, once per
     /// reconnect, so a generous burst; a guesser of tokens gets no further.
     public var chatServerLookupsPerAddress = RateLimit(perSecond: 20, burst: 300)
+    /// `GET /usernames/{name}` per client address: a sign-up form asks once a name is entered.
+    /// Usernames are public (search finds them), so this bounds the load, not what is learnt.
+    public var usernameLookupsPerAddress = RateLimit(perSecond: 20, burst: 300)
 
     public init() {}
 
@@ -42,6 +45,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
         policy.framesPerConnection = .unlimited
         policy.requestsPerUser = .unlimited
         policy.chatServerLookupsPerAddress = .unlimited
+        policy.usernameLookupsPerAddress = .unlimited
         return policy
     }
 }

@@ -5,10 +5,13 @@ import Foundation
 extension AppState {
     mutating func handleKey(_ key: Key) -> [Effect] {
         if key == .resize { return [] }
+        if case .mouse(let event) = key { return handleMouse(event) }
         if keyBindings.command(for: key, in: .app) == .quit {
             quitRequested = true
             return []
         }
+        // A sequence begun in the input is over once the keyboard is somewhere else.
+        if screen != .main || overlay != nil || focus != .input { pendingPrefix = nil }
         switch screen {
         case .signIn: return signInKey(key)
         case .register: return registerKey(key)
@@ -66,20 +69,23 @@ extension AppState {
             screen = .signIn
             return []
         case .tab, .down:
+            let check = register.focus == 0 ? checkUsername() : []
             register.focus = (register.focus + 1) % RegisterForm.fieldCount
-            return []
+            return check
         case .backTab, .up:
+            let check = register.focus == 0 ? checkUsername() : []
             register.focus = (register.focus + RegisterForm.fieldCount - 1) % RegisterForm.fieldCount
-            return []
+            return check
         case .function(5):
-            return sendRegisterCode()
+            return checkUsername() + sendRegisterCode()
         case .enter:
             switch register.focus {
-            case 1: return sendRegisterCode()
+            case 1: return checkUsername() + sendRegisterCode()
             case 4: return submitRegistration()
             default:
+                let check = register.focus == 0 ? checkUsername() : []
                 register.focus += 1
-                return []
+                return check
             }
         default:
             switch register.focus {
@@ -197,6 +203,8 @@ extension AppState {
     // MARK: Main screen
 
     mutating func mainKey(_ key: Key) -> [Effect] {
+        // The key after Ctrl-X belongs to the sequence, whatever it does alone.
+        if let prefix = pendingPrefix { return prefixedKey(prefix, key) }
         if let command = keyBindings.command(for: key, in: .main) { return perform(command) }
         switch focus {
         case .friends:
@@ -206,9 +214,28 @@ extension AppState {
             }
             return friendFilterKey(key)
         case .input:
+            if keyBindings.isPrefix(key, in: .input) {
+                pendingPrefix = key
+                let next = keyBindings.bindings.filter { $0.context == .input && $0.prefix == key }
+                    .map { "\($0.keyNames): \($0.summary)" }
+                showNotice(next.joined(separator: " · "), .info, seconds: 30)
+                return []
+            }
             if let command = keyBindings.command(for: key, in: .input) { return perform(command) }
             return inputKey(key)
         }
+    }
+
+    /// The key after a prefix: the sequence's command, or else nothing (as in bash, a sequence
+    /// that means nothing is dropped, its second key neither typed nor acted on). A paste is the
+    /// exception: text is never thrown away.
+    mutating func prefixedKey(_ prefix: Key, _ key: Key) -> [Effect] {
+        pendingPrefix = nil
+        notice = nil
+        if let command = keyBindings.command(after: prefix, key: key, in: .input) { return perform(command) }
+        if case .paste = key { return inputKey(key) }
+        if key != .escape { showNotice("\(prefix.name) \(key.name) does nothing.", .info) }
+        return []
     }
 
     /// Carries out a command of the main screen, whichever key asked for it.
@@ -227,9 +254,20 @@ extension AppState {
             overlay = .requests(RequestsPanel())
         case .searchMessages:
             overlay = .search(MessageSearch())
+        case .searchConversation:
+            guard let peer = selectedPeer else {
+                let all = keyBindings.keyName(for: .searchMessages)
+                showNotice("Open a conversation to search it (\(all) searches them all).", .error)
+                return []
+            }
+            overlay = .search(MessageSearch(peer: peer))
         case .chooseTheme:
+            // A theme's file is its display name in lower case with hyphens ("High contrast" is
+            // high-contrast.toml), or the name itself.
+            let fileName = theme.name.lowercased().replacingOccurrences(of: " ", with: "-")
             let current =
-                themeNames.firstIndex(of: theme.name.lowercased()) ?? themeNames.firstIndex(of: theme.name) ?? 0
+                themeNames.firstIndex(of: fileName) ?? themeNames.firstIndex(of: theme.name.lowercased())
+                ?? themeNames.firstIndex(of: theme.name) ?? 0
             overlay = .themes(
                 ThemePicker(
                     selected: current,
@@ -244,12 +282,20 @@ extension AppState {
             return moveSelection(by: 1)
         case .previousConversation, .friendUp:
             return moveSelection(by: -1)
+        case .nextUnread:
+            return openNextUnread()
+        case .conversation1, .conversation2, .conversation3, .conversation4, .conversation5, .conversation6,
+            .conversation7, .conversation8, .conversation9:
+            return openConversation(number: command.conversationNumber ?? 1)
         case .scrollOlder:
             return scroll(by: max(1, chatPaneHeight - 2))
         case .scrollNewer:
             return scroll(by: -max(1, chatPaneHeight - 2))
         case .jumpToLatest:
-            if let peer = selectedPeer { conversations[peer]?.scrollOffset = 0 }
+            if let peer = selectedPeer {
+                conversations[peer]?.scrollOffset = 0
+                conversations[peer]?.revealSeq = nil
+            }
         case .switchFocus:
             // The one key that moves focus to the friend list. Tab and Esc never do: both are
             // pressed by habit while typing, and the friend list has keys that act on a friend.
@@ -291,6 +337,20 @@ extension AppState {
             if !input.complete(from: completionNames) {
                 showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
             }
+        case .composeInEditor:
+            return [.composeInEditor(draft: input.text, peer: selectedPeer)]
+        case .exportConversation:
+            guard let peer = selectedPeer, let me else {
+                showNotice("Open a conversation to export it.", .error)
+                return []
+            }
+            let friend = chat?.friends[peer]
+            let username = friend?.user.username ?? "\(peer)"
+            let name = friend?.displayName ?? username
+            var names = [me.id: me.username]
+            names[peer] = name
+            showNotice("Exporting the conversation with \(name)…", .info)
+            return [.exportConversation(peer: peer, fileStem: username, names: names)]
         }
         return []
     }
@@ -363,6 +423,8 @@ extension AppState {
 
     mutating func scroll(by rows: Int) -> [Effect] {
         guard let peer = selectedPeer, var view = conversations[peer] else { return [] }
+        // The person scrolls: a jump's message no longer pulls the pane back to it.
+        view.revealSeq = nil
         let total = ChatPaneView.lineCount(of: view, state: self)
         view.scrollOffset = min(max(0, view.scrollOffset + rows), max(0, total - chatPaneHeight))
         var effects: [Effect] = []
@@ -383,6 +445,10 @@ extension AppState {
         guard let overlay else { return [] }
         if key == .escape {
             self.overlay = nil
+            // No to withdrawing a request: back to the requests it was asked from.
+            if case .confirm(let confirmation) = overlay, case .cancelRequest(_, let panel) = confirmation.action {
+                self.overlay = .requests(panel)
+            }
             // A theme previewed and not chosen is undone.
             if case .themes(let picker) = overlay, let original = picker.original,
                 !themeNames.indices.contains(picker.selected) || themeNames[picker.selected] != original
@@ -393,7 +459,7 @@ extension AppState {
         }
         switch overlay {
         case .help:
-            let last = max(0, keyBindings.helpRows.count - OverlayView.helpVisibleRows(self))
+            let last = max(0, OverlayView.helpRows(self).count - OverlayView.helpVisibleRows(self))
             let page = max(1, OverlayView.helpVisibleRows(self) - 1)
             switch key {
             case .down, .character("j"): helpScroll = min(last, helpScroll + 1)
@@ -422,7 +488,9 @@ extension AppState {
             case .enter:
                 self.overlay = nil
                 guard themeNames.indices.contains(picker.selected) else { return [] }
-                return [.loadTheme(themeNames[picker.selected])]
+                // Kept for the next start; loaded after, so a warning about the file shows last.
+                let name = themeNames[picker.selected]
+                return [.saveTheme(name), .loadTheme(name)]
             default: break
             }
             self.overlay = .themes(picker)
@@ -452,10 +520,15 @@ extension AppState {
             case .removeFriend(let user): return [.removeFriend(user)]
             case .block(let user): return [.setBlocked(user, true)]
             case .unblock(let user): return [.setBlocked(user, false)]
-            case .signOut: return [.signOut]
+            // The drafts first: signing out ends the session that keeps them.
+            case .signOut: return saveDraftsEffect + [.signOut]
+            case .cancelRequest(let user, let panel):
+                overlay = .requests(panel)
+                return [.cancelFriendRequest(to: user)]
             }
         default:
             overlay = nil
+            if case .cancelRequest(_, let panel) = confirmation.action { overlay = .requests(panel) }
             return []
         }
     }
@@ -476,6 +549,16 @@ extension AppState {
         case .character("r"), .character("d"):
             guard rows.indices.contains(panel.selected), rows[panel.selected].incoming else { return [] }
             return [.respondToRequest(from: rows[panel.selected].0.from.id, accept: false)]
+        case .character("c"), .delete:
+            // One of mine: withdrawn only after a "y" (the confirmation's default is no).
+            guard rows.indices.contains(panel.selected), !rows[panel.selected].incoming else { return [] }
+            let recipient = rows[panel.selected].0.to
+            overlay = .confirm(
+                Confirmation(
+                    question: "Withdraw your friend request to \(recipient.username)?",
+                    action: .cancelRequest(to: recipient.id, panel: panel)
+                )
+            )
         default: break
         }
         return []
@@ -494,35 +577,31 @@ extension AppState {
                 return jump(to: message, query: search.query.text)
             }
             search.searched = false
-            return [.searchMessages(search.query.text)]
+            return [.searchMessages(search.query.text, peer: search.peer)]
         default:
             _ = search.query.handle(key)
             // Search as you type: the cache answers in a millisecond.
             search.searched = false
             return search.query.text.trimmingCharacters(in: .whitespaces).isEmpty
-                ? [] : [.searchMessages(search.query.text)]
+                ? [] : [.searchMessages(search.query.text, peer: search.peer)]
         }
         return []
     }
 
-    /// Opens the message's conversation with the message in view and highlighted.
+    /// Opens the message's conversation with the message in view and highlighted. The pane
+    /// shows one unbroken stretch of history up to the newest message, so the pages between are
+    /// loaded, as scrolling back would load them (`revealHighlight`); once it only had the message
+    /// merged in and stayed on the newest page.
     mutating func jump(to message: ChatMessage, query: String) -> [Effect] {
         guard let me else { return [] }
         let peer = message.peer(of: me.id)
         focus = .input
-        var effects = select(peer)
-        conversations[peer]?.merge([message])
+        let effects = select(peer)
         conversations[peer]?.highlightedMessageID = message.id
         conversations[peer]?.highlightQuery = query
         conversations[peer]?.firstUnreadSeq = nil
-        // Load the messages around it so it shows in context.
-        effects =
-            [.loadHistory(peer: peer, beforeSeq: message.seq + 26)]
-            + effects.filter {
-                if case .loadHistory = $0 { return false }
-                return true
-            }
-        return effects
+        conversations[peer]?.revealSeq = message.seq
+        return effects + revealHighlight(in: peer)
     }
 
     mutating func findUserKey(_ key: Key, _ find: inout FindUser) -> [Effect] {

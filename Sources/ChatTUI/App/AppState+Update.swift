@@ -61,7 +61,12 @@ extension AppState {
                 showNotice("Welcome! Press \(keyBindings.keyName(for: .findPeople)) to find your friends.", .success)
             case .failure(let error):
                 register.error = error.message
+                // Taken after all (between the check and the submit): the field says so too.
+                if error.code == .usernameTaken { register.usernamesTaken.insert(register.username.text) }
             }
+            return []
+        case .usernameChecked(let name, let result):
+            usernameChecked(name, result)
             return []
         case .passwordReset(let result):
             reset.busy = false
@@ -86,10 +91,12 @@ extension AppState {
             selectedPeer = nil
             overlay = nil
             screen = .signIn
+            forgetDrafts()
             return []
-        case .historyLoaded(let peer, _, let result):
+        case .historyLoaded(let peer, let beforeSeq, let result):
             var view = conversations[peer] ?? ConversationView()
-            view.loadingOlder = false
+            // The newest page (0) is not the older page waited for, which may still be on its way.
+            if beforeSeq != 0 { view.loadingOlder = false }
             switch result {
             case .success(let messages):
                 // A short page is not the end (the server caps pages by bytes); seq 1 or nothing is.
@@ -99,11 +106,11 @@ extension AppState {
                 showNotice(error.message, .error)
             }
             conversations[peer] = view
-            return []
-        case .searchResults(let query, let results):
-            if case .search(var search) = overlay, search.query.text == query {
+            return peer == selectedPeer ? revealHighlight(in: peer) : []
+        case .searchResults(let query, let peer, let results, let total):
+            if case .search(var search) = overlay, search.query.text == query, search.peer == peer {
                 search.results = Array(results.prefix(MessageSearch.shownLimit))
-                search.more = results.count > MessageSearch.shownLimit
+                search.total = max(total, search.results.count)
                 search.selected = 0
                 search.searched = true
                 overlay = .search(search)
@@ -140,6 +147,23 @@ extension AppState {
             self.theme = theme
             if let warning { showNotice(warning, .error, seconds: 8) }
             return []
+        case .draftsLoaded(let kept):
+            restoreDrafts(kept)
+            return []
+        case .composed(let peer, let result):
+            switch result {
+            case .success(let text):
+                // Back as the draft, not sent: Enter sends it once it has been looked over.
+                if let peer, peer != selectedPeer {
+                    drafts[peer] = text.isEmpty ? nil : text
+                } else {
+                    input.setText(text)
+                }
+                showNotice(text.isEmpty ? "The editor left the message empty." : "Edited. Enter sends it.", .info)
+            case .failure(let error):
+                showNotice(error.message, .error, seconds: 8)
+            }
+            return []
         }
     }
 
@@ -155,13 +179,16 @@ extension AppState {
             let first = chat == nil
             chat = state
             if case .signedOut(let reason) = state.connection, screen == .main {
+                // Kept in the account's cache for its next sign-in, then off the screen.
+                let kept = saveDraftsEffect
+                forgetDrafts()
                 chat = nil
                 conversations = [:]
                 selectedPeer = nil
                 overlay = nil
                 screen = .signIn
                 signIn.error = reason
-                return []
+                return kept
             }
             if selectedPeer == nil || (selectedPeer.map { state.friends[$0] == nil } ?? false) {
                 if let firstFriend = visibleFriends.first {
@@ -176,8 +203,9 @@ extension AppState {
         case .message(let message, let live):
             guard let me else { return [] }
             let peer = message.peer(of: me.id)
-            if conversations[peer] != nil {
+            if let before = conversations[peer] {
                 conversations[peer]?.merge([message])
+                keepSelectedMessageInPlace(peer: peer, before: before)
             }
             var effects: [Effect] = []
             if peer == selectedPeer, message.senderID != me.id, focus == .input {
@@ -218,7 +246,7 @@ extension AppState {
             // What happened to the text first: a narrow status bar cuts the end of a notice.
             let kept = peer == selectedPeer ? "Kept in the input" : "Kept as \(name)'s draft"
             showNotice("\(kept), not sent to \(name): \(error.message)", .error, seconds: 8)
-            return []
+            return peer == selectedPeer ? [] : saveDraftsEffect
         }
     }
 
@@ -236,6 +264,8 @@ extension AppState {
     /// the input has the focus. Moving through the friend list only previews: skimming the list
     /// must not clear every unread badge. The mark comes when focus returns to the input.
     mutating func select(_ peer: UserID) -> [Effect] {
+        // What was typed to the one left is kept on disk too, as soon as it becomes a draft.
+        let switched = selectedPeer != nil && peer != selectedPeer
         if peer != selectedPeer {
             if let previous = selectedPeer { drafts[previous] = input.text.isEmpty ? nil : input.text }
             input.setText(drafts.removeValue(forKey: peer) ?? "")
@@ -245,6 +275,7 @@ extension AppState {
         view.scrollOffset = 0
         view.highlightedMessageID = nil
         view.highlightQuery = nil
+        view.revealSeq = nil
         if let conversation = chat?.conversations[peer], conversation.unread > 0 {
             view.firstUnreadSeq = conversation.readSeq + 1
         } else {
@@ -252,6 +283,7 @@ extension AppState {
         }
         conversations[peer] = view
         return [.loadHistory(peer: peer, beforeSeq: 0)] + markSelectedReadIfWriting()
+            + (switched ? saveDraftsEffect : [])
     }
 
     /// Marks the open conversation read, if it has unread messages and the input has the focus

@@ -50,9 +50,14 @@ public struct AppState: Sendable {
     public var helpScroll = 0
     public var friendFilter: LineEditor?
     public var input = LineEditor()
+    /// The first key of a two-key sequence (Ctrl-X of Ctrl-X Ctrl-E), waiting for the second.
+    public var pendingPrefix: Key?
     /// What was typed to each conversation and not sent, kept while another one is open: text
     /// typed to one friend must never end up addressed to another.
     public var drafts: [UserID: String] = [:]
+    /// The drafts the cache kept from the last run are back (`draftsLoaded`). Until then none
+    /// are saved, or an empty set would overwrite them.
+    public var draftsRestored = false
     /// Messages loaded for display, per conversation.
     public var conversations: [UserID: ConversationView] = [:]
     public var overlay: Overlay?
@@ -67,6 +72,11 @@ public struct AppState: Sendable {
     /// Shown in the sign-in footer when the demo seeded accounts.
     public var demoLogins: [String] = []
     public var quitRequested = false
+    /// How emoji clusters are drawn (`[display] emoji`): the views' business, never the text's.
+    public var emojiMode: EmojiMode = .full
+    /// What the last frame drew where (`ChatApp` keeps it from each render): a mouse event acts
+    /// on what the person saw under the pointer.
+    public var hitMap = HitMap()
 
     public init(serverURL: String) {
         self.serverURL = serverURL
@@ -111,9 +121,15 @@ public struct ConversationView: Sendable, Equatable {
     public var loadingOlder = false
     /// The first unread message when the conversation was opened: the "new messages" line goes above it.
     public var firstUnreadSeq: UInt64?
-    /// A message to show highlighted (jumped to from search).
+    /// A message to show highlighted: jumped to from search (its matches marked), or selected
+    /// with the mouse (`highlightQuery` nil: all its text marked, and it keeps its place on
+    /// screen while newer messages arrive).
     public var highlightedMessageID: Int64?
     public var highlightQuery: String?
+    /// The highlighted message's place in the history, while the pane is to bring it into view:
+    /// older pages load until it is among them, and each page that lands scrolls to it again,
+    /// until the person scrolls or opens another conversation.
+    public var revealSeq: UInt64?
 
     public init() {}
 
@@ -151,9 +167,16 @@ public struct RegisterForm: Sendable, Equatable {
     public var busy = false
 
     public static let fieldCount = 5
+    /// Usernames the gate was asked about (on leaving the field, or asking for the code), so a
+    /// name is asked about once; and those it said are taken, which the field then says.
+    public var usernamesAsked: Set<String> = []
+    public var usernamesTaken: Set<String> = []
 
     /// Live validation, field by field, as the person types (nil = fine or not typed yet).
-    public var usernameProblem: String? { Self.problem(username.text) { try AccountRules.validateUsername($0) } }
+    public var usernameProblem: String? {
+        Self.problem(username.text) { try AccountRules.validateUsername($0) }
+            ?? (usernamesTaken.contains(username.text) ? "That username is taken." : nil)
+    }
     public var emailProblem: String? { Self.problem(email.text) { try AccountRules.validateEmail($0) } }
     public var passwordProblem: String? { Self.problem(password.text) { try AccountRules.validatePassword($0) } }
     public var confirmProblem: String? {

@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import Synchronization
 
-/// The running app: one thread owns the terminal and loops — read a key (briefly), apply it and
-/// whatever the network posted, draw if anything changed. Network work runs in the
-/// `EffectRunner`, so typing and drawing never wait for it.
+/// The running app: one thread owns the terminal and loops — wait for a key, a posted action or
+/// the next timed change (`WakeSchedule`), apply it, draw if anything changed. Network work
+/// runs in the `EffectRunner`, so typing and drawing never wait for it.
 public final class ChatApp {
     public struct Options: Sendable {
         public var serverURL: String
@@ -20,6 +20,11 @@ public final class ChatApp {
         public var demoLogins: [String] = []
         /// Signs in with these at start when there is no saved session (the demo).
         public var autoSignIn: (account: String, password: String)?
+        /// Where the picker's choice of theme is kept for the next start; nil keeps none.
+        public var savedTheme: SavedTheme?
+        /// `NO_COLOR` is set (`NoColor.isRequested`): the terminal draws no colour, and the app
+        /// draws with `Theme.monochrome` whatever theme is chosen.
+        public var noColor = false
 
         public init(serverURL: String, config: AppConfig, themeSearchPaths: [String]) {
             self.serverURL = serverURL
@@ -57,10 +62,12 @@ public final class ChatApp {
         runner = EffectRunner(serverURLs: options.serverURLs, tls: options.tls, queue: queue, logger: logger)
         state = AppState(serverURL: options.serverURL)
         state.otherGates = options.serverURLs.count - 1
+        state.keyBindings = options.config.keyBindings
         state.demoLogins = options.demoLogins
+        state.emojiMode = options.config.emoji
         state.themeNames = ThemeLoader.available(in: options.themeSearchPaths)
         let (theme, warning) = ThemeLoader.load(named: options.config.theme, searchPaths: options.themeSearchPaths)
-        state.theme = theme
+        state.theme = NoColor.theme(theme, noColor: options.noColor)
         if let warning { state.showNotice(warning, .error, seconds: 10) }
     }
 
@@ -80,10 +87,23 @@ public final class ChatApp {
         state.width = size.width
         state.height = size.height
         var dirty = true
-        var lastTick = Date()
+        // Due at once: the first pass sets the state's clock.
+        var nextWake = Date()
         while !state.quitRequested && !shouldStop() {
-            if let key = terminal.readKey(timeoutMilliseconds: dirty ? 0 : 40) {
+            // Sleeps until a key, a posted action (the queue's wake) or the next change on screen
+            // that time alone makes: an idle client wakes about once a minute.
+            let key = terminal.readKey(
+                timeoutMilliseconds: dirty ? 0 : WakeSchedule.milliseconds(from: Date(), to: nextWake),
+                wake: queue.wake
+            )
+            let actions = queue.drain()
+            let now = Date()
+            if key != nil || !actions.isEmpty || now >= nextWake {
+                // The clock first: a notice shown by what follows expires counting from now.
+                apply(.tick(now))
                 dirty = true
+            }
+            if let key {
                 // Redraw and suspend act on the terminal, which only this loop has.
                 let command = state.keyBindings.command(for: key, in: .app)
                 if key == .resize {
@@ -105,26 +125,22 @@ public final class ChatApp {
                     apply(.key(key))
                 }
             }
-            for action in queue.drain() {
-                apply(action)
-                dirty = true
-            }
-            let now = Date()
-            if now.timeIntervalSince(lastTick) >= 1 {
-                lastTick = now
-                apply(.tick(now))
-                dirty = true
-            }
+            for action in actions { apply(action) }
             if dirty {
                 dirty = false
-                terminal.draw(AppView.render(state))
+                let canvas = AppView.render(state)
+                state.hitMap = canvas.hitMap
+                terminal.draw(canvas)
                 let title = AppView.title(state)
                 if title != lastTitle {
                     lastTitle = title
                     terminal.setTitle(title)
                 }
             }
+            nextWake = WakeSchedule.next(for: state, now: Date())
         }
+        // What is typed and not sent is there again at the next start.
+        for effect in state.saveDraftsEffect { runner.submit(effect) }
         runner.finish()
         blockingAwait {
             await loop.value
@@ -139,9 +155,20 @@ public final class ChatApp {
                 if options.config.bell { terminal.bell() }
             case .notify(let title, let body):
                 if options.config.desktopNotifications { terminal.notify(title: title, body: body) }
+            case .saveTheme(let name):
+                guard let saved = options.savedTheme else { break }
+                let (message, failed) = saved.keep(name)
+                state.showNotice(message, failed ? .error : .success, seconds: failed ? 8 : 4)
             case .loadTheme(let name):
                 let (theme, warning) = ThemeLoader.load(named: name, searchPaths: options.themeSearchPaths)
-                _ = state.apply(.themeLoaded(theme, warning: warning))
+                _ = state.apply(.themeLoaded(NoColor.theme(theme, noColor: options.noColor), warning: warning))
+                if options.noColor { state.showNotice("NO_COLOR is set: the theme stays monochrome.", .info) }
+            case .composeInEditor(let draft, let peer):
+                // The editor needs the terminal, which is this thread's: the loop waits for it.
+                let result = terminal.runWithTerminalReleased { ExternalEditor.edit(draft) }
+                let size = terminal.size
+                apply(.resized(width: size.width, height: size.height))
+                apply(.composed(peer: peer, result))
             default:
                 runner.submit(effect)
             }

@@ -5,11 +5,34 @@ public enum Command: String, Sendable, CaseIterable {
     case quit, redraw, suspend
     // The main screen, wherever the focus is.
     case help, findPeople, friendRequests, searchMessages, chooseTheme, signOut
+    /// Search within the open conversation only.
+    case searchConversation
     case nextConversation, previousConversation, scrollOlder, scrollNewer, jumpToLatest, switchFocus
+    /// The next conversation with unread messages, after the open one in list order.
+    case nextUnread
+    /// The first nine conversations as the friend list shows them. Nine cases, not one with a
+    /// number: every command then has a name for config and help, and `allCases` lists them.
+    case conversation1, conversation2, conversation3, conversation4, conversation5
+    case conversation6, conversation7, conversation8, conversation9
+    /// The open conversation, all of it, to a plain-text file.
+    case exportConversation
     // The friend list.
     case friendUp, friendDown, backToInput, filterFriends, setRemark, toggleBlock, removeFriend
     // The input line (besides editing, which is `LineEditor`'s).
     case completeName
+    /// The draft in `$VISUAL`/`$EDITOR` (Ctrl-X Ctrl-E, as in bash).
+    case composeInEditor
+
+    /// Which place in the friend list a `conversationN` command opens (1-based); nil for others.
+    public var conversationNumber: Int? {
+        guard rawValue.hasPrefix("conversation") else { return nil }
+        return Int(rawValue.dropFirst("conversation".count))
+    }
+
+    /// The command that opens the `number`th conversation of the list (1...9).
+    public static func conversation(_ number: Int) -> Command? {
+        Command(rawValue: "conversation\(number)")
+    }
 }
 
 /// Where a binding applies. Keys of `.app` and `.main` take precedence over the focused pane's.

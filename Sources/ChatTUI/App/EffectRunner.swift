@@ -34,9 +34,11 @@ public actor EffectRunner {
     /// Processes effects until the stream ends.
     public func run() async {
         for await effect in effects {
-            if case .send = effect {
+            switch effect {
+            case .send, .saveDrafts:
+                // In order, and done before `run` returns: the drafts saved at quit are kept.
                 await perform(effect)
-            } else {
+            default:
                 Task { await self.perform(effect) }
             }
         }
@@ -75,6 +77,11 @@ public actor EffectRunner {
         let session = try ChatSession(credentials: credentials, cache: cache, gate: gate, logger: logger)
         self.session = session
         let queue = queue
+        do {
+            queue.post(.draftsLoaded(try cache.drafts()))
+        } catch {
+            logger.error("could not read the drafts", metadata: ["error": "\(error)"])
+        }
         subscription?.cancel()
         let saved = saved
         subscription = Task {
@@ -134,6 +141,13 @@ public actor EffectRunner {
                 } catch {
                     queue.post(.passwordReset(.failure(Self.chatError(error))))
                 }
+            case .checkUsername(let username):
+                do {
+                    let answer = try await gate.usernameAvailability(username)
+                    queue.post(.usernameChecked(username: username, .success(answer.available)))
+                } catch {
+                    queue.post(.usernameChecked(username: username, .failure(Self.chatError(error))))
+                }
             case .signOut:
                 let session = self.session
                 self.session = nil
@@ -159,14 +173,14 @@ public actor EffectRunner {
                 } catch {
                     queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .failure(Self.chatError(error))))
                 }
-            case .searchMessages(let query):
+            case .searchMessages(let query, let peer):
                 guard let session else { return }
-                queue.post(
-                    .searchResults(
-                        query: query,
-                        (try? await session.search(query, limit: MessageSearch.shownLimit + 1)) ?? []
-                    )
-                )
+                let results = (try? await session.search(query, peer: peer, limit: MessageSearch.shownLimit)) ?? []
+                // Counted only when the list is full: a shorter list is its own count.
+                let total =
+                    results.count < MessageSearch.shownLimit
+                    ? results.count : ((try? await session.searchCount(query, peer: peer)) ?? results.count)
+                queue.post(.searchResults(query: query, peer: peer, results, total: total))
             case .findUsers(let query):
                 do {
                     guard let session else { throw ChatError(.unavailable, "Not signed in.") }
@@ -191,6 +205,9 @@ public actor EffectRunner {
             case .respondToRequest(let user, let accept):
                 try await session?.respondToFriendRequest(from: user, accept: accept)
                 queue.post(.finished(.success(accept ? "Accepted." : "Declined.")))
+            case .cancelFriendRequest(let user):
+                try await session?.cancelFriendRequest(to: user)
+                queue.post(.finished(.success("Request withdrawn.")))
             case .removeFriend(let user):
                 try await session?.removeFriend(user)
                 queue.post(.finished(.success("Removed.")))
@@ -200,7 +217,22 @@ public actor EffectRunner {
             case .setRemark(let user, let remark):
                 try await session?.setRemark(remark, for: user)
                 queue.post(.finished(.success(remark.isEmpty ? "Remark cleared." : "Remark saved.")))
-            case .loadTheme, .bell, .notify:
+            case .exportConversation(let peer, let fileStem, let names):
+                guard let session else { throw ChatError(.unavailable, "Not signed in.") }
+                let export = try await ConversationExport.export(
+                    fileStem: fileStem,
+                    names: names,
+                    directory: ConversationExport.directory()
+                ) { beforeSeq in
+                    try await session.history(with: peer, beforeSeq: beforeSeq, limit: ConversationExport.pageSize)
+                }
+                // The file's name first: a narrow status bar cuts the end.
+                let file = (export.path as NSString).lastPathComponent
+                let folder = ConversationExport.shortened((export.path as NSString).deletingLastPathComponent)
+                queue.post(.finished(.success("Exported to \(file) in \(folder) (\(export.count) messages)")))
+            case .saveDrafts(let drafts):
+                try session?.cache.replaceDrafts(drafts)
+            case .loadTheme, .saveTheme, .bell, .notify, .composeInEditor:
                 break  // The UI thread does these itself.
             }
         } catch let error as ChatError {

@@ -8,21 +8,32 @@ public struct KeyBindings: Sendable, Equatable {
         public var keys: [Key]
         /// What help says it does.
         public var summary: String
+        /// A key pressed first, as Ctrl-X in bash's Ctrl-X Ctrl-E: the binding is that key then
+        /// one of `keys`. Such a key only begins sequences; alone it does nothing.
+        public var prefix: Key? = nil
+
+        /// The keys as help shows them: "Ctrl-N  Alt-J", "Ctrl-X Ctrl-E".
+        public var keyNames: String {
+            keys.map { key in prefix.map { "\($0.name) \(key.name)" } ?? key.name }.joined(separator: "  ")
+        }
     }
 
-    /// One line of help: key names and what they do.
+    /// One line of help: key names, what they do, and the command's name for `[keys]` in
+    /// config.toml (empty for the editing keys, which are readline's and not rebound).
     public struct HelpLine: Sendable, Equatable {
         public var keys: String
         public var action: String
+        public var name: String
 
-        init(keys: String, action: String) {
+        init(keys: String, action: String, name: String = "") {
             self.keys = keys
             self.action = action
+            self.name = name
         }
 
         /// A binding's line: its keys by name, then what it does.
-        init(_ keys: [Key], _ summary: String) {
-            self.init(keys: keys.map(\.name).joined(separator: "  "), action: summary)
+        init(_ keys: [Key], _ summary: String, name: String = "") {
+            self.init(keys: keys.map(\.name).joined(separator: "  "), action: summary, name: name)
         }
     }
 
@@ -39,13 +50,26 @@ public struct KeyBindings: Sendable, Equatable {
 
     /// The command `key` asks for in `context`, if any.
     public func command(for key: Key, in context: KeyContext) -> Command? {
-        bindings.first { $0.context == context && $0.keys.contains(key) }?.command
+        bindings.first { $0.context == context && $0.prefix == nil && $0.keys.contains(key) }?.command
+    }
+
+    /// Whether `key` begins a two-key sequence in `context`: the next key completes it.
+    public func isPrefix(_ key: Key, in context: KeyContext) -> Bool {
+        bindings.contains { $0.context == context && $0.prefix == key }
+    }
+
+    /// The command `prefix` then `key` ask for in `context`, if any.
+    public func command(after prefix: Key, key: Key, in context: KeyContext) -> Command? {
+        bindings.first { $0.context == context && $0.prefix == prefix && $0.keys.contains(key) }?.command
     }
 
     /// The name of the first key bound to `command`, for hints on screen ("F3 finds people"),
     /// so hints follow the bindings.
     public func keyName(for command: Command) -> String {
-        bindings.first { $0.command == command }?.keys.first?.name ?? "?"
+        guard let binding = bindings.first(where: { $0.command == command }), let key = binding.keys.first else {
+            return "?"
+        }
+        return binding.prefix.map { "\($0.name) \(key.name)" } ?? key.name
     }
 
     /// Pairs of bindings that claim the same key where both would apply: in the same context,
@@ -54,7 +78,10 @@ public struct KeyBindings: Sendable, Equatable {
         var found: [(Key, Binding, Binding)] = []
         for (i, a) in bindings.enumerated() {
             for b in bindings[(i + 1)...] where Self.overlap(a.context, b.context) {
-                for key in a.keys where b.keys.contains(key) { found.append((key, a, b)) }
+                for key in a.keys where a.prefix == b.prefix && b.keys.contains(key) { found.append((key, a, b)) }
+                // A key that begins a sequence cannot also do something of its own.
+                if let prefix = b.prefix, a.prefix == nil, a.keys.contains(prefix) { found.append((prefix, a, b)) }
+                if let prefix = a.prefix, b.prefix == nil, b.keys.contains(prefix) { found.append((prefix, a, b)) }
             }
         }
         return found
@@ -68,7 +95,7 @@ public struct KeyBindings: Sendable, Equatable {
     /// (this table's and the line editor's).
     public var sections: [Section] {
         func lines(_ contexts: [KeyContext]) -> [HelpLine] {
-            bindings.filter { contexts.contains($0.context) }.map { HelpLine($0.keys, $0.summary) }
+            Self.helpLines(bindings.filter { contexts.contains($0.context) })
         }
         let editing = LineEditor.bindings.map { HelpLine($0.keys, $0.summary) }
         return [
@@ -76,6 +103,42 @@ public struct KeyBindings: Sendable, Equatable {
             Section(title: "Friend list", bindings: lines([.friendList])),
             Section(title: "Input line", bindings: lines([.input]) + editing),
         ]
+    }
+
+    /// Help lines in table order. The nine `conversationN` bindings make one line ("Alt-1…Alt-9")
+    /// while their keys go in step, and a line each once a rebinding breaks the pattern.
+    private static func helpLines(_ bindings: [Binding]) -> [HelpLine] {
+        var lines: [HelpLine] = []
+        var index = 0
+        while index < bindings.count {
+            let binding = bindings[index]
+            if binding.command == .conversation1, let run = conversationLine(Array(bindings[index...].prefix(9))) {
+                lines.append(run)
+                index += 9
+                continue
+            }
+            lines.append(HelpLine(keys: binding.keyNames, action: binding.summary, name: binding.command.name))
+            index += 1
+        }
+        return lines
+    }
+
+    /// One line for `conversation1`…`conversation9` if they come in order, one key each, the
+    /// keys' names alike but for the digit ("Alt-1"…"Alt-9").
+    private static func conversationLine(_ run: [Binding]) -> HelpLine? {
+        guard run.count == 9, run.allSatisfy({ $0.keys.count == 1 }) else { return nil }
+        let names = run.map { $0.keys[0].name }
+        guard names[0].hasSuffix("1") else { return nil }
+        let stem = String(names[0].dropLast())
+        for (offset, binding) in run.enumerated() {
+            guard binding.command == Command.conversation(offset + 1), names[offset] == stem + String(offset + 1)
+            else { return nil }
+        }
+        return HelpLine(
+            keys: "\(names[0])…\(names[8])",
+            action: "open conversation 1…9 of the list",
+            name: "conversation-1…9"
+        )
     }
 
     /// Help as rows: a section title (with an empty action), its lines, a blank row between
@@ -87,7 +150,9 @@ public struct KeyBindings: Sendable, Equatable {
         }
     }
 
-    public static let standard = KeyBindings([
+    public static let standard = KeyBindings(standardBindings + conversationBindings)
+
+    private static let standardBindings: [Binding] = [
         Binding(command: .help, context: .main, keys: [.function(1)], summary: "this help"),
         Binding(
             command: .switchFocus,
@@ -107,6 +172,13 @@ public struct KeyBindings: Sendable, Equatable {
             keys: [.control("p"), .alt("k")],
             summary: "previous conversation"
         ),
+        // F5 too: Alt is awkward in some terminals (macOS Terminal, tabs on Alt-digits).
+        Binding(
+            command: .nextUnread,
+            context: .main,
+            keys: [.alt("a"), .function(5)],
+            summary: "next conversation with unread messages"
+        ),
         Binding(
             command: .scrollOlder,
             context: .main,
@@ -116,6 +188,14 @@ public struct KeyBindings: Sendable, Equatable {
         Binding(command: .scrollNewer, context: .main, keys: [.pageDown], summary: "scroll forward"),
         Binding(command: .jumpToLatest, context: .main, keys: [.control("g")], summary: "jump to the latest message"),
         Binding(command: .searchMessages, context: .main, keys: [.control("s")], summary: "search all messages"),
+        // Not Ctrl-R (friend requests here, reverse search in readline): Alt-S beside Ctrl-S, or
+        // F6 where Alt is awkward.
+        Binding(
+            command: .searchConversation,
+            context: .main,
+            keys: [.alt("s"), .function(6)],
+            summary: "search this conversation's messages"
+        ),
         Binding(
             command: .findPeople,
             context: .main,
@@ -126,10 +206,16 @@ public struct KeyBindings: Sendable, Equatable {
             command: .friendRequests,
             context: .main,
             keys: [.control("r")],
-            summary: "friend requests: a accept, r reject"
+            summary: "friend requests: a accept, r reject, c cancel"
         ),
         Binding(command: .chooseTheme, context: .main, keys: [.function(2)], summary: "choose a theme (previews live)"),
         Binding(command: .signOut, context: .main, keys: [.control("o")], summary: "sign out (asks first: y)"),
+        Binding(
+            command: .exportConversation,
+            context: .main,
+            keys: [.function(4)],
+            summary: "export the conversation to a text file"
+        ),
         Binding(command: .redraw, context: .app, keys: [.control("l")], summary: "redraw the screen"),
         Binding(command: .suspend, context: .app, keys: [.control("z")], summary: "suspend (fg to come back)"),
         Binding(command: .quit, context: .app, keys: [.control("q"), .function(10)], summary: "quit"),
@@ -174,5 +260,25 @@ public struct KeyBindings: Sendable, Equatable {
             keys: [.tab],
             summary: "complete a friend's name (again: the next)"
         ),
-    ])
+        // bash's key for it. Ctrl-E alone stays "end of line": only after Ctrl-X does it mean this.
+        Binding(
+            command: .composeInEditor,
+            context: .input,
+            keys: [.control("e")],
+            summary: "write the message in $VISUAL / $EDITOR",
+            prefix: .control("x")
+        ),
+    ]
+
+    /// Alt-1…Alt-9: the first nine conversations, in the order the friend list shows them.
+    static let conversationBindings: [Binding] = (1...9).compactMap { number in
+        Command.conversation(number).map {
+            Binding(
+                command: $0,
+                context: .main,
+                keys: [.alt(Character(String(number)))],
+                summary: "open conversation \(number) of the list"
+            )
+        }
+    }
 }

@@ -11,16 +11,25 @@ public enum Overlay: Sendable, Equatable {
     case themes(ThemePicker)
 }
 
-/// Full-text search across every conversation in the cache.
+/// Full-text search of the cache: across every conversation, or within one.
 public struct MessageSearch: Sendable, Equatable {
-    /// Results shown at most; the search asks for one more, to know there are more.
+    /// Results shown at most, newest first; the footer says how many match in all.
     public static let shownLimit = 100
+    /// The conversation searched; nil for all of them.
+    public var peer: UserID?
     public var query = LineEditor()
     public var results: [ChatMessage] = []
-    /// More messages match than are shown: the footer says so rather than a wrong count.
-    public var more = false
+    /// How many messages match, shown or not.
+    public var total = 0
     public var selected = 0
     public var searched = false
+
+    public init(peer: UserID? = nil) {
+        self.peer = peer
+    }
+
+    /// More messages match than are shown.
+    public var more: Bool { total > results.count }
 }
 
 /// Find someone by username or email and send them a friend request.
@@ -50,6 +59,8 @@ public struct Confirmation: Sendable, Equatable {
         case block(UserID)
         case unblock(UserID)
         case signOut
+        /// Withdraw my request to this user; either answer goes back to the requests panel.
+        case cancelRequest(to: UserID, panel: RequestsPanel)
     }
     public var question: String
     public var action: Action

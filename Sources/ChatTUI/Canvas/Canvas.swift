@@ -4,11 +4,14 @@ public struct Cell: Hashable, Sendable {
     public var text: String
     public var width: UInt8
     public var style: TextStyle
+    /// The hyperlink the cell is part of: its canvas's `links` index plus one; 0 for none.
+    public var link: UInt16
 
-    public init(text: String = " ", width: UInt8 = 1, style: TextStyle = .plain) {
+    public init(text: String = " ", width: UInt8 = 1, style: TextStyle = .plain, link: UInt16 = 0) {
         self.text = text
         self.width = width
         self.style = style
+        self.link = link
     }
 
     public var isContinuation: Bool { width == 0 }
@@ -30,6 +33,11 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
     }
     private var cursorX: Int?
     private var cursorY = 0
+    /// The URLs of the hyperlinks drawn (OSC 8), which cells name by number: a URL is stored
+    /// once however many cells show it.
+    public private(set) var links: [String] = []
+    /// What each part of the screen shows, recorded by the views: where a mouse click lands.
+    public var hitMap = HitMap()
 
     public init(width: Int, height: Int, style: TextStyle = .plain) {
         self.width = max(0, width)
@@ -56,7 +64,14 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
     /// character that would straddle the edge is not drawn; its cell is left blank. Controls are
     /// drawn as nothing. Returns the column after the last one written.
     @discardableResult
-    public mutating func put(_ text: some StringProtocol, x: Int, y: Int, style: TextStyle, maxX: Int? = nil) -> Int {
+    public mutating func put(
+        _ text: some StringProtocol,
+        x: Int,
+        y: Int,
+        style: TextStyle,
+        maxX: Int? = nil,
+        link: UInt16 = 0
+    ) -> Int {
         guard y >= 0, y < height else { return x }
         let limit = min(maxX ?? width, width)
         var column = x
@@ -66,10 +81,10 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
             if column + w > limit { break }
             if column >= 0 {
                 clearWide(at: column, y: y)
-                self[column, y] = Cell(text: String(character), width: UInt8(w), style: style)
+                self[column, y] = Cell(text: String(character), width: UInt8(w), style: style, link: link)
                 if w == 2 {
                     clearWide(at: column + 1, y: y)
-                    self[column + 1, y] = Cell(text: "", width: 0, style: style)
+                    self[column + 1, y] = Cell(text: "", width: 0, style: style, link: link)
                 }
             }
             column += w
@@ -87,11 +102,27 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Copies another canvas in at (x, y).
+    /// The number cells use for `url` (registered the first time), for `put(_:link:)`; 0 (no
+    /// link) once the numbers run out.
+    public mutating func linkID(for url: String) -> UInt16 {
+        if let index = links.firstIndex(of: url) { return UInt16(index + 1) }
+        guard links.count < Int(UInt16.max) else { return 0 }
+        links.append(url)
+        return UInt16(links.count)
+    }
+
+    /// The URL of the link a cell is part of.
+    public func url(of cell: Cell) -> String? {
+        cell.link == 0 || Int(cell.link) > links.count ? nil : links[Int(cell.link) - 1]
+    }
+
+    /// Copies another canvas in at (x, y), its links renumbered into this one's.
     public mutating func blit(_ other: Canvas, x: Int, y: Int) {
         for row in 0..<other.height where y + row >= 0 && y + row < height {
             for column in 0..<other.width where x + column >= 0 && x + column < width {
-                self[x + column, y + row] = other[column, row]
+                var cell = other[column, row]
+                cell.link = other.url(of: cell).map { linkID(for: $0) } ?? 0
+                self[x + column, y + row] = cell
             }
         }
     }
@@ -123,6 +154,6 @@ public struct Canvas: Sendable, Equatable, CustomStringConvertible {
 
     public static func == (a: Canvas, b: Canvas) -> Bool {
         a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorX == b.cursorX
-            && a.cursorY == b.cursorY
+            && a.cursorY == b.cursorY && a.links == b.links
     }
 }

@@ -13,6 +13,10 @@ import Foundation
 ///     [notifications]
 ///     bell = true
 ///     desktop = true
+///     [keys]
+///     next-unread = ["Alt-A", "F8"]
+///
+/// `[keys]` is the exception to "never stops it": see `keyProblems`.
 public struct AppConfig: Sendable, Equatable {
     /// The gate servers' base URLs: one, or a cluster's interchangeable gates, tried in turn.
     public var servers: [String] = ["http://127.0.0.1:8888"]
@@ -24,6 +28,16 @@ public struct AppConfig: Sendable, Equatable {
     public var bell: Bool = true
     /// Ask the terminal for a desktop notification when a message arrives.
     public var desktopNotifications: Bool = true
+    /// `[ui] mouse`: clicks open conversations and select messages, the wheel scrolls. Off, the
+    /// terminal keeps the mouse (selecting text without holding Shift).
+    public var mouse: Bool = true
+    /// `[display] emoji`: how emoji clusters are drawn (only drawn: the text is never changed).
+    public var emoji: EmojiMode = .full
+    /// The key bindings: the standard ones with `[keys]` applied.
+    public var keyBindings = KeyBindings.standard
+    /// What is wrong in `[keys]`, one line each ("<path> line 7: …"). Not empty: the app says
+    /// these and does not start, since keys half rebound would do what nobody chose.
+    public var keyProblems: [String] = []
 
     public init(
         server: String = "http://127.0.0.1:8888",
@@ -47,7 +61,9 @@ public struct AppConfig: Sendable, Equatable {
             return (AppConfig(), "\(path): cannot read the file (or it is not UTF-8); using defaults.")
         }
         do {
-            let (config, problems) = try parse(text)
+            let (parsed, problems) = try parse(text)
+            var config = parsed
+            config.keyProblems = config.keyProblems.map { "\(path) \($0)" }
             let warning = problems.isEmpty ? nil : problems.map { "\(path) \($0)" }.joined(separator: "; ")
             return (config, warning)
         } catch let error as TOMLError {
@@ -96,16 +112,37 @@ public struct AppConfig: Sendable, Equatable {
                         continue
                     }
                     if key == "bell" { config.bell = value } else { config.desktopNotifications = value }
+                case ("ui", "mouse"):
+                    guard let value = document.bool(table, key) else {
+                        skip(table, key, "must be true or false")
+                        continue
+                    }
+                    config.mouse = value
+                case ("display", "emoji"):
+                    guard let name = document.string(table, key), let mode = EmojiMode(rawValue: name.lowercased())
+                    else {
+                        skip(table, key, "must be \"full\", \"single\" or \"text\"")
+                        continue
+                    }
+                    config.emoji = mode
+                case ("keys", _):
+                    continue  // all of [keys] is read at once, below
                 default:
                     skip(table, key, "is not a setting")
                 }
             }
-            if let table, table != "notifications", document.keys(in: table).isEmpty {
+            if let table, !Self.sections.contains(table), document.keys(in: table).isEmpty {
                 warnings.append("line \(document.line(ofTable: table) ?? 0): unknown section [\(table)]; ignored")
             }
         }
+        let (keyBindings, keyProblems) = KeyBindings.standard.applying(document, table: "keys")
+        config.keyBindings = keyBindings
+        config.keyProblems = keyProblems
         return (config, warnings)
     }
+
+    /// The sections config.toml may have.
+    static let sections: Set<String> = ["notifications", "keys", "ui", "display"]
 
     /// `config.toml` in the config directory (`AppPaths.config`).
     public static func defaultPath(environment: [String: String]) -> String {
@@ -133,6 +170,25 @@ public struct AppConfig: Sendable, Equatable {
         bell = true
         # Also ask the terminal for a desktop notification (OSC 777 / OSC 9; many terminals show these).
         desktop = true
+
+        [ui]
+        # Clicks open a conversation or select a message, the wheel scrolls. While it is on, hold
+        # Shift to select text with the mouse; false leaves the mouse to the terminal.
+        mouse = true
+
+        [display]
+        # How emoji made of several code points (families, flags, skin tones) are drawn: "full"
+        # draws them whole; "single" only the first emoji (for terminals, or tmux before 3.4,
+        # that split them and shift the line); "text" as names in brackets, like [thumbs up sign].
+        # Only the screen changes: what you type is sent exactly as typed.
+        emoji = "full"
+
+        [keys]
+        # Rebind any action F1 help lists, by the names help shows: the keys given replace the
+        # action's defaults. A mistake here (an unknown action or key, a key two actions want)
+        # stops wechat at start with the line to fix.
+        # next-unread = ["Alt-A", "F8"]
+        # find-people = "F3"
 
         """
 }

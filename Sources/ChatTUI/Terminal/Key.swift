@@ -20,4 +20,6 @@ public enum Key: Hashable, Sendable {
     case paste(String)
     /// The terminal changed size.
     case resize
+    /// A mouse press or wheel turn (only when mouse reporting is on).
+    case mouse(MouseEvent)
 }

@@ -5,8 +5,9 @@ public protocol TerminalBackend: AnyObject {
     var size: (width: Int, height: Int) { get }
     /// Shows the canvas (the backend repaints only what changed).
     func draw(_ canvas: Canvas)
-    /// The next key, waiting at most `timeoutMilliseconds`; nil if none came.
-    func readKey(timeoutMilliseconds: Int) -> Key?
+    /// The next key, waiting at most `timeoutMilliseconds` (-1: as long as it takes) and no
+    /// longer than until `wake` is raised; nil if no key came.
+    func readKey(timeoutMilliseconds: Int, wake: WakeSignal) -> Key?
     /// Sets the terminal window's title.
     func setTitle(_ title: String)
     /// Rings the bell.
@@ -15,4 +16,12 @@ public protocol TerminalBackend: AnyObject {
     func notify(title: String, body: String)
     /// Restores the terminal to how it was found.
     func shutdown()
+    /// Runs `body` with the terminal handed back as the shell had it (for `$EDITOR`), then takes
+    /// it over again; the next `draw` repaints everything.
+    func runWithTerminalReleased<T>(_ body: () -> T) -> T
+}
+
+extension TerminalBackend {
+    /// A terminal that is not a real one has nothing to hand over.
+    public func runWithTerminalReleased<T>(_ body: () -> T) -> T { body() }
 }

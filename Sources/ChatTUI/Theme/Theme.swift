@@ -44,7 +44,7 @@ public struct Theme: Sendable, Equatable {
         }
         let styles: [ThemeRole: TextStyle] = [
             .base: s(252),
-            .border: s(240),
+            .border: s(242),
             .borderFocused: s(75, bold: true),
             .title: s(255, 24, bold: true),
             .selection: s(255, 25, bold: true),
@@ -53,24 +53,24 @@ public struct Theme: Sendable, Equatable {
             .offline: s(243),
             .myName: s(81, bold: true),
             .theirName: s(179, bold: true),
-            .timestamp: s(242),
+            .timestamp: s(245),
             .messageText: s(252),
             .pending: s(244),
             .delivered: s(71),
             .failed: s(203, bold: true),
-            .daySeparator: s(244),
+            .daySeparator: s(245),
             .newMessages: s(209, bold: true),
             .input: s(255, 236),
-            .placeholder: s(242, 236, italic: true),
+            .placeholder: s(247, 236, italic: true),
             .statusBar: s(250, 236),
             .statusConnected: s(114, 236, bold: true),
-            .statusOffline: s(203, 236, bold: true),
+            .statusOffline: s(210, 236, bold: true),
             .error: s(203, bold: true),
             .success: s(114),
             .highlight: s(220, bold: true),
             .dialog: s(252, 237),
             .hint: s(245),
-            .banner: s(231, 67, bold: true),
+            .banner: s(231, 61, bold: true),
         ]
         return Theme(name: "Default dark", styles: styles)
     }()

@@ -8,16 +8,21 @@ enum ChatPaneView {
         var text: String
         var role: ThemeRole
         var highlighted = false
+        /// The web link this text is part of (drawn underlined, written as an OSC 8 hyperlink).
+        var link: String?
     }
 
     /// One screen row of the conversation.
     struct Line: Equatable {
         var segments: [Segment]
         var centered = false
+        /// The message the row shows part of, for the mouse.
+        var messageID: Int64?
     }
 
     static func render(_ state: AppState, in rect: Rect, into canvas: inout Canvas) {
         let theme = state.theme
+        canvas.hitMap.add(rect, .chatPane)
         guard let friend = state.selectedFriend else {
             Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
             let hint =
@@ -32,7 +37,7 @@ enum ChatPaneView {
             )
             return
         }
-        var title = friend.displayName
+        var title = EmojiDisplay.displayed(friend.displayName, mode: state.emojiMode)
         if !friend.remark.isEmpty { title += " (\(friend.user.username))" }
         title += friend.blockedByMe ? "  ⊘ blocked" : friend.online ? "  ● online" : "  ○ offline"
         Box.draw(&canvas, rect, title: title, style: theme[.border], titleStyle: theme[.title])
@@ -56,6 +61,9 @@ enum ChatPaneView {
         var y = inner.maxY - (end - start)
         for line in lines[start..<end] {
             draw(line, x: inner.x + 1, y: y, width: inner.width - 2, theme: theme, into: &canvas)
+            if let id = line.messageID {
+                canvas.hitMap.add(Rect(x: inner.x, y: y, width: inner.width, height: 1), .message(id))
+            }
             y += 1
         }
         if offset > 0 {
@@ -71,10 +79,10 @@ enum ChatPaneView {
 
     static func offlineBanner(_ state: AppState) -> String? {
         switch state.chat?.connection {
-        case .reconnecting(let at, let error):
-            let seconds = max(0, Int(at.timeIntervalSince(state.now).rounded(.up)))
+        case .reconnecting(let at, let error) where at > state.now:
+            let seconds = Int(at.timeIntervalSince(state.now).rounded(.up))
             return "Offline (\(error)) — reconnecting in \(seconds) s. Messages you send wait in the outbox."
-        case .offline, .connecting:
+        case .offline, .connecting, .reconnecting:
             return "Offline — connecting… Messages you send wait in the outbox."
         default:
             return nil
@@ -112,7 +120,7 @@ enum ChatPaneView {
             return header + [Line(segments: [Segment(text: "No messages yet. Say hi 👋", role: .hint)], centered: true)]
         }
         let myName = "me"
-        let theirName = peer.displayName
+        let theirName = EmojiDisplay.displayed(peer.displayName, mode: state.emojiMode)
         let nameWidth = min(12, max(DisplayWidth.of(myName), DisplayWidth.of(theirName)))
         let textColumn = 6 + nameWidth + 1
         let textWidth = max(1, width - textColumn - 2)
@@ -132,7 +140,7 @@ enum ChatPaneView {
                 name: myName,
                 nameWidth: nameWidth,
                 mine: true,
-                text: message.text,
+                text: EmojiDisplay.displayed(message.text, mode: state.emojiMode),
                 mark: "…",
                 markRole: .pending,
                 textWidth: textWidth,
@@ -164,11 +172,13 @@ enum ChatPaneView {
                 name: name,
                 nameWidth: nameWidth,
                 mine: mine,
-                text: message.text,
+                text: EmojiDisplay.displayed(message.text, mode: state.emojiMode),
                 mark: mine ? "✓" : nil,
                 markRole: .delivered,
                 textWidth: textWidth,
                 highlight: highlighted ? view.highlightQuery : nil,
+                messageID: message.id,
+                selected: highlighted && (view.highlightQuery ?? "").isEmpty,
                 to: &block
             )
             count += block.count
@@ -189,10 +199,14 @@ enum ChatPaneView {
         markRole: ThemeRole,
         textWidth: Int,
         highlight: String?,
+        messageID: Int64? = nil,
+        selected: Bool = false,
         to lines: inout [Line]
     ) {
         let wrapped = TextWrapper.wrap(text, width: textWidth)
         let padding = String(repeating: " ", count: max(0, nameWidth - DisplayWidth.of(name)))
+        let links = linkOfEachCharacter(in: text)
+        var linksUsed = 0
         for (index, piece) in wrapped.enumerated() {
             var segments: [Segment] = []
             if index == 0 {
@@ -201,12 +215,60 @@ enum ChatPaneView {
             } else {
                 segments.append(Segment(text: String(repeating: " ", count: 6 + nameWidth + 1), role: .messageText))
             }
-            segments.append(contentsOf: highlightSegments(piece, query: highlight))
+            var body = highlightSegments(piece, query: highlight)
+            if !links.isEmpty { body = linkSegments(body, links: links, used: &linksUsed) }
+            // A selected message (clicked) is drawn reversed, like a search match.
+            if selected {
+                for part in body.indices { body[part].highlighted = true }
+            }
+            segments.append(contentsOf: body)
             if index == wrapped.count - 1, let mark {
                 segments.append(Segment(text: " " + mark, role: markRole))
             }
-            lines.append(Line(segments: segments))
+            lines.append(Line(segments: segments, messageID: messageID))
         }
+    }
+
+    /// The link of each character of `text` that the wrapper keeps as it is (all but spaces,
+    /// tabs and line breaks, which it drops or turns into spaces), in order: the wrapped lines'
+    /// other characters are these, so a link broken over two lines stays one link. Empty when
+    /// the text has no link.
+    static func linkOfEachCharacter(in text: String) -> [String?] {
+        let found = LinkDetector.find(in: text)
+        guard !found.isEmpty else { return [] }
+        var result: [String?] = []
+        for (offset, character) in text.enumerated() where !isWrapSpace(character) {
+            result.append(found.first { $0.range.contains(offset) }?.url)
+        }
+        return result
+    }
+
+    private static func isWrapSpace(_ character: Character) -> Bool {
+        character == " " || character == "\t" || character == "\n" || character == "\r\n" || character == "\r"
+    }
+
+    /// `segments` split where a link starts or ends, each part carrying its link. `used` counts
+    /// the entries of `links` taken by earlier lines.
+    static func linkSegments(_ segments: [Segment], links: [String?], used: inout Int) -> [Segment] {
+        var result: [Segment] = []
+        for segment in segments {
+            var part = Segment(text: "", role: segment.role, highlighted: segment.highlighted)
+            for character in segment.text {
+                var link: String?
+                if !isWrapSpace(character) {
+                    link = used < links.count ? links[used] : nil
+                    used += 1
+                }
+                if link != part.link, !part.text.isEmpty {
+                    result.append(part)
+                    part = Segment(text: "", role: segment.role, highlighted: segment.highlighted)
+                }
+                part.link = link
+                part.text.append(character)
+            }
+            if !part.text.isEmpty { result.append(part) }
+        }
+        return result
     }
 
     /// Splits text so the parts matching `query` (case-insensitively) are marked.
@@ -234,7 +296,12 @@ enum ChatPaneView {
         for segment in line.segments {
             var style = theme[segment.role]
             if segment.highlighted { style.reverse = true }
-            column = canvas.put(segment.text, x: column, y: y, style: style, maxX: x + width)
+            var link: UInt16 = 0
+            if let url = segment.link {
+                link = canvas.linkID(for: url)
+                style.underline = true
+            }
+            column = canvas.put(segment.text, x: column, y: y, style: style, maxX: x + width, link: link)
         }
     }
 }

@@ -74,14 +74,17 @@ enum FormView {
         if busy {
             canvas.put("Working…", x: box.x + 4, y: y, style: theme[.hint])
         } else if let error {
-            canvas.put("✗ " + DisplayWidth.truncate(error, to: box.width - 8), x: box.x + 4, y: y, style: theme[.error])
+            // Wrapped over the free rows down to the hints: a long error (a server's, say) was
+            // once cut off at the box's width with rows to spare below it.
+            let rows = FormMessageLines.wrap("✗ ", error, width: box.width - 6, rows: box.maxY - 2 - y)
+            for (offset, row) in rows.enumerated() {
+                canvas.put(row, x: box.x + 4, y: y + offset, style: theme[.error])
+            }
         } else if let info {
-            canvas.put(
-                "✓ " + DisplayWidth.truncate(info, to: box.width - 8),
-                x: box.x + 4,
-                y: y,
-                style: theme[.success]
-            )
+            let rows = FormMessageLines.wrap("✓ ", info, width: box.width - 6, rows: box.maxY - 2 - y)
+            for (offset, row) in rows.enumerated() {
+                canvas.put(row, x: box.x + 4, y: y + offset, style: theme[.success])
+            }
         }
         let hintLine = DisplayWidth.truncate(hints, to: box.width - 4)
         canvas.put(hintLine, x: box.x + 2, y: box.maxY - 2, style: theme[.hint])

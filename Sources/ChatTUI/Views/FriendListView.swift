@@ -16,6 +16,7 @@ enum FriendListView {
             style: focused ? theme[.borderFocused] : theme[.border],
             titleStyle: theme[.title]
         )
+        canvas.hitMap.add(rect, .friendList)
         if let filter = state.friendFilter, focused {
             canvas.cursor = (min(rect.maxX - 2, rect.x + 5 + DisplayWidth.of(filter.text)), rect.y)
         }
@@ -44,6 +45,8 @@ enum FriendListView {
         let firstVisible = max(0, selectedIndex - capacity + 1)
         for friend in friends.dropFirst(firstVisible).prefix(capacity) {
             let selected = friend.user.id == state.selectedPeer
+            let row = Rect(x: inner.x, y: y, width: inner.width, height: rowsPerFriend)
+            canvas.hitMap.add(row, .friend(friend.user.id))
             renderFriend(
                 friend,
                 state: state,
@@ -72,33 +75,35 @@ enum FriendListView {
     ) {
         let theme = state.theme
         let base = selected ? theme[.selection] : theme[.base]
+        // A selected row is one colour pair, all but its badge: roles' own colours are chosen for
+        // the list's background and can vanish on the selection's (ThemeContrastPair).
+        func style(_ role: ThemeRole) -> TextStyle { selected ? theme.onSelectedRow(role) : theme[role] }
         canvas.fill(Rect(x: x, y: y, width: width, height: rows), style: base)
         let conversation = state.chat?.conversations[friend.user.id]
         let unread = conversation?.unread ?? 0
         let mark = friend.blockedByMe ? "⊘" : friend.online ? "●" : "○"
-        var markStyle = friend.online ? theme[.online] : theme[.offline]
-        if selected { markStyle.background = base.background }
-        canvas.put(" " + mark, x: x, y: y, style: markStyle)
+        canvas.put(" " + mark, x: x, y: y, style: style(friend.online ? .online : .offline))
         var right = ""
         if let last = conversation?.lastMessage { right = TimeFormat.short(ms: last.sentAtMs, now: state.now) }
         var badge = ""
         if unread > 0 { badge = unread > 99 ? " 99+ " : " \(unread) " }
         let maxX = x + width
-        var timeStyle = theme[.timestamp]
-        if selected { timeStyle.background = base.background }
-        let rightX = right.isEmpty ? maxX : Box.putRight(&canvas, right + " ", maxX: maxX, y: y, style: timeStyle)
-        var nameStyle = base.with(bold: unread > 0 || selected)
-        if selected && focused { nameStyle.bold = true }
-        canvas.put(friend.displayName, x: x + 3, y: y, style: nameStyle, maxX: rightX - 1)
+        let rightX =
+            right.isEmpty ? maxX : Box.putRight(&canvas, right + " ", maxX: maxX, y: y, style: style(.timestamp))
+        // Bold means unread (whatever base says); a theme may make every selected name bold too.
+        // Monochrome's selection is reverse alone, so without colour the four kinds of row differ.
+        let nameStyle = base.with(bold: unread > 0 || (selected && base.bold))
+        let name = EmojiDisplay.displayed(friend.displayName, mode: state.emojiMode)
+        canvas.put(name, x: x + 3, y: y, style: nameStyle, maxX: rightX - 1)
         if rows == 2 {
             var preview = ""
             var isDraft = false
             if let draft = state.drafts[friend.user.id] {
-                preview = "[Draft] " + draft.replacingOccurrences(of: "\n", with: " ")
+                preview = "[Draft] " + TextWrapper.oneLine(draft)
                 isDraft = true
             } else if let last = conversation?.lastMessage {
                 let mine = last.senderID == state.me?.id
-                preview = (mine ? "me: " : "") + last.text.replacingOccurrences(of: "\n", with: " ")
+                preview = (mine ? "me: " : "") + TextWrapper.oneLine(last.text)
             } else if friend.remark.isEmpty == false {
                 preview = friend.user.username
             }
@@ -106,10 +111,12 @@ enum FriendListView {
                 badge.isEmpty
                 ? maxX : Box.putRight(&canvas, badge + " ", maxX: maxX, y: y + 1, style: theme[.unreadBadge])
             if !badge.isEmpty { canvas.put(" ", x: maxX - 1, y: y + 1, style: base) }
-            var previewStyle = isDraft ? theme[.error] : theme[.hint]  // red, as WeChat marks a draft
-            if selected { previewStyle.background = base.background }
+            let previewStyle = style(isDraft ? .error : .hint)  // red, as WeChat marks a draft
             canvas.put(
-                DisplayWidth.truncate(preview, to: max(0, badgeX - x - 4)),
+                DisplayWidth.truncate(
+                    EmojiDisplay.displayed(preview, mode: state.emojiMode),
+                    to: max(0, badgeX - x - 4)
+                ),
                 x: x + 3,
                 y: y + 1,
                 style: previewStyle,

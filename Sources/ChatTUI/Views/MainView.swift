@@ -24,6 +24,7 @@ enum MainView {
         FriendListView.render(state, in: layout.friends, into: &canvas)
         ChatPaneView.render(state, in: layout.chat, into: &canvas)
         InputView.render(state, in: layout.input, into: &canvas)
+        canvas.hitMap.add(layout.input, .input)
         StatusBarView.render(state, in: layout.status, into: &canvas)
     }
 }
@@ -51,7 +52,8 @@ enum InputView {
         } else if state.selectedFriend?.blockedByMe == true {
             placeholder = "You blocked this friend (Alt-B in the friend list to unblock)"
         } else {
-            placeholder = "Type a message — Enter sends, Alt-Enter new line, F1 help"
+            let help = state.keyBindings.keyName(for: .help)
+            placeholder = "Type a message — Enter sends, Alt-Enter new line, \(help) help"
         }
         let caret = canvas.cursor
         state.input.render(
@@ -74,7 +76,7 @@ enum StatusBarView {
         x = canvas.put(who, x: x, y: rect.y, style: theme[.statusBar].with(bold: true)) + 1
         let (text, role) = connectionText(state)
         x = canvas.put(text, x: x, y: rect.y, style: theme[role]) + 2
-        var right = "F1 help"
+        var right = "\(state.keyBindings.keyName(for: .help)) help"
         let unread = state.chat?.totalUnread ?? 0
         if unread > 0 { right = "\(unread) unread · " + right }
         if let pending = state.chat?.outbox.count, pending > 0 { right = "\(pending) to send · " + right }
@@ -97,8 +99,11 @@ enum StatusBarView {
         case .connecting: return ("◌ connecting…", .statusOffline)
         case .offline: return ("○ offline", .statusOffline)
         case .reconnecting(let at, _):
-            let seconds = max(0, Int(at.timeIntervalSince(state.now).rounded(.up)))
-            return ("○ offline · retry in \(seconds) s", .statusOffline)
+            // The wait before the next attempt: the countdown, not "connecting…", which is only
+            // while an attempt runs. Its time up, the attempt is starting.
+            let seconds = Int(at.timeIntervalSince(state.now).rounded(.up))
+            guard seconds > 0 else { return ("◌ connecting…", .statusOffline) }
+            return ("○ offline — retrying in \(seconds) s", .statusOffline)
         case .signedOut: return ("○ signed out", .statusOffline)
         }
     }

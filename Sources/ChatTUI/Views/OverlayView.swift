@@ -36,22 +36,27 @@ enum OverlayView {
         )
     }
 
-    /// Help: every binding, one per row, in one column that scrolls, so nothing is cut at any
-    /// size (80×24 shows about a third at a time).
+    /// Help: every binding of the effective table (config's `[keys]` applied) with the name
+    /// config knows its action by, in one column that scrolls, so nothing is cut at any size
+    /// (80×24 shows about a third at a time). `HelpRow` lays it out.
     static func help(_ state: AppState, into canvas: inout Canvas) {
         let theme = state.theme
-        let rows = state.keyBindings.helpRows
-        let inner = panel(state, width: 84, height: rows.count + 3, title: "Keys", into: &canvas)
+        let rows = helpRows(state)
+        let inner = panel(state, width: HelpRow.panelWidth, height: rows.count + 4, title: "Keys", into: &canvas)
         let visible = helpVisibleRows(state)
         let top = min(state.helpScroll, max(0, rows.count - visible))
-        let keyWidth = min(24, (rows.map { DisplayWidth.of($0.keys) }.max() ?? 0) + 2)
+        let keyWidth = HelpRow.keyWidth(state)
         for (offset, row) in rows.dropFirst(top).prefix(visible).enumerated() {
             let y = inner.y + offset
-            if row.action.isEmpty {
-                canvas.put(row.keys, x: inner.x + 1, y: y, style: theme[.title], maxX: inner.maxX)
-            } else {
-                canvas.put(row.keys, x: inner.x + 2, y: y, style: theme[.highlight], maxX: inner.x + 1 + keyWidth)
-                canvas.put(row.action, x: inner.x + 2 + keyWidth, y: y, style: theme[.dialog], maxX: inner.maxX - 1)
+            switch row {
+            case .blank:
+                break
+            case .title(let title):
+                canvas.put(title, x: inner.x + 1, y: y, style: theme[.title], maxX: inner.maxX)
+            case .binding(let keys, let action, let name):
+                canvas.put(keys, x: inner.x + 2, y: y, style: theme[.highlight], maxX: inner.x + 1 + keyWidth)
+                canvas.put(action, x: inner.x + 2 + keyWidth, y: y, style: theme[.dialog], maxX: inner.maxX - 1)
+                if !name.isEmpty { Box.putRight(&canvas, name, maxX: inner.maxX - 1, y: y, style: theme[.hint]) }
             }
         }
         let footerText =
@@ -61,9 +66,14 @@ enum OverlayView {
         footer(footerText, in: inner, state: state, into: &canvas)
     }
 
+    /// Help's rows as drawn at this size (what help scrolls through).
+    static func helpRows(_ state: AppState) -> [HelpRow] {
+        HelpRow.layout(state)
+    }
+
     /// How many help rows fit: the panel's inside less the footer and the line above it.
     static func helpVisibleRows(_ state: AppState) -> Int {
-        let panelHeight = min(state.keyBindings.helpRows.count + 3, state.height - 2)
+        let panelHeight = min(helpRows(state).count + 4, state.height - 2)
         return max(1, panelHeight - 4)
     }
 
@@ -93,14 +103,15 @@ enum OverlayView {
     }
 
     static func search(_ search: MessageSearch, state: AppState, into canvas: inout Canvas) {
-        let inner = panel(state, width: 90, height: state.height - 4, title: "Search messages", into: &canvas)
+        let title = search.peer.map { "Search messages with \(name($0, state))" } ?? "Search messages"
+        let inner = panel(state, width: 90, height: state.height - 4, title: title, into: &canvas)
         let theme = state.theme
         inputRow(
             search.query,
             label: "Find",
             y: inner.y,
             in: inner,
-            placeholder: "words in any conversation",
+            placeholder: search.peer == nil ? "words in any conversation" : "words in this conversation",
             focused: true,
             state: state,
             into: &canvas
@@ -108,7 +119,7 @@ enum OverlayView {
         var y = inner.y + 2
         if search.searched && search.results.isEmpty {
             canvas.put(
-                " No message contains “\(search.query.text)”.",
+                " No message\(search.peer == nil ? "" : " here") contains “\(search.query.text)”.",
                 x: inner.x,
                 y: y,
                 style: theme[.hint],
@@ -131,7 +142,7 @@ enum OverlayView {
             )
             x = canvas.put(DisplayWidth.truncate(who, to: 16) + "  ", x: x, y: y, style: style.with(bold: true))
             for segment in ChatPaneView.highlightSegments(
-                message.text.replacingOccurrences(of: "\n", with: " "),
+                TextWrapper.oneLine(message.text),
                 query: search.query.text
             ) {
                 var segmentStyle = segment.highlighted ? theme[.highlight].with(reverse: true) : style
@@ -141,7 +152,8 @@ enum OverlayView {
             y += 1
         }
         footer(
-            (search.more ? "newest \(search.results.count) shown, more match" : "\(search.results.count) found")
+            (search.more
+                ? "\(search.total) found, newest \(search.results.count) shown" : "\(search.results.count) found")
                 + " · ↑↓ choose · Enter show in conversation · Esc close",
             in: inner,
             state: state,
@@ -265,12 +277,12 @@ enum OverlayView {
             let request = row.0
             let who = row.incoming ? request.from.username : request.to.username
             let greeting = request.message.isEmpty ? "" : "  “\(request.message)”"
-            let tail = row.incoming ? "a accept · r reject " : "waiting "
+            let tail = row.incoming ? "a accept · r reject " : "waiting · c cancel "
             let tailX = Box.putRight(&canvas, tail, maxX: inner.maxX, y: y, style: selected ? style : theme[.hint])
             canvas.put(" " + who + greeting, x: inner.x, y: y, style: style, maxX: tailX - 1)
             y += 1
         }
-        footer("↑↓ choose · a accept · r reject · Esc close", in: inner, state: state, into: &canvas)
+        footer("↑↓ choose · a accept · r reject · c cancel yours · Esc close", in: inner, state: state, into: &canvas)
     }
 
     static func confirm(_ confirmation: Confirmation, state: AppState, into canvas: inout Canvas) {

@@ -21,7 +21,7 @@ public struct LineEditor: Sendable, Equatable {
     /// The most submitted lines remembered for Up/Down recall.
     public static let historyLimit = 100
 
-    /// The text being edited. Only ever contains printable graphemes and "\n".
+    /// The text being edited. Only ever contains printable graphemes, "\n" and "\t".
     public private(set) var text: String
     /// The caret, as a grapheme index in `0...text.count` (it sits before that grapheme).
     public private(set) var cursor: Int
@@ -289,7 +289,13 @@ public struct LineEditor: Sendable, Equatable {
     /// Display columns from the start of the caret's line to `index`.
     private func columnInLine(_ index: Int) -> Int {
         let characters = Array(text)
-        return DisplayWidth.of(String(characters[lineStart(of: index)..<index]))
+        return characters[lineStart(of: index)..<index].reduce(0) { $0 + Self.columns(of: $1) }
+    }
+
+    /// Columns a grapheme takes in the field: a tab is drawn as `TextWrapper.tabWidth` spaces,
+    /// as the chat pane draws it.
+    static func columns(of character: Character) -> Int {
+        character == "\t" ? TextWrapper.tabWidth : DisplayWidth.of(character)
     }
 
     /// The index in the line starting at `start` closest to (not past) display column `column`.
@@ -298,7 +304,7 @@ public struct LineEditor: Sendable, Equatable {
         var i = start
         var used = 0
         while i < characters.count, characters[i] != "\n" {
-            let w = DisplayWidth.of(characters[i])
+            let w = Self.columns(of: characters[i])
             if used + w > column { break }
             used += w
             i += 1
@@ -333,9 +339,9 @@ public struct LineEditor: Sendable, Equatable {
     }
 
     /// Pasted (or app-set) text made safe to keep and draw: CR LF and lone CR become "\n", a tab
-    /// becomes four spaces (so pasted code keeps its indentation and measures right), and every
-    /// other control character (escape sequences' ESC, bells, …) is dropped so it can never reach
-    /// the terminal.
+    /// stays a tab (the message is sent as pasted; it is drawn as `TextWrapper.tabWidth` spaces),
+    /// and every other control character (escape sequences' ESC, bells, …) is dropped so it can
+    /// never reach the terminal.
     static func sanitize(_ string: String) -> String {
         var result = String.UnicodeScalarView()
         var previousWasCR = false
@@ -347,7 +353,7 @@ public struct LineEditor: Sendable, Equatable {
             case "\n":
                 if !previousWasCR { result.append("\n") }
             case "\t":
-                result.append(contentsOf: String(repeating: " ", count: TextWrapper.tabWidth).unicodeScalars)
+                result.append(scalar)
             default:
                 if !ControlCharacter.contains(scalar.value) { result.append(scalar) }
             }
@@ -392,13 +398,17 @@ public struct LineEditor: Sendable, Equatable {
                 column = 0
                 continue
             }
-            let w = DisplayWidth.of(character)
+            let w = Self.columns(of: character)
             if column + w > width, column > 0 {
                 lines.append("")
                 column = 0
             }
             if index == cursor { caret = (lines.count - 1, column) }
-            lines[lines.count - 1].append(character)
+            if character == "\t" {
+                lines[lines.count - 1].append(String(repeating: " ", count: w))
+            } else {
+                lines[lines.count - 1].append(character)
+            }
             column += w
         }
         if caret == nil { placeCaretAtLineEnd() }

@@ -29,6 +29,12 @@ public enum TextWrapper {
         return lines.isEmpty ? [""] : lines
     }
 
+    /// `text` for a one-line preview: line breaks and tabs as single spaces (a tab is otherwise
+    /// a control character, which the canvas does not draw).
+    public static func oneLine(_ text: String) -> String {
+        String(text.map { character -> Character in character.isNewline || character == "\t" ? " " : character })
+    }
+
     /// Splits on hard breaks and expands tabs. Returns at least one (possibly empty) paragraph.
     private static func paragraphs(of text: String) -> [[Character]] {
         var result: [[Character]] = [[]]

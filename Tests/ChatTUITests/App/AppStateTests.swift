@@ -76,7 +76,8 @@ import Testing
         _ = state.apply(.key(.function(2)))
         _ = state.apply(.key(.down))
         guard case .themes(let chosen) = state.overlay else { return }
-        #expect(state.apply(.key(.enter)) == [.loadTheme(state.themeNames[chosen.selected])])
+        let name = state.themeNames[chosen.selected]
+        #expect(state.apply(.key(.enter)) == [.saveTheme(name), .loadTheme(name)])
     }
 
     @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {

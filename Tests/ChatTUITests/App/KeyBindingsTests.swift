@@ -19,6 +19,12 @@ import Testing
                 #expect(!editingKeys.contains(key), "\(key.name) is both \(binding.command) and an editing key")
             }
         }
+        // Nor may a key that begins a sequence (Ctrl-X): it waits for the next key instead.
+        for binding in table.bindings {
+            if let prefix = binding.prefix {
+                #expect(!editingKeys.contains(prefix), "\(prefix.name) begins \(binding.command) and is an editing key")
+            }
+        }
         let editing = LineEditor.bindings.flatMap(\.keys)
         #expect(editing.count == Set(editing).count, "an editing key is bound twice")
         #expect(Set(table.bindings.map(\.command)) == Set(Command.allCases), "a command no key reaches")
@@ -29,6 +35,10 @@ import Testing
         var bindings = KeyBindings.standard.bindings
         bindings.append(.init(command: .findPeople, context: .input, keys: [.function(1)], summary: "clash"))
         #expect(KeyBindings(bindings).clashes.count == 1)
+        // A key that begins a sequence, bound alone as well, would make the sequence unreachable.
+        var shadowing = KeyBindings.standard.bindings
+        shadowing.append(.init(command: .help, context: .main, keys: [.control("x")], summary: "clash"))
+        #expect(KeyBindings(shadowing).clashes.map { $0.0 } == [.control("x")])
     }
 
     /// Every key help lists, pressed where it applies, does what its command says.
@@ -42,26 +52,31 @@ import Testing
                     case .input: [.input]
                     }
                 for focus in focuses {
-                    check(binding.command, key: key, focus: focus)
+                    check(binding.command, key: key, after: binding.prefix, focus: focus)
                 }
             }
         }
     }
 
-    func check(_ command: Command, key: Key, focus: AppState.Focus) {
+    func check(_ command: Command, key: Key, after prefix: Key? = nil, focus: AppState.Focus) {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         state.focus = focus
         let bob = ScreenFixtures.bob.id
         let carol = ScreenFixtures.carol.id
         // Set-up some commands need to show a change.
         switch command {
-        case .previousConversation, .friendUp: _ = state.select(carol)
+        case .previousConversation, .friendUp, .nextUnread: _ = state.select(carol)
         case .scrollNewer, .jumpToLatest: state.conversations[bob]?.scrollOffset = 3
         case .scrollOlder: state.conversations[bob]?.olderAvailable = true
         case .completeName: state.input.setText("hi ca")
+        case .composeInEditor: state.input.setText("a draft")
         default: break
         }
         let before = state
+        if let prefix {
+            // The first key of a sequence does nothing yet.
+            #expect(state.apply(.key(prefix)).isEmpty && state.input == before.input, "\(prefix.name)")
+        }
         let effects = state.apply(.key(key))
         let what = "\(key.name) (\(command), focus \(focus))"
         switch command {
@@ -73,6 +88,7 @@ import Testing
         case .findPeople: #expect(state.overlay == .findUser(FindUser()), "\(what)")
         case .friendRequests: #expect(state.overlay == .requests(RequestsPanel()), "\(what)")
         case .searchMessages: #expect(state.overlay == .search(MessageSearch()), "\(what)")
+        case .searchConversation: #expect(state.overlay == .search(MessageSearch(peer: bob)), "\(what)")
         case .chooseTheme:
             guard case .themes = state.overlay else {
                 Issue.record("\(what): no theme picker")
@@ -85,6 +101,19 @@ import Testing
             )
         case .nextConversation, .friendDown: #expect(state.selectedPeer == carol, "\(what)")
         case .previousConversation, .friendUp: #expect(state.selectedPeer == bob, "\(what)")
+        case .nextUnread:
+            // From carol's, bob's is the next with unread messages, opened to be read.
+            #expect(state.selectedPeer == bob && state.focus == .input, "\(what)")
+            #expect(effects.contains(.markRead(bob)), "\(what)")
+        case .conversation1, .conversation2, .conversation3, .conversation4, .conversation5, .conversation6,
+            .conversation7, .conversation8, .conversation9:
+            let list = before.visibleFriends.map(\.user.id)
+            let number = command.conversationNumber ?? 0
+            if number >= 1, number <= list.count {
+                #expect(state.selectedPeer == list[number - 1] && state.focus == .input, "\(what)")
+            } else {
+                #expect(state.selectedPeer == before.selectedPeer && effects.isEmpty, "\(what)")
+            }
         case .scrollOlder: #expect(effects.contains { if case .loadHistory = $0 { true } else { false } }, "\(what)")
         case .scrollNewer: #expect(state.conversations[bob]?.scrollOffset == 0, "\(what)")
         case .jumpToLatest: #expect(state.conversations[bob]?.scrollOffset == 0, "\(what)")
@@ -107,6 +136,12 @@ import Testing
                 return
             }
         case .completeName: #expect(state.input.text == "hi carol", "\(what)")
+        case .composeInEditor:
+            #expect(effects == [.composeInEditor(draft: "a draft", peer: bob)], "\(what)")
+            #expect(state.input.text == "a draft", "\(what)")
+        case .exportConversation:
+            let names = [ScreenFixtures.alice.id: "alice", bob: "bob"]
+            #expect(effects == [.exportConversation(peer: bob, fileStem: "bob", names: names)], "\(what)")
         }
     }
 

@@ -49,6 +49,7 @@ import Testing
         // Esc and Alt: an ESC prefix within the escape timeout is Alt.
         Row("Esc alone", [.text(escape), .pause], [.escape]),
         Row("Alt-x", [.text(escape + "x")], [.alt("x")]),
+        Row("Alt-1 and Alt-9", [.text(escape + "1" + escape + "9")], [.alt("1"), .alt("9")]),
         Row("Esc, a pause, then x", [.text(escape), .pause, .text("x")], [.escape, .character("x")]),
         Row("Alt-Enter", [.text(escape + "\r")], [.altEnter]),
         Row("Esc Esc", [.text(escape + escape), .pause], [.escape, .escape]),
@@ -85,6 +86,8 @@ import Testing
         Row("CSI u Shift-Enter is a new line", [.text(escape + "[13;2u")], [.altEnter]),
         Row("CSI u Ctrl-a", [.text(escape + "[97;5u")], [.control("a")]),
         Row("CSI u Alt-a", [.text(escape + "[97;3u")], [.alt("a")]),
+        Row("CSI u Alt-3", [.text(escape + "[51;3u")], [.alt("3")]),
+        Row("modifyOtherKeys Alt-3", [.text(escape + "[27;3;51~")], [.alt("3")]),
         Row("CSI u Shift-Tab", [.text(escape + "[9;2u")], [.backTab]),
         Row("CSI u Escape", [.text(escape + "[27u")], [.escape]),
         Row("modifyOtherKeys Ctrl-a", [.text(escape + "[27;5;97~")], [.control("a")]),
@@ -127,6 +130,20 @@ import Testing
         ),
         Row("Alt plus a curses key keeps the key", [.text(escape), .key(.pageUp)], [.pageUp]),
         Row("resize", [.key(.resize)], [.resize]),
+        // Mouse events curses decoded pass through whole; inside a paste they are dropped.
+        Row(
+            "mouse event",
+            [.key(.mouse(MouseEvent(kind: .wheelUp, x: 30, y: 7))), .text("a")],
+            [.mouse(MouseEvent(kind: .wheelUp, x: 30, y: 7)), .character("a")]
+        ),
+        Row(
+            "mouse event inside a paste",
+            [
+                .text(escape + "[200~ab"), .key(.mouse(MouseEvent(kind: .press, x: 1, y: 1))),
+                .text("c" + escape + "[201~"),
+            ],
+            [.paste("abc")]
+        ),
     ]
 
     @Test(arguments: rows)

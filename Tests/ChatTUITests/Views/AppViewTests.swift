@@ -116,26 +116,20 @@ import Testing
         #expect(state.register.error != nil)
     }
 
-    /// At 80×24 help scrolls, and scrolled through it shows every binding whole: its keys and
-    /// its full description.
+    /// At 80×24 help scrolls, and scrolled through to the end it shows every binding whole: its
+    /// keys, its full description on one row, and the name config's `[keys]` knows it by.
     @Test(arguments: [(80, 24), (120, 40)])
     func helpShowsEveryBindingWhole(width: Int, height: Int) {
         var state = ScreenFixtures.mainState(width: width, height: height)
         _ = state.apply(.key(.function(1)))
-        var frames: [Canvas] = [AppView.render(state)]
-        for _ in 0..<40 where state.overlay == .help {
-            let before = state.helpScroll
-            _ = state.apply(.key(.pageDown))
-            if state.helpScroll == before { break }
-            frames.append(AppView.render(state))
-        }
+        let frames = HelpRowTests.scrolledThrough(&state)
         #expect(state.overlay == .help, "scrolling must not close help")
         for section in state.keyBindings.sections {
-            #expect(frames.contains { $0.contains(section.title) }, "help lacks \(section.title)")
+            #expect(frames.contains { $0.contains { $0.contains(section.title) } }, "help lacks \(section.title)")
             for line in section.bindings {
                 #expect(
-                    frames.contains { $0.contains(line.keys) && $0.contains(line.action) },
-                    "help lacks \(line.keys): \(line.action)"
+                    HelpRowTests.showsWhole(line, in: frames),
+                    "help lacks \(line.keys): \(line.action) (\(line.name))"
                 )
             }
         }
@@ -148,7 +142,7 @@ import Testing
         var state = ScreenFixtures.mainState(width: 100, height: 30)
         _ = state.apply(.key(.control("s")))
         for character in "终端" { _ = state.apply(.key(.character(character))) }
-        _ = state.apply(.searchResults(query: "终端", [ScreenFixtures.bobMessages[1]]))
+        _ = state.apply(.searchResults(query: "终端", peer: nil, [ScreenFixtures.bobMessages[1]], total: 1))
         let canvas = AppView.render(state)
         #expect(canvas.contains("Search messages"))
         #expect(canvas.contains("这个终端应用"))
@@ -159,35 +153,37 @@ import Testing
             for x in 0..<canvas.width where canvas[x, y].text == "终" && canvas[x, y].style.reverse { found = true }
         }
         #expect(found)
-        // Enter jumps to it in its conversation, highlighted.
+        // Enter jumps to it in its conversation, highlighted (paging to it: `AppStateSearchTests`).
         let effects = state.apply(.key(.enter))
         #expect(state.overlay == nil)
         #expect(state.conversations[ScreenFixtures.bob.id]?.highlightedMessageID == 2)
-        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 28)))
+        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 0)))
+        #expect(AppView.render(state).contains("这个终端应用"))
     }
 
-    @Test func searchSaysWhenMoreMatchThanAreShown() {
+    /// 300 matches: the newest 100 are listed and the footer says 300 (it once said "100 found").
+    @Test func searchSaysHowManyMatchWhenMoreThanAreShown() {
         var state = ScreenFixtures.mainState(width: 100, height: 30)
         _ = state.apply(.key(.control("s")))
         for character in "hi" { _ = state.apply(.key(.character(character))) }
         let one = ScreenFixtures.bobMessages[1]
-        let many = (0...MessageSearch.shownLimit).map { index in
+        let shown = (0..<MessageSearch.shownLimit).map { index in
             var message = one
             message.id = Int64(1_000 + index)
             return message
         }
-        _ = state.apply(.searchResults(query: "hi", many))
+        _ = state.apply(.searchResults(query: "hi", peer: nil, shown, total: 300))
         guard case .search(let search) = state.overlay else {
             Issue.record("the search overlay closed")
             return
         }
-        #expect(search.results.count == MessageSearch.shownLimit && search.more)
+        #expect(search.results.count == MessageSearch.shownLimit && search.more && search.total == 300)
         let canvas = AppView.render(state)
-        #expect(canvas.contains("newest 100 shown, more match"))
-        #expect(!canvas.contains("100 found"))
+        #expect(canvas.contains("300 found, newest 100 shown"))
+        #expect(!canvas.contains("100 found ·"))
         // Exactly the limit is a count, not "more".
-        _ = state.apply(.searchResults(query: "hi", Array(many.prefix(MessageSearch.shownLimit))))
-        #expect(AppView.render(state).contains("100 found"))
+        _ = state.apply(.searchResults(query: "hi", peer: nil, shown, total: MessageSearch.shownLimit))
+        #expect(AppView.render(state).contains("100 found ·"))
     }
 
     @Test func offlineBannerAndPendingMessages() {

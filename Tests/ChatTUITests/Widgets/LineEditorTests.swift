@@ -103,10 +103,30 @@ struct LineEditorTests {
         #expect(editor.text == "send me\n")
     }
 
-    @Test func pasteDropsControlCharactersAndExpandsTabs() {
+    @Test func pasteDropsControlCharactersButKeepsTabs() {
         var editor = LineEditor()
         _ = editor.handle(.paste("a\u{1B}[31mb\u{07}c\u{7F}\td"))
-        #expect(editor.text == "a[31mbc    d")
+        #expect(editor.text == "a[31mbc\td")
+    }
+
+    /// A pasted tab is sent as a tab (once it became four spaces); the field draws it four
+    /// columns wide, and the caret and Up/Down count it so.
+    @Test func aTabIsKeptAndDrawnAsFourColumns() {
+        var editor = LineEditor()
+        _ = editor.handle(.paste("if x:\n\treturn"))
+        #expect(editor.text == "if x:\n\treturn")
+        let layout = editor.layout(width: 40)
+        #expect(layout.lines == ["if x:", "    return"])
+        #expect(layout.cursorLine == 1 && layout.cursorColumn == 10)
+        // Up from "\tret|urn" (column 7) lands at the end of "if x:", not at its grapheme 3.
+        press(.left, .left, .left, on: &editor)
+        #expect(editor.layout(width: 40).cursorColumn == 7)
+        press(.up, on: &editor)
+        #expect(editor.cursor == 5)
+        // Wider than the line: the tab moves to the next line whole.
+        editor.setText("abc\td")
+        #expect(editor.layout(width: 6).lines == ["abc", "    d"])
+        #expect(editor.handle(.enter) == .submitted("abc\td"))
     }
 
     @Test func pasteInsertsAtTheCaret() {
