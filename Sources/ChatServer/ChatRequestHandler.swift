@@ -195,12 +195,13 @@ package struct ChatRequestHandler: Sendable {
 
     /// Withdraws the request `user` sent to `target`. Both lists change: the recipient's as if
     /// the request had never come (no notice), the sender's other devices as on this one.
+    /// Idempotent: withdrawing a request that is not there (answered, withdrawn, or taken away by
+    /// the recipient's block) answers like withdrawing one that is, so the answer cannot tell
+    /// a sender they were blocked.
     func cancelFriendRequest(to target: UserID, by user: UserID) async throws {
-        guard try await social.deleteRequest(from: user, to: target) else {
-            throw ChatError(.noSuchRequest, "There is no friend request of yours to that user.")
-        }
+        let withdrawn = try await social.deleteRequest(from: user, to: target)
         // A recipient who blocked the sender never saw the request: nothing of theirs changed.
-        if !(try await social.hasBlocked(target, user)), let me = try await users.user(id: user) {
+        if withdrawn, !(try await social.hasBlocked(target, user)), let me = try await users.user(id: user) {
             pushFriendEvent(.friendsChanged, about: me, to: target)
         }
         if let other = try await users.user(id: target) {

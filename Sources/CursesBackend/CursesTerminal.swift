@@ -114,6 +114,8 @@ public final class CursesTerminal: TerminalBackend {
         _ = curs_set(1)
         writeOut(Self.bracketedPasteOff)
         _ = endwin()
+        // Mouse reports (and keys) that came during the shut-down must not reach the shell.
+        _ = tcflush(STDIN_FILENO, TCIFLUSH)
     }
 
     /// Ctrl-Z: gives the terminal back to the shell and stops the process; returns once the
@@ -153,14 +155,19 @@ public final class CursesTerminal: TerminalBackend {
         pthread_sigmask(SIG_SETMASK, &savedMask, nil)
         _ = signal(SIGTSTP, previousStop)
         _ = signal(SIGCONT, previousContinue)
-        // Back in the program's terminal modes (raw, no echo), which the shell reset.
+        resumeProgramMode()
+        return Self.continued.load(ordering: .relaxed)
+    }
+
+    /// Back in the program's terminal modes (raw, no echo), which the shell or the editor reset,
+    /// with the whole screen drawn again.
+    private func resumeProgramMode() {
         _ = reset_prog_mode()
         writeOut(Self.bracketedPasteOn)
         cursorVisible = nil
         _ = clearok(shim_curscr(), true)
         _ = refresh()
         needsFullRedraw = true
-        return Self.continued.load(ordering: .relaxed)
     }
 
     /// Ctrl-X Ctrl-E: the terminal goes to the user's editor while `body` runs, in the modes the
@@ -171,13 +178,19 @@ public final class CursesTerminal: TerminalBackend {
         writeOut(Self.bracketedPasteOff)
         _ = curs_set(1)
         _ = endwin()
+        // Ctrl-Z in the editor stops the whole job, this process with it, as a shell would, and
+        // `fg` resumes both: not ncurses' handler, which would repaint the chat over the editor
+        // and keep the editor's raw modes as the shell's.
+        let previousStop = signal(SIGTSTP, SIG_DFL)
+        var stopSignals = sigset_t()
+        var savedMask = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTSTP)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, &savedMask)
         let result = body()
-        _ = reset_prog_mode()
-        writeOut(Self.bracketedPasteOn)
-        cursorVisible = nil
-        _ = clearok(shim_curscr(), true)
-        _ = refresh()
-        needsFullRedraw = true
+        pthread_sigmask(SIG_SETMASK, &savedMask, nil)
+        _ = signal(SIGTSTP, previousStop)
+        resumeProgramMode()
         return result
     }
 
@@ -232,6 +245,7 @@ public final class CursesTerminal: TerminalBackend {
     /// ncurses' SIGWINCH handler, as a bit pattern (0: none). Ours calls it, then wakes the
     /// loop, whose next read gets ncurses' KEY_RESIZE.
     private static let cursesWindowChange = Atomic<Int>(0)
+    private static let windowChangeChained = Atomic<Bool>(false)
 
     /// Called from signal handlers: only `write`, and errno left as it was.
     private static func wakeFromSignal() {
@@ -249,6 +263,9 @@ public final class CursesTerminal: TerminalBackend {
     private static func chainWindowChangeHandler() {
         _ = signalWake.load(ordering: .relaxed)
         _ = cursesWindowChange.load(ordering: .relaxed)
+        // Once per process: a second terminal would take our own handler for ncurses' and the
+        // handler would call itself forever.
+        guard !windowChangeChained.exchange(true, ordering: .relaxed) else { return }
         let previous = signal(SIGWINCH) { received in
             let raw = CursesTerminal.cursesWindowChange.load(ordering: .relaxed)
             if raw > 1 {

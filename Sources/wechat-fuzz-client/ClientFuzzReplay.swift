@@ -10,30 +10,19 @@ public func fuzzOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 }
 
 #if !FUZZING
-/// Without `-sanitize=fuzzer` (`scripts/fuzz.sh` builds with it), this binary replays inputs:
-/// `wechat-fuzz-client FILE|DIR…` runs each file through the harness (to reproduce a crash the
-/// fuzzer saved), and `wechat-fuzz-client --make-seeds DIR` writes the seed corpus.
+/// Without `-sanitize=fuzzer`, a replayer of inputs (see `FuzzReplay`).
 @main
 struct ClientFuzzReplay {
     static func main() throws {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--make-seeds", arguments.count == 2 {
-            try ClientSeedCorpus.write(to: arguments[1])
-            return
-        }
-        if arguments.isEmpty { arguments = ["Fuzz/client-corpus"] }
-        var files = 0
-        var connected = 0
-        for path in arguments {
-            for file in SeedCorpus.files(at: path) {
-                let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-                let outcome = ClientFuzzHarness.shared.run(Array(bytes))
-                if outcome.connected { connected += 1 }
-                files += 1
+        try FuzzReplay.main(
+            seedCorpus: "Fuzz/client-corpus",
+            writeSeeds: ClientSeedCorpus.write(to:),
+            replay: { ClientFuzzHarness.shared.run(Array($0)).connected ? 1 : 0 },
+            summary: { files, connected in
+                ClientFuzzHarness.shared.remove()
+                return "replayed \(files) inputs, \(connected) got the session connected, no crash"
             }
-        }
-        ClientFuzzHarness.shared.remove()
-        print("replayed \(files) inputs, \(connected) got the session connected, no crash")
+        )
     }
 }
 #endif

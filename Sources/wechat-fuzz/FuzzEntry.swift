@@ -10,28 +10,16 @@ public func fuzzOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
 }
 
 #if !FUZZING
-/// Without `-sanitize=fuzzer` (`scripts/fuzz.sh` builds with it), this binary replays inputs:
-/// `wechat-fuzz FILE|DIR…` runs each file through the harness (to reproduce a crash the fuzzer
-/// saved), and `wechat-fuzz --make-seeds DIR` writes the seed corpus.
+/// Without `-sanitize=fuzzer`, a replayer of inputs (see `FuzzReplay`).
 @main
-struct FuzzReplay {
+struct FuzzReplayMain {
     static func main() throws {
-        var arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "--make-seeds", arguments.count == 2 {
-            try SeedCorpus.write(to: arguments[1])
-            return
-        }
-        if arguments.isEmpty { arguments = ["Fuzz/corpus"] }
-        var files = 0
-        var requests = 0
-        for path in arguments {
-            for file in SeedCorpus.files(at: path) {
-                let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-                requests += bytes.withUnsafeBytes { ChatFuzzHarness.shared.run($0) }
-                files += 1
-            }
-        }
-        print("replayed \(files) inputs, \(requests) requests dispatched, no crash")
+        try FuzzReplay.main(
+            seedCorpus: "Fuzz/corpus",
+            writeSeeds: SeedCorpus.write(to:),
+            replay: { bytes in bytes.withUnsafeBytes { ChatFuzzHarness.shared.run($0) } },
+            summary: { files, requests in "replayed \(files) inputs, \(requests) requests dispatched, no crash" }
+        )
     }
 }
 #endif

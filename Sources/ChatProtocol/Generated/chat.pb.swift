@@ -528,8 +528,8 @@ public nonisolated struct WireRespondFriendRequest: Sendable {
   public init() {}
 }
 
-/// Withdraws the pending request this user sent to `to_user_id`. Answered with Ok, or
-/// `no_such_request` when there is none (answered, withdrawn already, or never sent).
+/// Withdraws the pending request this user sent to `to_user_id`. Answered with Ok, also when there
+/// is none (answered, withdrawn already, or taken away by a block: the answer does not tell).
 public nonisolated struct WireCancelFriendRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

@@ -226,14 +226,17 @@ extension AppState {
         }
     }
 
-    /// The key after a prefix: the sequence's command, or else nothing (as in bash, a sequence
-    /// that means nothing is dropped, its second key neither typed nor acted on). A paste is the
-    /// exception: text is never thrown away.
+    /// The key after a prefix: the sequence's command, or else nothing (a sequence that means
+    /// nothing is dropped, its second key not acted on). Text is the exception: a printable key
+    /// or a paste is typed, never thrown away (Ctrl-X then a letter, minutes later, is a letter).
     mutating func prefixedKey(_ prefix: Key, _ key: Key) -> [Effect] {
         pendingPrefix = nil
         notice = nil
         if let command = keyBindings.command(after: prefix, key: key, in: .input) { return perform(command) }
-        if case .paste = key { return inputKey(key) }
+        switch key {
+        case .paste, .character: return inputKey(key)
+        default: break
+        }
         if key != .escape { showNotice("\(prefix.name) \(key.name) does nothing.", .info) }
         return []
     }

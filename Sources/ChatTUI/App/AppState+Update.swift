@@ -104,6 +104,9 @@ extension AppState {
                 view.merge(messages)
             case .failure(let error):
                 showNotice(error.message, .error)
+                // A jump to a search result stops here, rather than asking for the same page
+                // again at once, and again, while the failure lasts.
+                view.revealSeq = nil
             }
             conversations[peer] = view
             return peer == selectedPeer ? revealHighlight(in: peer) : []

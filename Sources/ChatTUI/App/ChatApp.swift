@@ -167,6 +167,10 @@ public final class ChatApp {
                 // The editor needs the terminal, which is this thread's: the loop waits for it.
                 let result = terminal.runWithTerminalReleased { ExternalEditor.edit(draft) }
                 let size = terminal.size
+                // The clock stood still while the editor ran: notices from now must count from now.
+                apply(.tick(Date()))
+                // The editor may have set the window title: ours is sent again.
+                lastTitle = ""
                 apply(.resized(width: size.width, height: size.height))
                 apply(.composed(peer: peer, result))
             default:

@@ -47,10 +47,13 @@ public final class WakeSignal: Sendable {
 
     /// Called by the waiting thread before it looks at what there is to do: a wake that comes
     /// after this is seen by the next wait, so none is lost.
+    /// The pipe is emptied before the flag is lowered: the other way round, a wake landing in
+    /// between would have its byte swallowed while its flag stayed up, and every later wake
+    /// would see the flag and write nothing (the UI slept until its next timer).
     public func clear() {
-        pending.store(false, ordering: .sequentiallyConsistent)
         var buffer = [UInt8](repeating: 0, count: 64)
         while read(readDescriptor, &buffer, buffer.count) > 0 {}
+        pending.store(false, ordering: .sequentiallyConsistent)
     }
 
     /// Whether a wake is pending, without waiting or clearing it.

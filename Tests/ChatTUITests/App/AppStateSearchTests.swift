@@ -11,19 +11,8 @@ import Testing
     static let found = "where did we park the car?"
 
     /// Bob's 200 messages; number 20 is the one searched for.
-    static let history: [ChatMessage] = (1...200).map { (seq: Int) -> ChatMessage in
-        let bobWrote = seq % 2 == 0
-        let sender: UserSummary = bobWrote ? ScreenFixtures.bob : ScreenFixtures.alice
-        let recipient: UserSummary = bobWrote ? ScreenFixtures.alice : ScreenFixtures.bob
-        let text: String = seq == 20 ? AppStateSearchTests.found : "note \(seq)"
-        return ScreenFixtures.message(
-            Int64(seq),
-            from: sender,
-            to: recipient,
-            seq: UInt64(seq),
-            text,
-            minutes: Int64(seq)
-        )
+    static let history = ScreenFixtures.conversation(200, bobWrote: { $0 % 2 == 0 }) { seq in
+        seq == 20 ? AppStateSearchTests.found : "note \(seq)"
     }
 
     /// A page as the session answers it: up to 50 before `beforeSeq` (0: the newest), newest first.

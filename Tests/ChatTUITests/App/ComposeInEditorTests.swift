@@ -65,7 +65,7 @@ import Testing
     @Test func ctrlXBeforeAnyOtherKeyDoesNothingHarmful() {
         var state = ScreenFixtures.mainState(width: 140, height: 24)
         type("draft", into: &state)
-        let seconds: [Key] = [.character("a"), .enter, .control("n"), .backTab, .control("u"), .function(1), .escape]
+        let seconds: [Key] = [.enter, .control("n"), .backTab, .control("u"), .function(1), .escape]
         for second in seconds {
             #expect(state.apply(.key(.control("x"))).isEmpty)
             #expect(state.apply(.key(second)).isEmpty, "Ctrl-X \(second.name)")
@@ -74,8 +74,13 @@ import Testing
             #expect(state.pendingPrefix == nil, "Ctrl-X \(second.name)")
         }
         _ = state.apply(.key(.control("x")))
-        _ = state.apply(.key(.character("q")))
-        #expect(AppView.render(state).contains("Ctrl-X q does nothing."))
+        _ = state.apply(.key(.control("v")))
+        #expect(AppView.render(state).contains("Ctrl-X Ctrl-V does nothing."))
+        // A letter after Ctrl-X is typed: text is never thrown away.
+        _ = state.apply(.key(.control("x")))
+        _ = state.apply(.key(.character("s")))
+        #expect(state.input.text == "drafts")
+        state.input.setText("draft")
 
         _ = state.apply(.key(.control("x")))
         _ = state.apply(.key(.paste(" pasted")))

@@ -15,19 +15,8 @@ import Testing
 
     /// Seq 1…`count` between alice and bob, a minute apart; bob writes the odd ones.
     func conversation(_ count: Int) -> [ChatMessage] {
-        (1...count).map { (seq: Int) -> ChatMessage in
-            let bobWrote = seq % 2 == 1
-            let sender: UserSummary = bobWrote ? bob : alice
-            let recipient: UserSummary = bobWrote ? alice : bob
-            let text: String = seq == 7 ? "three\nlines\n\tindented" : "message \(seq)"
-            return ScreenFixtures.message(
-                Int64(seq),
-                from: sender,
-                to: recipient,
-                seq: UInt64(seq),
-                text,
-                minutes: Int64(seq)
-            )
+        ScreenFixtures.conversation(count, bobWrote: { $0 % 2 == 1 }) { seq in
+            seq == 7 ? "three\nlines\n\tindented" : "message \(seq)"
         }
     }
 

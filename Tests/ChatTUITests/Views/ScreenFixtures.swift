@@ -32,6 +32,19 @@ enum ScreenFixtures {
         )
     }
 
+    /// Seq 1…`count` between alice and bob, a minute apart (id = seq): `bobWrote(seq)` says
+    /// whose each is, `text(seq)` what it says.
+    static func conversation(
+        _ count: Int,
+        bobWrote: (Int) -> Bool,
+        text: (Int) -> String
+    ) -> [ChatMessage] {
+        (1...count).map { (seq: Int) -> ChatMessage in
+            let (sender, recipient) = bobWrote(seq) ? (bob, alice) : (alice, bob)
+            return message(Int64(seq), from: sender, to: recipient, seq: UInt64(seq), text(seq), minutes: Int64(seq))
+        }
+    }
+
     static let bobMessages: [ChatMessage] = [
         message(1, from: bob, to: alice, seq: 1, "你好，爱丽丝！今天怎么样？🙂", minutes: 0),
         message(2, from: alice, to: bob, seq: 2, "Good, thanks 👍 这个终端应用显示中文和表情符号都很正常。", minutes: 1),
