@@ -11,9 +11,11 @@ import Testing
     static let found = "where did we park the car?"
 
     /// Bob's 200 messages; number 20 is the one searched for.
-    static let history = ScreenFixtures.conversation(200, bobWrote: { $0 % 2 == 0 }) { seq in
-        seq == 20 ? AppStateSearchTests.found : "note \(seq)"
-    }
+    static let history = ScreenFixtures.conversation(
+        200,
+        bobWrote: { $0 % 2 == 0 },
+        text: { seq in seq == 20 ? AppStateSearchTests.found : "note \(seq)" }
+    )
 
     /// A page as the session answers it: up to 50 before `beforeSeq` (0: the newest), newest first.
     static func page(before beforeSeq: UInt64) -> [ChatMessage] {

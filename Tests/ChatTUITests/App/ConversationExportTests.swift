@@ -15,9 +15,11 @@ import Testing
 
     /// Seq 1…`count` between alice and bob, a minute apart; bob writes the odd ones.
     func conversation(_ count: Int) -> [ChatMessage] {
-        ScreenFixtures.conversation(count, bobWrote: { $0 % 2 == 1 }) { seq in
-            seq == 7 ? "three\nlines\n\tindented" : "message \(seq)"
-        }
+        ScreenFixtures.conversation(
+            count,
+            bobWrote: { $0 % 2 == 1 },
+            text: { seq in seq == 7 ? "three\nlines\n\tindented" : "message \(seq)" }
+        )
     }
 
     func time(_ message: ChatMessage) -> String {
