@@ -13,13 +13,16 @@ public struct PostgresSocialStore: SocialStore {
     private var logger: Logger { database.logger }
 
     public func upsertRequest(_ request: FriendRequestRecord) async throws {
-        try await database.query(
-            """
-            INSERT INTO friend_requests(from_id, to_id, message, created_at_ms)
-            VALUES (\(request.fromID), \(request.toID), \(request.message), \(request.createdAtMs))
-            ON CONFLICT (from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
-            """
-        )
+        try await database.query(Self.upsert(request))
+    }
+
+    /// Creates or refreshes a request: one statement, run alone or in `sendRequest`'s transaction.
+    private static func upsert(_ request: FriendRequestRecord) -> PostgresQuery {
+        """
+        INSERT INTO friend_requests(from_id, to_id, message, created_at_ms)
+        VALUES (\(request.fromID), \(request.toID), \(request.message), \(request.createdAtMs))
+        ON CONFLICT (from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
+        """
     }
 
     public func sendRequest(_ request: FriendRequestRecord) async throws -> FriendRequestOutcome {
@@ -53,14 +56,7 @@ public struct PostgresSocialStore: SocialStore {
                 )
                 return .befriended
             }
-            try await connection.query(
-                """
-                INSERT INTO friend_requests(from_id, to_id, message, created_at_ms)
-                VALUES (\(request.fromID), \(request.toID), \(request.message), \(request.createdAtMs))
-                ON CONFLICT (from_id, to_id) DO UPDATE SET message = excluded.message, created_at_ms = excluded.created_at_ms
-                """,
-                logger: logger
-            )
+            try await connection.query(Self.upsert(request), logger: logger)
             return .requested
         }
     }

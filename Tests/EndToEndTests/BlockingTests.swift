@@ -35,8 +35,7 @@ import Testing
             let frank = try await stack.user("frank")
             let erinID = await erin.state.me.id
             let frankID = await frank.state.me.id
-            try await erin.sendFriendRequest(to: frankID, message: "hello")
-            try await eventually { await frank.state.incomingRequests.contains { $0.from.id == erinID } }
+            try await stack.request(from: erin, to: frank, message: "hello")
             try await erin.setBlocked(frankID, true)
             let refused = await #expect(throws: ChatError.self) {
                 try await frank.respondToFriendRequest(from: erinID, accept: true)

@@ -12,8 +12,7 @@ import Testing
             let hank = try await stack.user("hank")
             let ginaID = await gina.state.me.id
             let hankID = await hank.state.me.id
-            try await gina.sendFriendRequest(to: hankID, message: "hi hank")
-            try await eventually { await hank.state.incomingRequests.contains { $0.from.id == ginaID } }
+            try await stack.request(from: gina, to: hank, message: "hi hank")
 
             // Only its sender can withdraw it: hank has sent gina nothing, so his withdrawal
             // changes nothing (and answers like any other: an answer must not tell of a block).
@@ -55,8 +54,7 @@ import Testing
             let jack = try await stack.user("jack")
             let ivyID = await ivy.state.me.id
             let jackID = await jack.state.me.id
-            try await ivy.sendFriendRequest(to: jackID, message: "hello")
-            try await eventually { await jack.state.incomingRequests.contains { $0.from.id == ivyID } }
+            try await stack.request(from: ivy, to: jack, message: "hello")
             try await jack.setBlocked(ivyID, true)
             try await ivy.cancelFriendRequest(to: jackID)
             try await eventually { await ivy.state.outgoingRequests.isEmpty }

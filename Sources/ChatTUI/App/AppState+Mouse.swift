@@ -35,9 +35,7 @@ extension AppState {
             conversations[peer] = view
             return []
         case (.press, .input?):
-            focus = .input
-            friendFilter = nil
-            return markSelectedReadIfWriting()
+            return perform(.backToInput)
         case (.press, _):
             return []
         case (.wheelUp, _), (.wheelDown, _):

@@ -14,7 +14,12 @@ public struct KeyBindings: Sendable, Equatable {
 
         /// The keys as help shows them: "Ctrl-N  Alt-J", "Ctrl-X Ctrl-E".
         public var keyNames: String {
-            keys.map { key in prefix.map { "\($0.name) \(key.name)" } ?? key.name }.joined(separator: "  ")
+            keys.map(name(of:)).joined(separator: "  ")
+        }
+
+        /// One of `keys` as typed: after the prefix, if there is one.
+        public func name(of key: Key) -> String {
+            prefix.map { "\($0.name) \(key.name)" } ?? key.name
         }
     }
 
@@ -32,8 +37,8 @@ public struct KeyBindings: Sendable, Equatable {
         }
 
         /// A binding's line: its keys by name, then what it does.
-        init(_ keys: [Key], _ summary: String, name: String = "") {
-            self.init(keys: keys.map(\.name).joined(separator: "  "), action: summary, name: name)
+        init(_ keys: [Key], _ summary: String) {
+            self.init(keys: keys.map(\.name).joined(separator: "  "), action: summary)
         }
     }
 
@@ -69,7 +74,7 @@ public struct KeyBindings: Sendable, Equatable {
         guard let binding = bindings.first(where: { $0.command == command }), let key = binding.keys.first else {
             return "?"
         }
-        return binding.prefix.map { "\($0.name) \(key.name)" } ?? key.name
+        return binding.name(of: key)
     }
 
     /// Pairs of bindings that claim the same key where both would apply: in the same context,
@@ -139,15 +144,6 @@ public struct KeyBindings: Sendable, Equatable {
             action: "open conversation 1…9 of the list",
             name: "conversation-1…9"
         )
-    }
-
-    /// Help as rows: a section title (with an empty action), its lines, a blank row between
-    /// sections.
-    public var helpRows: [HelpLine] {
-        sections.enumerated().flatMap { index, section in
-            (index > 0 ? [HelpLine(keys: "", action: "")] : []) + [HelpLine(keys: section.title, action: "")]
-                + section.bindings
-        }
     }
 
     public static let standard = KeyBindings(standardBindings + conversationBindings)

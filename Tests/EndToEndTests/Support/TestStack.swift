@@ -212,12 +212,19 @@ final class TestStack: Sendable {
         return (alice, bob, await alice.state.me.id, await bob.state.me.id)
     }
 
+    /// Sends a friend request from `a` to `b` and waits until `b` has it.
+    func request(from a: ChatSession, to b: ChatSession, message: String = "hi") async throws {
+        let bID = await b.state.me.id
+        let aID = await a.state.me.id
+        try await a.sendFriendRequest(to: bID, message: message)
+        try await eventually { await b.state.incomingRequests.contains { $0.from.id == aID } }
+    }
+
     /// Makes two signed-in users friends, through a request and an accept.
     func befriend(_ a: ChatSession, _ b: ChatSession) async throws {
         let bID = await b.state.me.id
         let aID = await a.state.me.id
-        try await a.sendFriendRequest(to: bID, message: "hi")
-        try await eventually { await b.state.incomingRequests.contains { $0.from.id == aID } }
+        try await request(from: a, to: b)
         try await b.respondToFriendRequest(from: aID, accept: true)
         try await eventually { await a.state.friends[bID] != nil }
     }
