@@ -39,6 +39,7 @@ public final class ChatFuzzHarness: Sendable {
         self.database = database
         let users = SQLiteUserStore(database: database)
         let social = SQLiteSocialStore(database: database)
+        let groups = SQLiteGroupStore(database: database)
         let status = InProcessStatusService(sessions: SQLiteSessionStore(database: database), logger: logger)
         server = ChatServer(
             configuration: ChatServer.Configuration(id: "fuzz", host: "127.0.0.1", port: 0),
@@ -46,6 +47,7 @@ public final class ChatFuzzHarness: Sendable {
                 users: users,
                 social: social,
                 messages: SQLiteMessageStore(database: database),
+                groups: groups,
                 status: status,
                 router: InProcessPushRouter(status: status),
                 limiter: InProcessRateLimiter()
@@ -66,8 +68,19 @@ public final class ChatFuzzHarness: Sendable {
                 passwordHash: "x",
                 nowMs: 1
             )
+            let dave = try await users.createUser(
+                username: "dave",
+                email: "dave@example.com",
+                passwordHash: "x",
+                nowMs: 1
+            )
             try await social.makeFriends(alice.id, bob.id, nowMs: 1)
+            try await social.makeFriends(alice.id, dave.id, nowMs: 1)
             try await social.setBlocked(blocker: carol.id, blocked: alice.id, true)
+            // Group 1, owned by alice, with bob and dave: the group seeds talk in it.
+            _ = try await groups.createGroup(owner: alice.id, name: "fuzz", members: [bob.id, dave.id], nowMs: 1) {
+                _ in "alice created the group"
+            }
             return (alice.id, try await status.issueToken(for: alice.id).token)
         }
     }

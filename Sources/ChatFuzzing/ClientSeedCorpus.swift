@@ -8,8 +8,8 @@ import NIOCore
 ///
 /// A fresh session's requests have fixed ids, which the seeds answer: Hello (1), its friends (2),
 /// its friend requests (3), its conversations (4), a page of updates (5, and on while a page says
-/// more); once connected, the outbox's message or the app's history page (6), and whatever a push
-/// calls for. Kept in `Fuzz/client-corpus`; regenerated with
+/// more), its groups (6, and the catch-up of each group behind); once connected, the outbox's
+/// message or the app's history page (7), and whatever a push calls for. Kept in `Fuzz/client-corpus`; regenerated with
 /// `wechat-fuzz-client --make-seeds Fuzz/client-corpus` after a schema change.
 public enum ClientSeedCorpus {
     // MARK: Mode bits (an input's first byte)
@@ -69,7 +69,8 @@ public enum ClientSeedCorpus {
             socialReplies(friends: [friend(bob)], incoming: []),
             frame(4, .conversationList(WireConversationList())),
             frame(5, page([update(1, fromBob), update(2, toBob)], more: true)),
-            frame(6, page([readMark(3, peer: bob, seq: 2)]))
+            frame(6, page([readMark(3, peer: bob, seq: 2)])),
+            frame(7, .groupList(WireGroupList()))
         )
         seeds["send-and-ack"] = join(sending, catchUp(), ackOfQueuedMessage())
         seeds["pushes"] = join(
@@ -79,10 +80,10 @@ public enum ClientSeedCorpus {
             push(update(2, message(id: 21, from: bob, to: me, seq: 2, text: "pushed"))),
             frame(0, .presencePush(presence(bob, online: true))),
             push(readMark(3, peer: bob, seq: 2)),
-            // Update 4 is missing: the client pulls it (request 7).
+            // Update 4 is missing: the client pulls it (request 8).
             push(update(5, message(id: 23, from: carol, to: me, seq: 1, text: "after a gap"))),
             frame(
-                7,
+                8,
                 page([
                     update(4, message(id: 22, from: bob, to: me, seq: 3, text: "the missing one")),
                     update(5, message(id: 23, from: carol, to: me, seq: 1, text: "after a gap")),
@@ -93,15 +94,15 @@ public enum ClientSeedCorpus {
             answered,
             catchUp(),
             frame(0, .friendEvent(event(.requestReceived, dave, "hi"))),
-            frame(6, .friendList(listOf(friends: [friend(bob)]))),
-            frame(7, .friendRequestList(listOf(incoming: [request(from: dave, to: me, "hi")])))
+            frame(7, .friendList(listOf(friends: [friend(bob)]))),
+            frame(8, .friendRequestList(listOf(incoming: [request(from: dave, to: me, "hi")])))
         )
         let third = message(id: 33, from: bob, to: me, seq: 3, text: "third")
         seeds["history"] = join(
             [answerHello | openConversation],
             catchUp(conversations: [conversation(bob, last: third)]),
             frame(
-                6,
+                7,
                 .messageList(
                     listOf(messages: [
                         third,
@@ -112,9 +113,71 @@ public enum ClientSeedCorpus {
                     ])
                 )
             ),
-            frame(7, .ok(WireOk()))
+            frame(8, .ok(WireOk()))
         )
         seeds["goodbye"] = join(answered, catchUp(), frame(0, .goodbye(farewell("restarting"))))
+
+        // A group behind: listed (6), caught up (7); a recall pushed, then a push past a gap
+        // pulled (8), a mention of me among them.
+        func inGroup(_ message: WireChatMessage) -> WireChatMessage {
+            var message = message
+            message.groupID = 5
+            message.recipientID = 0
+            return message
+        }
+        var created = inGroup(message(id: 71, from: bob, to: me, seq: 1, text: "bob created the group"))
+        created.kind = .system
+        created.groupChange.kind = .created
+        created.groupChange.userIds = [1, 3]
+        var mention = inGroup(message(id: 73, from: carol, to: me, seq: 3, text: "@alice look"))
+        mention.mentions = [1]
+        mention.replyToSeq = 2
+        mention.replyExcerpt = "first"
+        var recall = inGroup(message(id: 74, from: bob, to: me, seq: 4, text: ""))
+        recall.kind = .recall
+        recall.recalledSeq = 2
+        var listed = WireGroupConversation()
+        listed.group.id = 5
+        listed.group.name = "team"
+        listed.group.ownerID = bob.id
+        listed.group.memberCount = 3
+        listed.lastSeq = 3
+        listed.unread = 2
+        listed.mentioned = true
+        listed.member = true
+        listed.joinedSeq = 1
+        var groups = WireGroupList()
+        groups.groups = [listed]
+        var groupPush = WireGroupPush()
+        groupPush.message = recall
+        var afterGap = WireGroupPush()
+        afterGap.message = inGroup(message(id: 76, from: carol, to: me, seq: 6, text: "after a gap"))
+        seeds["groups"] = join(
+            answered,
+            socialReplies(friends: [friend(bob), friend(carol)], incoming: []),
+            frame(4, .conversationList(WireConversationList())),
+            frame(5, page([])),
+            frame(6, .groupList(groups)),
+            frame(
+                7,
+                .messageList(
+                    listOf(messages: [
+                        created, inGroup(message(id: 72, from: bob, to: me, seq: 2, text: "first")), mention,
+                    ])
+                )
+            ),
+            frame(0, .groupPush(groupPush)),
+            frame(0, .groupPush(afterGap)),
+            frame(
+                8,
+                .messageList(
+                    listOf(messages: [
+                        inGroup(message(id: 75, from: bob, to: me, seq: 5, text: "the missing one")),
+                        afterGap.message,
+                    ])
+                )
+            )
+        )
 
         // Hostile names: a server names users whatever it likes.
         let evil = user(hostileUserID, "../../../etc/evil")
@@ -137,8 +200,8 @@ public enum ClientSeedCorpus {
             ackOfQueuedMessage(),
             push(update(2, message(id: 42, from: evil, to: me, seq: 2, text: "hi from ../../../etc/evil"))),
             frame(0, .friendEvent(event(.requestReceived, intruder, "let me in"))),
-            frame(7, .friendList(listOf(friends: hostileFriends))),
-            frame(8, .friendRequestList(listOf(incoming: hostileRequests + [request(from: intruder, to: me, "")])))
+            frame(8, .friendList(listOf(friends: hostileFriends))),
+            frame(9, .friendRequestList(listOf(incoming: hostileRequests + [request(from: intruder, to: me, "")])))
         )
         seeds["hostile-self"] = join([0], frame(1, .helloOk(welcome(as: user(1, "../../../etc/evil")))))
 
@@ -151,10 +214,10 @@ public enum ClientSeedCorpus {
             ackOfQueuedMessage(),
             push(update(2, maxed)),
             push(readMark(3, peer: bob, seq: UInt64.max)),
-            // An update id at the end of the range: a gap, so a pull (request 7), whose page
+            // An update id at the end of the range: a gap, so a pull (request 8), whose page
             // skips ahead as far again.
             push(update(UInt64.max, lastUpdate)),
-            frame(7, page([readMark(UInt64.max, peer: carol, seq: UInt64.max)]))
+            frame(8, page([readMark(UInt64.max, peer: carol, seq: UInt64.max)]))
         )
         let combining = String(repeating: "e\u{301}\u{302}\u{303}", count: 5000)
         let wide = String(repeating: "長", count: 8000)
@@ -246,7 +309,8 @@ public enum ClientSeedCorpus {
         return join(
             socialReplies(friends: friends, incoming: incoming),
             frame(4, .conversationList(list)),
-            frame(5, page(updates))
+            frame(5, page(updates)),
+            frame(6, .groupList(WireGroupList()))
         )
     }
 
@@ -255,12 +319,12 @@ public enum ClientSeedCorpus {
         join(frame(2, .friendList(listOf(friends: friends))), frame(3, .friendRequestList(listOf(incoming: incoming))))
     }
 
-    /// The ack of the queued message (request 6 after a catch-up), as update 1 of my log.
+    /// The ack of the queued message (request 7 after a catch-up), as update 1 of my log.
     static func ackOfQueuedMessage() -> [UInt8] {
         var ack = WireMessageAck()
         ack.message = message(id: 1000, from: me, to: bob, seq: 1, text: queuedText, clientID: queuedClientMessageID)
         ack.updateID = 1
-        return frame(6, .messageAck(ack))
+        return frame(7, .messageAck(ack))
     }
 
     static func push(_ update: WireUpdate) -> [UInt8] {

@@ -48,7 +48,59 @@ public enum SeedCorpus {
         var read = WireMarkRead()
         read.peerID = 2
         read.seq = 1
+        // Group 1 (alice, bob, dave; alice owns it: see ChatFuzzHarness).
+        var toGroup = WireSendMessage()
+        toGroup.groupID = 1
+        toGroup.clientMsgID = "seed-group-1"
+        toGroup.text = "@bob hello group"
+        toGroup.mentions = [2]
+        var replyInGroup = toGroup
+        replyInGroup.clientMsgID = "seed-group-2"
+        replyInGroup.replyToSeq = 2
+        replyInGroup.mentionsAll = true
+        var create = WireCreateGroup()
+        create.name = "新群 team"
+        create.memberIds = [2, 4]
+        var invite = WireInviteToGroup()
+        invite.groupID = 1
+        invite.userIds = [3]
+        var rename = WireEditGroup()
+        rename.groupID = 1
+        rename.name = "renamed"
+        var groupHistory = WireFetchHistory()
+        groupHistory.groupID = 1
+        groupHistory.afterSeq = 1
+        var groupRead = WireMarkRead()
+        groupRead.groupID = 1
+        groupRead.seq = 2
+        var recall = WireRecallMessage()
+        recall.groupID = 1
+        recall.seq = 2
+        var mute = WireSetMuted()
+        mute.groupID = 1
+        mute.muted = true
+        var typing = WireSetTyping()
+        typing.groupID = 1
+        var readCount = WireGetReadCount()
+        readCount.groupID = 1
+        readCount.seq = 2
+        var getGroup = WireGetGroup()
+        getGroup.groupID = 1
+        var removeMember = WireRemoveGroupMember()
+        removeMember.groupID = 1
+        removeMember.userID = 4
         var seeds: [String: [UInt8]] = [
+            "group-talk": frames([
+                .sendMessage(toGroup), .sendMessage(replyInGroup), .fetchHistory(groupHistory), .markRead(groupRead),
+                .getReadCount(readCount), .recallMessage(recall), .listGroups(WireListGroups()),
+            ]),
+            "group-admin": frames([
+                .createGroup(create), .inviteToGroup(invite), .editGroup(rename), .getGroup(getGroup),
+                .removeGroupMember(removeMember),
+            ]),
+            "group-settings": frames([
+                .setMuted(mute), .setTyping(typing), .setSendReadReceipts(WireSetSendReadReceipts()),
+            ]),
             "hello": frames([.hello(hello)]),
             "ping": frames([.ping(WirePing())]),
             "send-message": frames([.sendMessage(send)]),

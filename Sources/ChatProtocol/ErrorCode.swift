@@ -41,6 +41,13 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
     case limitReached = "limit_reached"  // friends or pending requests at their cap
     case quotaExceeded = "quota_exceeded"  // the day's message storage is used up
 
+    // Groups and message actions
+    case notAMember = "not_a_member"  // not in the group (or a mention of someone who is not)
+    case notGroupOwner = "not_group_owner"  // only the owner removes, renames, announces, transfers
+    case noSuchMessage = "no_such_message"  // not there, or not one this user can see
+    case notYourMessage = "not_your_message"  // recalling someone else's message
+    case recallTooLate = "recall_too_late"  // more than two minutes after it was sent
+
     // Server side
     case unavailable = "unavailable"  // also: the server is full (connection limit)
     case internalError = "internal"
@@ -53,13 +60,13 @@ public enum ErrorCode: String, Sendable, CaseIterable, Codable {
             return 400
         case .invalidCredentials, .invalidToken, .helloRequired, .idleTimeout, .slowConsumer:
             return 401
-        case .notFriends, .blocked:
+        case .notFriends, .blocked, .notAMember, .notGroupOwner, .notYourMessage:
             return 403
-        case .notFound, .noSuchRequest:
+        case .notFound, .noSuchRequest, .noSuchMessage:
             return 404
         case .methodNotAllowed:
             return 405
-        case .usernameTaken, .emailTaken, .alreadyFriends, .limitReached:
+        case .usernameTaken, .emailTaken, .alreadyFriends, .limitReached, .recallTooLate:
             return 409
         case .payloadTooLarge:
             return 413

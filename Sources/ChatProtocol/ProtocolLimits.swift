@@ -66,4 +66,22 @@ public enum ProtocolLimits {
     public static let conversationPageSize: UInt32 = 500
     /// The most one conversation page carries (previews with their headers): far under a frame.
     public static let conversationPageBudgetBytes = 512 * 1024
+
+    /// Members of one group, the owner included. With it a group's member list (`GroupInfo`)
+    /// stays far under a frame, and a message's pushes stay bounded.
+    public static let maxGroupMembers = 500
+    /// A group's name, in bytes of UTF-8 (one line: no control characters).
+    public static let maxGroupNameBytes = 96
+    /// A group's announcement, in bytes of UTF-8.
+    public static let maxAnnouncementBytes = 2_048
+    /// Members one message may mention by name.
+    public static let maxMentions = 50
+    /// How long after sending a message its sender may recall it (WeChat's two minutes).
+    public static let recallWindowMs: Int64 = 120_000
+    /// A reply's quote of the message it answers: one line of this many characters at most.
+    public static let replyExcerptCharacters = 80
+    /// How long a client shows "bob is typing…" after the last `SetTyping` (it repeats it while
+    /// typing, at most once every `typingRepeatSeconds`).
+    public static let typingShownSeconds: Int64 = 6
+    public static let typingRepeatSeconds: Int64 = 3
 }

@@ -15,4 +15,11 @@ extension String {
         }
         return String(kept)
     }
+
+    /// A reply's quote of the message it answers: the first line, at most
+    /// `ProtocolLimits.replyExcerptCharacters` characters (and the preview's byte bound).
+    public func replyExcerpt() -> String {
+        let firstLine = prefix { !$0.isNewline }
+        return String(firstLine.prefix(ProtocolLimits.replyExcerptCharacters)).previewCut()
+    }
 }

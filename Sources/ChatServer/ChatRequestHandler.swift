@@ -12,38 +12,48 @@ package struct ChatRequestHandler: Sendable {
     let users: UserStore
     let social: SocialStore
     let messages: MessageStore
+    let groups: GroupStore
     let status: StatusService
     let router: PushRouter
     let limiter: RateLimiter
     let limits: RateLimitPolicy
     let clock: WallClock
     let logger: Logger
+    /// Group messages' pushes, in commit order per group, off the connection's event loop.
+    let fanout: GroupFanout
 
     package init(dependencies: ChatServer.Dependencies, limits: RateLimitPolicy, logger: Logger) {
         users = dependencies.users
         social = dependencies.social
         messages = dependencies.messages
+        groups = dependencies.groups
         status = dependencies.status
         router = dependencies.router
         limiter = dependencies.limiter
         clock = dependencies.clock
         self.limits = limits
         self.logger = logger
+        self.fanout = GroupFanout(groups: dependencies.groups, router: dependencies.router, logger: logger)
     }
 
     package func handle(
         _ payload: WireEnvelope.OneOf_Payload,
         from user: UserID
     ) async throws -> WireEnvelope.OneOf_Payload {
-        if case .sendMessage = payload {
-            // Messages have their own, larger budget (`messagesPerUser`).
-        } else if let wait = limiter.takeWithoutWaiting("requests:\(user)", limit: limits.requestsPerUser) {
-            throw ChatError.rateLimited("Too many requests.", retryAfter: wait)
+        switch payload {
+        case .sendMessage, .setTyping:
+            // Messages have their own, larger budget (`messagesPerUser`); typing its own.
+            break
+        default:
+            if let wait = limiter.takeWithoutWaiting("requests:\(user)", limit: limits.requestsPerUser) {
+                throw ChatError.rateLimited("Too many requests.", retryAfter: wait)
+            }
         }
         switch payload {
         case .ping:
             var pong = WirePong()
             pong.latestUpdateID = try await messages.latestUpdateID(of: user)
+            pong.groupSeqSum = try await groups.groupSeqSum(of: user)
             return .pong(pong)
         case .searchUsers(let request):
             return .userList(try await searchUsers(request))
@@ -82,6 +92,37 @@ package struct ChatRequestHandler: Sendable {
             return .conversationList(try await conversations(of: user, request))
         case .setFindableByEmail(let request):
             try await users.setFindableByEmail(userID: user, request.findable)
+            return .ok(WireOk())
+        case .createGroup(let request):
+            return .groupInfo(try await createGroup(request, by: user))
+        case .inviteToGroup(let request):
+            try await invite(request, by: user)
+            return .ok(WireOk())
+        case .leaveGroup(let request):
+            try await removeMember(user, from: request.groupID, by: user)
+            return .ok(WireOk())
+        case .removeGroupMember(let request):
+            try await removeMember(request.userID, from: request.groupID, by: user)
+            return .ok(WireOk())
+        case .editGroup(let request):
+            try await editGroup(request, by: user)
+            return .ok(WireOk())
+        case .getGroup(let request):
+            return .groupInfo(try await groupInfo(request.groupID, for: user))
+        case .listGroups:
+            return .groupList(try await groupList(of: user))
+        case .recallMessage(let request):
+            return .messageAck(try await recall(request, by: user))
+        case .setMuted(let request):
+            try await setMuted(request, by: user)
+            return .ok(WireOk())
+        case .setTyping(let request):
+            try await typing(request, by: user)
+            return .ok(WireOk())
+        case .getReadCount(let request):
+            return .readCount(try await readCount(request, asker: user))
+        case .setSendReadReceipts(let request):
+            try await users.setSendsReadReceipts(userID: user, request.enabled)
             return .ok(WireOk())
         case .hello:
             throw ChatError(.badRequest, "This connection has already said hello.")
@@ -321,24 +362,52 @@ package struct ChatRequestHandler: Sendable {
             throw ChatError.quotaExceeded(limits.messageKiBPerUser, retryAfter: wait)
         }
         let peer = request.toUserID
+        if request.groupID != 0 {
+            // Membership, mentions and the reply are checked by the commit, in its transaction.
+            guard peer == 0, request.groupID > 0 else {
+                throw ChatError(.badRequest, "A message goes to a friend or to a group, not both.")
+            }
+            guard request.mentions.count <= ProtocolLimits.maxMentions else {
+                throw ChatError(.badRequest, "A message can mention at most \(ProtocolLimits.maxMentions) people.")
+            }
+            var message = NewMessage(
+                senderID: user,
+                recipientID: 0,
+                clientMessageID: request.clientMsgID,
+                text: request.text,
+                sentAtMs: clock.nowMs()
+            )
+            message.groupID = request.groupID
+            message.mentions = request.mentions
+            message.mentionsAll = request.mentionsAll
+            message.replyToSeq = request.replyToSeq
+            return message
+        }
         // Friendship and blocks are checked by the commit, in its transaction (see MessageStore).
-        guard peer != user else {
+        guard peer != user, peer > 0 else {
             throw ChatError(.notFriends, "You can only message your friends.")
         }
-        return NewMessage(
+        guard request.mentions.isEmpty, !request.mentionsAll else {
+            throw ChatError(.badRequest, "Mentions are for group messages.")
+        }
+        var message = NewMessage(
             senderID: user,
             recipientID: peer,
             clientMessageID: request.clientMsgID,
             text: request.text,
             sentAtMs: clock.nowMs()
         )
+        message.replyToSeq = request.replyToSeq
+        return message
     }
 
     /// After the commit: pushes to every device of both users (not again for a resend) but the
     /// connection `sentOn`, then the ack, which is that connection's update (it carries the
     /// sender's update id): the message once per frame, not twice.
     func delivered(_ committed: CommittedMessage, sentOn connection: ConnectionID?) -> WireMessageAck {
-        if !committed.duplicate {
+        if committed.message.groupID != 0 {
+            if !committed.duplicate { fanout.push(committed.message, except: connection) }
+        } else if !committed.duplicate {
             pushUpdate(
                 .message(updateID: committed.recipientUpdateID, committed.message),
                 to: committed.message.recipientID
@@ -364,13 +433,26 @@ package struct ChatRequestHandler: Sendable {
 
     func history(_ request: WireFetchHistory, of user: UserID) async throws -> WireMessageList {
         let limit = Self.pageSize(request.limit)
-        // The conversation is always (user, peer): nobody can page through another pair's history.
-        let page = try await messages.history(
-            of: user,
-            with: request.peerID,
-            beforeSeq: request.beforeSeq,
-            limit: limit + 1
-        )
+        let page: [MessageRecord]
+        if request.groupID != 0 {
+            // Only what the user may see of the group: the store refuses a non-member.
+            page = try await groups.history(
+                of: request.groupID,
+                for: user,
+                beforeSeq: request.beforeSeq,
+                afterSeq: request.afterSeq,
+                limit: limit + 1
+            )
+        } else {
+            guard request.peerID > 0 else { throw ChatError(.badRequest, "Name a friend or a group.") }
+            // The conversation is always (user, peer): nobody pages through another pair's history.
+            page = try await messages.history(
+                of: user,
+                with: request.peerID,
+                beforeSeq: request.beforeSeq,
+                limit: limit + 1
+            )
+        }
         let kept = Self.withinBudget(page.prefix(limit)) { $0.text.utf8.count }
         var list = WireMessageList()
         list.messages = kept.map(WireChatMessage.init)
@@ -400,8 +482,21 @@ package struct ChatRequestHandler: Sendable {
     }
 
     func markRead(_ request: WireMarkRead, by user: UserID) async throws {
+        if request.groupID != 0 {
+            if let update = try await groups.markRead(user: user, group: request.groupID, seq: request.seq) {
+                pushUpdate(update, to: user)
+            }
+            return
+        }
+        guard request.peerID > 0 else { throw ChatError(.badRequest, "Name a friend or a group.") }
         if let update = try await messages.markRead(user: user, peer: request.peerID, seq: request.seq) {
             pushUpdate(update, to: user)
+            // A read receipt for the friend, while both of them send receipts.
+            if case .read(_, _, let seq) = update,
+                let receipt = try await messages.logReadReceipt(reader: user, peer: request.peerID, seq: seq)
+            {
+                pushUpdate(receipt, to: request.peerID)
+            }
         }
     }
 
@@ -426,6 +521,8 @@ package struct ChatRequestHandler: Sendable {
             conversation.lastSeq = record.lastSeq
             conversation.readSeq = record.readSeq
             conversation.unread = record.unread
+            conversation.muted = record.muted
+            conversation.peerReadSeq = record.peerReadSeq
             return conversation
         }
         return list

@@ -50,6 +50,8 @@ public final class ChatServer: Service {
         public var users: UserStore
         public var social: SocialStore
         public var messages: MessageStore
+        /// Groups and their members; their messages go through `messages`, in the same database.
+        public var groups: GroupStore
         public var status: StatusService
         public var router: any PushRouter
         public var limiter: RateLimiter
@@ -60,6 +62,7 @@ public final class ChatServer: Service {
             users: UserStore,
             social: SocialStore,
             messages: MessageStore,
+            groups: GroupStore,
             status: StatusService,
             router: any PushRouter,
             limiter: RateLimiter,
@@ -68,6 +71,7 @@ public final class ChatServer: Service {
             self.users = users
             self.social = social
             self.messages = messages
+            self.groups = groups
             self.status = status
             self.router = router
             self.limiter = limiter
@@ -344,6 +348,7 @@ public final class ChatServer: Service {
         ok.latestUpdateID = try await dependencies.messages.latestUpdateID(of: user)
         ok.heartbeatSeconds = ProtocolLimits.heartbeatSeconds
         ok.findableByEmail = try await dependencies.users.isFindableByEmail(userID: user)
+        ok.sendsReadReceipts = try await dependencies.users.sendsReadReceipts(userID: user)
         let connection = ClientConnection(
             id: ConnectionID(
                 chatServerID: configuration.id,

@@ -20,6 +20,37 @@ extension WireChatMessage {
         seq = record.seq
         text = record.text
         sentAtMs = record.sentAtMs
+        groupID = record.groupID
+        kind = WireChatMessage.Kind(rawValue: record.kind.rawValue) ?? .text
+        mentions = record.mentions
+        mentionsAll = record.mentionsAll
+        if let reply = record.reply {
+            replyToSeq = reply.seq
+            replyToSenderID = reply.senderID
+            replyExcerpt = reply.excerpt
+        }
+        recalled = record.recalled
+        recalledSeq = record.recalledSeq
+        if let change = record.change {
+            var wire = WireGroupChange()
+            wire.kind = WireGroupChange.Kind(rawValue: change.kind.rawValue) ?? .unspecified
+            wire.actorID = record.senderID
+            wire.userIds = change.userIDs
+            wire.value = change.value
+            groupChange = wire
+        }
+    }
+}
+
+extension WireGroup {
+    init(_ record: GroupRecord) {
+        self.init()
+        id = record.id
+        name = record.name
+        announcement = record.announcement
+        ownerID = record.ownerID
+        memberCount = UInt32(clamping: record.memberCount)
+        createdAtMs = record.createdAtMs
     }
 }
 
@@ -35,6 +66,27 @@ extension WireUpdate {
             mark.peerID = peer
             mark.seq = seq
             self.read = mark
+        case .groupRead(_, let group, let seq):
+            var mark = WireReadMark()
+            mark.groupID = group
+            mark.seq = seq
+            self.read = mark
+        case .peerRead(_, let peer, let seq):
+            var mark = WireReadMark()
+            mark.peerID = peer
+            mark.seq = seq
+            mark.byPeer = true
+            self.read = mark
+        case .groupChanged(_, let group):
+            self.groupChanged = group
+        case .muted(_, let conversation, let muted):
+            var settings = WireConversationSettings()
+            switch conversation {
+            case .direct(let peer): settings.peerID = peer
+            case .group(let group): settings.groupID = group
+            }
+            settings.muted = muted
+            self.settings = settings
         }
     }
 }

@@ -622,6 +622,13 @@ public final class CursesTerminal: TerminalBackend {
         )
     }
 
+    /// OSC 52, unwrapped even inside tmux: tmux handles it itself (with `set-clipboard on`, its
+    /// default `external` included) and passes it on to the outer terminal.
+    public func copyToClipboard(_ text: String) {
+        guard !isShutDown else { return }
+        writeOut(Clipboard.osc52(text))
+    }
+
     /// Inside tmux: the sequence wrapped in a DCS passthrough, every ESC in it doubled.
     private func tmuxWrapped(_ sequence: String) -> String {
         guard insideTmux else { return sequence }

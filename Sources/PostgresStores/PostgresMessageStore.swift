@@ -103,17 +103,25 @@ public final class PostgresMessageStore: MessageStore {
         beforeSeq: UInt64,
         limit: Int
     ) async throws -> [MessageRecord] {
+        // (0, n) is group n's history, not a conversation with anyone.
+        guard peer > 0 else { return [] }
         let (lo, hi) = user < peer ? (user, peer) : (peer, user)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
-        let rows = try await database.query(
-            """
-            SELECT \(unescaped: PostgresMessageBatch.messageColumns) FROM messages
-            WHERE user_lo = \(lo) AND user_hi = \(hi) AND seq < \(before) ORDER BY seq DESC LIMIT \(limit)
-            """
+        return try await Self.messages(
+            database.query(
+                """
+                SELECT \(unescaped: PostgresMessageRow.columns) FROM messages m
+                WHERE m.user_lo = \(lo) AND m.user_hi = \(hi) AND m.seq < \(before) ORDER BY m.seq DESC LIMIT \(limit)
+                """
+            )
         )
+    }
+
+    /// The messages of rows that selected `PostgresMessageRow.columns`.
+    static func messages(_ rows: PostgresRowSequence) async throws -> [MessageRecord] {
         var messages: [MessageRecord] = []
-        for try await row in rows.decode(PostgresMessageBatch.MessageRow.self) {
-            messages.append(PostgresMessageBatch.committed(row, duplicate: false).message)
+        for try await row in rows {
+            if let message = try PostgresMessageRow.message(row.makeRandomAccess()) { messages.append(message) }
         }
         return messages
     }
@@ -121,30 +129,15 @@ public final class PostgresMessageStore: MessageStore {
     public func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord] {
         let rows = try await database.query(
             """
-            SELECT u.update_id, u.read_peer_id, u.read_seq, m.id, m.client_msg_id, m.sender_id, m.recipient_id,
-                   m.seq, m.text, m.sent_at_ms
+            SELECT u.update_id, u.kind AS update_kind, u.read_peer_id, u.read_seq, u.group_id AS update_group_id,
+                   u.muted AS update_muted, \(unescaped: PostgresMessageRow.columns)
             FROM updates u LEFT JOIN messages m ON m.id = u.message_id
             WHERE u.user_id = \(user) AND u.update_id > \(Int64(clamping: after)) ORDER BY u.update_id LIMIT \(limit)
             """
         )
         var updates: [UpdateRecord] = []
-        for try await (updateID, peer, readSeq, id, clientID, sender, recipient, seq, text, sentAt) in rows.decode(
-            (Int64, Int64?, Int64?, Int64?, String?, Int64?, Int64?, Int64?, String?, Int64?).self
-        ) {
-            if let peer, let readSeq {
-                updates.append(.read(updateID: UInt64(updateID), peerID: peer, seq: UInt64(readSeq)))
-            } else if let id, let clientID, let sender, let recipient, let seq, let text, let sentAt {
-                let message = MessageRecord(
-                    id: id,
-                    clientMessageID: clientID,
-                    senderID: sender,
-                    recipientID: recipient,
-                    seq: UInt64(seq),
-                    text: text,
-                    sentAtMs: sentAt
-                )
-                updates.append(.message(updateID: UInt64(updateID), message))
-            }
+        for try await row in rows {
+            if let update = try PostgresUpdateLog.update(row.makeRandomAccess()) { updates.append(update) }
         }
         return updates
     }
@@ -158,6 +151,8 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func markRead(user: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord? {
+        // (0, n) is group n's history: its read positions are `PostgresGroupStore.markRead`'s.
+        guard peer > 0 else { return nil }
         let (lo, hi) = user < peer ? (user, peer) : (peer, user)
         return try await database.withTransaction { [logger] connection in
             // The user's update log only grows under this lock (as in a message batch).
@@ -196,39 +191,38 @@ public final class PostgresMessageStore: MessageStore {
     }
 
     public func conversations(of user: UserID, afterPeer: UserID, limit: Int) async throws -> [ConversationRecord] {
+        // Groups (user_lo 0) are listed by `PostgresGroupStore.groups(of:)`. A read receipt is
+        // shown only when both people send them.
         let rows = try await database.query(
             """
-            SELECT CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END AS peer_id,
-                   c.last_seq, COALESCE(r.read_seq, 0),
-                   m.id, m.client_msg_id, m.sender_id, m.recipient_id, m.seq, m.text, m.sent_at_ms,
-                   m.sender_update_id, m.recipient_update_id
+            SELECT them.id AS peer_id, c.last_seq, COALESCE(r.read_seq, 0) AS my_read_seq,
+                   COALESCE(r.muted, false) AS my_muted,
+                   CASE WHEN me.sends_read_receipts AND them.sends_read_receipts
+                        THEN COALESCE(pr.read_seq, 0) ELSE 0 END AS peer_read_seq,
+                   \(unescaped: PostgresMessageRow.columns)
             FROM conversations c
             JOIN messages m ON m.id = c.last_message_id
-            LEFT JOIN read_marks r ON r.user_id = \(user)
-                 AND r.peer_id = (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END)
-            WHERE (c.user_lo = \(user) OR c.user_hi = \(user))
+            JOIN users me ON me.id = \(user)
+            JOIN users them ON them.id = (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END)
+            LEFT JOIN read_marks r ON r.user_id = \(user) AND r.peer_id = them.id
+            LEFT JOIN read_marks pr ON pr.user_id = them.id AND pr.peer_id = \(user)
+            WHERE (c.user_lo = \(user) OR c.user_hi = \(user)) AND c.user_lo <> 0
               AND (CASE WHEN c.user_lo = \(user) THEN c.user_hi ELSE c.user_lo END) > \(afterPeer)
             ORDER BY peer_id LIMIT \(Int64(limit))
             """
         )
         var conversations: [ConversationRecord] = []
-        for try await (peer, lastSeq, readSeq, id, clientID, sender, recipient, seq, text, sentAt, su, ru)
-            in rows.decode(
-                (Int64, Int64, Int64, Int64, String, Int64, Int64, Int64, String, Int64, Int64, Int64).self
+        for try await row in rows {
+            let row = row.makeRandomAccess()
+            var conversation = ConversationRecord(
+                peerID: try row["peer_id"].decode(Int64.self),
+                lastMessage: try PostgresMessageRow.message(row),
+                lastSeq: UInt64(try row["last_seq"].decode(Int64.self)),
+                readSeq: UInt64(try row["my_read_seq"].decode(Int64.self))
             )
-        {
-            let last = PostgresMessageBatch.committed(
-                (id, clientID, sender, recipient, seq, text, sentAt, su, ru),
-                duplicate: false
-            )
-            conversations.append(
-                ConversationRecord(
-                    peerID: peer,
-                    lastMessage: last.message,
-                    lastSeq: UInt64(lastSeq),
-                    readSeq: UInt64(readSeq)
-                )
-            )
+            conversation.muted = try row["my_muted"].decode(Bool.self)
+            conversation.peerReadSeq = UInt64(try row["peer_read_seq"].decode(Int64.self))
+            conversations.append(conversation)
         }
         return conversations
     }

@@ -181,6 +181,76 @@ public final class PostgresStoreDatabase: Sendable {
             ]
         ),
         (5, ["ALTER TABLE users ADD COLUMN findable_by_email BOOLEAN NOT NULL DEFAULT false"]),
+        (
+            6,
+            [
+                // Groups, replies, recall, mute, read receipts: SQLite's v5. A group's history is a
+                // conversation of its own in `messages` and `conversations`, keyed (user_lo = 0,
+                // user_hi = group id): user ids start at 1, so no pair of users is ever (0, n), and
+                // the group reuses the pair's seq, history and dedupe. Nothing is written per member
+                // when a message is sent: unread counts and mentions are derived from the group's
+                // seq and the member's row in group_members.
+                "ALTER TABLE users ADD COLUMN sends_read_receipts BOOLEAN NOT NULL DEFAULT true",
+                """
+                ALTER TABLE messages
+                    ADD COLUMN kind BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN mentions TEXT NOT NULL DEFAULT '',
+                    ADD COLUMN mentions_all BOOLEAN NOT NULL DEFAULT false,
+                    ADD COLUMN reply_to_seq BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN reply_to_sender_id BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN reply_excerpt TEXT NOT NULL DEFAULT '',
+                    ADD COLUMN recalled BOOLEAN NOT NULL DEFAULT false,
+                    ADD COLUMN recalled_seq BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN change_kind BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN change_user_ids TEXT NOT NULL DEFAULT '',
+                    ADD COLUMN change_value TEXT NOT NULL DEFAULT ''
+                """,
+                // A group message's recipient is 0, which is no user.
+                "ALTER TABLE messages DROP CONSTRAINT messages_recipient_id_fkey",
+                "ALTER TABLE read_marks ADD COLUMN muted BOOLEAN NOT NULL DEFAULT false",
+                """
+                ALTER TABLE updates
+                    ADD COLUMN group_id BIGINT,
+                    ADD COLUMN kind BIGINT NOT NULL DEFAULT 0,
+                    ADD COLUMN muted BOOLEAN
+                """,
+                """
+                CREATE TABLE groups(
+                    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    announcement TEXT NOT NULL DEFAULT '',
+                    owner_id BIGINT NOT NULL,
+                    member_count BIGINT NOT NULL,
+                    created_at_ms BIGINT NOT NULL
+                )
+                """,
+                // One row per user who is or was in the group. They see its messages from
+                // joined_seq (the line that added them), through left_seq once they leave.
+                """
+                CREATE TABLE group_members(
+                    group_id BIGINT NOT NULL,
+                    user_id BIGINT NOT NULL,
+                    joined_seq BIGINT NOT NULL,
+                    left_seq BIGINT,
+                    read_seq BIGINT NOT NULL DEFAULT 0,
+                    muted BOOLEAN NOT NULL DEFAULT false,
+                    joined_at_ms BIGINT NOT NULL,
+                    PRIMARY KEY(group_id, user_id)
+                )
+                """,
+                "CREATE INDEX group_members_by_user ON group_members(user_id, group_id)",
+                // Who a group message mentions by name: one row per mention (at most
+                // ProtocolLimits.maxMentions a message), not per member.
+                """
+                CREATE TABLE group_mentions(
+                    user_id BIGINT NOT NULL,
+                    group_id BIGINT NOT NULL,
+                    seq BIGINT NOT NULL,
+                    PRIMARY KEY(user_id, group_id, seq)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

@@ -122,6 +122,16 @@ public struct PostgresUserStore: UserStore {
         return false
     }
 
+    public func setSendsReadReceipts(userID: UserID, _ sends: Bool) async throws {
+        try await database.query("UPDATE users SET sends_read_receipts = \(sends) WHERE id = \(userID)")
+    }
+
+    public func sendsReadReceipts(userID: UserID) async throws -> Bool {
+        let rows = try await database.query("SELECT sends_read_receipts FROM users WHERE id = \(userID)")
+        for try await sends in rows.decode(Bool.self) { return sends }
+        return true
+    }
+
     // MARK: Rows
 
     /// The columns `records` decodes, in its order.

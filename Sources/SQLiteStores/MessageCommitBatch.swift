@@ -12,9 +12,19 @@ import GRDB
 /// halves the statements per message (see README, Performance). A batch that is rolled back must
 /// be thrown away with its memo.
 struct MessageCommitBatch {
-    private struct Pair: Hashable {
+    /// A conversation's key in `messages` and `conversations`: a pair of users (lo < hi), or a
+    /// group as (0, group id).
+    struct Pair: Hashable {
         var lo: UserID
         var hi: UserID
+
+        static func group(_ id: GroupID) -> Pair { Pair(lo: 0, hi: id) }
+        static func users(_ a: UserID, _ b: UserID) -> Pair { a < b ? Pair(lo: a, hi: b) : Pair(lo: b, hi: a) }
+    }
+
+    struct Member: Hashable {
+        var group: GroupID
+        var user: UserID
     }
 
     private struct Direction: Hashable {
@@ -31,20 +41,24 @@ struct MessageCommitBatch {
     private var readMarks: [Direction: Int64] = [:]
     /// Whether a sender may message a recipient (nil) or why not.
     private var refusals: [Direction: ChatError?] = [:]
+    /// Per group and sender: their place in it (nil when they are not a member).
+    var memberships: [Member: GroupMembership?] = [:]
+    /// Per group and sender: the seq their read position moves to (sending is reading).
+    var groupReadMarks: [Member: Int64] = [:]
 
     /// Commits one message (or finds the original of a resend); throws `Refused`, having written
     /// nothing, when sender and recipient are not friends or either has blocked the other.
     mutating func commit(_ message: NewMessage, in db: Database) throws -> CommittedMessage {
+        if message.groupID != 0 { return try commitToGroup(message, in: db) }
         // Cached statements, bound directly (RawStatement): this runs for every message.
         if let refusal = try refusal(from: message.senderID, to: message.recipientID, in: db) {
             // A resend of a message committed before the refusal still gets its original.
             if try Self.isCommitted(message, in: db) { return try Self.original(of: message, in: db) }
             throw SQLiteMessageStore.Refused(error: refusal)
         }
-        let pair =
-            message.senderID < message.recipientID
-            ? Pair(lo: message.senderID, hi: message.recipientID) : Pair(lo: message.recipientID, hi: message.senderID)
+        let pair = Pair.users(message.senderID, message.recipientID)
         let seq = try lastSeq(of: pair, in: db) + 1
+        let reply = try replyReference(to: message.replyToSeq, in: pair, visibleFrom: 1, through: seq - 1, db)
         let senderUpdate = try lastUpdateID(of: message.senderID, in: db) + 1
         let recipientUpdate =
             message.recipientID == message.senderID
@@ -55,8 +69,8 @@ struct MessageCommitBatch {
             db,
             """
             INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                 sender_update_id, recipient_update_id)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                                 sender_update_id, recipient_update_id, reply_to_seq, reply_to_sender_id, reply_excerpt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             ON CONFLICT(sender_id, client_msg_id) DO NOTHING
             """
         ).execute(
@@ -69,20 +83,23 @@ struct MessageCommitBatch {
             .text(message.text),
             .integer(message.sentAtMs),
             .integer(senderUpdate),
-            .integer(recipientUpdate)
+            .integer(recipientUpdate),
+            .integer(Int64(reply?.seq ?? 0)),
+            .integer(reply?.senderID ?? 0),
+            .text(reply?.excerpt ?? "")
         )
         guard inserted > 0 else { return try Self.original(of: message, in: db) }
-        lastUpdateIDs[message.senderID] = senderUpdate
-        lastUpdateIDs[message.recipientID] = recipientUpdate
+        noteUpdateID(senderUpdate, of: message.senderID)
+        noteUpdateID(recipientUpdate, of: message.recipientID)
         let id = db.lastInsertedRowID
-        conversations[pair] = (seq, id)
+        noteLast(seq: seq, messageID: id, of: pair)
         readMarks[Direction(from: message.senderID, to: message.recipientID)] = seq
         let logUpdate = try RawStatement(db, "INSERT INTO updates(user_id, update_id, message_id) VALUES (?1, ?2, ?3)")
         try logUpdate.execute(.integer(message.senderID), .integer(senderUpdate), .integer(id))
         if message.recipientID != message.senderID {
             try logUpdate.execute(.integer(message.recipientID), .integer(recipientUpdate), .integer(id))
         }
-        let record = MessageRecord(
+        var record = MessageRecord(
             id: id,
             clientMessageID: message.clientMessageID,
             senderID: message.senderID,
@@ -91,6 +108,7 @@ struct MessageCommitBatch {
             text: message.text,
             sentAtMs: message.sentAtMs
         )
+        record.reply = reply
         return CommittedMessage(
             message: record,
             senderUpdateID: UInt64(senderUpdate),
@@ -122,10 +140,19 @@ struct MessageCommitBatch {
         for (direction, seq) in readMarks {
             try readMark.execute(.integer(direction.from), .integer(direction.to), .integer(seq))
         }
+        if !groupReadMarks.isEmpty {
+            let groupRead = try RawStatement(
+                db,
+                "UPDATE group_members SET read_seq = max(read_seq, ?3) WHERE group_id = ?1 AND user_id = ?2"
+            )
+            for (member, seq) in groupReadMarks {
+                try groupRead.execute(.integer(member.group), .integer(member.user), .integer(seq))
+            }
+        }
     }
 
     /// The message a resend repeats, as first committed.
-    private static func original(of message: NewMessage, in db: Database) throws -> CommittedMessage {
+    static func original(of message: NewMessage, in db: Database) throws -> CommittedMessage {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?"),
@@ -165,7 +192,7 @@ struct MessageCommitBatch {
         return refusal
     }
 
-    private mutating func lastSeq(of pair: Pair, in db: Database) throws -> Int64 {
+    mutating func lastSeq(of pair: Pair, in db: Database) throws -> Int64 {
         if let known = conversations[pair] { return known.seq }
         let seq =
             try RawStatement(db, "SELECT last_seq FROM conversations WHERE user_lo = ?1 AND user_hi = ?2")
@@ -174,15 +201,18 @@ struct MessageCommitBatch {
         return seq
     }
 
+    mutating func noteUpdateID(_ id: Int64, of user: UserID) { lastUpdateIDs[user] = id }
+    mutating func noteLast(seq: Int64, messageID: Int64, of pair: Pair) { conversations[pair] = (seq, messageID) }
+
     /// The last number taken in a user's update log (which is gapless, from 1; 0 when empty).
-    private mutating func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
+    mutating func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
         if let known = lastUpdateIDs[user] { return known }
         let stored = try SQLiteMessageStore.lastUpdateID(of: user, in: db)
         lastUpdateIDs[user] = stored
         return stored
     }
 
-    private static func isCommitted(_ message: NewMessage, in db: Database) throws -> Bool {
+    static func isCommitted(_ message: NewMessage, in db: Database) throws -> Bool {
         try RawStatement(db, "SELECT id FROM messages WHERE sender_id = ?1 AND client_msg_id = ?2")
             .int64(.integer(message.senderID), .text(message.clientMessageID)) != nil
     }

@@ -199,6 +199,62 @@ public final class SQLiteDatabase: Sendable {
         migrator.registerMigration("v4: findable by email only by choice") { db in
             try db.execute(sql: "ALTER TABLE users ADD COLUMN findable_by_email INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v5: groups, replies, recall, mute, read receipts") { db in
+            // A group's history is a conversation of its own in `messages` and `conversations`,
+            // keyed (user_lo = 0, user_hi = group id): user ids start at 1, so no pair of users is
+            // ever (0, n), and the group reuses the pair's seq, history and dedupe. Nothing is
+            // written per member when a message is sent: a member's unread count and mentions
+            // are derived from the group's seq and their row in group_members.
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN sends_read_receipts INTEGER NOT NULL DEFAULT 1;
+                    ALTER TABLE messages ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_to_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_to_sender_id INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_excerpt TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN recalled INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN recalled_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN change_kind INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN change_user_ids TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN change_value TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE read_marks ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE updates ADD COLUMN group_id INTEGER;
+                    ALTER TABLE updates ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE updates ADD COLUMN muted INTEGER;
+                    CREATE TABLE groups(
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        announcement TEXT NOT NULL DEFAULT '',
+                        owner_id INTEGER NOT NULL,
+                        member_count INTEGER NOT NULL,
+                        created_at_ms INTEGER NOT NULL
+                    );
+                    -- One row per user who is or was in the group. They see its messages from
+                    -- joined_seq (the line that added them), through left_seq once they leave.
+                    CREATE TABLE group_members(
+                        group_id INTEGER NOT NULL,
+                        user_id INTEGER NOT NULL,
+                        joined_seq INTEGER NOT NULL,
+                        left_seq INTEGER,
+                        read_seq INTEGER NOT NULL DEFAULT 0,
+                        muted INTEGER NOT NULL DEFAULT 0,
+                        joined_at_ms INTEGER NOT NULL,
+                        PRIMARY KEY(group_id, user_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX group_members_by_user ON group_members(user_id, group_id);
+                    -- Who a group message mentions by name: one row per mention (at most
+                    -- ProtocolLimits.maxMentions a message), not per member.
+                    CREATE TABLE group_mentions(
+                        user_id INTEGER NOT NULL,
+                        group_id INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        PRIMARY KEY(user_id, group_id, seq)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 

@@ -130,18 +130,13 @@ public final class SQLiteMessageStore: MessageStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT u.update_id, u.read_peer_id, u.read_seq, m.*
+                    SELECT u.update_id, u.read_peer_id, u.read_seq, u.kind AS update_kind,
+                           u.group_id AS update_group_id, u.muted AS update_muted, m.*
                     FROM updates u LEFT JOIN messages m ON m.id = u.message_id
                     WHERE u.user_id = ? AND u.update_id > ? ORDER BY u.update_id LIMIT ?
                     """,
                 arguments: [user, Int64(clamping: after), limit]
-            ).map { row in
-                let updateID = UInt64(row["update_id"] as Int64)
-                if let peer = row["read_peer_id"] as Int64? {
-                    return .read(updateID: updateID, peerID: peer, seq: UInt64(row["read_seq"] as Int64))
-                }
-                return .message(updateID: updateID, Self.message(row))
-            }
+            ).map(Self.update)
         }
     }
 
@@ -195,23 +190,31 @@ public final class SQLiteMessageStore: MessageStore {
                 db,
                 sql: """
                     SELECT CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END AS peer_id,
-                           c.last_seq, COALESCE(r.read_seq, 0) AS my_read_seq, m.*
+                           c.last_seq, COALESCE(r.read_seq, 0) AS my_read_seq, COALESCE(r.muted, 0) AS my_muted,
+                           CASE WHEN me.sends_read_receipts AND them.sends_read_receipts
+                                THEN COALESCE(pr.read_seq, 0) ELSE 0 END AS peer_read_seq,
+                           m.*
                     FROM conversations c
                     JOIN messages m ON m.id = c.last_message_id
-                    LEFT JOIN read_marks r ON r.user_id = ?1
-                         AND r.peer_id = (CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END)
-                    WHERE (c.user_lo = ?1 OR c.user_hi = ?1)
+                    JOIN users me ON me.id = ?1
+                    JOIN users them ON them.id = (CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END)
+                    LEFT JOIN read_marks r ON r.user_id = ?1 AND r.peer_id = them.id
+                    LEFT JOIN read_marks pr ON pr.user_id = them.id AND pr.peer_id = ?1
+                    WHERE (c.user_lo = ?1 OR c.user_hi = ?1) AND c.user_lo <> 0
                       AND (CASE WHEN c.user_lo = ?1 THEN c.user_hi ELSE c.user_lo END) > ?2
                     ORDER BY peer_id LIMIT ?3
                     """,
                 arguments: [user, afterPeer, limit]
             ).map { row in
-                ConversationRecord(
+                var conversation = ConversationRecord(
                     peerID: row["peer_id"],
                     lastMessage: Self.message(row),
                     lastSeq: UInt64(row["last_seq"] as Int64),
                     readSeq: UInt64(row["my_read_seq"] as Int64)
                 )
+                conversation.muted = row["my_muted"]
+                conversation.peerReadSeq = UInt64(row["peer_read_seq"] as Int64)
+                return conversation
             }
         }
     }
@@ -250,12 +253,69 @@ public final class SQLiteMessageStore: MessageStore {
         return deleted
     }
 
+    /// The kinds of `updates` rows besides messages and one's own read marks (kind 0).
+    enum UpdateKind: Int {
+        case message = 0
+        case groupRead = 1
+        case peerRead = 2
+        case groupChanged = 3
+        case muted = 4
+    }
+
+    static func update(_ row: Row) -> UpdateRecord {
+        let updateID = UInt64(row["update_id"] as Int64)
+        let peer = row["read_peer_id"] as Int64?
+        let group = row["update_group_id"] as Int64?
+        let seq = UInt64((row["read_seq"] as Int64?) ?? 0)
+        switch UpdateKind(rawValue: row["update_kind"]) ?? .message {
+        case .groupRead: return .groupRead(updateID: updateID, groupID: group ?? 0, seq: seq)
+        case .peerRead: return .peerRead(updateID: updateID, peerID: peer ?? 0, seq: seq)
+        case .groupChanged: return .groupChanged(updateID: updateID, groupID: group ?? 0)
+        case .muted:
+            let muted = ((row["update_muted"] as Int64?) ?? 0) != 0
+            return .muted(updateID: updateID, group.map { .group($0) } ?? .direct(peer ?? 0), muted)
+        case .message:
+            if let peer { return .read(updateID: updateID, peerID: peer, seq: seq) }
+            return .message(updateID: updateID, Self.message(row))
+        }
+    }
+
+    /// Logs an update that is not a message in the user's log; returns its id.
+    static func logUpdate(
+        _ kind: UpdateKind,
+        for user: UserID,
+        peer: UserID? = nil,
+        group: GroupID? = nil,
+        seq: UInt64? = nil,
+        muted: Bool? = nil,
+        in db: Database
+    ) throws -> UInt64 {
+        let updateID = try nextUpdateID(db, user: user)
+        try db.execute(
+            sql: """
+                INSERT INTO updates(user_id, update_id, kind, read_peer_id, group_id, read_seq, muted)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [user, Int64(updateID), kind.rawValue, peer, group, seq.map { Int64(clamping: $0) }, muted]
+        )
+        return updateID
+    }
+
+    /// Ids as stored in a text column (mentions, a system line's users): "3,17,42".
+    static func idList(_ ids: [UserID]) -> String {
+        ids.map(String.init).joined(separator: ",")
+    }
+
+    static func ids(_ list: String) -> [UserID] {
+        list.split(separator: ",").compactMap { Int64($0) }
+    }
+
     static func ordered(_ a: UserID, _ b: UserID) -> (UserID, UserID) {
         a < b ? (a, b) : (b, a)
     }
 
     static func message(_ row: Row) -> MessageRecord {
-        MessageRecord(
+        var message = MessageRecord(
             id: row["id"],
             clientMessageID: row["client_msg_id"],
             senderID: row["sender_id"],
@@ -264,5 +324,23 @@ public final class SQLiteMessageStore: MessageStore {
             text: row["text"],
             sentAtMs: row["sent_at_ms"]
         )
+        if (row["user_lo"] as Int64) == 0 { message.groupID = row["user_hi"] }
+        message.kind = MessageKind(rawValue: row["kind"]) ?? .text
+        message.mentions = ids(row["mentions"])
+        message.mentionsAll = row["mentions_all"]
+        let replySeq = row["reply_to_seq"] as Int64
+        if replySeq > 0 {
+            message.reply = ReplyReference(
+                seq: UInt64(replySeq),
+                senderID: row["reply_to_sender_id"],
+                excerpt: row["reply_excerpt"]
+            )
+        }
+        message.recalled = row["recalled"]
+        message.recalledSeq = UInt64(row["recalled_seq"] as Int64)
+        if let kind = GroupChange.Kind(rawValue: row["change_kind"]) {
+            message.change = GroupChange(kind: kind, userIDs: ids(row["change_user_ids"]), value: row["change_value"])
+        }
+        return message
     }
 }

@@ -131,6 +131,19 @@ public struct SQLiteUserStore: UserStore {
         }
     }
 
+    public func setSendsReadReceipts(userID: UserID, _ sends: Bool) async throws {
+        try await database.pool.write { db in
+            try db.execute(sql: "UPDATE users SET sends_read_receipts = ? WHERE id = ?", arguments: [sends, userID])
+        }
+    }
+
+    public func sendsReadReceipts(userID: UserID) async throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT sends_read_receipts FROM users WHERE id = ?", arguments: [userID])
+                ?? true
+        }
+    }
+
     static func record(_ row: Row) -> UserRecord {
         UserRecord(
             id: row["id"],

@@ -69,6 +69,7 @@ public final class ServerStack: Service {
             users: users,
             social: social,
             messages: messages,
+            groups: SQLiteGroupStore(database: database),
             status: status,
             router: router,
             limiter: limiter,

@@ -1,5 +1,6 @@
 import ChatProtocol
 import Dispatch
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -16,6 +17,8 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
 
     let userID: Int64
     let peerID: Int64
+    /// The group it sends to and hears from instead of its peer; 0 for one-to-one.
+    let groupID: Int64
     private let index: Int
     private let messageBytes: Int
     private let latency: LatencyRecorder
@@ -38,6 +41,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     private init(
         userID: Int64,
         peerID: Int64,
+        groupID: Int64,
         index: Int,
         messageBytes: Int,
         latency: LatencyRecorder,
@@ -47,6 +51,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         self.eventLoop = eventLoop
         self.userID = userID
         self.peerID = peerID
+        self.groupID = groupID
         self.index = index
         self.messageBytes = messageBytes
         self.latency = latency
@@ -60,6 +65,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         port: Int,
         userID: Int64,
         peerID: Int64,
+        groupID: Int64 = 0,
         index: Int,
         messageBytes: Int,
         latency: LatencyRecorder,
@@ -69,6 +75,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
         let link = BenchLink(
             userID: userID,
             peerID: peerID,
+            groupID: groupID,
             index: index,
             messageBytes: messageBytes,
             latency: latency,
@@ -151,7 +158,7 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
     private func sendOne() {
         guard let context else { return }
         var request = WireSendMessage()
-        request.toUserID = peerID
+        if groupID != 0 { request.groupID = groupID } else { request.toUserID = peerID }
         request.clientMsgID = "\(index)-\(sequence)"
         sequence += 1
         let stamp = "b\(DispatchTime.now().uptimeNanoseconds);"
@@ -181,15 +188,12 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
             if refillOnAck && NIODeadline.now() < stopSendingAt { sendOne() }
         case .updatePush(let push):
             guard case .message(let message) = push.update.kind, message.senderID != userID else { return }
-            let now = DispatchTime.now().uptimeNanoseconds
-            if let sentAt = Self.timestamp(in: message.text), now > sentAt {
-                latency.record(microseconds: (now - sentAt) / 1000)
-            }
-            if received.insert(message.id).inserted {
-                totals.received.add(1, ordering: .relaxed)
-            } else {
-                duplicates += 1
-            }
+            arrived(message)
+        case .groupPush(let push):
+            // The group's system lines (its creation, written by the server) are not the run's.
+            guard push.message.groupID == groupID, push.message.kind == .text, push.message.senderID != userID
+            else { return }
+            arrived(push.message)
         case .error(let error):
             if let hello {
                 hello.fail(error.chatError)
@@ -202,6 +206,20 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
             }
         default:
             break
+        }
+    }
+
+    /// A message from someone else, one-to-one or in the group: timed, and counted once by its
+    /// id (a group message has a server-wide id too, so one set serves both).
+    private func arrived(_ message: WireChatMessage) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let sentAt = Self.timestamp(in: message.text), now > sentAt {
+            latency.record(microseconds: (now - sentAt) / 1000)
+        }
+        if received.insert(message.id).inserted {
+            totals.received.add(1, ordering: .relaxed)
+        } else {
+            duplicates += 1
         }
     }
 
@@ -237,12 +255,35 @@ final class BenchTotals: Sendable {
     /// Fixed-rate schedules that still have messages to send: until they end, a drain that
     /// finds every message so far answered is not done (a late tick may still send one).
     let schedulesRunning = Atomic<Int>(0)
+    /// The arrivals each acknowledged message makes: 1 to a peer, the other members in a group.
+    let receiptsPerAck: Int
 
-    /// Every schedule ended, every send answered, and as many messages arrived as were acknowledged.
+    init(receiptsPerAck: Int = 1) {
+        self.receiptsPerAck = receiptsPerAck
+    }
+
+    /// Every schedule ended, every send answered, and every acknowledged message arrived everywhere it goes.
     var settled: Bool {
         guard schedulesRunning.load(ordering: .relaxed) == 0 else { return false }
         let acked = acked.load(ordering: .relaxed)
         return acked + refused.load(ordering: .relaxed) >= sent.load(ordering: .relaxed)
-            && received.load(ordering: .relaxed) >= acked
+            && received.load(ordering: .relaxed) >= acked * receiptsPerAck
+    }
+
+    /// Returns once `settled`, or once nothing has been answered or has arrived for `quietSeconds`.
+    func settle(quietSeconds seconds: Double) async {
+        var lastProgress = Date()
+        var last = (0, 0)
+        while !settled && Date().timeIntervalSince(lastProgress) < seconds {
+            let now = (
+                acked.load(ordering: .relaxed) + refused.load(ordering: .relaxed),
+                received.load(ordering: .relaxed)
+            )
+            if now != last {
+                last = now
+                lastProgress = Date()
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 }

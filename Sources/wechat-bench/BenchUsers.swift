@@ -36,8 +36,9 @@ struct BenchUsers {
     }
 
     /// Signs each in with the password, then connects them all and says hello. Sign-ins come
-    /// first (they are slow: bcrypt), so no connection sits idle long enough to be evicted.
-    func connect(_ names: [String], parallelism: Int = 8) async throws -> [BenchUser] {
+    /// first (they are slow: bcrypt), so no connection sits idle long enough to be evicted; four
+    /// at a time, as many as the gate checks at once for one address (`PasswordCheckQueue`).
+    func connect(_ names: [String], parallelism: Int = 4) async throws -> [BenchUser] {
         let gate = GateClient(baseURL: server.gateURL)
         let logins = BenchBox<[Int: GateAPI.LoginResponse]>([:])
         try await forEach(Array(names.enumerated()), parallelism: parallelism) { index, name in
@@ -85,7 +86,29 @@ struct BenchUsers {
 
     /// Makes users (0,1), (2,3), … friends.
     func pairUp(_ users: [BenchUser]) async throws {
-        let pairs = stride(from: 0, to: users.count - 1, by: 2).map { (users[$0], users[$0 + 1]) }
+        try await befriend(stride(from: 0, to: users.count - 1, by: 2).map { (users[$0], users[$0 + 1]) })
+    }
+
+    /// Makes each group's first user its owner, with the others as members; a group is made of
+    /// its owner's friends, so they befriend the owner first. Returns the groups' ids, in order.
+    func formGroups(_ groups: [[BenchUser]]) async throws -> [Int64] {
+        try await befriend(groups.flatMap { members in members.dropFirst().map { (members[0], $0) } })
+        let ids = BenchBox<[Int: Int64]>([:])
+        try await forEach(Array(groups.enumerated()), parallelism: 8) { index, members in
+            var request = WireCreateGroup()
+            request.name = "bench \(index)"
+            request.memberIds = members.dropFirst().map(\.id)
+            guard case .groupInfo(let info) = try await members[0].connection.request(.createGroup(request)) else {
+                throw ChatError(.malformedFrame, "No GroupInfo")
+            }
+            ids.mutate { $0[index] = info.group.id }
+        }
+        let byIndex = ids.value
+        return groups.indices.map { byIndex[$0]! }
+    }
+
+    /// Makes each pair friends: the first asks, the second accepts.
+    private func befriend(_ pairs: [(BenchUser, BenchUser)]) async throws {
         try await forEach(pairs, parallelism: 16) { a, b in
             var request = WireSendFriendRequest()
             request.toUserID = b.id

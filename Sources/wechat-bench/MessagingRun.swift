@@ -50,19 +50,7 @@ final class MessagingRun: Sendable {
     /// long as answers or arrivals keep coming (an overloaded server is late, not lossy), and at
     /// most `seconds` after they stop. What has not arrived then counts as lost.
     func drain(seconds: Double) async {
-        var lastProgress = Date()
-        var last = (0, 0)
-        while !totals.settled && Date().timeIntervalSince(lastProgress) < seconds {
-            let now = (
-                totals.acked.load(ordering: .relaxed) + totals.refused.load(ordering: .relaxed),
-                totals.received.load(ordering: .relaxed)
-            )
-            if now != last {
-                last = now
-                lastProgress = Date()
-            }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        await totals.settle(quietSeconds: seconds)
     }
 
     func fill(_ report: inout BenchReport, seconds: Double) async throws {

@@ -6,7 +6,7 @@ import Histogram
 import Logging
 import NIOCore
 
-/// The four scenarios of `wechat-bench`, each bounded by `duration` and stopping by itself.
+/// The scenarios of `wechat-bench`, each bounded by `duration` and stopping by itself.
 struct Scenarios {
     let server: BenchServer
     let clients: Int
@@ -37,24 +37,14 @@ struct Scenarios {
         let run = try await messagingRun(messageBytes: messageBytes)
         announce("fixed: \(run.links.count) clients sending for \(duration) s")
         let started = Date()
-        let start = NIODeadline.now()
-        let interval = TimeAmount.nanoseconds(Int64(1e9 / rate))
-        // Each client sends rate × duration messages, on a schedule fixed from `start`; the
-        // clients are spread over the first interval, so they do not all fire at once.
+        // Each client sends rate × duration messages.
         let messagesEach = Int((rate * duration + 1e-9).rounded(.down))
-        let schedule = run.links.enumerated().map { index, link in
-            (link: link, first: start + .nanoseconds(interval.nanoseconds * Int64(index) / Int64(run.links.count)))
-        }
-        let byLoop = Dictionary(grouping: schedule) { ObjectIdentifier($0.link.eventLoop) }
-        for links in byLoop.values {
-            FixedRateDriver(
-                eventLoop: links[0].link.eventLoop,
-                schedule: links,
-                interval: interval,
-                messagesEach: messagesEach,
-                totals: run.totals
-            ).start()
-        }
+        sendOnSchedule(
+            run.links,
+            every: .nanoseconds(Int64(1e9 / rate)),
+            messagesEach: messagesEach,
+            totals: run.totals
+        )
         try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
         return try await report(
             run,
@@ -62,6 +52,42 @@ struct Scenarios {
             sendingSince: started,
             note: "\(rate) msg/s per client, \(messageBytes)-byte texts"
         )
+    }
+
+    /// `groups` groups of `members`, each member sending one message to its group every
+    /// `interval` seconds: every message is a delivery to each of the other members, and
+    /// latency, rate and losses count deliveries.
+    func group(groups: Int, members: Int, interval: Double, messageBytes: Int) async throws -> BenchReport {
+        let run = try await groupRun(groups: groups, members: members, messageBytes: messageBytes)
+        announce("group: \(groups) groups of \(members) sending for \(duration) s")
+        let started = Date()
+        // Member m of every group, then member m + 1, …: spread over the interval this way, a
+        // group's members send at different moments, as people do, instead of a group's all
+        // landing together and then the next group's.
+        let interleaved = (0..<members).flatMap { member in
+            (0..<groups).map { group in run.links[group * members + member] }
+        }
+        let messagesEach = Int((duration / interval + 1e-9).rounded(.down))
+        sendOnSchedule(
+            interleaved,
+            every: .nanoseconds(Int64(interval * 1e9)),
+            messagesEach: messagesEach,
+            totals: run.totals
+        )
+        try await Task.sleep(until: .now + .milliseconds(Int(duration * 1000)))
+        await run.drain(seconds: 10)
+        let elapsed = Date().timeIntervalSince(started)
+        var report = BenchReport(scenario: "group", clients: clients)
+        try await run.fill(&report, seconds: elapsed)
+        report.serverRssKb = server.residentKiB
+        report.notes.append(
+            "\(groups) groups of \(members), a message every \(interval) s from each member, \(messageBytes)-byte texts"
+        )
+        report.notes.append(
+            "received, lost, msgs_per_sec and latency count deliveries: each message goes to the other "
+                + "\(members - 1) members of its group"
+        )
+        return report
     }
 
     /// Password sign-ins for C new users, then token sign-ins (connect + Hello) for the rest of the run.
@@ -173,6 +199,44 @@ struct Scenarios {
         report.serverRssKb = server.residentKiB
         report.notes.append(note)
         return report
+    }
+
+    /// Starts every link sending `messagesEach` messages, one every `interval`, on a schedule
+    /// fixed from now: the links' first sends are spread over the first interval in their order,
+    /// so they do not all fire at once. One `FixedRateDriver` per event loop.
+    private func sendOnSchedule(
+        _ links: [BenchLink],
+        every interval: TimeAmount,
+        messagesEach: Int,
+        totals: BenchTotals
+    ) {
+        let start = NIODeadline.now()
+        let schedule = links.enumerated().map { index, link in
+            (link: link, first: start + .nanoseconds(interval.nanoseconds * Int64(index) / Int64(links.count)))
+        }
+        let byLoop = Dictionary(grouping: schedule) { ObjectIdentifier($0.link.eventLoop) }
+        for onLoop in byLoop.values {
+            FixedRateDriver(
+                eventLoop: onLoop[0].link.eventLoop,
+                schedule: onLoop,
+                interval: interval,
+                messagesEach: messagesEach,
+                totals: totals
+            ).start()
+        }
+    }
+
+    /// Users in `groups` groups of `members`, friends of their group's owner, their groups made.
+    private func groupRun(groups: Int, members: Int, messageBytes: Int) async throws -> GroupRun {
+        let names = try await users.register(count: groups * members, prefix: "g\(runID)-")
+        let connected = try await users.connect(names)
+        let memberships = stride(from: 0, to: connected.count, by: members).map {
+            Array(connected[$0..<$0 + members])
+        }
+        let groupIDs = try await users.formGroups(memberships)
+        // As in the other messaging scenarios, the run itself is on lean connections (BenchLink).
+        for user in connected { await user.connection.close() }
+        return try await GroupRun.open(memberships, groupIDs: groupIDs, messageBytes: messageBytes)
     }
 
     private func messagingRun(messageBytes: Int) async throws -> MessagingRun {

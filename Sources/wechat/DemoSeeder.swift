@@ -33,6 +33,31 @@ struct DemoSeeder {
         (2, 1, "好啊！带上相机 📷"),
     ]
 
+    /// (from, text, mentions, reply to the group's seq): the group's talk after it is made (seq 1).
+    static let groupTalk: [(Int, String, [Int], UInt64)] = [
+        (0, "Weekend hike: Saturday 8:00 at the north gate ⛰️", [], 0),
+        (1, "我带水和零食 🍫", [], 2),
+        (2, "@alice can I bring a friend?", [0], 0),
+        (0, "Of course! The more the merrier 🙂", [], 4),
+    ]
+
+    /// alice's group with bob and carol, and a little talk in it: a mention, replies.
+    private func seedGroup(connections: [ChatConnection], ids: [Int64]) async throws {
+        var create = WireCreateGroup()
+        create.name = "周末爬山 hikers"
+        create.memberIds = [ids[1], ids[2]]
+        guard case .groupInfo(let info) = try await connections[0].request(.createGroup(create)) else { return }
+        for (index, (from, text, mentions, replyTo)) in Self.groupTalk.enumerated() {
+            var send = WireSendMessage()
+            send.groupID = info.group.id
+            send.clientMsgID = "demo-group-\(index)"
+            send.text = text
+            send.mentions = mentions.map { ids[$0] }
+            send.replyToSeq = replyTo
+            _ = try await connections[from].request(.sendMessage(send))
+        }
+    }
+
     func seed() async throws -> [Login] {
         let gate = GateClient(baseURL: gateURL)
         let logins = Self.people.map { Login(username: $0, password: Self.password) }
@@ -100,6 +125,7 @@ struct DemoSeeder {
             send.text = text
             _ = try await connections[from].request(.sendMessage(send))
         }
+        try await seedGroup(connections: connections, ids: ids)
         for connection in connections { await connection.close() }
         logger.info("demo accounts created", metadata: ["people": "\(Self.people)"])
         return logins

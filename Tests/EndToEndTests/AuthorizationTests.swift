@@ -2,6 +2,7 @@ import ChatClient
 import ChatProtocol
 import ChatServices
 import Foundation
+import StoreTestSupport
 import Testing
 
 /// Every operation acts as the connection's own user, whatever the fields say: nobody reads
@@ -78,16 +79,7 @@ import Testing
         return ack
     }
 
-    static func refusal(_ body: () async throws -> Void) async -> ErrorCode? {
-        do {
-            try await body()
-            return nil
-        } catch let error as ChatError {
-            return error.code
-        } catch {
-            return .internalError
-        }
-    }
+    static func refusal(_ body: () async throws -> Void) async -> ErrorCode? { await refusalCode(body) }
 
     @Test func nobodyReadsAnotherPairsHistory() async throws {
         try await Self.withWorld { w in

@@ -179,7 +179,7 @@ extension ChatSession {
         return try? await withTimeout {
             for await event in events {
                 if case .messageRefused(let refusedPeer, let refusedText, let error) = event {
-                    #expect(refusedPeer == peer && refusedText == text)
+                    #expect(refusedPeer == .direct(peer) && refusedText == text)
                     return error
                 }
                 if case .message(let message, _) = event, message.clientMessageID == queued.clientMessageID {

@@ -28,6 +28,18 @@ struct LoadGeneratorTests {
         #expect(Self.latency(report, "latency_us", "max") > 0)
     }
 
+    @Test func groupDeliversEveryMessageToEveryOtherMember() async throws {
+        let report = try await Self.run([
+            "group", "--groups", "2", "--members", "3", "--interval", "0.5", "--duration", "1",
+        ])
+        // 6 members × 2 messages each; every message reaches the 2 other members of its group.
+        #expect(report["sent"] as? Int == 12)
+        #expect(report["received"] as? Int == 24)
+        #expect(report["lost"] as? Int == 0)
+        #expect(report["duplicated"] as? Int == 0)
+        #expect(Self.latency(report, "latency_us", "max") > 0)
+    }
+
     @Test func loginCountsPasswordAndTokenSignIns() async throws {
         let report = try await Self.run(["login", "--clients", "2", "--parallelism", "1", "--duration", "1"])
         #expect((report["password_logins_per_sec"] as? Double ?? 0) > 0)

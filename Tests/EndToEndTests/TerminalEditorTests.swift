@@ -31,14 +31,14 @@ import Testing
             "EDITOR=\(editor) \(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 "
                 + "--data-dir \(terminal.home)/server"
         )
-        try await terminal.waitFor("Friends (3)", timeout: 60)
+        try await terminal.waitFor("Chats (4)", timeout: 60)
         try await terminal.waitFor("● connected", timeout: 30)
 
         try terminal.type("typed first")
         try await terminal.press("C-x", "C-e")
         let edited = try await terminal.waitFor("Edited. Enter sends it.")
         #expect(edited.contains("from the editor on a terminal"), "screen:\n\(edited)")
-        #expect(edited.contains("Friends (3)"))
+        #expect(edited.contains("Chats (4)"))
         try await terminal.press("Enter")
 
         // Until the sent message is in the history the export pages through: F4 again.

@@ -12,7 +12,7 @@ import Testing
         try await terminal.run(
             "\(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server"
         )
-        try await terminal.waitFor("Friends (3)", timeout: 60)
+        try await terminal.waitFor("Chats (4)", timeout: 60)
         try await terminal.waitFor("● connected", timeout: 30)
     }
 
@@ -34,7 +34,7 @@ import Testing
         try terminal.type("by")
         let typed = try await terminal.waitFor("okbyexyby")
         #expect(!typed.contains("Please confirm"))
-        #expect(typed.contains("Friends (3)"))
+        #expect(typed.contains("Chats (4)"))
         #expect(!typed.contains("blocked"))
 
         // Readline keys edit the text (Ctrl-F once opened "Find people", Ctrl-T the themes).
@@ -52,7 +52,7 @@ import Testing
         try await terminal.run("echo shell-has-the-terminal-$((6*7))")
         try await terminal.waitFor("shell-has-the-terminal-42")
         try await terminal.run("fg")
-        try await terminal.waitFor("Friends (3)")
+        try await terminal.waitFor("Chats (4)")
         // Back in raw mode: a key goes to the input at once, and the draft survived.
         try terminal.type("!")
         let back = try await terminal.waitFor("<okbyexyy|!b")
@@ -72,7 +72,7 @@ import Testing
 
         // Quit leaves a shell whose last job ended cleanly.
         try await terminal.press("C-q")
-        try await terminal.waitUntil("the shell prompt") { !$0.contains("Friends (3)") }
+        try await terminal.waitUntil("the shell prompt") { !$0.contains("Chats (4)") }
         try await terminal.run("echo exit=$?")
         try await terminal.waitFor("exit=0")
     }
@@ -170,7 +170,7 @@ import Testing
             return name.isEmpty ? nil : String(name)
         }
         try await terminal.press("M-9")
-        try await terminal.waitFor("The list has only 3 conversations.")
+        try await terminal.waitFor("The list has only 4 conversations.")
         try await terminal.press("M-1")
         try await Task.sleep(for: .milliseconds(300))
         let first = try #require(openName(try terminal.screen()))

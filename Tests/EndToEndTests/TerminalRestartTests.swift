@@ -14,7 +14,7 @@ import Testing
         let start =
             "\(TerminalClientTests.wechatPath) --serve --demo --gate-port \(gatePort) --chat-port \(chatPort) --data-dir \(terminal.home)/server"
         try await terminal.run(start)
-        try await terminal.waitFor("Friends (3)", timeout: 60)
+        try await terminal.waitFor("Chats (4)", timeout: 60)
         try await terminal.waitFor("● connected", timeout: 30)
 
         // A theme chosen and kept: the notice names it.
@@ -34,10 +34,10 @@ import Testing
         try terminal.type("second draft")
         try await terminal.waitFor("second draft")
         try await terminal.press("C-q")
-        try await terminal.waitUntil("the shell prompt") { !$0.contains("Friends (3)") }
+        try await terminal.waitUntil("the shell prompt") { !$0.contains("Chats (4)") }
 
         try await terminal.run(start)
-        try await terminal.waitFor("Friends (3)", timeout: 60)
+        try await terminal.waitFor("Chats (4)", timeout: 60)
         // Both drafts are back: the open conversation's in the input, the other's marked in the
         // list (which one opens depends on the demo's message times).
         let back = try await terminal.waitUntil("both drafts", timeout: 30) {

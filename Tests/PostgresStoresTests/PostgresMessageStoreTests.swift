@@ -29,9 +29,10 @@ import Testing
     /// the two users, so both users' update logs are taken from both nodes at once; resends of
     /// the same client ids race on both nodes too.
     @Test func twoNodesCommittingToOneConversationKeepEveryNumberGapless() async throws {
-        try await PostgresServer.with { server in
-            let first = try await PostgresStoresTests.open(server)
-            let second = try await PostgresStoresTests.open(server)
+        do {
+            let (server, name) = try await PostgresServer.freshDatabase()
+            let first = try await PostgresStoresTests.open(server, database: name)
+            let second = try await PostgresStoresTests.open(server, database: name)
             defer {
                 Task {
                     await first.close()

@@ -58,6 +58,14 @@ public final class PostgresServer: @unchecked Sendable {
         return try await body(server)
     }
 
+    /// Makes an empty database on this server (`createdb`, as the superuser).
+    func createDatabase(_ name: String) throws {
+        try Self.run(
+            [try Self.binary("createdb"), "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, name],
+            log: directory + "/createdb.log"
+        )
+    }
+
     /// Stops the server as a crash would (SIGKILL to the postmaster) and starts it again on the
     /// same port and data: what it had committed must still be there.
     public func restart() async throws {

@@ -3,13 +3,23 @@ import Foundation
 import GRDB
 
 /// The client's local store, one SQLite file per account and server: friends, messages (with a
-/// full-text index), conversations, the sync cursor and the outbox. The UI reads it first, so the
-/// app opens instantly and works offline; the network fills it in.
+/// full-text index), conversations, groups, the sync cursor and the outbox. The UI reads it first,
+/// so the app opens instantly and works offline; the network fills it in.
+///
+/// Conversations are keyed by `ConversationKey.rawValue` (the `peer_id` columns): a friend's id,
+/// or a group's id negated. A group's messages, read mark and mute live in the same tables as a
+/// friend's; `group_chats` adds what only a group has.
 public final class MessageCache: Sendable {
     public let path: String
     let pool: DatabasePool
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, migratedUpTo: nil)
+    }
+
+    /// Opens the file migrated as far as `lastMigration` (all the way when nil): the migration
+    /// tests make a cache of an older version with it.
+    init(path: String, migratedUpTo lastMigration: String?) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true
@@ -22,7 +32,11 @@ public final class MessageCache: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        if let lastMigration {
+            try Self.migrator.migrate(pool, upTo: lastMigration)
+        } else {
+            try Self.migrator.migrate(pool)
+        }
     }
 
     /// `<data>/<host>_<port>/<username>.sqlite`, `<data>` being `AppPaths.data`.
@@ -88,6 +102,54 @@ public final class MessageCache: Sendable {
         // What was typed to a conversation and not sent, so a restart keeps it.
         migrator.registerMigration("v2 drafts") { db in
             try db.execute(sql: "CREATE TABLE drafts(peer_id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        }
+        // Groups, replies, mentions, recalls, mutes and read receipts. Id lists are kept as text
+        // ("2,3"): they are only ever read whole, with their message. The group table is not
+        // called `groups`, an SQL keyword since window functions. `synced_seq` is how far this
+        // device has every message of the group it may see (where its catch-up starts); the
+        // conversation's last seq can be ahead of it (a listing, or a push past a gap).
+        migrator.registerMigration("v3 groups") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN group_id INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_to_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_to_sender_id INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN reply_excerpt TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN recalled INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN recalled_seq INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN change_kind INTEGER;
+                    ALTER TABLE messages ADD COLUMN change_user_ids TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE messages ADD COLUMN change_value TEXT NOT NULL DEFAULT '';
+                    -- A recall clears the excerpts of the replies quoting the message: find them.
+                    CREATE INDEX messages_replies ON messages(peer_id, reply_to_seq) WHERE reply_to_seq != 0;
+                    -- A recall empties a message's text: the external-content index must forget the old
+                    -- text (given back exactly, as FTS5's 'delete' needs) before it learns the new.
+                    CREATE TRIGGER messages_au AFTER UPDATE OF text ON messages BEGIN
+                        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+                    END;
+                    ALTER TABLE conversations ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE conversations ADD COLUMN peer_read_seq INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE group_chats(
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL DEFAULT '',
+                        announcement TEXT NOT NULL DEFAULT '',
+                        owner_id INTEGER NOT NULL DEFAULT 0,
+                        member_count INTEGER NOT NULL DEFAULT 0,
+                        joined_seq INTEGER NOT NULL DEFAULT 0,
+                        is_member INTEGER NOT NULL DEFAULT 1,
+                        mentioned INTEGER NOT NULL DEFAULT 0,
+                        unread INTEGER NOT NULL DEFAULT 0,
+                        synced_seq INTEGER NOT NULL DEFAULT 0
+                    );
+                    ALTER TABLE outbox ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE outbox ADD COLUMN mentions_all INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outbox ADD COLUMN reply_to_seq INTEGER NOT NULL DEFAULT 0;
+                    """
+            )
         }
         return migrator
     }
@@ -167,48 +229,36 @@ public final class MessageCache: Sendable {
 
     // MARK: Messages
 
-    /// Stores messages (ignoring ones already there) and moves conversations forward. Optionally
-    /// advances the sync cursor in the same transaction, so a crash never skips an update.
+    /// Stores messages (ignoring ones already there) and moves conversations forward; withdraws
+    /// what their recall lines (or their own `recalled`) say was recalled. Optionally advances
+    /// the sync cursor in the same transaction, so a crash never skips an update, and groups'
+    /// positions (`groupPositions`), so a crash never leaves one past a message not stored.
+    ///
+    /// `readMarks` are keyed by conversation (`ConversationKey.rawValue`), `peerReadMarks` by the
+    /// friend who read mine. Returns the withdrawals that were news to this cache.
+    @discardableResult
     public func apply(
         messages: [ChatMessage],
-        readMarks: [(peer: UserID, seq: UInt64)] = [],
+        readMarks: [(peer: Int64, seq: UInt64)] = [],
+        peerReadMarks: [(peer: UserID, seq: UInt64)] = [],
+        mutes: [(conversation: ConversationKey, muted: Bool)] = [],
+        groupPositions: [GroupID: UInt64] = [:],
         me: UserID,
         cursor: UInt64? = nil
-    ) throws {
+    ) throws -> [MessageWithdrawal] {
         try pool.write { db in
-            // The server is not trusted: a sequence number SQLite cannot hold is not stored (the
-            // conversion would trap), and nothing sane ever comes near it.
-            for message in messages where message.seq <= UInt64(Int64.max) {
-                let peer = message.peer(of: me)
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO messages(id, client_msg_id, sender_id, recipient_id, peer_id, seq, text, sent_at_ms)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        message.id, message.clientMessageID, message.senderID, message.recipientID, peer,
-                        Int64(message.seq), message.text, message.sentAtMs,
-                    ]
-                )
-                try db.execute(
-                    sql: """
-                        INSERT INTO conversations(peer_id, last_seq, read_seq, last_message_id) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(peer_id) DO UPDATE SET
-                            last_message_id = CASE WHEN excluded.last_seq > last_seq THEN excluded.last_message_id ELSE last_message_id END,
-                            last_seq = max(last_seq, excluded.last_seq),
-                            read_seq = max(read_seq, excluded.read_seq)
-                        """,
-                    arguments: [peer, Int64(message.seq), message.senderID == me ? Int64(message.seq) : 0, message.id]
-                )
-                if message.senderID == me {
-                    try db.execute(
-                        sql: "DELETE FROM outbox WHERE client_msg_id = ?",
-                        arguments: [message.clientMessageID]
-                    )
-                }
-            }
+            let withdrawn = try Self.store(messages, me: me, in: db)
             for mark in readMarks {
                 try Self.setReadSeq(mark.seq, peer: mark.peer, in: db)
+            }
+            for mark in peerReadMarks {
+                try Self.setPeerReadSeq(mark.seq, peer: mark.peer, raiseOnly: true, in: db)
+            }
+            for mute in mutes {
+                try Self.setMuted(mute.muted, conversation: mute.conversation, in: db)
+            }
+            for (group, seq) in groupPositions {
+                try Self.setGroupPosition(seq, group: group, in: db)
             }
             if let cursor {
                 try db.execute(
@@ -217,14 +267,118 @@ public final class MessageCache: Sendable {
                     arguments: [String(cursor)]
                 )
             }
+            return withdrawn
         }
     }
 
-    public func setReadSeq(_ seq: UInt64, peer: UserID) throws {
+    /// Stores each message a conversation can hold (`ChatMessage.storageKey`), then withdraws what
+    /// the batch says was recalled: after every insert, as a recall line and its original may
+    /// come in one batch in any order. The withdrawals that changed something, or whose recall
+    /// line is new here.
+    static func store(_ messages: [ChatMessage], me: UserID, in db: Database) throws -> [MessageWithdrawal] {
+        var stored: [(message: ChatMessage, key: ConversationKey, inserted: Bool)] = []
+        for message in messages {
+            guard let key = message.storageKey(of: me) else { continue }
+            let inserted = try insert(message, key: key, me: me, in: db)
+            stored.append((message, key, inserted))
+        }
+        var withdrawn: [MessageWithdrawal] = []
+        for (message, key, inserted) in stored {
+            if message.kind == .recall, message.recalledSeq > 0 {
+                let seq = message.recalledSeq
+                let changed = try withdraw(seq: seq, sender: message.senderID, peer: key.rawValue, in: db)
+                if changed || inserted { withdrawn.append(MessageWithdrawal(conversation: key, seq: seq)) }
+            } else if message.recalled,
+                try withdraw(seq: message.seq, sender: message.senderID, peer: key.rawValue, in: db)
+            {
+                withdrawn.append(MessageWithdrawal(conversation: key, seq: message.seq))
+            }
+        }
+        return withdrawn
+    }
+
+    /// One message, unless it is there already (whether it was not); its conversation moved on.
+    private static func insert(
+        _ message: ChatMessage,
+        key: ConversationKey,
+        me: UserID,
+        in db: Database
+    ) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO messages(
+                    id, client_msg_id, sender_id, recipient_id, peer_id, seq, text, sent_at_ms,
+                    group_id, kind, mentions, mentions_all, reply_to_seq, reply_to_sender_id, reply_excerpt,
+                    recalled, recalled_seq, change_kind, change_user_ids, change_value)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                message.id, message.clientMessageID, message.senderID, message.recipientID, key.rawValue,
+                Int64(message.seq), message.text, message.sentAtMs,
+                message.groupID, message.kind.rawValue, idList(message.mentions), message.mentionsAll,
+                Int64(clamping: message.reply?.seq ?? 0), message.reply?.senderID ?? 0, message.reply?.excerpt ?? "",
+                message.recalled, Int64(message.recalledSeq), message.change?.kind.rawValue,
+                idList(message.change?.userIDs ?? []), message.change?.value ?? "",
+            ]
+        )
+        let inserted = db.changesCount > 0
+        // `>=`: a listing can move the last seq on before its message is here; when it comes, it
+        // becomes the preview.
+        try db.execute(
+            sql: """
+                INSERT INTO conversations(peer_id, last_seq, read_seq, last_message_id) VALUES (?, ?, ?, ?)
+                ON CONFLICT(peer_id) DO UPDATE SET
+                    last_message_id = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last_message_id ELSE last_message_id END,
+                    last_seq = max(last_seq, excluded.last_seq),
+                    read_seq = max(read_seq, excluded.read_seq)
+                """,
+            arguments: [key.rawValue, Int64(message.seq), message.senderID == me ? Int64(message.seq) : 0, message.id]
+        )
+        if message.senderID == me {
+            try db.execute(sql: "DELETE FROM outbox WHERE client_msg_id = ?", arguments: [message.clientMessageID])
+        }
+        return inserted
+    }
+
+    /// Withdraws the message at `seq` of the conversation `peer`, if `sender` sent it (only the
+    /// sender recalls): its text goes (from the search index too, by the update trigger), and so
+    /// do the excerpts of the replies quoting it. Whether anything changed.
+    static func withdraw(seq: UInt64, sender: UserID, peer: Int64, in db: Database) throws -> Bool {
+        guard seq > 0, seq <= UInt64(Int64.max) else { return false }
+        try db.execute(
+            sql: """
+                UPDATE messages SET text = '', recalled = 1
+                WHERE peer_id = ? AND seq = ? AND sender_id = ? AND (recalled = 0 OR text != '')
+                """,
+            arguments: [peer, Int64(seq), sender]
+        )
+        var changed = db.changesCount > 0
+        try db.execute(
+            sql: """
+                UPDATE messages SET reply_excerpt = ''
+                WHERE peer_id = ? AND reply_to_seq = ? AND reply_to_seq != 0 AND reply_excerpt != ''
+                """,
+            arguments: [peer, Int64(seq)]
+        )
+        changed = changed || db.changesCount > 0
+        return changed
+    }
+
+    /// Ids as the cache keeps a list of them: "2,3".
+    static func idList(_ ids: [Int64]) -> String {
+        ids.map(String.init).joined(separator: ",")
+    }
+
+    static func ids(_ list: String) -> [Int64] {
+        list.split(separator: ",").compactMap { Int64($0) }
+    }
+
+    /// `peer` is the conversation's key (`ConversationKey.rawValue`).
+    public func setReadSeq(_ seq: UInt64, peer: Int64) throws {
         try pool.write { db in try Self.setReadSeq(seq, peer: peer, in: db) }
     }
 
-    static func setReadSeq(_ seq: UInt64, peer: UserID, in db: Database) throws {
+    static func setReadSeq(_ seq: UInt64, peer: Int64, in db: Database) throws {
         try db.execute(
             sql: """
                 INSERT INTO conversations(peer_id, last_seq, read_seq) VALUES (?, 0, ?)
@@ -234,17 +388,24 @@ public final class MessageCache: Sendable {
         )
     }
 
-    /// Server truth for conversations (after connecting), merged so nothing moves backwards.
+    /// Server truth for conversations (after connecting), merged so nothing moves backwards; a
+    /// mute and how far the friend has read (0 once either turned read receipts off) are taken
+    /// as they are.
     public func mergeConversations(_ conversations: [Conversation], me: UserID) throws {
-        try apply(
-            messages: conversations.compactMap(\.lastMessage),
-            readMarks: conversations.map { ($0.peerID, $0.readSeq) },
-            me: me
-        )
+        let conversations = conversations.filter { $0.peerID > 0 }
+        try pool.write { db in
+            _ = try Self.store(conversations.compactMap(\.lastMessage), me: me, in: db)
+            for conversation in conversations {
+                try Self.setReadSeq(conversation.readSeq, peer: conversation.peerID, in: db)
+                try Self.setMuted(conversation.muted, conversation: .direct(conversation.peerID), in: db)
+                try Self.setPeerReadSeq(conversation.peerReadSeq, peer: conversation.peerID, raiseOnly: false, in: db)
+            }
+        }
     }
 
-    /// Newest first, `seq < beforeSeq` (0 = from the newest).
-    public func history(peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) throws -> [ChatMessage] {
+    /// Newest first, `seq < beforeSeq` (0 = from the newest), of the conversation `peer`
+    /// (`ConversationKey.rawValue`).
+    public func history(peer: Int64, beforeSeq: UInt64 = 0, limit: Int = 50) throws -> [ChatMessage] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
@@ -255,8 +416,9 @@ public final class MessageCache: Sendable {
     }
 
     /// Messages containing `text` anywhere, newest first: in every conversation, or only in the
-    /// one with `peer`.
-    public func search(_ text: String, peer: UserID? = nil, limit: Int = 100) throws -> [ChatMessage] {
+    /// one keyed `peer` (`ConversationKey.rawValue`). Recall lines are not found (the UI shows
+    /// them as their original).
+    public func search(_ text: String, peer: Int64? = nil, limit: Int = 100) throws -> [ChatMessage] {
         guard let match = Self.searchMatch(text, peer: peer) else { return [] }
         return try pool.read { db in
             try Row.fetchAll(
@@ -268,7 +430,7 @@ public final class MessageCache: Sendable {
     }
 
     /// How many messages `search` finds with no limit: a list cut at 100 says of how many.
-    public func searchCount(_ text: String, peer: UserID? = nil) throws -> Int {
+    public func searchCount(_ text: String, peer: Int64? = nil) throws -> Int {
         guard let match = Self.searchMatch(text, peer: peer) else { return 0 }
         return try pool.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) \(match.sql)", arguments: match.arguments) ?? 0
@@ -276,7 +438,7 @@ public final class MessageCache: Sendable {
     }
 
     /// The FROM and WHERE of a search, with their arguments; nil for a blank query.
-    private static func searchMatch(_ text: String, peer: UserID?) -> (sql: String, arguments: StatementArguments)? {
+    private static func searchMatch(_ text: String, peer: Int64?) -> (sql: String, arguments: StatementArguments)? {
         let query = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !query.isEmpty else { return nil }
         var sql: String
@@ -284,12 +446,12 @@ public final class MessageCache: Sendable {
         if query.count >= 3 {
             // Quoted as one FTS5 string so operators and punctuation in the query are literal.
             let phrase = "\"" + query.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            sql = "FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ?"
+            sql = "FROM messages_fts f JOIN messages m ON m.id = f.rowid WHERE messages_fts MATCH ? AND m.kind != 2"
             arguments = [phrase]
         } else {
             let escaped = query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_")
-            sql = "FROM messages m WHERE m.text LIKE ? ESCAPE '\\'"
+            sql = "FROM messages m WHERE m.text LIKE ? ESCAPE '\\' AND m.kind != 2"
             arguments = ["%" + escaped + "%"]
         }
         if let peer {
@@ -299,22 +461,28 @@ public final class MessageCache: Sendable {
         return (sql, arguments)
     }
 
+    /// The one-to-one conversations (groups are `groups()`).
     public func conversations() throws -> [Conversation] {
         try pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.peer_id AS conv_peer, c.last_seq AS conv_last_seq, c.read_seq AS conv_read_seq, m.*
+                    SELECT c.peer_id AS conv_peer, c.last_seq AS conv_last_seq, c.read_seq AS conv_read_seq,
+                        c.muted AS conv_muted, c.peer_read_seq AS conv_peer_read_seq, m.*
                     FROM conversations c LEFT JOIN messages m ON m.id = c.last_message_id
+                    WHERE c.peer_id > 0
                     """
             ).map { row in
                 let hasMessage = (row["id"] as Int64?) != nil
-                return Conversation(
+                var conversation = Conversation(
                     peerID: row["conv_peer"],
                     lastMessage: hasMessage ? Self.message(row) : nil,
                     lastSeq: UInt64(row["conv_last_seq"] as Int64),
                     readSeq: UInt64(row["conv_read_seq"] as Int64)
                 )
+                conversation.muted = row["conv_muted"]
+                conversation.peerReadSeq = UInt64(clamping: row["conv_peer_read_seq"] as Int64)
+                return conversation
             }
         }
     }
@@ -354,8 +522,14 @@ public final class MessageCache: Sendable {
     public func enqueue(_ message: OutboxMessage) throws {
         try pool.write { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO outbox(client_msg_id, peer_id, text, created_at_ms) VALUES (?, ?, ?, ?)",
-                arguments: [message.clientMessageID, message.peerID, message.text, message.createdAtMs]
+                sql: """
+                    INSERT OR IGNORE INTO outbox(client_msg_id, peer_id, text, created_at_ms, mentions, mentions_all, reply_to_seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    message.clientMessageID, message.peerID, message.text, message.createdAtMs,
+                    Self.idList(message.mentions), message.mentionsAll, Int64(clamping: message.replyToSeq),
+                ]
             )
         }
     }
@@ -368,7 +542,10 @@ public final class MessageCache: Sendable {
                     clientMessageID: row["client_msg_id"],
                     peerID: row["peer_id"],
                     text: row["text"],
-                    createdAtMs: row["created_at_ms"]
+                    createdAtMs: row["created_at_ms"],
+                    mentions: Self.ids(row["mentions"]),
+                    mentionsAll: row["mentions_all"],
+                    replyToSeq: UInt64(clamping: row["reply_to_seq"] as Int64)
                 )
             }
         }
@@ -382,7 +559,7 @@ public final class MessageCache: Sendable {
     }
 
     static func message(_ row: Row) -> ChatMessage {
-        ChatMessage(
+        var message = ChatMessage(
             id: row["id"],
             clientMessageID: row["client_msg_id"],
             senderID: row["sender_id"],
@@ -391,5 +568,27 @@ public final class MessageCache: Sendable {
             text: row["text"],
             sentAtMs: row["sent_at_ms"]
         )
+        message.groupID = row["group_id"]
+        message.kind = WireChatMessage.Kind(rawValue: row["kind"]) ?? .text
+        message.mentions = ids(row["mentions"])
+        message.mentionsAll = row["mentions_all"]
+        let replyToSeq: Int64 = row["reply_to_seq"]
+        if replyToSeq > 0 {
+            message.reply = ReplyQuote(
+                seq: UInt64(replyToSeq),
+                senderID: row["reply_to_sender_id"],
+                excerpt: row["reply_excerpt"]
+            )
+        }
+        message.recalled = row["recalled"]
+        message.recalledSeq = UInt64(clamping: row["recalled_seq"] as Int64)
+        if let changeKind = row["change_kind"] as Int? {
+            message.change = GroupChangeNote(
+                kind: WireGroupChange.Kind(rawValue: changeKind) ?? .unspecified,
+                userIDs: ids(row["change_user_ids"]),
+                value: row["change_value"]
+            )
+        }
+        return message
     }
 }

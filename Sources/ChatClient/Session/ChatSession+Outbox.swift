@@ -4,20 +4,45 @@ import Foundation
 /// The outbox: what was typed, kept in the cache until the server acknowledges it, sent in
 /// order, one ack at a time, by one worker per connection (a child task of `serve`).
 extension ChatSession {
-    /// Queues a message: it is in the outbox (and on screen) at once, and sent as soon as the
-    /// session is connected. Returns the queued message.
+    /// Queues a message to a friend (see `send(_:to:mentions:mentionsAll:replyTo:)`).
     @discardableResult
     public func send(_ text: String, to peer: UserID) throws -> OutboxMessage {
+        try send(text, to: .direct(peer))
+    }
+
+    /// Queues a message: it is in the outbox (and on screen) at once, and sent as soon as the
+    /// session is connected. Returns the queued message. In a group it may mention members (or
+    /// everyone: the owner only); in any conversation it may answer the message at `replyTo`.
+    @discardableResult
+    public func send(
+        _ text: String,
+        to conversation: ConversationKey,
+        mentions: [UserID] = [],
+        mentionsAll: Bool = false,
+        replyTo: UInt64 = 0
+    ) throws -> OutboxMessage {
         try AccountRules.validateText(text)
         guard !text.allSatisfy(\.isWhitespace) else { throw ChatError(.invalidText, "A message cannot be empty.") }
+        guard conversation.rawValue != 0 else { throw ChatError(.badRequest, "No such conversation.") }
+        // Mentions are a group's; each member once.
+        var seen = Set<UserID>()
+        let named = conversation.isGroup ? mentions.filter { seen.insert($0).inserted } : []
+        guard named.count <= ProtocolLimits.maxMentions else {
+            throw ChatError(.badRequest, "A message can mention at most \(ProtocolLimits.maxMentions) people.")
+        }
         let message = OutboxMessage(
             clientMessageID: UUID().uuidString.lowercased(),
-            peerID: peer,
+            peerID: conversation.rawValue,
             text: text,
-            createdAtMs: Int64(Date().timeIntervalSince1970 * 1000)
+            createdAtMs: Int64(Date().timeIntervalSince1970 * 1000),
+            mentions: named,
+            mentionsAll: conversation.isGroup && mentionsAll,
+            replyToSeq: replyTo
         )
         try cache.enqueue(message)
         state.outbox.append(message)
+        // The message says it for me now: the next keystroke may say "typing" again at once.
+        typingSent[conversation] = nil
         publishState()
         outboxWake?.yield()
         return message
@@ -47,9 +72,16 @@ extension ChatSession {
     private func flushOutbox(on connection: ChatConnection) async -> Double? {
         while let next = state.outbox.first {
             var request = WireSendMessage()
-            request.toUserID = next.peerID
+            if let groupID = next.conversation.groupID {
+                request.groupID = groupID
+                request.mentions = next.mentions
+                request.mentionsAll = next.mentionsAll
+            } else {
+                request.toUserID = next.peerID
+            }
             request.clientMsgID = next.clientMessageID
             request.text = next.text
+            request.replyToSeq = next.replyToSeq
             do {
                 guard case .messageAck(let ack) = try await connection.request(.sendMessage(request)) else {
                     // Not what the protocol answers: leave it for the next wake or connection.
@@ -57,15 +89,25 @@ extension ChatSession {
                     return nil
                 }
                 let message = ChatMessage(ack.message)
-                try cache.apply(messages: [message], me: state.me.id)
-                noteMessage(message)
+                if message.groupID != 0 {
+                    try await receiveOwnGroupMessage(message)
+                } else {
+                    try cache.apply(messages: [message], me: state.me.id)
+                    noteMessage(message)
+                }
+                // Acknowledged, so the server has it, whatever the ack says: an ack that does not
+                // name it (a server's bug) must not have it sent again and again.
+                if state.outbox.first?.clientMessageID == next.clientMessageID {
+                    try cache.dropFromOutbox(clientMessageID: next.clientMessageID)
+                    state.outbox.removeFirst()
+                }
                 publishState()
             } catch let error as ChatError where Self.refusedForGood.contains(error.code) {
                 // Report it and go on with the rest, never block behind it.
                 try? cache.dropFromOutbox(clientMessageID: next.clientMessageID)
                 state.outbox.removeAll { $0.clientMessageID == next.clientMessageID }
                 publishState()
-                publish(.messageRefused(peer: next.peerID, text: next.text, error))
+                publish(.messageRefused(conversation: next.conversation, text: next.text, error))
             } catch {
                 return (error as? ChatError)?.code == .rateLimited ? 1 : 2
             }
@@ -76,21 +118,34 @@ extension ChatSession {
     /// Refusals that sending again cannot change.
     static let refusedForGood: Set<ErrorCode> = [
         .notFriends, .blocked, .invalidText, .payloadTooLarge, .badRequest, .notFound, .quotaExceeded,
+        .notAMember, .notGroupOwner, .noSuchMessage,
     ]
 
     private func sendPendingReadMarks(on connection: ChatConnection) async {
-        for peer in pendingReadMarks {
-            guard let seq = state.conversations[peer]?.readSeq else { continue }
+        for conversation in pendingReadMarks {
+            guard let seq = readSeq(of: conversation) else {
+                pendingReadMarks.remove(conversation)
+                continue
+            }
             var wire = WireMarkRead()
-            wire.peerID = peer
+            if let groupID = conversation.groupID {
+                wire.groupID = groupID
+            } else {
+                wire.peerID = conversation.rawValue
+            }
             wire.seq = seq
             do {
                 _ = try await connection.request(.markRead(wire))
                 // Read further while this one was on its way: that mark is still to be sent.
-                if state.conversations[peer]?.readSeq ?? 0 <= seq { pendingReadMarks.remove(peer) }
+                if readSeq(of: conversation) ?? 0 <= seq { pendingReadMarks.remove(conversation) }
             } catch {
                 return
             }
         }
+    }
+
+    private func readSeq(of conversation: ConversationKey) -> UInt64? {
+        if let groupID = conversation.groupID { return state.groups[groupID]?.readSeq }
+        return state.conversations[conversation.rawValue]?.readSeq
     }
 }

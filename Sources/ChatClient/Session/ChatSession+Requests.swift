@@ -5,7 +5,7 @@ import Foundation
 /// the current connection; offline, those that must reach the server fail with `unavailable`,
 /// while history and search answer from the cache.
 extension ChatSession {
-    private func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
+    func request(_ payload: WireEnvelope.OneOf_Payload) async throws -> WireEnvelope.OneOf_Payload {
         guard let connection, state.connection.isConnected || cursor.isPulling else {
             throw ChatError(.unavailable, "Not connected to the server.")
         }
@@ -77,48 +77,101 @@ extension ChatSession {
         try await refreshSocial()
     }
 
-    /// Marks the conversation read up to its newest message (here and on my other devices).
-    /// Offline, the mark is kept and sent once connected, so other devices learn of it too.
+    /// Marks the conversation with `peer` read (see `markRead(_:)` for any conversation).
     public func markRead(_ peer: UserID) async throws {
-        guard var conversation = state.conversations[peer], conversation.unread > 0 else { return }
-        conversation.readSeq = conversation.lastSeq
-        state.conversations[peer] = conversation
-        try cache.setReadSeq(conversation.lastSeq, peer: peer)
+        try await markRead(.direct(peer))
+    }
+
+    /// Marks the conversation read up to its newest message (here and on my other devices); a
+    /// group's "@" goes too. Offline, the mark is kept and sent once connected, so other devices
+    /// learn of it too.
+    public func markRead(_ conversation: ConversationKey) async throws {
+        if let groupID = conversation.groupID {
+            guard var group = state.groups[groupID],
+                group.readSeq < group.lastSeq || group.unread > 0 || group.mentioned
+            else { return }
+            group.readSeq = max(group.readSeq, group.lastSeq)
+            group.unread = 0
+            group.mentioned = false
+            state.groups[groupID] = group
+            try cache.setReadSeq(group.readSeq, peer: conversation.rawValue)
+            try cache.saveGroups([group], me: state.me.id)
+        } else if let peer = conversation.userID {
+            guard var direct = state.conversations[peer], direct.unread > 0 else { return }
+            direct.readSeq = direct.lastSeq
+            state.conversations[peer] = direct
+            try cache.setReadSeq(direct.lastSeq, peer: peer)
+        } else {
+            return
+        }
         publishState()
-        pendingReadMarks.insert(peer)
+        pendingReadMarks.insert(conversation)
         outboxWake?.yield()
     }
 
-    /// A page of history, newest first: from the cache when it holds the whole page without
-    /// holes, otherwise from the server (and then kept in the cache).
+    /// A page of the history with `peer` (see `history(of:)` for any conversation).
     public func history(with peer: UserID, beforeSeq: UInt64 = 0, limit: Int = 50) async throws -> [ChatMessage] {
-        let cached = try cache.history(peer: peer, beforeSeq: beforeSeq, limit: limit)
-        let newest = beforeSeq == 0 ? (state.conversations[peer]?.lastSeq ?? 0) : beforeSeq - 1
-        // A complete page runs newest, newest-1, … down to either `limit` messages or seq 1.
+        try await history(of: .direct(peer), beforeSeq: beforeSeq, limit: limit)
+    }
+
+    /// A page of history, newest first: from the cache when it holds the whole page without
+    /// holes, otherwise from the server (and then kept in the cache). A group's history begins
+    /// where I joined it: what is before is not mine to see.
+    public func history(
+        of conversation: ConversationKey,
+        beforeSeq: UInt64 = 0,
+        limit: Int = 50
+    ) async throws -> [ChatMessage] {
+        guard limit > 0 else { return [] }
+        let cached = try cache.history(peer: conversation.rawValue, beforeSeq: beforeSeq, limit: limit)
+        let lastSeq: UInt64
+        var firstSeq: UInt64 = 1
+        if let groupID = conversation.groupID {
+            lastSeq = state.groups[groupID]?.lastSeq ?? 0
+            firstSeq = max(1, state.groups[groupID]?.joinedSeq ?? 1)
+        } else {
+            lastSeq = state.conversations[conversation.rawValue]?.lastSeq ?? 0
+        }
+        let newest = beforeSeq == 0 ? lastSeq : beforeSeq - 1
+        // A complete page runs newest, newest-1, … down to either `limit` messages or the first.
         let complete =
             cached.enumerated().allSatisfy {
                 UInt64($0.offset) <= newest && $0.element.seq == newest - UInt64($0.offset)
             }
-            && (cached.count == limit || cached.last?.seq == 1 || newest == 0)
+            && (cached.count == limit || cached.last.map { $0.seq <= firstSeq } == true || newest < firstSeq)
         if complete || !state.connection.isConnected { return cached }
         var wire = WireFetchHistory()
-        wire.peerID = peer
+        if let groupID = conversation.groupID { wire.groupID = groupID } else { wire.peerID = conversation.rawValue }
         wire.beforeSeq = beforeSeq
-        wire.limit = UInt32(limit)
+        wire.limit = UInt32(clamping: limit)
         guard case .messageList(let list) = try await request(.fetchHistory(wire)) else { return cached }
-        let messages = list.messages.map(ChatMessage.init)
-        try cache.apply(messages: messages, me: state.me.id)
+        // Only what belongs to this conversation is kept (a server is not trusted to send that).
+        let messages = list.messages.map(ChatMessage.init).filter { $0.storageKey(of: state.me.id) == conversation }
+        let withdrawn = try cache.apply(messages: messages, me: state.me.id)
+        if !withdrawn.isEmpty {
+            noteWithdrawn(withdrawn)
+            publishState()
+            for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
+        }
         return messages
     }
 
-    /// Full-text search of the local cache, newest first: every conversation, or the one with
-    /// `peer`.
-    public func search(_ text: String, peer: UserID? = nil, limit: Int = 100) throws -> [ChatMessage] {
-        try cache.search(text, peer: peer, limit: limit)
+    /// Full-text search of the local cache, newest first: every conversation, or one.
+    public func search(_ text: String, conversation: ConversationKey? = nil, limit: Int = 100) throws -> [ChatMessage] {
+        try cache.search(text, peer: conversation?.rawValue, limit: limit)
     }
 
     /// How many messages `search` finds with no limit.
-    public func searchCount(_ text: String, peer: UserID? = nil) throws -> Int {
-        try cache.searchCount(text, peer: peer)
+    public func searchCount(_ text: String, conversation: ConversationKey? = nil) throws -> Int {
+        try cache.searchCount(text, peer: conversation?.rawValue)
+    }
+
+    /// `search` in the conversation with `peer`, or (nil) every conversation.
+    public func search(_ text: String, peer: UserID?, limit: Int = 100) throws -> [ChatMessage] {
+        try search(text, conversation: peer.map(ConversationKey.direct), limit: limit)
+    }
+
+    public func searchCount(_ text: String, peer: UserID?) throws -> Int {
+        try searchCount(text, conversation: peer.map(ConversationKey.direct))
     }
 }

@@ -5,13 +5,24 @@ import Foundation
 /// connect and kept there by pushes. The log's rules (in order, once each, gaps pulled) are
 /// `SyncCursor`'s; this applies what it lets through to the cache, then to the state.
 extension ChatSession {
-    /// After Hello: friends, conversations, then every update the cursor has not seen.
+    /// After Hello: friends, conversations, then every update the cursor has not seen; then the
+    /// groups, whose messages are not in the log. Those are listed once the pull has ended, so an
+    /// update pushed meanwhile is applied (or pulled) as usual, not left to a pull that is over.
     func catchUpAfterConnecting() async throws {
-        _ = cursor.beginPull()
-        defer { cursor.endPull() }
-        try await refreshSocial()
-        try await refreshConversations()
-        try await catchUp()
+        do {
+            _ = cursor.beginPull()
+            defer { cursor.endPull() }
+            try await refreshSocial()
+            try await refreshConversations()
+            try await catchUp()
+        }
+        await receiveGroupMessagesOutOfLog()
+        do { try await refreshGroups() } catch {
+            // A refusal leaves the rest of the session working (groups come with the next
+            // listing); a connection lost meanwhile ends this one as any other failure does.
+            guard let connection, await connection.closeReason == nil else { throw error }
+            logger.warning("listing groups failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Pulls every update after the cursor, page by page, and again while pushes revealed gaps.
@@ -40,23 +51,116 @@ extension ChatSession {
     private func apply(_ updates: [WireUpdate], live: Bool = false) throws {
         guard let (run, through) = cursor.run(of: updates) else { return }
         var messages: [ChatMessage] = []
-        var marks: [(peer: UserID, seq: UInt64)] = []
+        var marks: [(peer: Int64, seq: UInt64)] = []
+        var peerMarks: [(peer: UserID, seq: UInt64)] = []
+        var mutes: [(conversation: ConversationKey, muted: Bool)] = []
         for update in run {
             switch update.kind {
-            case .message(let wire): messages.append(ChatMessage(wire))
-            case .read(let mark): marks.append((mark.peerID, mark.seq))
+            case .message(let wire):
+                // Group messages are not logged; one that is anyway goes the way of a push.
+                let message = ChatMessage(wire)
+                if message.groupID == 0 { messages.append(message) } else { groupMessagesOutOfLog.append(message) }
+            case .read(let mark):
+                // Ids a server should never send (0, negative) are dropped: a negative one would
+                // land in a group's key, and negating Int64.min traps.
+                if mark.groupID > 0 {
+                    marks.append((ConversationKey.group(mark.groupID).rawValue, mark.seq))
+                } else if mark.groupID == 0, mark.peerID > 0, mark.byPeer {
+                    peerMarks.append((mark.peerID, mark.seq))
+                } else if mark.groupID == 0, mark.peerID > 0 {
+                    marks.append((mark.peerID, mark.seq))
+                }
+            case .groupChanged:
+                groupListStale = true
+            case .settings(let settings):
+                if let conversation = Self.conversation(peer: settings.peerID, group: settings.groupID) {
+                    mutes.append((conversation, settings.muted))
+                }
             case nil: break
             }
         }
-        try cache.apply(messages: messages, readMarks: marks, me: state.me.id, cursor: through)
+        let withdrawn = try cache.apply(
+            messages: messages,
+            readMarks: marks,
+            peerReadMarks: peerMarks,
+            mutes: mutes,
+            me: state.me.id,
+            cursor: through
+        )
         cursor.advance(to: through)
         for message in messages { noteMessage(message) }
-        for mark in marks {
-            state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].readSeq =
-                max(state.conversations[mark.peer]?.readSeq ?? 0, mark.seq)
+        for mark in marks { noteRead(ConversationKey(rawValue: mark.peer), upTo: mark.seq) }
+        for mark in peerMarks {
+            state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].peerReadSeq =
+                max(state.conversations[mark.peer]?.peerReadSeq ?? 0, mark.seq)
         }
+        for mute in mutes { noteMuted(mute.muted, mute.conversation) }
+        noteWithdrawn(withdrawn)
         publishState()
         for message in messages { publish(.message(message, live: live)) }
+        for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
+    }
+
+    private func receiveGroupMessagesOutOfLog() async {
+        while !groupMessagesOutOfLog.isEmpty {
+            let message = groupMessagesOutOfLog.removeFirst()
+            await receiveGroupMessage(message, live: false)
+        }
+    }
+
+    /// The conversation a request or update names: a friend (`peer`) or a group; nil for ids no
+    /// conversation has (both or neither set, or not positive).
+    static func conversation(peer: Int64, group: Int64) -> ConversationKey? {
+        if group > 0, peer == 0 { return .group(group) }
+        if peer > 0, group == 0 { return .direct(peer) }
+        return nil
+    }
+
+    /// I read `conversation` up to `seq` (here or on another device).
+    func noteRead(_ conversation: ConversationKey, upTo seq: UInt64) {
+        if let groupID = conversation.groupID {
+            guard var group = state.groups[groupID] else { return }
+            group.readSeq = max(group.readSeq, seq)
+            if group.readSeq >= group.lastSeq {
+                group.unread = 0
+                group.mentioned = false
+            } else {
+                // What is left unread is not known here exactly: at most what follows the mark.
+                group.unread = min(group.unread, group.lastSeq - group.readSeq)
+            }
+            state.groups[groupID] = group
+            try? cache.saveGroups([group], me: state.me.id)
+        } else if let peer = conversation.userID {
+            state.conversations[peer, default: Conversation(peerID: peer)].readSeq =
+                max(state.conversations[peer]?.readSeq ?? 0, seq)
+        }
+    }
+
+    func noteMuted(_ muted: Bool, _ conversation: ConversationKey) {
+        if let groupID = conversation.groupID {
+            state.groups[groupID]?.muted = muted
+        } else if let peer = conversation.userID {
+            state.conversations[peer, default: Conversation(peerID: peer)].muted = muted
+        }
+    }
+
+    /// Recalled messages that are the conversations' previews, or that their previews quote,
+    /// lose their text in the state too (the cache has them withdrawn already).
+    func noteWithdrawn(_ withdrawn: [MessageWithdrawal]) {
+        func withdraw(_ message: inout ChatMessage?, _ seq: UInt64) {
+            if message?.seq == seq {
+                message?.text = ""
+                message?.recalled = true
+            }
+            if message?.reply?.seq == seq { message?.reply?.excerpt = "" }
+        }
+        for withdrawal in withdrawn {
+            if let groupID = withdrawal.conversation.groupID, state.groups[groupID] != nil {
+                withdraw(&state.groups[groupID]!.lastMessage, withdrawal.seq)
+            } else if let peer = withdrawal.conversation.userID, state.conversations[peer] != nil {
+                withdraw(&state.conversations[peer]!.lastMessage, withdrawal.seq)
+            }
+        }
     }
 
     /// The server compacted its update log past this device's cursor: what it missed is not in
@@ -72,9 +176,17 @@ extension ChatSession {
         try await refreshConversations()
         try cache.apply(messages: [], readMarks: [], me: state.me.id, cursor: horizon)
         cursor.advance(to: horizon)
+        // The groups' changes logged before the horizon are gone with it.
+        groupListStale = true
     }
 
     func noteMessage(_ message: ChatMessage) {
+        guard let key = message.storageKey(of: state.me.id) else { return }
+        state.typing[key]?[message.senderID] = nil
+        if let groupID = key.groupID {
+            noteGroupMessage(message, in: groupID)
+            return
+        }
         let peer = message.peer(of: state.me.id)
         var conversation = state.conversations[peer] ?? Conversation(peerID: peer)
         if message.seq > conversation.lastSeq {
@@ -101,6 +213,12 @@ extension ChatSession {
             case .leaveToPull:
                 break
             }
+            await followUpdates()
+        case .groupPush(let group):
+            guard group.hasMessage else { break }
+            await receiveGroupMessage(ChatMessage(group.message), live: true)
+        case .typingPush(let typing):
+            noteTyping(typing)
         case .presencePush(let presence):
             if state.friends[presence.userID] != nil {
                 state.friends[presence.userID]?.online = presence.online
@@ -131,9 +249,20 @@ extension ChatSession {
 
     private func pull() async {
         guard cursor.beginPull() else { return }
-        defer { cursor.endPull() }
         do { try await catchUp() } catch { logger.debug("pull failed", metadata: ["error": "\(error)"]) }
+        cursor.endPull()
+        await followUpdates()
         if state.connection.isConnected { resumeWaiters() }
+    }
+
+    /// What applied updates left to do over the network: group messages a log carried (not
+    /// where they belong: taken as pushes), and a group list to fetch again.
+    private func followUpdates() async {
+        await receiveGroupMessagesOutOfLog()
+        guard groupListStale, !cursor.isPulling else { return }
+        do { try await refreshGroups() } catch {
+            logger.debug("listing groups failed", metadata: ["error": "\(error)"])
+        }
     }
 
     func refreshSocial() async throws {
@@ -171,7 +300,7 @@ extension ChatSession {
     }
 
     /// Every conversation, a page at a time (a list of any length stays within a frame).
-    private func refreshConversations() async throws {
+    func refreshConversations() async throws {
         guard let connection else { return }
         var request = WireListConversations()
         var more = true
@@ -183,13 +312,16 @@ extension ChatSession {
             guard case .conversationList(let list) = try await connection.request(.listConversations(request)) else {
                 return
             }
-            let conversations = list.conversations.map { wire in
-                Conversation(
+            let conversations = list.conversations.filter { $0.peerID > 0 }.map { wire in
+                var conversation = Conversation(
                     peerID: wire.peerID,
                     lastMessage: wire.hasLastMessage ? ChatMessage(wire.lastMessage) : nil,
                     lastSeq: wire.lastSeq,
                     readSeq: wire.readSeq
                 )
+                conversation.muted = wire.muted
+                conversation.peerReadSeq = wire.peerReadSeq
+                return conversation
             }
             try cache.mergeConversations(conversations, me: state.me.id)
             // A page that does not move on (a server that says "more" forever) ends the loop.

@@ -7,7 +7,7 @@ import NIOSSL
 /// stays connected (reconnecting with backoff and jitter on its token), replays what it missed,
 /// and sends typed messages from a durable outbox in order.
 ///
-/// Four parts, one file each:
+/// Its parts, one file each:
 /// - the connection loop (here): connect, Hello, catch up, then serve until the connection
 ///   ends, and again after a `ReconnectSchedule` delay. While connected, the work of one
 ///   connection (pushes, heartbeat, outbox) runs as child tasks of one task group, so it all
@@ -15,6 +15,9 @@ import NIOSSL
 /// - sync (`ChatSession+Sync`): updates applied through a `SyncCursor`, in order, once each.
 /// - the outbox (`ChatSession+Outbox`): typed messages, sent in order, kept until acknowledged.
 /// - the request API (`ChatSession+Requests`): friends, history, search, read marks.
+/// - groups (`ChatSession+Groups`): their messages are not in the update log; each group's
+///   position (`GroupPositions`) is caught up after connecting and kept by its pushes.
+/// - message actions (`ChatSession+MessageActions`): recall, mute, typing, read receipts.
 ///
 /// Delivery: every message goes to the outbox first, and leaves it only when the server's ack
 /// (sent after the durable commit) comes back; resends carry the same client message id, so the
@@ -38,7 +41,23 @@ public actor ChatSession {
     /// Wakes the connection's outbox worker: a message was typed or a read mark made.
     var outboxWake: AsyncStream<Void>.Continuation?
     /// Conversations read here whose read mark the server has not confirmed yet.
-    var pendingReadMarks: Set<UserID> = []
+    var pendingReadMarks: Set<ConversationKey> = []
+    /// How far this device has each group's history (mirrors the cache's).
+    var groupPositions: GroupPositions
+    /// A group listing is running; `groupListAgain`: something asked for another meanwhile.
+    var listingGroups = false
+    var groupListAgain = false
+    /// An update said my groups changed (joined, left, removed): list them once it is applied.
+    var groupListStale = false
+    /// Group messages an update carried (the log should not): received as pushes once applied.
+    var groupMessagesOutOfLog: [ChatMessage] = []
+    /// The last time my groups' seq sum and the server's disagreed, and a listing was asked for.
+    var groupSumDisagreement: (mine: UInt64, server: UInt64)?
+    /// When this device last told each conversation I am typing (ms), to say it at most once
+    /// every `ProtocolLimits.typingRepeatSeconds`.
+    var typingSent: [ConversationKey: Int64] = [:]
+    /// Publishes the state again when the earliest typing entry lapses, so the UI clears it.
+    var typingLapse: (at: Int64, task: Task<Void, Never>)?
     private var connectedWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(
@@ -63,8 +82,10 @@ public actor ChatSession {
         var state = ChatState(me: UserSummary(id: credentials.userID, username: credentials.username))
         for friend in try cache.friends() { state.friends[friend.user.id] = friend }
         for conversation in try cache.conversations() { state.conversations[conversation.peerID] = conversation }
+        for group in try cache.groups() { state.groups[group.group.id] = group }
         state.outbox = try cache.outbox()
         self.state = state
+        self.groupPositions = GroupPositions(try cache.groupPositions())
     }
 
     /// Signs in with a password and opens the cache for that account and server.
@@ -242,6 +263,7 @@ public actor ChatSession {
         }
         state.me = UserSummary(ok.me)
         state.findableByEmail = ok.findableByEmail
+        state.sendsReadReceipts = ok.sendsReadReceipts
         let cursorBefore = cursor.position
         if cursor.serverLog(endsAt: ok.latestUpdateID) {
             // The server has fewer updates than this cache applied: its data was reset. Start over.
@@ -253,8 +275,9 @@ public actor ChatSession {
         let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) { latest in
-                    await self.pullIfStillBehind(latest)
+                await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) { previous, current in
+                    await self.pullIfStillBehind(previous.latestUpdateID)
+                    await self.listGroupsIfBehind(previous: previous.groupSeqSum, current: current.groupSeqSum)
                 }
             }
             group.addTask {
@@ -286,14 +309,14 @@ public actor ChatSession {
 
     /// Pings every `interval`. A server that vanished without closing (cable pulled, machine
     /// gone) never answers: the connection is closed and the loop reconnects. Each answer says
-    /// where the user's update log ends: `latest` gets the previous answer's, which every push
-    /// sent before it should have brought by now.
+    /// where the user's update log ends and the sum of their groups' seqs: `answered` gets the
+    /// previous answer, which every push sent before it should have brought by now, and this one.
     private static func heartbeat(
         _ connection: ChatConnection,
         every interval: Double,
-        latest: @Sendable (UInt64) async -> Void
+        answered: @Sendable (_ previous: WirePong, _ current: WirePong) async -> Void
     ) async {
-        var previous: UInt64?
+        var previous: WirePong?
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(interval))
             guard !Task.isCancelled else { return }
@@ -301,8 +324,8 @@ public actor ChatSession {
                 await connection.close()
                 return
             }
-            if let previous { await latest(previous) }
-            previous = pong.latestUpdateID
+            if let previous { await answered(previous, pong) }
+            previous = pong
         }
     }
 
@@ -314,7 +337,9 @@ public actor ChatSession {
         publishState()
     }
 
+    /// Publishes the state, without the typing entries that have lapsed.
     func publishState() {
+        dropLapsedTyping()
         publish(.stateChanged(state))
     }
 

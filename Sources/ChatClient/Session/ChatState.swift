@@ -30,15 +30,27 @@ public struct ChatState: Sendable, Equatable {
     public var outbox: [OutboxMessage] = []
     /// Whether others can find me by my exact email (a privacy setting, off by default).
     public var findableByEmail = false
+    /// Groups I am or was in.
+    public var groups: [GroupID: GroupConversation] = [:]
+    /// Members of the groups whose member list was asked for (`ChatSession.loadGroup`).
+    public var groupMembers: [GroupID: [GroupMember]] = [:]
+    /// Who is typing where, and until when (ms since 1970): each entry lapses by itself.
+    public var typing: [ConversationKey: [UserID: Int64]] = [:]
+    /// Whether my read marks are shown to others (and theirs to me): on by default.
+    public var sendsReadReceipts = true
 
     public init(me: UserSummary) {
         self.me = me
     }
 
+    /// Unread messages of the conversations and groups that are not muted (a muted chat keeps its
+    /// own count, dimmed, but does not call for attention, as in WeChat).
     public var totalUnread: UInt64 {
         // Saturating: the counts come from a server, which is not trusted not to overflow them.
-        conversations.values.reduce(0) { total, conversation in
-            let (sum, overflow) = total.addingReportingOverflow(conversation.unread)
+        let counts =
+            conversations.values.filter { !$0.muted }.map(\.unread) + groups.values.filter { !$0.muted }.map(\.unread)
+        return counts.reduce(0) { total, unread in
+            let (sum, overflow) = total.addingReportingOverflow(unread)
             return overflow ? .max : sum
         }
     }
@@ -57,14 +69,19 @@ public struct ChatState: Sendable, Equatable {
 /// What a session tells its UI.
 public enum ChatEvent: Sendable {
     case stateChanged(ChatState)
-    /// A message arrived or was confirmed (mine, from any of my devices, or theirs). `live` is
-    /// true for a push (it is new now), false when a sync replays what came while away.
+    /// A message arrived or was confirmed (mine, from any of my devices, or theirs), one-to-one
+    /// or in a group. `live` is true for a push (it is new now), false when a sync or a group's
+    /// catch-up replays what came while away.
     case message(ChatMessage, live: Bool)
+    /// The message at `seq` of the conversation was withdrawn by its sender: its text is gone
+    /// from the cache (and from replies quoting it). Redraw it as "alice recalled a message".
+    case messageRecalled(ConversationKey, seq: UInt64)
     /// Someone sent me a friend request, accepted or rejected mine, or removed me.
     case friendEvent(WireFriendEvent.Kind, UserSummary, message: String)
     /// A request failed in the background.
     case error(ChatError)
-    /// A typed message was refused for good (too long, not friends, blocked) and is not in the
-    /// outbox any more: the text is given back, so the UI can return it to the person.
-    case messageRefused(peer: UserID, text: String, ChatError)
+    /// A typed message was refused for good (too long, not friends, blocked, not in the group)
+    /// and is not in the outbox any more: the text is given back, so the UI can return it to the
+    /// person.
+    case messageRefused(conversation: ConversationKey, text: String, ChatError)
 }

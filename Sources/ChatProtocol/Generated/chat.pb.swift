@@ -295,6 +295,144 @@ public nonisolated struct WireEnvelope: Sendable {
     set {payload = .friendEvent(newValue)}
   }
 
+  public var groupPush: WireGroupPush {
+    get {
+      if case .groupPush(let v)? = payload {return v}
+      return WireGroupPush()
+    }
+    set {payload = .groupPush(newValue)}
+  }
+
+  public var typingPush: WireTypingPush {
+    get {
+      if case .typingPush(let v)? = payload {return v}
+      return WireTypingPush()
+    }
+    set {payload = .typingPush(newValue)}
+  }
+
+  /// Groups
+  public var createGroup: WireCreateGroup {
+    get {
+      if case .createGroup(let v)? = payload {return v}
+      return WireCreateGroup()
+    }
+    set {payload = .createGroup(newValue)}
+  }
+
+  public var groupInfo: WireGroupInfo {
+    get {
+      if case .groupInfo(let v)? = payload {return v}
+      return WireGroupInfo()
+    }
+    set {payload = .groupInfo(newValue)}
+  }
+
+  public var inviteToGroup: WireInviteToGroup {
+    get {
+      if case .inviteToGroup(let v)? = payload {return v}
+      return WireInviteToGroup()
+    }
+    set {payload = .inviteToGroup(newValue)}
+  }
+
+  public var leaveGroup: WireLeaveGroup {
+    get {
+      if case .leaveGroup(let v)? = payload {return v}
+      return WireLeaveGroup()
+    }
+    set {payload = .leaveGroup(newValue)}
+  }
+
+  public var removeGroupMember: WireRemoveGroupMember {
+    get {
+      if case .removeGroupMember(let v)? = payload {return v}
+      return WireRemoveGroupMember()
+    }
+    set {payload = .removeGroupMember(newValue)}
+  }
+
+  public var editGroup: WireEditGroup {
+    get {
+      if case .editGroup(let v)? = payload {return v}
+      return WireEditGroup()
+    }
+    set {payload = .editGroup(newValue)}
+  }
+
+  public var getGroup: WireGetGroup {
+    get {
+      if case .getGroup(let v)? = payload {return v}
+      return WireGetGroup()
+    }
+    set {payload = .getGroup(newValue)}
+  }
+
+  public var listGroups: WireListGroups {
+    get {
+      if case .listGroups(let v)? = payload {return v}
+      return WireListGroups()
+    }
+    set {payload = .listGroups(newValue)}
+  }
+
+  public var groupList: WireGroupList {
+    get {
+      if case .groupList(let v)? = payload {return v}
+      return WireGroupList()
+    }
+    set {payload = .groupList(newValue)}
+  }
+
+  /// Message actions and conversation settings
+  public var recallMessage: WireRecallMessage {
+    get {
+      if case .recallMessage(let v)? = payload {return v}
+      return WireRecallMessage()
+    }
+    set {payload = .recallMessage(newValue)}
+  }
+
+  public var setMuted: WireSetMuted {
+    get {
+      if case .setMuted(let v)? = payload {return v}
+      return WireSetMuted()
+    }
+    set {payload = .setMuted(newValue)}
+  }
+
+  public var setTyping: WireSetTyping {
+    get {
+      if case .setTyping(let v)? = payload {return v}
+      return WireSetTyping()
+    }
+    set {payload = .setTyping(newValue)}
+  }
+
+  public var getReadCount: WireGetReadCount {
+    get {
+      if case .getReadCount(let v)? = payload {return v}
+      return WireGetReadCount()
+    }
+    set {payload = .getReadCount(newValue)}
+  }
+
+  public var readCount: WireReadCount {
+    get {
+      if case .readCount(let v)? = payload {return v}
+      return WireReadCount()
+    }
+    set {payload = .readCount(newValue)}
+  }
+
+  public var setSendReadReceipts: WireSetSendReadReceipts {
+    get {
+      if case .setSendReadReceipts(let v)? = payload {return v}
+      return WireSetSendReadReceipts()
+    }
+    set {payload = .setSendReadReceipts(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Payload: Equatable, Sendable {
@@ -334,6 +472,25 @@ public nonisolated struct WireEnvelope: Sendable {
     case updatePush(WireUpdatePush)
     case presencePush(WirePresencePush)
     case friendEvent(WireFriendEvent)
+    case groupPush(WireGroupPush)
+    case typingPush(WireTypingPush)
+    /// Groups
+    case createGroup(WireCreateGroup)
+    case groupInfo(WireGroupInfo)
+    case inviteToGroup(WireInviteToGroup)
+    case leaveGroup(WireLeaveGroup)
+    case removeGroupMember(WireRemoveGroupMember)
+    case editGroup(WireEditGroup)
+    case getGroup(WireGetGroup)
+    case listGroups(WireListGroups)
+    case groupList(WireGroupList)
+    /// Message actions and conversation settings
+    case recallMessage(WireRecallMessage)
+    case setMuted(WireSetMuted)
+    case setTyping(WireSetTyping)
+    case getReadCount(WireGetReadCount)
+    case readCount(WireReadCount)
+    case setSendReadReceipts(WireSetSendReadReceipts)
 
   }
 
@@ -384,6 +541,10 @@ public nonisolated struct WireHelloOk: Sendable {
   /// Whether others may find this user by their exact email (off unless they turn it on).
   public var findableByEmail: Bool = false
 
+  /// Whether this user's read marks are shown to the people they chat with (on by default; off
+  /// also hides theirs from this user, as in WeChat).
+  public var sendsReadReceipts: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -425,6 +586,10 @@ public nonisolated struct WirePong: Sendable {
   // methods supported on all messages.
 
   public var latestUpdateID: UInt64 = 0
+
+  /// The sum of the last seq of every group this user is in: a device whose own sum differs
+  /// missed a group push and lists its groups again (group messages are not in the update log).
+  public var groupSeqSum: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -697,34 +862,243 @@ public nonisolated struct WireFriendList: Sendable {
   public init() {}
 }
 
-public nonisolated struct WireChatMessage: Sendable {
+public nonisolated struct WireChatMessage: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Server-wide message id.
-  public var id: Int64 = 0
+  /// Server-wide message id (one-to-one); a group's messages are (group_id, seq).
+  public var id: Int64 {
+    get {_storage._id}
+    set {_uniqueStorage()._id = newValue}
+  }
 
   /// Chosen by the sending client; unique per sender.
-  public var clientMsgID: String = String()
+  public var clientMsgID: String {
+    get {_storage._clientMsgID}
+    set {_uniqueStorage()._clientMsgID = newValue}
+  }
 
-  public var senderID: Int64 = 0
+  public var senderID: Int64 {
+    get {_storage._senderID}
+    set {_uniqueStorage()._senderID = newValue}
+  }
 
-  public var recipientID: Int64 = 0
+  /// 0 in a group.
+  public var recipientID: Int64 {
+    get {_storage._recipientID}
+    set {_uniqueStorage()._recipientID = newValue}
+  }
 
-  /// Position in the conversation of sender and recipient, from 1.
-  public var seq: UInt64 = 0
+  /// Position in the conversation (the pair's, or the group's), from 1.
+  public var seq: UInt64 {
+    get {_storage._seq}
+    set {_uniqueStorage()._seq = newValue}
+  }
 
-  public var text: String = String()
+  /// Empty once recalled.
+  public var text: String {
+    get {_storage._text}
+    set {_uniqueStorage()._text = newValue}
+  }
 
   /// Server time of commit.
-  public var sentAtMs: Int64 = 0
+  public var sentAtMs: Int64 {
+    get {_storage._sentAtMs}
+    set {_uniqueStorage()._sentAtMs = newValue}
+  }
+
+  /// The group it was sent in; 0 for one-to-one.
+  public var groupID: Int64 {
+    get {_storage._groupID}
+    set {_uniqueStorage()._groupID = newValue}
+  }
+
+  public var kind: WireChatMessage.Kind {
+    get {_storage._kind}
+    set {_uniqueStorage()._kind = newValue}
+  }
+
+  /// Who it mentions (group members), as sent: the recipients do not parse the text for it.
+  public var mentions: [Int64] {
+    get {_storage._mentions}
+    set {_uniqueStorage()._mentions = newValue}
+  }
+
+  /// @all (the group's owner only)
+  public var mentionsAll: Bool {
+    get {_storage._mentionsAll}
+    set {_uniqueStorage()._mentionsAll = newValue}
+  }
+
+  /// What it answers, in the same conversation: the seq, the sender, and a one-line excerpt taken
+  /// when the reply was sent (emptied if the original is recalled).
+  public var replyToSeq: UInt64 {
+    get {_storage._replyToSeq}
+    set {_uniqueStorage()._replyToSeq = newValue}
+  }
+
+  public var replyToSenderID: Int64 {
+    get {_storage._replyToSenderID}
+    set {_uniqueStorage()._replyToSenderID = newValue}
+  }
+
+  public var replyExcerpt: String {
+    get {_storage._replyExcerpt}
+    set {_uniqueStorage()._replyExcerpt = newValue}
+  }
+
+  /// Withdrawn by its sender: the text is gone from the server.
+  public var recalled: Bool {
+    get {_storage._recalled}
+    set {_uniqueStorage()._recalled = newValue}
+  }
+
+  /// kind RECALL: the message withdrawn.
+  public var recalledSeq: UInt64 {
+    get {_storage._recalledSeq}
+    set {_uniqueStorage()._recalledSeq = newValue}
+  }
+
+  /// kind SYSTEM: what happened to the group.
+  public var groupChange: WireGroupChange {
+    get {_storage._groupChange ?? WireGroupChange()}
+    set {_uniqueStorage()._groupChange = newValue}
+  }
+  /// Returns true if `groupChange` has been explicitly set.
+  public var hasGroupChange: Bool {_storage._groupChange != nil}
+  /// Clears the value of `groupChange`. Subsequent reads from it will return its default value.
+  public mutating func clearGroupChange() {_uniqueStorage()._groupChange = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case text // = 0
+
+    /// a line about the group ("alice invited bob"), its text written by the server
+    case system // = 1
+
+    /// "alice recalled a message": the message at recalled_seq is withdrawn
+    case recall // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .text
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .text
+      case 1: self = .system
+      case 2: self = .recall
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .text: return 0
+      case .system: return 1
+      case .recall: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [WireChatMessage.Kind] = [
+      .text,
+      .system,
+      .recall,
+    ]
+
+  }
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// What a system line records, so clients can render it in their own words.
+public nonisolated struct WireGroupChange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var kind: WireGroupChange.Kind = .unspecified
+
+  public var actorID: Int64 = 0
+
+  /// invited, removed, or the new owner
+  public var userIds: [Int64] = []
+
+  /// the new name or announcement
+  public var value: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Kind: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case created // = 1
+    case invited // = 2
+    case left // = 3
+    case removed // = 4
+    case renamed // = 5
+    case announced // = 6
+    case ownerChanged // = 7
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .created
+      case 2: self = .invited
+      case 3: self = .left
+      case 4: self = .removed
+      case 5: self = .renamed
+      case 6: self = .announced
+      case 7: self = .ownerChanged
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .created: return 1
+      case .invited: return 2
+      case .left: return 3
+      case .removed: return 4
+      case .renamed: return 5
+      case .announced: return 6
+      case .ownerChanged: return 7
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [WireGroupChange.Kind] = [
+      .unspecified,
+      .created,
+      .invited,
+      .left,
+      .removed,
+      .renamed,
+      .announced,
+      .ownerChanged,
+    ]
+
+  }
 
   public init() {}
 }
 
+/// To a friend (`to_user_id`) or to a group the sender is in (`group_id`, with `to_user_id` 0).
 public nonisolated struct WireSendMessage: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -735,6 +1109,17 @@ public nonisolated struct WireSendMessage: Sendable {
   public var clientMsgID: String = String()
 
   public var text: String = String()
+
+  public var groupID: Int64 = 0
+
+  /// members of the group; refused if one is not
+  public var mentions: [Int64] = []
+
+  /// the owner only
+  public var mentionsAll: Bool = false
+
+  /// a message of the same conversation the sender can see
+  public var replyToSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -785,6 +1170,13 @@ public nonisolated struct WireFetchHistory: Sendable {
   public var beforeSeq: UInt64 = 0
 
   public var limit: UInt32 = 0
+
+  /// A group's history instead of a friend's (peer_id 0): only what the user may see (from when
+  /// they last joined, until they left).
+  public var groupID: Int64 = 0
+
+  /// When set: the messages after it, oldest first (how a device catches up on a group).
+  public var afterSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -869,18 +1261,40 @@ public nonisolated struct WireUpdate: Sendable {
     set {kind = .read(newValue)}
   }
 
+  /// This user joined, left or was removed from a group, or it changed: list it again.
+  public var groupChanged: Int64 {
+    get {
+      if case .groupChanged(let v)? = kind {return v}
+      return 0
+    }
+    set {kind = .groupChanged(newValue)}
+  }
+
+  public var settings: WireConversationSettings {
+    get {
+      if case .settings(let v)? = kind {return v}
+      return WireConversationSettings()
+    }
+    set {kind = .settings(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Kind: Equatable, Sendable {
     case message(WireChatMessage)
     case read(WireReadMark)
+    /// This user joined, left or was removed from a group, or it changed: list it again.
+    case groupChanged(Int64)
+    case settings(WireConversationSettings)
 
   }
 
   public init() {}
 }
 
-/// This user has read the conversation with `peer_id` up to `seq` (on some device).
+/// This user has read the conversation with `peer_id` (or the group `group_id`) up to `seq` (on
+/// some device); with `by_peer`, it is the peer who read this user's messages up to `seq` (a read
+/// receipt, logged only while both send them).
 public nonisolated struct WireReadMark: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -889,6 +1303,10 @@ public nonisolated struct WireReadMark: Sendable {
   public var peerID: Int64 = 0
 
   public var seq: UInt64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var byPeer: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -903,6 +1321,25 @@ public nonisolated struct WireMarkRead: Sendable {
   public var peerID: Int64 = 0
 
   public var seq: UInt64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A conversation's settings as this user has them on every device.
+public nonisolated struct WireConversationSettings: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var peerID: Int64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var muted: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -960,6 +1397,11 @@ public nonisolated struct WireConversation: Sendable {
 
   /// Messages from the peer after read_seq.
   public var unread: UInt64 = 0
+
+  public var muted: Bool = false
+
+  /// How far the peer has read (0 while either keeps receipts off).
+  public var peerReadSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1096,13 +1538,404 @@ public nonisolated struct WireFriendEvent: Sendable {
   fileprivate var _user: WireUser? = nil
 }
 
+public nonisolated struct WireTypingPush: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// who is typing
+  public var userID: Int64 = 0
+
+  /// in this group; 0: to you, one-to-one
+  public var groupID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A group with its creator as owner and `member_ids` (friends of the creator) as members.
+public nonisolated struct WireCreateGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var name: String = String()
+
+  public var memberIds: [Int64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Friends of the inviter join; the answer is Ok.
+public nonisolated struct WireInviteToGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var userIds: [Int64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireLeaveGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The owner only.
+public nonisolated struct WireRemoveGroupMember: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var userID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The owner only: one change at a time.
+public nonisolated struct WireEditGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var change: WireEditGroup.OneOf_Change? = nil
+
+  public var name: String {
+    get {
+      if case .name(let v)? = change {return v}
+      return String()
+    }
+    set {change = .name(newValue)}
+  }
+
+  public var announcement: String {
+    get {
+      if case .announcement(let v)? = change {return v}
+      return String()
+    }
+    set {change = .announcement(newValue)}
+  }
+
+  public var newOwnerID: Int64 {
+    get {
+      if case .newOwnerID(let v)? = change {return v}
+      return 0
+    }
+    set {change = .newOwnerID(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Change: Equatable, Sendable {
+    case name(String)
+    case announcement(String)
+    case newOwnerID(Int64)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct WireGetGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireGroupMember: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: WireUser {
+    get {_user ?? WireUser()}
+    set {_user = newValue}
+  }
+  /// Returns true if `user` has been explicitly set.
+  public var hasUser: Bool {self._user != nil}
+  /// Clears the value of `user`. Subsequent reads from it will return its default value.
+  public mutating func clearUser() {self._user = nil}
+
+  public var online: Bool = false
+
+  public var joinedAtMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _user: WireUser? = nil
+}
+
+/// A group and its members, as GetGroup and CreateGroup answer.
+public nonisolated struct WireGroupInfo: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var group: WireGroup {
+    get {_group ?? WireGroup()}
+    set {_group = newValue}
+  }
+  /// Returns true if `group` has been explicitly set.
+  public var hasGroup: Bool {self._group != nil}
+  /// Clears the value of `group`. Subsequent reads from it will return its default value.
+  public mutating func clearGroup() {self._group = nil}
+
+  public var members: [WireGroupMember] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _group: WireGroup? = nil
+}
+
+public nonisolated struct WireGroup: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: Int64 = 0
+
+  public var name: String = String()
+
+  public var announcement: String = String()
+
+  public var ownerID: Int64 = 0
+
+  public var memberCount: UInt32 = 0
+
+  public var createdAtMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireListGroups: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// This user's place in one group: what they have seen and read.
+public nonisolated struct WireGroupConversation: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var group: WireGroup {
+    get {_group ?? WireGroup()}
+    set {_group = newValue}
+  }
+  /// Returns true if `group` has been explicitly set.
+  public var hasGroup: Bool {self._group != nil}
+  /// Clears the value of `group`. Subsequent reads from it will return its default value.
+  public mutating func clearGroup() {self._group = nil}
+
+  /// a preview
+  public var lastMessage: WireChatMessage {
+    get {_lastMessage ?? WireChatMessage()}
+    set {_lastMessage = newValue}
+  }
+  /// Returns true if `lastMessage` has been explicitly set.
+  public var hasLastMessage: Bool {self._lastMessage != nil}
+  /// Clears the value of `lastMessage`. Subsequent reads from it will return its default value.
+  public mutating func clearLastMessage() {self._lastMessage = nil}
+
+  public var lastSeq: UInt64 = 0
+
+  public var readSeq: UInt64 = 0
+
+  /// others' messages after read_seq
+  public var unread: UInt64 = 0
+
+  /// an unread message mentions this user (or all)
+  public var mentioned: Bool = false
+
+  public var muted: Bool = false
+
+  /// the user sees the group's messages from this seq on
+  public var joinedSeq: UInt64 = 0
+
+  /// false once they left or were removed (history stays)
+  public var member: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _group: WireGroup? = nil
+  fileprivate var _lastMessage: WireChatMessage? = nil
+}
+
+public nonisolated struct WireGroupList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groups: [WireGroupConversation] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A group's message or change, to its members online (request_id 0). A hint like every push: a
+/// device that sees a gap in the group's seq fetches the history after what it has.
+public nonisolated struct WireGroupPush: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var message: WireChatMessage {
+    get {_message ?? WireChatMessage()}
+    set {_message = newValue}
+  }
+  /// Returns true if `message` has been explicitly set.
+  public var hasMessage: Bool {self._message != nil}
+  /// Clears the value of `message`. Subsequent reads from it will return its default value.
+  public mutating func clearMessage() {self._message = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _message: WireChatMessage? = nil
+}
+
+/// Withdraws the sender's own message within two minutes of sending it, in the conversation with
+/// `peer_id` or in `group_id`. Answered with the RECALL message it adds to the conversation.
+public nonisolated struct WireRecallMessage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var peerID: Int64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var seq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Mutes a conversation (with `peer_id`, or `group_id`) on every device of this user. Answered with Ok.
+public nonisolated struct WireSetMuted: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var peerID: Int64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var muted: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// "I am typing" in a conversation: never stored, shown for a few seconds by the other side.
+public nonisolated struct WireSetTyping: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var peerID: Int64 = 0
+
+  public var groupID: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// How many members of a group have read up to `seq`, one's own message.
+public nonisolated struct WireGetReadCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var groupID: Int64 = 0
+
+  public var seq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct WireReadCount: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var read: UInt32 = 0
+
+  /// who could read it: members but the sender
+  public var members: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Turns showing one's read marks to others on or off (off also hides theirs). Answered with Ok.
+public nonisolated struct WireSetSendReadReceipts: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var enabled: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "wechat.v1"
 
 nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{3}cancel_friend_request\0\u{4}\u{9}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{3}cancel_friend_request\0\u{4}\u{9}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0\u{3}group_push\0\u{3}typing_push\0\u{4}\u{6}create_group\0\u{3}group_info\0\u{3}invite_to_group\0\u{3}leave_group\0\u{3}remove_group_member\0\u{3}edit_group\0\u{3}get_group\0\u{3}list_groups\0\u{3}group_list\0\u{4}\u{2}recall_message\0\u{3}set_muted\0\u{3}set_typing\0\u{3}get_read_count\0\u{3}read_count\0\u{3}set_send_read_receipts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1527,6 +2360,227 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
           self.payload = .friendEvent(v)
         }
       }()
+      case 63: try {
+        var v: WireGroupPush?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .groupPush(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .groupPush(v)
+        }
+      }()
+      case 64: try {
+        var v: WireTypingPush?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .typingPush(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .typingPush(v)
+        }
+      }()
+      case 70: try {
+        var v: WireCreateGroup?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .createGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .createGroup(v)
+        }
+      }()
+      case 71: try {
+        var v: WireGroupInfo?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .groupInfo(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .groupInfo(v)
+        }
+      }()
+      case 72: try {
+        var v: WireInviteToGroup?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .inviteToGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .inviteToGroup(v)
+        }
+      }()
+      case 73: try {
+        var v: WireLeaveGroup?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .leaveGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .leaveGroup(v)
+        }
+      }()
+      case 74: try {
+        var v: WireRemoveGroupMember?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .removeGroupMember(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .removeGroupMember(v)
+        }
+      }()
+      case 75: try {
+        var v: WireEditGroup?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .editGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .editGroup(v)
+        }
+      }()
+      case 76: try {
+        var v: WireGetGroup?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .getGroup(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .getGroup(v)
+        }
+      }()
+      case 77: try {
+        var v: WireListGroups?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .listGroups(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .listGroups(v)
+        }
+      }()
+      case 78: try {
+        var v: WireGroupList?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .groupList(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .groupList(v)
+        }
+      }()
+      case 80: try {
+        var v: WireRecallMessage?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .recallMessage(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .recallMessage(v)
+        }
+      }()
+      case 81: try {
+        var v: WireSetMuted?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .setMuted(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .setMuted(v)
+        }
+      }()
+      case 82: try {
+        var v: WireSetTyping?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .setTyping(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .setTyping(v)
+        }
+      }()
+      case 83: try {
+        var v: WireGetReadCount?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .getReadCount(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .getReadCount(v)
+        }
+      }()
+      case 84: try {
+        var v: WireReadCount?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .readCount(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .readCount(v)
+        }
+      }()
+      case 85: try {
+        var v: WireSetSendReadReceipts?
+        var hadOneofValue = false
+        if let current = self.payload {
+          hadOneofValue = true
+          if case .setSendReadReceipts(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.payload = .setSendReadReceipts(v)
+        }
+      }()
       default: break
       }
     }
@@ -1669,6 +2723,74 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
       guard case .friendEvent(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 62)
     }()
+    case .groupPush?: try {
+      guard case .groupPush(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 63)
+    }()
+    case .typingPush?: try {
+      guard case .typingPush(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 64)
+    }()
+    case .createGroup?: try {
+      guard case .createGroup(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 70)
+    }()
+    case .groupInfo?: try {
+      guard case .groupInfo(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 71)
+    }()
+    case .inviteToGroup?: try {
+      guard case .inviteToGroup(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 72)
+    }()
+    case .leaveGroup?: try {
+      guard case .leaveGroup(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 73)
+    }()
+    case .removeGroupMember?: try {
+      guard case .removeGroupMember(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 74)
+    }()
+    case .editGroup?: try {
+      guard case .editGroup(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 75)
+    }()
+    case .getGroup?: try {
+      guard case .getGroup(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 76)
+    }()
+    case .listGroups?: try {
+      guard case .listGroups(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 77)
+    }()
+    case .groupList?: try {
+      guard case .groupList(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 78)
+    }()
+    case .recallMessage?: try {
+      guard case .recallMessage(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 80)
+    }()
+    case .setMuted?: try {
+      guard case .setMuted(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 81)
+    }()
+    case .setTyping?: try {
+      guard case .setTyping(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 82)
+    }()
+    case .getReadCount?: try {
+      guard case .getReadCount(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 83)
+    }()
+    case .readCount?: try {
+      guard case .readCount(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 84)
+    }()
+    case .setSendReadReceipts?: try {
+      guard case .setSendReadReceipts(let v)? = self.payload else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 85)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -1729,7 +2851,7 @@ nonisolated extension WireHello: SwiftProtobuf.Message, SwiftProtobuf._MessageIm
 
 nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HelloOk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}me\0\u{3}server_id\0\u{3}latest_update_id\0\u{3}heartbeat_seconds\0\u{3}findable_by_email\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}me\0\u{3}server_id\0\u{3}latest_update_id\0\u{3}heartbeat_seconds\0\u{3}findable_by_email\0\u{3}sends_read_receipts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1742,6 +2864,7 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.latestUpdateID) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.heartbeatSeconds) }()
       case 5: try { try decoder.decodeSingularBoolField(value: &self.findableByEmail) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.sendsReadReceipts) }()
       default: break
       }
     }
@@ -1767,6 +2890,9 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
     if self.findableByEmail != false {
       try visitor.visitSingularBoolField(value: self.findableByEmail, fieldNumber: 5)
     }
+    if self.sendsReadReceipts != false {
+      try visitor.visitSingularBoolField(value: self.sendsReadReceipts, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1776,6 +2902,7 @@ nonisolated extension WireHelloOk: SwiftProtobuf.Message, SwiftProtobuf._Message
     if lhs.latestUpdateID != rhs.latestUpdateID {return false}
     if lhs.heartbeatSeconds != rhs.heartbeatSeconds {return false}
     if lhs.findableByEmail != rhs.findableByEmail {return false}
+    if lhs.sendsReadReceipts != rhs.sendsReadReceipts {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1837,7 +2964,7 @@ nonisolated extension WirePing: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
 
 nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pong"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}latest_update_id\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}latest_update_id\0\u{3}group_seq_sum\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1846,6 +2973,7 @@ nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.latestUpdateID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.groupSeqSum) }()
       default: break
       }
     }
@@ -1855,11 +2983,15 @@ nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if self.latestUpdateID != 0 {
       try visitor.visitSingularUInt64Field(value: self.latestUpdateID, fieldNumber: 1)
     }
+    if self.groupSeqSum != 0 {
+      try visitor.visitSingularUInt64Field(value: self.groupSeqSum, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WirePong, rhs: WirePong) -> Bool {
     if lhs.latestUpdateID != rhs.latestUpdateID {return false}
+    if lhs.groupSeqSum != rhs.groupSeqSum {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2437,7 +3569,193 @@ nonisolated extension WireFriendList: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension WireChatMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChatMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}client_msg_id\0\u{3}sender_id\0\u{3}recipient_id\0\u{1}seq\0\u{1}text\0\u{3}sent_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{3}client_msg_id\0\u{3}sender_id\0\u{3}recipient_id\0\u{1}seq\0\u{1}text\0\u{3}sent_at_ms\0\u{3}group_id\0\u{1}kind\0\u{1}mentions\0\u{3}mentions_all\0\u{3}reply_to_seq\0\u{3}reply_to_sender_id\0\u{3}reply_excerpt\0\u{1}recalled\0\u{3}recalled_seq\0\u{3}group_change\0")
+
+  fileprivate class _StorageClass {
+    var _id: Int64 = 0
+    var _clientMsgID: String = String()
+    var _senderID: Int64 = 0
+    var _recipientID: Int64 = 0
+    var _seq: UInt64 = 0
+    var _text: String = String()
+    var _sentAtMs: Int64 = 0
+    var _groupID: Int64 = 0
+    var _kind: WireChatMessage.Kind = .text
+    var _mentions: [Int64] = []
+    var _mentionsAll: Bool = false
+    var _replyToSeq: UInt64 = 0
+    var _replyToSenderID: Int64 = 0
+    var _replyExcerpt: String = String()
+    var _recalled: Bool = false
+    var _recalledSeq: UInt64 = 0
+    var _groupChange: WireGroupChange? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _id = source._id
+      _clientMsgID = source._clientMsgID
+      _senderID = source._senderID
+      _recipientID = source._recipientID
+      _seq = source._seq
+      _text = source._text
+      _sentAtMs = source._sentAtMs
+      _groupID = source._groupID
+      _kind = source._kind
+      _mentions = source._mentions
+      _mentionsAll = source._mentionsAll
+      _replyToSeq = source._replyToSeq
+      _replyToSenderID = source._replyToSenderID
+      _replyExcerpt = source._replyExcerpt
+      _recalled = source._recalled
+      _recalledSeq = source._recalledSeq
+      _groupChange = source._groupChange
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularInt64Field(value: &_storage._id) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._clientMsgID) }()
+        case 3: try { try decoder.decodeSingularInt64Field(value: &_storage._senderID) }()
+        case 4: try { try decoder.decodeSingularInt64Field(value: &_storage._recipientID) }()
+        case 5: try { try decoder.decodeSingularUInt64Field(value: &_storage._seq) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._text) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._sentAtMs) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._groupID) }()
+        case 9: try { try decoder.decodeSingularEnumField(value: &_storage._kind) }()
+        case 10: try { try decoder.decodeRepeatedInt64Field(value: &_storage._mentions) }()
+        case 11: try { try decoder.decodeSingularBoolField(value: &_storage._mentionsAll) }()
+        case 12: try { try decoder.decodeSingularUInt64Field(value: &_storage._replyToSeq) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._replyToSenderID) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._replyExcerpt) }()
+        case 15: try { try decoder.decodeSingularBoolField(value: &_storage._recalled) }()
+        case 16: try { try decoder.decodeSingularUInt64Field(value: &_storage._recalledSeq) }()
+        case 17: try { try decoder.decodeSingularMessageField(value: &_storage._groupChange) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._id != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._id, fieldNumber: 1)
+      }
+      if !_storage._clientMsgID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._clientMsgID, fieldNumber: 2)
+      }
+      if _storage._senderID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._senderID, fieldNumber: 3)
+      }
+      if _storage._recipientID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._recipientID, fieldNumber: 4)
+      }
+      if _storage._seq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._seq, fieldNumber: 5)
+      }
+      if !_storage._text.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._text, fieldNumber: 6)
+      }
+      if _storage._sentAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._sentAtMs, fieldNumber: 7)
+      }
+      if _storage._groupID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._groupID, fieldNumber: 8)
+      }
+      if _storage._kind != .text {
+        try visitor.visitSingularEnumField(value: _storage._kind, fieldNumber: 9)
+      }
+      if !_storage._mentions.isEmpty {
+        try visitor.visitPackedInt64Field(value: _storage._mentions, fieldNumber: 10)
+      }
+      if _storage._mentionsAll != false {
+        try visitor.visitSingularBoolField(value: _storage._mentionsAll, fieldNumber: 11)
+      }
+      if _storage._replyToSeq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._replyToSeq, fieldNumber: 12)
+      }
+      if _storage._replyToSenderID != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._replyToSenderID, fieldNumber: 13)
+      }
+      if !_storage._replyExcerpt.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._replyExcerpt, fieldNumber: 14)
+      }
+      if _storage._recalled != false {
+        try visitor.visitSingularBoolField(value: _storage._recalled, fieldNumber: 15)
+      }
+      if _storage._recalledSeq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._recalledSeq, fieldNumber: 16)
+      }
+      try { if let v = _storage._groupChange {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 17)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireChatMessage, rhs: WireChatMessage) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._id != rhs_storage._id {return false}
+        if _storage._clientMsgID != rhs_storage._clientMsgID {return false}
+        if _storage._senderID != rhs_storage._senderID {return false}
+        if _storage._recipientID != rhs_storage._recipientID {return false}
+        if _storage._seq != rhs_storage._seq {return false}
+        if _storage._text != rhs_storage._text {return false}
+        if _storage._sentAtMs != rhs_storage._sentAtMs {return false}
+        if _storage._groupID != rhs_storage._groupID {return false}
+        if _storage._kind != rhs_storage._kind {return false}
+        if _storage._mentions != rhs_storage._mentions {return false}
+        if _storage._mentionsAll != rhs_storage._mentionsAll {return false}
+        if _storage._replyToSeq != rhs_storage._replyToSeq {return false}
+        if _storage._replyToSenderID != rhs_storage._replyToSenderID {return false}
+        if _storage._replyExcerpt != rhs_storage._replyExcerpt {return false}
+        if _storage._recalled != rhs_storage._recalled {return false}
+        if _storage._recalledSeq != rhs_storage._recalledSeq {return false}
+        if _storage._groupChange != rhs_storage._groupChange {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireChatMessage.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0TEXT\0\u{1}SYSTEM\0\u{1}RECALL\0")
+}
+
+nonisolated extension WireGroupChange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupChange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}kind\0\u{3}actor_id\0\u{3}user_ids\0\u{1}value\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2445,59 +3763,48 @@ nonisolated extension WireChatMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.clientMsgID) }()
-      case 3: try { try decoder.decodeSingularInt64Field(value: &self.senderID) }()
-      case 4: try { try decoder.decodeSingularInt64Field(value: &self.recipientID) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.text) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.sentAtMs) }()
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.kind) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.actorID) }()
+      case 3: try { try decoder.decodeRepeatedInt64Field(value: &self.userIds) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.value) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if self.id != 0 {
-      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    if self.kind != .unspecified {
+      try visitor.visitSingularEnumField(value: self.kind, fieldNumber: 1)
     }
-    if !self.clientMsgID.isEmpty {
-      try visitor.visitSingularStringField(value: self.clientMsgID, fieldNumber: 2)
+    if self.actorID != 0 {
+      try visitor.visitSingularInt64Field(value: self.actorID, fieldNumber: 2)
     }
-    if self.senderID != 0 {
-      try visitor.visitSingularInt64Field(value: self.senderID, fieldNumber: 3)
+    if !self.userIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.userIds, fieldNumber: 3)
     }
-    if self.recipientID != 0 {
-      try visitor.visitSingularInt64Field(value: self.recipientID, fieldNumber: 4)
-    }
-    if self.seq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 5)
-    }
-    if !self.text.isEmpty {
-      try visitor.visitSingularStringField(value: self.text, fieldNumber: 6)
-    }
-    if self.sentAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.sentAtMs, fieldNumber: 7)
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: WireChatMessage, rhs: WireChatMessage) -> Bool {
-    if lhs.id != rhs.id {return false}
-    if lhs.clientMsgID != rhs.clientMsgID {return false}
-    if lhs.senderID != rhs.senderID {return false}
-    if lhs.recipientID != rhs.recipientID {return false}
-    if lhs.seq != rhs.seq {return false}
-    if lhs.text != rhs.text {return false}
-    if lhs.sentAtMs != rhs.sentAtMs {return false}
+  public static func ==(lhs: WireGroupChange, rhs: WireGroupChange) -> Bool {
+    if lhs.kind != rhs.kind {return false}
+    if lhs.actorID != rhs.actorID {return false}
+    if lhs.userIds != rhs.userIds {return false}
+    if lhs.value != rhs.value {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
 }
 
+nonisolated extension WireGroupChange.Kind: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}CREATED\0\u{1}INVITED\0\u{1}LEFT\0\u{1}REMOVED\0\u{1}RENAMED\0\u{1}ANNOUNCED\0\u{1}OWNER_CHANGED\0")
+}
+
 nonisolated extension WireSendMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SendMessage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}to_user_id\0\u{3}client_msg_id\0\u{1}text\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}to_user_id\0\u{3}client_msg_id\0\u{1}text\0\u{3}group_id\0\u{1}mentions\0\u{3}mentions_all\0\u{3}reply_to_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2508,6 +3815,10 @@ nonisolated extension WireSendMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.toUserID) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.clientMsgID) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 5: try { try decoder.decodeRepeatedInt64Field(value: &self.mentions) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.mentionsAll) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.replyToSeq) }()
       default: break
       }
     }
@@ -2523,6 +3834,18 @@ nonisolated extension WireSendMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if !self.text.isEmpty {
       try visitor.visitSingularStringField(value: self.text, fieldNumber: 3)
     }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 4)
+    }
+    if !self.mentions.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.mentions, fieldNumber: 5)
+    }
+    if self.mentionsAll != false {
+      try visitor.visitSingularBoolField(value: self.mentionsAll, fieldNumber: 6)
+    }
+    if self.replyToSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.replyToSeq, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2530,6 +3853,10 @@ nonisolated extension WireSendMessage: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if lhs.toUserID != rhs.toUserID {return false}
     if lhs.clientMsgID != rhs.clientMsgID {return false}
     if lhs.text != rhs.text {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.mentions != rhs.mentions {return false}
+    if lhs.mentionsAll != rhs.mentionsAll {return false}
+    if lhs.replyToSeq != rhs.replyToSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2581,7 +3908,7 @@ nonisolated extension WireMessageAck: SwiftProtobuf.Message, SwiftProtobuf._Mess
 
 nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FetchHistory"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}before_seq\0\u{1}limit\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}before_seq\0\u{1}limit\0\u{3}group_id\0\u{3}after_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2592,6 +3919,8 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.beforeSeq) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.afterSeq) }()
       default: break
       }
     }
@@ -2607,6 +3936,12 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.limit != 0 {
       try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 3)
     }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 4)
+    }
+    if self.afterSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.afterSeq, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2614,6 +3949,8 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.peerID != rhs.peerID {return false}
     if lhs.beforeSeq != rhs.beforeSeq {return false}
     if lhs.limit != rhs.limit {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.afterSeq != rhs.afterSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2736,7 +4073,7 @@ nonisolated extension WireSyncReply: SwiftProtobuf.Message, SwiftProtobuf._Messa
 
 nonisolated extension WireUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Update"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}update_id\0\u{1}message\0\u{1}read\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}update_id\0\u{1}message\0\u{1}read\0\u{3}group_changed\0\u{1}settings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2771,6 +4108,27 @@ nonisolated extension WireUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageI
           self.kind = .read(v)
         }
       }()
+      case 4: try {
+        var v: Int64?
+        try decoder.decodeSingularInt64Field(value: &v)
+        if let v = v {
+          if self.kind != nil {try decoder.handleConflictingOneOf()}
+          self.kind = .groupChanged(v)
+        }
+      }()
+      case 5: try {
+        var v: WireConversationSettings?
+        var hadOneofValue = false
+        if let current = self.kind {
+          hadOneofValue = true
+          if case .settings(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.kind = .settings(v)
+        }
+      }()
       default: break
       }
     }
@@ -2793,6 +4151,14 @@ nonisolated extension WireUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageI
       guard case .read(let v)? = self.kind else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     }()
+    case .groupChanged?: try {
+      guard case .groupChanged(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    }()
+    case .settings?: try {
+      guard case .settings(let v)? = self.kind else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -2808,7 +4174,7 @@ nonisolated extension WireUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageI
 
 nonisolated extension WireReadMark: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ReadMark"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{1}seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{1}seq\0\u{3}group_id\0\u{3}by_peer\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2818,6 +4184,8 @@ nonisolated extension WireReadMark: SwiftProtobuf.Message, SwiftProtobuf._Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.byPeer) }()
       default: break
       }
     }
@@ -2829,6 +4197,12 @@ nonisolated extension WireReadMark: SwiftProtobuf.Message, SwiftProtobuf._Messag
     }
     if self.seq != 0 {
       try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 3)
+    }
+    if self.byPeer != false {
+      try visitor.visitSingularBoolField(value: self.byPeer, fieldNumber: 4)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -2836,6 +4210,8 @@ nonisolated extension WireReadMark: SwiftProtobuf.Message, SwiftProtobuf._Messag
   public static func ==(lhs: WireReadMark, rhs: WireReadMark) -> Bool {
     if lhs.peerID != rhs.peerID {return false}
     if lhs.seq != rhs.seq {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.byPeer != rhs.byPeer {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2843,7 +4219,7 @@ nonisolated extension WireReadMark: SwiftProtobuf.Message, SwiftProtobuf._Messag
 
 nonisolated extension WireMarkRead: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MarkRead"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{1}seq\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{1}seq\0\u{3}group_id\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2853,6 +4229,7 @@ nonisolated extension WireMarkRead: SwiftProtobuf.Message, SwiftProtobuf._Messag
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
       default: break
       }
     }
@@ -2865,12 +4242,56 @@ nonisolated extension WireMarkRead: SwiftProtobuf.Message, SwiftProtobuf._Messag
     if self.seq != 0 {
       try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
     }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WireMarkRead, rhs: WireMarkRead) -> Bool {
     if lhs.peerID != rhs.peerID {return false}
     if lhs.seq != rhs.seq {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireConversationSettings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ConversationSettings"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}group_id\0\u{1}muted\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.muted) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.peerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.peerID, fieldNumber: 1)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 2)
+    }
+    if self.muted != false {
+      try visitor.visitSingularBoolField(value: self.muted, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireConversationSettings, rhs: WireConversationSettings) -> Bool {
+    if lhs.peerID != rhs.peerID {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.muted != rhs.muted {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2943,7 +4364,7 @@ nonisolated extension WireSetFindableByEmail: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension WireConversation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Conversation"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}last_message\0\u{3}last_seq\0\u{3}read_seq\0\u{1}unread\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}last_message\0\u{3}last_seq\0\u{3}read_seq\0\u{1}unread\0\u{1}muted\0\u{3}peer_read_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2956,6 +4377,8 @@ nonisolated extension WireConversation: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastSeq) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.readSeq) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.unread) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.muted) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.peerReadSeq) }()
       default: break
       }
     }
@@ -2981,6 +4404,12 @@ nonisolated extension WireConversation: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.unread != 0 {
       try visitor.visitSingularUInt64Field(value: self.unread, fieldNumber: 5)
     }
+    if self.muted != false {
+      try visitor.visitSingularBoolField(value: self.muted, fieldNumber: 6)
+    }
+    if self.peerReadSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.peerReadSeq, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2990,6 +4419,8 @@ nonisolated extension WireConversation: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.lastSeq != rhs.lastSeq {return false}
     if lhs.readSeq != rhs.readSeq {return false}
     if lhs.unread != rhs.unread {return false}
+    if lhs.muted != rhs.muted {return false}
+    if lhs.peerReadSeq != rhs.peerReadSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3145,4 +4576,788 @@ nonisolated extension WireFriendEvent: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension WireFriendEvent.Kind: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0KIND_UNSPECIFIED\0\u{1}REQUEST_RECEIVED\0\u{1}REQUEST_ACCEPTED\0\u{1}REQUEST_REJECTED\0\u{1}FRIEND_REMOVED\0\u{1}FRIENDS_CHANGED\0")
+}
+
+nonisolated extension WireTypingPush: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TypingPush"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}user_id\0\u{3}group_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 1)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireTypingPush, rhs: WireTypingPush) -> Bool {
+    if lhs.userID != rhs.userID {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireCreateGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CreateGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{3}member_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.memberIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 1)
+    }
+    if !self.memberIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.memberIds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireCreateGroup, rhs: WireCreateGroup) -> Bool {
+    if lhs.name != rhs.name {return false}
+    if lhs.memberIds != rhs.memberIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireInviteToGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InviteToGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}user_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 2: try { try decoder.decodeRepeatedInt64Field(value: &self.userIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    if !self.userIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.userIds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireInviteToGroup, rhs: WireInviteToGroup) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.userIds != rhs.userIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireLeaveGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeaveGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireLeaveGroup, rhs: WireLeaveGroup) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireRemoveGroupMember: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RemoveGroupMember"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{3}user_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.userID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    if self.userID != 0 {
+      try visitor.visitSingularInt64Field(value: self.userID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireRemoveGroupMember, rhs: WireRemoveGroupMember) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.userID != rhs.userID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireEditGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".EditGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}name\0\u{1}announcement\0\u{3}new_owner_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.change != nil {try decoder.handleConflictingOneOf()}
+          self.change = .name(v)
+        }
+      }()
+      case 3: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.change != nil {try decoder.handleConflictingOneOf()}
+          self.change = .announcement(v)
+        }
+      }()
+      case 4: try {
+        var v: Int64?
+        try decoder.decodeSingularInt64Field(value: &v)
+        if let v = v {
+          if self.change != nil {try decoder.handleConflictingOneOf()}
+          self.change = .newOwnerID(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    switch self.change {
+    case .name?: try {
+      guard case .name(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case .announcement?: try {
+      guard case .announcement(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    }()
+    case .newOwnerID?: try {
+      guard case .newOwnerID(let v)? = self.change else { preconditionFailure() }
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireEditGroup, rhs: WireEditGroup) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.change != rhs.change {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGetGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetGroup"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGetGroup, rhs: WireGetGroup) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroupMember: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupMember"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}online\0\u{3}joined_at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._user) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.online) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.joinedAtMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._user {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.online != false {
+      try visitor.visitSingularBoolField(value: self.online, fieldNumber: 2)
+    }
+    if self.joinedAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.joinedAtMs, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroupMember, rhs: WireGroupMember) -> Bool {
+    if lhs._user != rhs._user {return false}
+    if lhs.online != rhs.online {return false}
+    if lhs.joinedAtMs != rhs.joinedAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroupInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupInfo"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}group\0\u{1}members\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._group) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.members) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._group {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.members.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.members, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroupInfo, rhs: WireGroupInfo) -> Bool {
+    if lhs._group != rhs._group {return false}
+    if lhs.members != rhs.members {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroup: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Group"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}name\0\u{1}announcement\0\u{3}owner_id\0\u{3}member_count\0\u{3}created_at_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.announcement) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.ownerID) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.memberCount) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.createdAtMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.announcement.isEmpty {
+      try visitor.visitSingularStringField(value: self.announcement, fieldNumber: 3)
+    }
+    if self.ownerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.ownerID, fieldNumber: 4)
+    }
+    if self.memberCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.memberCount, fieldNumber: 5)
+    }
+    if self.createdAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdAtMs, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroup, rhs: WireGroup) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.announcement != rhs.announcement {return false}
+    if lhs.ownerID != rhs.ownerID {return false}
+    if lhs.memberCount != rhs.memberCount {return false}
+    if lhs.createdAtMs != rhs.createdAtMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireListGroups: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListGroups"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireListGroups, rhs: WireListGroups) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroupConversation: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupConversation"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}group\0\u{3}last_message\0\u{3}last_seq\0\u{3}read_seq\0\u{1}unread\0\u{1}mentioned\0\u{1}muted\0\u{3}joined_seq\0\u{1}member\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._group) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._lastMessage) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastSeq) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.readSeq) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.unread) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.mentioned) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.muted) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.joinedSeq) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.member) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._group {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._lastMessage {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.lastSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastSeq, fieldNumber: 3)
+    }
+    if self.readSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.readSeq, fieldNumber: 4)
+    }
+    if self.unread != 0 {
+      try visitor.visitSingularUInt64Field(value: self.unread, fieldNumber: 5)
+    }
+    if self.mentioned != false {
+      try visitor.visitSingularBoolField(value: self.mentioned, fieldNumber: 6)
+    }
+    if self.muted != false {
+      try visitor.visitSingularBoolField(value: self.muted, fieldNumber: 7)
+    }
+    if self.joinedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.joinedSeq, fieldNumber: 8)
+    }
+    if self.member != false {
+      try visitor.visitSingularBoolField(value: self.member, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroupConversation, rhs: WireGroupConversation) -> Bool {
+    if lhs._group != rhs._group {return false}
+    if lhs._lastMessage != rhs._lastMessage {return false}
+    if lhs.lastSeq != rhs.lastSeq {return false}
+    if lhs.readSeq != rhs.readSeq {return false}
+    if lhs.unread != rhs.unread {return false}
+    if lhs.mentioned != rhs.mentioned {return false}
+    if lhs.muted != rhs.muted {return false}
+    if lhs.joinedSeq != rhs.joinedSeq {return false}
+    if lhs.member != rhs.member {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroupList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}groups\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.groups) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.groups.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.groups, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroupList, rhs: WireGroupList) -> Bool {
+    if lhs.groups != rhs.groups {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGroupPush: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GroupPush"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._message {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGroupPush, rhs: WireGroupPush) -> Bool {
+    if lhs._message != rhs._message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireRecallMessage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecallMessage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}group_id\0\u{1}seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.peerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.peerID, fieldNumber: 1)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 2)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireRecallMessage, rhs: WireRecallMessage) -> Bool {
+    if lhs.peerID != rhs.peerID {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetMuted: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetMuted"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}group_id\0\u{1}muted\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.muted) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.peerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.peerID, fieldNumber: 1)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 2)
+    }
+    if self.muted != false {
+      try visitor.visitSingularBoolField(value: self.muted, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetMuted, rhs: WireSetMuted) -> Bool {
+    if lhs.peerID != rhs.peerID {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.muted != rhs.muted {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetTyping: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetTyping"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}peer_id\0\u{3}group_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.peerID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.peerID != 0 {
+      try visitor.visitSingularInt64Field(value: self.peerID, fieldNumber: 1)
+    }
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetTyping, rhs: WireSetTyping) -> Bool {
+    if lhs.peerID != rhs.peerID {return false}
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireGetReadCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetReadCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}group_id\0\u{1}seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.groupID != 0 {
+      try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 1)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireGetReadCount, rhs: WireGetReadCount) -> Bool {
+    if lhs.groupID != rhs.groupID {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireReadCount: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReadCount"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}read\0\u{1}members\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.read) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.members) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.read != 0 {
+      try visitor.visitSingularUInt32Field(value: self.read, fieldNumber: 1)
+    }
+    if self.members != 0 {
+      try visitor.visitSingularUInt32Field(value: self.members, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireReadCount, rhs: WireReadCount) -> Bool {
+    if lhs.read != rhs.read {return false}
+    if lhs.members != rhs.members {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension WireSetSendReadReceipts: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SetSendReadReceipts"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}enabled\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: WireSetSendReadReceipts, rhs: WireSetSendReadReceipts) -> Bool {
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
 }

@@ -29,6 +29,10 @@ public struct RateLimitPolicy: Sendable, Equatable {
     /// `GET /usernames/{name}` per client address: a sign-up form asks once a name is entered.
     /// Usernames are public (search finds them), so this bounds the load, not what is learnt.
     public var usernameLookupsPerAddress = RateLimit(perSecond: 20, burst: 300)
+    /// "I am typing" per user: a client repeats it every few seconds while typing
+    /// (`ProtocolLimits.typingRepeatSeconds`); more is refused, since each one is pushed to
+    /// everyone in the conversation (up to a whole group) and never stored.
+    public var typingPerUser = RateLimit(perSecond: 1, burst: 5)
 
     public init() {}
 
@@ -46,6 +50,7 @@ public struct RateLimitPolicy: Sendable, Equatable {
         policy.requestsPerUser = .unlimited
         policy.chatServerLookupsPerAddress = .unlimited
         policy.usernameLookupsPerAddress = .unlimited
+        policy.typingPerUser = .unlimited
         return policy
     }
 }

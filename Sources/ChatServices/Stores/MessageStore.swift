@@ -24,6 +24,25 @@ public protocol MessageStore: Sendable {
     /// entry, stays too). A device whose cursor is older than what is left gets a full resync
     /// (`SyncReply.horizon_update_id`).
     func compactUpdateLogs(keepingLast: Int, rowsPerStatement: Int) async throws -> Int
+
+    /// Withdraws `user`'s own message at `seq` within `ProtocolLimits.recallWindowMs` of its
+    /// commit: its text (and the excerpts of replies quoting it) are deleted, and a `.recall`
+    /// line is committed after it in the same conversation, logged for both sides of a
+    /// one-to-one chat as a message is. Refused: `noSuchMessage` (not there, or not visible to
+    /// them), `notYourMessage`, `recallTooLate`; recalling a recalled message returns its line again
+    /// with `duplicate` set.
+    func recall(
+        seq: UInt64,
+        in conversation: ConversationRef,
+        by user: UserID,
+        nowMs: Int64
+    ) async throws
+        -> CommittedMessage
+    /// Mutes or unmutes the conversation for `user` on every device; the update logged for them.
+    func setMuted(_ muted: Bool, _ conversation: ConversationRef, user: UserID) async throws -> UpdateRecord
+    /// A read receipt: logs `.peerRead` in `peer`'s update log, saying `reader` has read their
+    /// conversation up to `seq` (reader's mark as `markRead` left it), when both send receipts.
+    func logReadReceipt(reader: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord?
 }
 
 extension MessageStore {

@@ -18,4 +18,8 @@ public protocol UserStore: Sendable {
     /// Whether others may find `userID` by searching for their exact email.
     func setFindableByEmail(userID: UserID, _ findable: Bool) async throws
     func isFindableByEmail(userID: UserID) async throws -> Bool
+    /// Whether the user's read marks are shown to the people they chat with (on unless they turn
+    /// it off; off also hides others' from them, as in WeChat).
+    func setSendsReadReceipts(userID: UserID, _ sends: Bool) async throws
+    func sendsReadReceipts(userID: UserID) async throws -> Bool
 }

@@ -2,9 +2,9 @@ import ChatClient
 
 extension AppState {
     /// Every conversation's unsent text: the drafts of the others and the input of the open one.
-    var allDrafts: [UserID: String] {
+    var allDrafts: [ConversationKey: String] {
         var all = drafts
-        if let selectedPeer, !input.isEmpty { all[selectedPeer] = input.text }
+        if let selectedConversation, !input.isEmpty { all[selectedConversation] = input.text }
         return all
     }
 
@@ -16,21 +16,25 @@ extension AppState {
 
     /// The drafts kept from the last run: the open conversation's goes into an empty input, the
     /// others become drafts. What was typed meanwhile is not overwritten.
-    mutating func restoreDrafts(_ kept: [UserID: String]) {
+    mutating func restoreDrafts(_ kept: [ConversationKey: String]) {
         draftsRestored = true
-        for (peer, text) in kept where drafts[peer] == nil {
-            if peer == selectedPeer {
+        for (key, text) in kept where drafts[key] == nil {
+            if key == selectedConversation {
                 if input.isEmpty { input.setText(text) }
             } else {
-                drafts[peer] = text
+                drafts[key] = text
             }
         }
     }
 
-    /// Signed out: the account's drafts (kept in its cache) leave the screen with it.
+    /// Signed out: the account's drafts (kept in its cache) leave the screen with it, and so do
+    /// the reply being written and a selected message.
     mutating func forgetDrafts() {
         drafts = [:]
         input.clear()
         draftsRestored = false
+        reply = nil
+        selectingMessages = false
+        typingSignal = nil
     }
 }

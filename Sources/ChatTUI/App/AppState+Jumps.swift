@@ -4,53 +4,53 @@ extension AppState {
     /// Alt-A: opens the next conversation with unread messages after the open one, in the
     /// list's order, wrapping round; says so when nothing is unread.
     mutating func openNextUnread() -> [Effect] {
-        guard let peer = nextUnreadPeer() else {
+        guard let key = nextUnreadConversation() else {
             showNotice("No unread messages.", .info)
             return []
         }
-        return openConversation(of: peer)
+        return openConversation(of: key)
     }
 
     /// Where `openNextUnread` goes. Of the conversations that ask to be read, those asking most
     /// (`readUrgency`) win, then the nearest after the open one. The open one itself comes last,
     /// so a lone unread conversation only previewed from the friend list is reached too.
-    func nextUnreadPeer() -> UserID? {
-        guard let chat else { return nil }
-        let list = chat.friendsByActivity.map(\.user.id)
-        let start = list.firstIndex { $0 == selectedPeer }.map { $0 + 1 } ?? 0
+    func nextUnreadConversation() -> ConversationKey? {
+        let list = conversationsByActivity.map(\.key)
+        let start = list.firstIndex { $0 == selectedConversation }.map { $0 + 1 } ?? 0
         let order = (0..<list.count).map { list[(start + $0) % list.count] }
         guard let most = order.map({ readUrgency($0) }).max(), most > 0 else { return nil }
         return order.first { readUrgency($0) == most }
     }
 
-    /// How strongly a conversation asks to be read: 0 not at all, 1 it has unread messages.
-    /// The seam for mentions: once a message can mention me, a conversation with an unread
-    /// mention ranks 2 here, and Alt-A takes those first without any other change.
-    func readUrgency(_ peer: UserID) -> Int {
-        (chat?.conversations[peer]?.unread ?? 0) > 0 ? 1 : 0
+    /// How strongly a conversation asks to be read: 0 not at all, 1 it has unread messages but
+    /// is muted, 2 it has unread messages, 3 one of them mentions me (muted or not, as the bell).
+    func readUrgency(_ key: ConversationKey) -> Int {
+        guard unreadCount(of: key) > 0 else { return 0 }
+        if let group = key.groupID, chat?.groups[group]?.mentioned == true { return 3 }
+        return isMuted(key) ? 1 : 2
     }
 
-    /// Alt-1…Alt-9: opens the `number`th conversation the friend list shows (1-based).
+    /// Alt-1…Alt-9: opens the `number`th conversation the list shows (1-based).
     mutating func openConversation(number: Int) -> [Effect] {
-        let friends = visibleFriends
-        guard number >= 1, number <= friends.count else {
+        let list = visibleConversations
+        guard number >= 1, number <= list.count else {
             showNotice(
-                friends.isEmpty
+                list.isEmpty
                     ? "No conversations yet."
-                    : "The list has only \(friends.count) conversation\(friends.count == 1 ? "" : "s").",
+                    : "The list has only \(list.count) conversation\(list.count == 1 ? "" : "s").",
                 .info
             )
             return []
         }
-        return openConversation(of: friends[number - 1].user.id)
+        return openConversation(of: list[number - 1].key)
     }
 
     /// Opens a conversation as Enter in the friend list does: the filter closes and the input
     /// takes the focus, which marks it read (a jump to it is a request to read it).
-    mutating func openConversation(of peer: UserID) -> [Effect] {
+    mutating func openConversation(of key: ConversationKey) -> [Effect] {
         friendFilter = nil
         focus = .input
-        guard peer != selectedPeer else { return markSelectedReadIfWriting() }
-        return select(peer)
+        guard key != selectedConversation else { return markSelectedReadIfWriting() }
+        return select(key)
     }
 }

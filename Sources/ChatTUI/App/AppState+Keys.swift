@@ -214,6 +214,12 @@ extension AppState {
             }
             return friendFilterKey(key)
         case .input:
+            // A selected message has the keys until Esc or a letter; one gone (another
+            // conversation opened, the message recalled) gives them back.
+            if selectingMessages {
+                if isSelectingMessage { return messageKey(key) }
+                stopSelectingMessages()
+            }
             if keyBindings.isPrefix(key, in: .input) {
                 pendingPrefix = key
                 let next = keyBindings.bindings.filter { $0.context == .input && $0.prefix == key }
@@ -221,7 +227,12 @@ extension AppState {
                 showNotice(next.joined(separator: " · "), .info, seconds: 30)
                 return []
             }
-            if let command = keyBindings.command(for: key, in: .input) { return perform(command) }
+            if let command = keyBindings.command(for: key, in: .input) {
+                // ↑ selects a message only from an empty line: in text it moves up a line or
+                // recalls what was sent, as readline's does.
+                if command == .selectMessage, !input.isEmpty || selectableMessages.isEmpty { return inputKey(key) }
+                return perform(command)
+            }
             return inputKey(key)
         }
     }
@@ -258,12 +269,12 @@ extension AppState {
         case .searchMessages:
             overlay = .search(MessageSearch())
         case .searchConversation:
-            guard let peer = selectedPeer else {
+            guard let key = selectedConversation else {
                 let all = keyBindings.keyName(for: .searchMessages)
                 showNotice("Open a conversation to search it (\(all) searches them all).", .error)
                 return []
             }
-            overlay = .search(MessageSearch(peer: peer))
+            overlay = .search(MessageSearch(conversation: key))
         case .chooseTheme:
             // A theme's file is its display name in lower case with hyphens ("High contrast" is
             // high-contrast.toml), or the name itself.
@@ -295,9 +306,9 @@ extension AppState {
         case .scrollNewer:
             return scroll(by: -max(1, chatPaneHeight - 2))
         case .jumpToLatest:
-            if let peer = selectedPeer {
-                conversations[peer]?.scrollOffset = 0
-                conversations[peer]?.revealSeq = nil
+            if let key = selectedConversation {
+                conversations[key]?.scrollOffset = 0
+                conversations[key]?.revealSeq = nil
             }
         case .switchFocus:
             // The one key that moves focus to the friend list. Tab and Esc never do: both are
@@ -312,13 +323,13 @@ extension AppState {
         case .filterFriends:
             friendFilter = LineEditor()
         case .setRemark:
-            guard let friend = selectedFriend else { return [] }
+            guard let friend = selectedFriend else { return onlyForFriends("A remark") }
             var editor = RemarkEditor(friend: friend.user.id)
             editor.remark.setText(friend.remark)
             overlay = .remark(editor)
         // Acting on a friend takes a key that cannot be typed as text, then a "y".
         case .toggleBlock:
-            guard let friend = selectedFriend else { return [] }
+            guard let friend = selectedFriend else { return onlyForFriends("Blocking") }
             overlay =
                 friend.blockedByMe
                 ? .confirm(Confirmation(question: "Unblock \(friend.displayName)?", action: .unblock(friend.user.id)))
@@ -329,7 +340,7 @@ extension AppState {
                     )
                 )
         case .removeFriend:
-            guard let friend = selectedFriend else { return [] }
+            guard let friend = selectedFriend else { return onlyForFriends("Removing") }
             overlay = .confirm(
                 Confirmation(
                     question: "Remove \(friend.displayName) from your friends?",
@@ -337,25 +348,63 @@ extension AppState {
                 )
             )
         case .completeName:
-            if !input.complete(from: completionNames) {
-                showNotice("Tab completes names · Shift-Tab moves to the friend list", .info)
-            }
+            return completeName()
         case .composeInEditor:
-            return [.composeInEditor(draft: input.text, peer: selectedPeer)]
+            return [.composeInEditor(draft: input.text, conversation: selectedConversation)]
         case .exportConversation:
-            guard let peer = selectedPeer, let me else {
-                showNotice("Open a conversation to export it.", .error)
-                return []
-            }
-            let friend = chat?.friends[peer]
-            let username = friend?.user.username ?? "\(peer)"
-            let name = friend?.displayName ?? username
-            var names = [me.id: me.username]
-            names[peer] = name
-            showNotice("Exporting the conversation with \(name)…", .info)
-            return [.exportConversation(peer: peer, fileStem: username, names: names)]
+            return exportSelected()
+        case .newGroup:
+            overlay = .pickFriends(FriendPicker(purpose: .newGroup))
+        case .groupMembers:
+            return toggleMemberPane()
+        case .groupInfo:
+            return openGroupInfo()
+        case .mute:
+            return toggleMute()
+        case .readReceipts:
+            return [.setSendsReadReceipts(!(chat?.sendsReadReceipts ?? true))]
+        case .selectMessage, .cancelReply, .olderMessage, .newerMessage, .stopSelecting, .replyToMessage,
+            .recallMessage, .copyMessage, .jumpToQuote, .readCount:
+            return performOnMessages(command)
         }
         return []
+    }
+
+    /// A friend's action asked for on a group: said, and nothing done.
+    mutating func onlyForFriends(_ what: String) -> [Effect] {
+        if selectedGroup != nil {
+            let info = keyBindings.keyName(for: .groupInfo)
+            showNotice("\(what) is for friends, not groups. \(info) shows what a group offers.", .info)
+        }
+        return []
+    }
+
+    /// F4: the open conversation to a file, each message under the name I know its sender by.
+    mutating func exportSelected() -> [Effect] {
+        guard let key = selectedConversation, let me else {
+            showNotice("Open a conversation to export it.", .error)
+            return []
+        }
+        var names = [me.id: me.username]
+        let fileStem: String
+        let name: String
+        if let peer = key.userID {
+            let friend = chat?.friends[peer]
+            fileStem = friend?.user.username ?? "\(peer)"
+            name = friend?.displayName ?? fileStem
+            names[peer] = name
+        } else {
+            let group = key.groupID ?? 0
+            name = displayName(of: key)
+            fileStem = "group-" + name
+            // Friends by the names I gave them, the other members (those still in it) by theirs.
+            for friend in (chat?.friends ?? [:]).values { names[friend.user.id] = friend.displayName }
+            for member in chat?.groupMembers[group] ?? [] where names[member.user.id] == nil {
+                names[member.user.id] = member.user.username
+            }
+        }
+        showNotice("Exporting the conversation with \(name)…", .info)
+        return [.exportConversation(conversation: key, fileStem: fileStem, names: names)]
     }
 
     /// Keys while the friend list's filter is open.
@@ -374,8 +423,9 @@ extension AppState {
         default:
             _ = filter.handle(key)
             friendFilter = filter
-            if let first = visibleFriends.first, !visibleFriends.contains(where: { $0.user.id == selectedPeer }) {
-                return select(first.user.id)
+            let visible = visibleConversations
+            if let first = visible.first, !visible.contains(where: { $0.key == selectedConversation }) {
+                return select(first.key)
             }
             return []
         }
@@ -384,14 +434,20 @@ extension AppState {
     mutating func inputKey(_ key: Key) -> [Effect] {
         // Esc stays in the input: it is often half of an Alt key typed slowly.
         if key == .escape { return [] }
+        let before = input.text
         switch input.handle(key) {
         case .submitted(let text):
-            guard let peer = selectedPeer else {
+            guard let conversation = selectedConversation else {
                 showNotice("Pick a friend to talk to first (Ctrl-N / Ctrl-P).", .error)
                 input.setText(text)
                 return []
             }
-            if let friend = chat?.friends[peer], friend.blockedByMe {
+            if let group = selectedGroup, !group.isMember {
+                showNotice("You are no longer in \(group.group.name): its history stays, but you cannot write.", .error)
+                input.setText(text)
+                return []
+            }
+            if let friend = selectedFriend, friend.blockedByMe {
                 showNotice(
                     "You blocked \(friend.displayName). Unblock them (Alt-B in the friend list) to write.",
                     .error
@@ -399,33 +455,36 @@ extension AppState {
                 input.setText(text)
                 return []
             }
-            conversations[peer]?.scrollOffset = 0
-            conversations[peer]?.firstUnreadSeq = nil
-            return [.send(text: text, to: peer)]
-        case .edited, .unhandled:
+            conversations[conversation]?.scrollOffset = 0
+            conversations[conversation]?.firstUnreadSeq = nil
+            return sendEffects(text, to: conversation)
+        case .edited:
+            return typingEffects(before: before)
+        case .unhandled:
             return []
         }
     }
 
     mutating func moveSelection(by delta: Int) -> [Effect] {
-        let friends = visibleFriends
-        guard !friends.isEmpty else { return [] }
-        let index = friends.firstIndex { $0.user.id == selectedPeer } ?? 0
-        let next = min(max(0, index + delta), friends.count - 1)
-        guard friends[next].user.id != selectedPeer else { return [] }
-        return select(friends[next].user.id)
+        let list = visibleConversations
+        guard !list.isEmpty else { return [] }
+        let index = list.firstIndex { $0.key == selectedConversation } ?? 0
+        let next = min(max(0, index + delta), list.count - 1)
+        guard list[next].key != selectedConversation else { return [] }
+        return select(list[next].key)
     }
 
-    /// What Tab completes in the input: friends' usernames and the remarks given them.
+    /// What Tab completes in the input: friends' usernames and the remarks given them, and in
+    /// a group "@" and its members' usernames (only a word begun with "@" matches those).
     var completionNames: [String] {
-        visibleFriends.flatMap { [$0.user.username, $0.remark] }.filter { !$0.isEmpty }
+        visibleFriends.flatMap { [$0.user.username, $0.remark] }.filter { !$0.isEmpty } + mentionCandidates
     }
 
     /// Rows of the chat pane's message area (used for paging).
     var chatPaneHeight: Int { max(1, height - 6) }
 
     mutating func scroll(by rows: Int) -> [Effect] {
-        guard let peer = selectedPeer, var view = conversations[peer] else { return [] }
+        guard let key = selectedConversation, var view = conversations[key] else { return [] }
         // The person scrolls: a jump's message no longer pulls the pane back to it.
         view.revealSeq = nil
         let total = ChatPaneView.lineCount(of: view, state: self)
@@ -436,9 +495,10 @@ extension AppState {
             view.scrollOffset + chatPaneHeight >= total - chatPaneHeight
         {
             view.loadingOlder = true
-            effects.append(.loadHistory(peer: peer, beforeSeq: oldest.seq))
+            effects.append(.loadHistory(conversation: key, beforeSeq: oldest.seq))
         }
-        conversations[peer] = view
+        conversations[key] = view
+        keepSelectionOnScreen()
         return effects
     }
 
@@ -452,6 +512,8 @@ extension AppState {
             if case .confirm(let confirmation) = overlay, case .cancelRequest(_, let panel) = confirmation.action {
                 self.overlay = .requests(panel)
             }
+            // A group's dialogs step back rather than close.
+            if let back = groupOverlayAfterEscape(overlay) { self.overlay = back }
             // A theme previewed and not chosen is undone.
             if case .themes(let picker) = overlay, let original = picker.original,
                 !themeNames.indices.contains(picker.selected) || themeNames[picker.selected] != original
@@ -510,6 +572,10 @@ extension AppState {
             return searchKey(key, &search)
         case .findUser(var find):
             return findUserKey(key, &find)
+        case .pickFriends(var picker):
+            return friendPickerKey(key, &picker)
+        case .groupInfo(var panel):
+            return groupInfoKey(key, &panel)
         }
     }
 
@@ -528,10 +594,27 @@ extension AppState {
             case .cancelRequest(let user, let panel):
                 overlay = .requests(panel)
                 return [.cancelFriendRequest(to: user)]
+            case .leaveGroup(let group):
+                return [.leaveGroup(group)]
+            case .removeMember(let user, var panel):
+                panel.busy = true
+                overlay = .groupInfo(panel)
+                return [.removeMember(user, from: panel.group)]
+            case .transferOwnership(let user, var panel):
+                panel.busy = true
+                overlay = .groupInfo(panel)
+                return [.transferOwnership(panel.group, to: user)]
+            case .recall(let conversation, let seq):
+                stopSelectingMessages()
+                return [.recall(conversation, seq: seq)]
             }
         default:
             overlay = nil
-            if case .cancelRequest(_, let panel) = confirmation.action { overlay = .requests(panel) }
+            switch confirmation.action {
+            case .cancelRequest(_, let panel): overlay = .requests(panel)
+            case .removeMember(_, let panel), .transferOwnership(_, let panel): overlay = .groupInfo(panel)
+            default: break
+            }
             return []
         }
     }
@@ -580,13 +663,13 @@ extension AppState {
                 return jump(to: message, query: search.query.text)
             }
             search.searched = false
-            return [.searchMessages(search.query.text, peer: search.peer)]
+            return [.searchMessages(search.query.text, conversation: search.conversation)]
         default:
             _ = search.query.handle(key)
             // Search as you type: the cache answers in a millisecond.
             search.searched = false
             return search.query.text.trimmingCharacters(in: .whitespaces).isEmpty
-                ? [] : [.searchMessages(search.query.text, peer: search.peer)]
+                ? [] : [.searchMessages(search.query.text, conversation: search.conversation)]
         }
         return []
     }
@@ -597,14 +680,14 @@ extension AppState {
     /// merged in and stayed on the newest page.
     mutating func jump(to message: ChatMessage, query: String) -> [Effect] {
         guard let me else { return [] }
-        let peer = message.peer(of: me.id)
+        let key = message.conversation(of: me.id)
         focus = .input
-        let effects = select(peer)
-        conversations[peer]?.highlightedMessageID = message.id
-        conversations[peer]?.highlightQuery = query
-        conversations[peer]?.firstUnreadSeq = nil
-        conversations[peer]?.revealSeq = message.seq
-        return effects + revealHighlight(in: peer)
+        let effects = select(key)
+        conversations[key]?.highlightedMessageID = message.id
+        conversations[key]?.highlightQuery = query
+        conversations[key]?.firstUnreadSeq = nil
+        conversations[key]?.revealSeq = message.seq
+        return effects + revealHighlight(in: key)
     }
 
     mutating func findUserKey(_ key: Key, _ find: inout FindUser) -> [Effect] {

@@ -88,13 +88,13 @@ extension AppState {
         case .signedOut:
             chat = nil
             conversations = [:]
-            selectedPeer = nil
+            selectedConversation = nil
             overlay = nil
             screen = .signIn
             forgetDrafts()
             return []
-        case .historyLoaded(let peer, let beforeSeq, let result):
-            var view = conversations[peer] ?? ConversationView()
+        case .historyLoaded(let key, let beforeSeq, let result):
+            var view = conversations[key] ?? ConversationView()
             // The newest page (0) is not the older page waited for, which may still be on its way.
             if beforeSeq != 0 { view.loadingOlder = false }
             switch result {
@@ -108,10 +108,10 @@ extension AppState {
                 // again at once, and again, while the failure lasts.
                 view.revealSeq = nil
             }
-            conversations[peer] = view
-            return peer == selectedPeer ? revealHighlight(in: peer) : []
-        case .searchResults(let query, let peer, let results, let total):
-            if case .search(var search) = overlay, search.query.text == query, search.peer == peer {
+            conversations[key] = view
+            return key == selectedConversation ? revealHighlight(in: key) : []
+        case .searchResults(let query, let conversation, let results, let total):
+            if case .search(var search) = overlay, search.query.text == query, search.conversation == conversation {
                 search.results = Array(results.prefix(MessageSearch.shownLimit))
                 search.total = max(total, search.results.count)
                 search.selected = 0
@@ -153,12 +153,12 @@ extension AppState {
         case .draftsLoaded(let kept):
             restoreDrafts(kept)
             return []
-        case .composed(let peer, let result):
+        case .composed(let conversation, let result):
             switch result {
             case .success(let text):
                 // Back as the draft, not sent: Enter sends it once it has been looked over.
-                if let peer, peer != selectedPeer {
-                    drafts[peer] = text.isEmpty ? nil : text
+                if let conversation, conversation != selectedConversation {
+                    drafts[conversation] = text.isEmpty ? nil : text
                 } else {
                     input.setText(text)
                 }
@@ -167,6 +167,10 @@ extension AppState {
                 showNotice(error.message, .error, seconds: 8)
             }
             return []
+        case .groupCreated(let result):
+            return groupCreated(result)
+        case .groupChanged(let group, let result):
+            return groupChanged(group, result)
         }
     }
 
@@ -187,38 +191,40 @@ extension AppState {
                 forgetDrafts()
                 chat = nil
                 conversations = [:]
-                selectedPeer = nil
+                selectedConversation = nil
                 overlay = nil
                 screen = .signIn
                 signIn.error = reason
                 return kept
             }
-            if selectedPeer == nil || (selectedPeer.map { state.friends[$0] == nil } ?? false) {
-                if let firstFriend = visibleFriends.first {
-                    return select(firstFriend.user.id)
+            // A friend removed takes their conversation off the screen. A group stays: one just
+            // made may be opened before the state that holds it arrives, and one left keeps
+            // its history.
+            let friendGone = selectedPeer.map { state.friends[$0] == nil } ?? false
+            if selectedConversation == nil || friendGone {
+                if let firstConversation = visibleConversations.first {
+                    return select(firstConversation.key)
                 }
-                selectedPeer = nil
+                selectedConversation = nil
             }
-            if first, let selectedPeer {
-                return [.loadHistory(peer: selectedPeer, beforeSeq: 0)]
+            if first, let selectedConversation {
+                return [.loadHistory(conversation: selectedConversation, beforeSeq: 0)]
             }
             return []
         case .message(let message, let live):
             guard let me else { return [] }
-            let peer = message.peer(of: me.id)
-            if let before = conversations[peer] {
-                conversations[peer]?.merge([message])
-                keepSelectedMessageInPlace(peer: peer, before: before)
+            let key = message.conversation(of: me.id)
+            if let before = conversations[key] {
+                conversations[key]?.merge([message])
+                keepSelectedMessageInPlace(in: key, before: before)
             }
             var effects: [Effect] = []
-            if peer == selectedPeer, message.senderID != me.id, focus == .input {
-                effects.append(.markRead(peer))
+            if key == selectedConversation, message.senderID != me.id, focus == .input {
+                effects.append(.markRead(key))
             }
-            // Only what arrives now rings: a catch-up after a night away is not fifty bells.
-            if live && message.senderID != me.id && peer != selectedPeer {
-                let name = chat?.friends[peer]?.displayName ?? "Someone"
+            if live && message.senderID != me.id && key != selectedConversation && rings(message, in: key) {
                 effects.append(.bell)
-                effects.append(.notify(title: name, body: message.text))
+                effects.append(notification(of: message, in: key))
             }
             return effects
         case .friendEvent(let kind, let user, let greeting):
@@ -243,56 +249,81 @@ extension AppState {
         case .error(let error):
             showNotice(error.message, .error)
             return []
-        case .messageRefused(let peer, let text, let error):
-            restore(text, to: peer)
-            let name = chat?.friends[peer]?.displayName ?? "them"
+        case .messageRefused(let conversation, let text, let error):
+            restore(text, to: conversation)
+            let name = displayName(of: conversation)
             // What happened to the text first: a narrow status bar cuts the end of a notice.
-            let kept = peer == selectedPeer ? "Kept in the input" : "Kept as \(name)'s draft"
+            let kept = conversation == selectedConversation ? "Kept in the input" : "Kept as \(name)'s draft"
             showNotice("\(kept), not sent to \(name): \(error.message)", .error, seconds: 8)
-            return peer == selectedPeer ? [] : saveDraftsEffect
+            return conversation == selectedConversation ? [] : saveDraftsEffect
+        case .messageRecalled(let conversation, let seq):
+            // The loaded copy follows the cache's: its text is gone.
+            markRecalled(seq, in: conversation)
+            return []
         }
+    }
+
+    /// Whether a message that arrives now rings the bell and notifies: only what people write
+    /// (not a group's system lines), only what arrives live (a catch-up after a night away is
+    /// not fifty bells), and in a muted conversation only when it mentions me.
+    func rings(_ message: ChatMessage, in conversation: ConversationKey) -> Bool {
+        guard message.kind == .text, let me else { return false }
+        return !isMuted(conversation) || message.mentions(me.id)
+    }
+
+    /// The desktop notification for a message: the friend's name, or the group's with the
+    /// sender before the text.
+    func notification(of message: ChatMessage, in conversation: ConversationKey) -> Effect {
+        guard let group = conversation.groupID else {
+            return .notify(title: chat?.friends[message.senderID]?.displayName ?? "Someone", body: message.text)
+        }
+        let sender = memberName(message.senderID, in: group)
+        return .notify(title: displayName(of: conversation), body: "\(sender): \(message.text)")
     }
 
     /// Gives refused text back: into the input if that chat is open and nothing new is typed,
     /// otherwise into the chat's draft (before what is there), so no typing is lost.
-    mutating func restore(_ text: String, to peer: UserID) {
-        if peer == selectedPeer {
+    mutating func restore(_ text: String, to conversation: ConversationKey) {
+        if conversation == selectedConversation {
             input.setText(input.text.isEmpty ? text : text + "\n" + input.text)
         } else {
-            drafts[peer] = drafts[peer].map { text + "\n" + $0 } ?? text
+            drafts[conversation] = drafts[conversation].map { text + "\n" + $0 } ?? text
         }
     }
 
     /// Opens a conversation: shows what is loaded, loads the newest page, and marks it read if
     /// the input has the focus. Moving through the friend list only previews: skimming the list
     /// must not clear every unread badge. The mark comes when focus returns to the input.
-    mutating func select(_ peer: UserID) -> [Effect] {
+    mutating func select(_ key: ConversationKey) -> [Effect] {
         // What was typed to the one left is kept on disk too, as soon as it becomes a draft.
-        let switched = selectedPeer != nil && peer != selectedPeer
-        if peer != selectedPeer {
-            if let previous = selectedPeer { drafts[previous] = input.text.isEmpty ? nil : input.text }
-            input.setText(drafts.removeValue(forKey: peer) ?? "")
+        let switched = selectedConversation != nil && key != selectedConversation
+        if key != selectedConversation {
+            if let previous = selectedConversation { drafts[previous] = input.text.isEmpty ? nil : input.text }
+            input.setText(drafts.removeValue(forKey: key) ?? "")
         }
-        selectedPeer = peer
-        var view = conversations[peer] ?? ConversationView()
+        selectedConversation = key
+        var view = conversations[key] ?? ConversationView()
         view.scrollOffset = 0
         view.highlightedMessageID = nil
         view.highlightQuery = nil
         view.revealSeq = nil
-        if let conversation = chat?.conversations[peer], conversation.unread > 0 {
-            view.firstUnreadSeq = conversation.readSeq + 1
-        } else {
-            view.firstUnreadSeq = nil
-        }
-        conversations[peer] = view
-        return [.loadHistory(peer: peer, beforeSeq: 0)] + markSelectedReadIfWriting()
-            + (switched ? saveDraftsEffect : [])
+        view.firstUnreadSeq = unreadCount(of: key) > 0 ? readSeq(of: key) + 1 : nil
+        conversations[key] = view
+        return [.loadHistory(conversation: key, beforeSeq: 0)] + markSelectedReadIfWriting()
+            + membersForThePane() + (switched ? saveDraftsEffect : [])
+    }
+
+    /// How far I have read the conversation.
+    func readSeq(of conversation: ConversationKey) -> UInt64 {
+        if let user = conversation.userID { return chat?.conversations[user]?.readSeq ?? 0 }
+        if let group = conversation.groupID { return chat?.groups[group]?.readSeq ?? 0 }
+        return 0
     }
 
     /// Marks the open conversation read, if it has unread messages and the input has the focus
     /// (the person is in the conversation, not skimming the friend list).
     func markSelectedReadIfWriting() -> [Effect] {
-        guard focus == .input, let peer = selectedPeer, (chat?.conversations[peer]?.unread ?? 0) > 0 else { return [] }
-        return [.markRead(peer)]
+        guard focus == .input, let key = selectedConversation, unreadCount(of: key) > 0 else { return [] }
+        return [.markRead(key)]
     }
 }

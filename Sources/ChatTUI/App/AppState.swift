@@ -42,7 +42,8 @@ public struct AppState: Sendable {
 
     /// The signed-in user's session state, as last published by `ChatSession`.
     public var chat: ChatState?
-    public var selectedPeer: UserID?
+    /// The open conversation: a friend's or a group's.
+    public var selectedConversation: ConversationKey?
     public var focus: Focus = .input
     /// Which key does what on the main screen (help is made from it too).
     public var keyBindings = KeyBindings.standard
@@ -50,16 +51,27 @@ public struct AppState: Sendable {
     public var helpScroll = 0
     public var friendFilter: LineEditor?
     public var input = LineEditor()
+    /// The keyboard is on the open conversation's messages (↑ from an empty input): keys act on
+    /// the selected one (`ConversationView.highlightedMessageID`) until Esc, or a letter typed,
+    /// gives it back to the input.
+    public var selectingMessages = false
+    /// The message the next one sent answers, quoted above the input.
+    public var reply: ReplyDraft?
+    /// The last "I am typing" asked for.
+    public var typingSignal: TypingSignal?
     /// The first key of a two-key sequence (Ctrl-X of Ctrl-X Ctrl-E), waiting for the second.
     public var pendingPrefix: Key?
     /// What was typed to each conversation and not sent, kept while another one is open: text
     /// typed to one friend must never end up addressed to another.
-    public var drafts: [UserID: String] = [:]
+    public var drafts: [ConversationKey: String] = [:]
     /// The drafts the cache kept from the last run are back (`draftsLoaded`). Until then none
     /// are saved, or an empty set would overwrite them.
     public var draftsRestored = false
     /// Messages loaded for display, per conversation.
-    public var conversations: [UserID: ConversationView] = [:]
+    public var conversations: [ConversationKey: ConversationView] = [:]
+    /// The open group's members show beside the chat (Alt-M). Kept while other conversations
+    /// are open: it shows again at the next group.
+    public var memberPaneOpen = false
     public var overlay: Overlay?
     /// A one-line message in the status bar (errors, confirmations), with when it expires.
     public var notice: Notice?
@@ -84,18 +96,74 @@ public struct AppState: Sendable {
 
     public var me: UserSummary? { chat?.me }
 
-    /// Friends as the list shows them: filtered, most recent conversation first.
-    public var visibleFriends: [Friend] {
+    /// Friends and groups together, the most recent conversation first (unfiltered).
+    public var conversationsByActivity: [ConversationEntry] {
         guard let chat else { return [] }
-        let all = chat.friendsByActivity
+        let friends = chat.friends.values.map { ConversationEntry.friend($0, chat.conversations[$0.user.id]) }
+        let groups = chat.groups.values.map { ConversationEntry.group($0) }
+        return (friends + groups).sorted(by: ConversationEntry.byActivity)
+    }
+
+    /// Conversations as the list shows them: filtered, most recent first.
+    public var visibleConversations: [ConversationEntry] {
+        let all = conversationsByActivity
         guard let filter = friendFilter?.text.lowercased(), !filter.isEmpty else { return all }
-        return all.filter {
-            $0.displayName.lowercased().contains(filter) || $0.user.username.lowercased().contains(filter)
+        return all.filter { $0.matches(filter) }
+    }
+
+    /// The friends among `visibleConversations`, in its order.
+    public var visibleFriends: [Friend] {
+        visibleConversations.compactMap {
+            if case .friend(let friend, _) = $0 { return friend }
+            return nil
         }
+    }
+
+    /// The friend of the open conversation, when it is one-to-one. Setting it opens that
+    /// friend's conversation (without loading anything: `select` does that).
+    public var selectedPeer: UserID? {
+        get { selectedConversation?.userID }
+        set { selectedConversation = newValue.map(ConversationKey.direct) }
     }
 
     public var selectedFriend: Friend? {
         selectedPeer.flatMap { chat?.friends[$0] }
+    }
+
+    /// The open group, when the open conversation is a group's.
+    public var selectedGroup: GroupConversation? {
+        selectedConversation?.groupID.flatMap { chat?.groups[$0] }
+    }
+
+    /// What the screen calls a conversation: the friend's remark or name, the group's name.
+    public func displayName(of conversation: ConversationKey) -> String {
+        if let user = conversation.userID { return chat?.friends[user]?.displayName ?? "them" }
+        if let group = conversation.groupID { return chat?.groups[group]?.group.name ?? "the group" }
+        return "them"
+    }
+
+    /// Others' messages I have not read there.
+    public func unreadCount(of conversation: ConversationKey) -> UInt64 {
+        if let user = conversation.userID { return chat?.conversations[user]?.unread ?? 0 }
+        if let group = conversation.groupID { return chat?.groups[group]?.unread ?? 0 }
+        return 0
+    }
+
+    /// Whether its messages stay quiet (no bell, no notification; its count dimmed).
+    public func isMuted(_ conversation: ConversationKey) -> Bool {
+        if let user = conversation.userID { return chat?.conversations[user]?.muted ?? false }
+        if let group = conversation.groupID { return chat?.groups[group]?.muted ?? false }
+        return false
+    }
+
+    /// A member's name as I know them: my remark for a friend, else their username.
+    public func memberName(_ user: UserID, in group: GroupID?) -> String {
+        if user == me?.id { return "me" }
+        if let friend = chat?.friends[user] { return friend.displayName }
+        if let group, let member = chat?.groupMembers[group]?.first(where: { $0.user.id == user }) {
+            return member.user.username
+        }
+        return "#\(user)"
     }
 }
 

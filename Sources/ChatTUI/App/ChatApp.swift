@@ -155,6 +155,8 @@ public final class ChatApp {
                 if options.config.bell { terminal.bell() }
             case .notify(let title, let body):
                 if options.config.desktopNotifications { terminal.notify(title: title, body: body) }
+            case .copyToClipboard(let text):
+                terminal.copyToClipboard(text)
             case .saveTheme(let name):
                 guard let saved = options.savedTheme else { break }
                 let (message, failed) = saved.keep(name)
@@ -163,7 +165,7 @@ public final class ChatApp {
                 let (theme, warning) = ThemeLoader.load(named: name, searchPaths: options.themeSearchPaths)
                 _ = state.apply(.themeLoaded(NoColor.theme(theme, noColor: options.noColor), warning: warning))
                 if options.noColor { state.showNotice("NO_COLOR is set: the theme stays monochrome.", .info) }
-            case .composeInEditor(let draft, let peer):
+            case .composeInEditor(let draft, let conversation):
                 // The editor needs the terminal, which is this thread's: the loop waits for it.
                 let result = terminal.runWithTerminalReleased { ExternalEditor.edit(draft) }
                 let size = terminal.size
@@ -172,7 +174,7 @@ public final class ChatApp {
                 // The editor may have set the window title: ours is sent again.
                 lastTitle = ""
                 apply(.resized(width: size.width, height: size.height))
-                apply(.composed(peer: peer, result))
+                apply(.composed(conversation: conversation, result))
             default:
                 runner.submit(effect)
             }

@@ -16,12 +16,34 @@ public enum Command: String, Sendable, CaseIterable {
     case conversation6, conversation7, conversation8, conversation9
     /// The open conversation, all of it, to a plain-text file.
     case exportConversation
+    /// Choose friends and a name, and the group is made and opened.
+    case newGroup
+    /// The open group's members beside the chat, or not.
+    case groupMembers
+    /// The open group's panel: name, announcement, members, and what may be done to them.
+    case groupInfo
+    /// The open conversation rings (bell, notification) or stays quiet but for mentions of me.
+    case mute
+    /// My read marks shown to those I chat with (and theirs to me), or neither: a privacy setting.
+    case readReceipts
     // The friend list.
     case friendUp, friendDown, backToInput, filterFriends, setRemark, toggleBlock, removeFriend
     // The input line (besides editing, which is `LineEditor`'s).
     case completeName
     /// The draft in `$VISUAL`/`$EDITOR` (Ctrl-X Ctrl-E, as in bash).
     case composeInEditor
+    /// From an empty input line: the keyboard goes to the conversation's messages, the newest
+    /// selected.
+    case selectMessage
+    /// The message being answered is no longer: the text stays, sent as a plain message.
+    case cancelReply
+    // A message selected with the keyboard.
+    case olderMessage, newerMessage, stopSelecting
+    case replyToMessage, recallMessage, copyMessage
+    /// Scrolls to the message a reply quotes, loading older pages until it is there.
+    case jumpToQuote
+    /// How many of a group have read my message.
+    case readCount
 
     /// Which place in the friend list a `conversationN` command opens (1-based); nil for others.
     public var conversationNumber: Int? {
@@ -43,4 +65,7 @@ public enum KeyContext: String, Sendable, CaseIterable {
     case main
     case friendList
     case input
+    /// A message selected in the conversation (↑ from an empty input): keys act on it, and
+    /// none types text.
+    case messages
 }

@@ -78,7 +78,9 @@ public actor EffectRunner {
         self.session = session
         let queue = queue
         do {
-            queue.post(.draftsLoaded(try cache.drafts()))
+            // The cache keys a conversation by `ConversationKey.rawValue`, as it keys the outbox.
+            let kept = try cache.drafts().map { (ConversationKey(rawValue: $0), $1) }
+            queue.post(.draftsLoaded(Dictionary(uniqueKeysWithValues: kept)))
         } catch {
             logger.error("could not read the drafts", metadata: ["error": "\(error)"])
         }
@@ -102,6 +104,24 @@ public actor EffectRunner {
         }
         try open(credentials)
         return credentials
+    }
+
+    /// A change to a group, answered as `.groupChanged` with `done` or the error. A change to
+    /// who is in it, or who owns it, loads its members again for the pane and the panel.
+    private func changeGroup(
+        _ group: GroupID,
+        _ done: String,
+        reload: Bool = true,
+        _ change: @Sendable (ChatSession) async throws -> Void
+    ) async {
+        do {
+            guard let session else { throw ChatError(.unavailable, "Not signed in.") }
+            try await change(session)
+            queue.post(.groupChanged(group, .success(done)))
+            if reload { try? await session.loadGroup(group) }
+        } catch {
+            queue.post(.groupChanged(group, .failure(Self.chatError(error))))
+        }
     }
 
     private func perform(_ effect: Effect) async {
@@ -156,31 +176,40 @@ public actor EffectRunner {
                 // The screen changes at once; revoking the token at the gate may take a moment.
                 queue.post(.signedOut)
                 try? await session?.signOut()
-            case .send(let text, let peer):
+            case .send(let text, let conversation, let mentions, let mentionsAll, let replyTo):
                 do {
-                    try await session?.send(text, to: peer)
+                    _ = try await session?.send(
+                        text,
+                        to: conversation,
+                        mentions: mentions,
+                        mentionsAll: mentionsAll,
+                        replyTo: replyTo
+                    )
                 } catch let error as ChatError {
                     // Refused before it reached the outbox (too long, empty): the text goes back.
-                    queue.post(.session(.messageRefused(peer: peer, text: text, error)))
+                    queue.post(.session(.messageRefused(conversation: conversation, text: text, error)))
                 }
-            case .markRead(let peer):
-                try await session?.markRead(peer)
-            case .loadHistory(let peer, let beforeSeq):
+            case .markRead(let conversation):
+                try await session?.markRead(conversation)
+            case .loadHistory(let conversation, let beforeSeq):
                 do {
                     guard let session else { throw ChatError(.unavailable, "Not signed in.") }
-                    let page = try await session.history(with: peer, beforeSeq: beforeSeq, limit: 50)
-                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .success(page)))
+                    let page = try await session.history(of: conversation, beforeSeq: beforeSeq, limit: 50)
+                    queue.post(.historyLoaded(conversation: conversation, beforeSeq: beforeSeq, .success(page)))
                 } catch {
-                    queue.post(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .failure(Self.chatError(error))))
+                    let failure = Self.chatError(error)
+                    queue.post(.historyLoaded(conversation: conversation, beforeSeq: beforeSeq, .failure(failure)))
                 }
-            case .searchMessages(let query, let peer):
+            case .searchMessages(let query, let conversation):
                 guard let session else { return }
-                let results = (try? await session.search(query, peer: peer, limit: MessageSearch.shownLimit)) ?? []
+                let limit = MessageSearch.shownLimit
+                let results = (try? await session.search(query, conversation: conversation, limit: limit)) ?? []
                 // Counted only when the list is full: a shorter list is its own count.
                 let total =
-                    results.count < MessageSearch.shownLimit
-                    ? results.count : ((try? await session.searchCount(query, peer: peer)) ?? results.count)
-                queue.post(.searchResults(query: query, peer: peer, results, total: total))
+                    results.count < limit
+                    ? results.count
+                    : ((try? await session.searchCount(query, conversation: conversation)) ?? results.count)
+                queue.post(.searchResults(query: query, conversation: conversation, results, total: total))
             case .findUsers(let query):
                 do {
                     guard let session else { throw ChatError(.unavailable, "Not signed in.") }
@@ -217,22 +246,77 @@ public actor EffectRunner {
             case .setRemark(let user, let remark):
                 try await session?.setRemark(remark, for: user)
                 queue.post(.finished(.success(remark.isEmpty ? "Remark cleared." : "Remark saved.")))
-            case .exportConversation(let peer, let fileStem, let names):
+            case .exportConversation(let conversation, let fileStem, let names):
                 guard let session else { throw ChatError(.unavailable, "Not signed in.") }
                 let export = try await ConversationExport.export(
                     fileStem: fileStem,
                     names: names,
                     directory: ConversationExport.directory()
                 ) { beforeSeq in
-                    try await session.history(with: peer, beforeSeq: beforeSeq, limit: ConversationExport.pageSize)
+                    try await session.history(
+                        of: conversation,
+                        beforeSeq: beforeSeq,
+                        limit: ConversationExport.pageSize
+                    )
                 }
                 // The file's name first: a narrow status bar cuts the end.
                 let file = (export.path as NSString).lastPathComponent
                 let folder = ConversationExport.shortened((export.path as NSString).deletingLastPathComponent)
                 queue.post(.finished(.success("Exported to \(file) in \(folder) (\(export.count) messages)")))
             case .saveDrafts(let drafts):
-                try session?.cache.replaceDrafts(drafts)
-            case .loadTheme, .saveTheme, .bell, .notify, .composeInEditor:
+                try session?.cache.replaceDrafts(Dictionary(uniqueKeysWithValues: drafts.map { ($0.rawValue, $1) }))
+            case .setMuted(let conversation, let muted):
+                try await session?.setMuted(muted, conversation)
+                queue.post(.finished(.success(muted ? "Muted: only mentions of you ring." : "Unmuted.")))
+            case .setSendsReadReceipts(let enabled):
+                try await session?.setSendsReadReceipts(enabled)
+                queue.post(
+                    .finished(
+                        .success(
+                            enabled
+                                ? "Read receipts on: friends see ✓✓ when you have read, and you theirs."
+                                : "Read receipts off: friends no longer see when you have read, nor you theirs."
+                        )
+                    )
+                )
+            case .createGroup(let name, let members):
+                do {
+                    guard let session else { throw ChatError(.unavailable, "Not signed in.") }
+                    queue.post(.groupCreated(.success(try await session.createGroup(name: name, members: members))))
+                } catch {
+                    queue.post(.groupCreated(.failure(Self.chatError(error))))
+                }
+            case .loadGroup(let group):
+                try await session?.loadGroup(group)
+            case .invite(let users, let group):
+                await changeGroup(group, users.count == 1 ? "Invited." : "Invited \(users.count) friends.") {
+                    try await $0.invite(users, to: group)
+                }
+            case .leaveGroup(let group):
+                await changeGroup(group, "You left the group.", reload: false) { try await $0.leaveGroup(group) }
+            case .removeMember(let user, let group):
+                await changeGroup(group, "Removed.") { try await $0.removeMember(user, from: group) }
+            case .renameGroup(let group, let name):
+                await changeGroup(group, "Renamed.", reload: false) { try await $0.renameGroup(group, to: name) }
+            case .setAnnouncement(let group, let text):
+                await changeGroup(group, text.isEmpty ? "Announcement cleared." : "Announcement set.", reload: false) {
+                    try await $0.setAnnouncement(text, of: group)
+                }
+            case .transferOwnership(let group, let user):
+                await changeGroup(group, "You handed the group over.") {
+                    try await $0.transferOwnership(of: group, to: user)
+                }
+            case .recall(let conversation, let seq):
+                // The recall line comes back through the session like any message; the ack says
+                // nothing more.
+                try await session?.recall(seq: seq, in: conversation)
+            case .sendTyping(let conversation):
+                await session?.sendTyping(in: conversation)
+            case .readCount(let group, let seq):
+                guard let session else { throw ChatError(.unavailable, "Not signed in.") }
+                let count = try await session.readCount(of: group, seq: seq)
+                queue.post(.finished(.success("Read by \(count.read) of \(count.members).")))
+            case .loadTheme, .saveTheme, .bell, .notify, .composeInEditor, .copyToClipboard:
                 break  // The UI thread does these itself.
             }
         } catch let error as ChatError {

@@ -103,14 +103,16 @@ extension KeyBindings {
 
     /// Rebound keys that would take text from the person typing: keys of `.app`, `.main` and
     /// `.input` are seen before the input line is, so a printable key there could never be typed
-    /// and an editing key would stop meaning what it means in readline.
+    /// and an editing key would stop meaning what it means in readline. The friend list and a
+    /// selected message type nothing; `select-message` takes its key only on an empty line,
+    /// where no editing key has anything to edit.
     private func typingProblems(_ lines: [Command: Int]) -> [String] {
         var editing: [Key: String] = [:]
         for binding in LineEditor.bindings {
             for key in binding.keys where editing[key] == nil { editing[key] = binding.summary }
         }
         var problems: [String] = []
-        for binding in bindings where binding.context != .friendList {
+        for binding in bindings where binding.context != .friendList && binding.context != .messages {
             guard let line = lines[binding.command] else { continue }
             // In a sequence the second key is the sequence's, not the input line's.
             for key in binding.prefix.map({ [$0] }) ?? binding.keys {
@@ -119,7 +121,7 @@ extension KeyBindings {
                         "line \(line): \(binding.command.name) cannot be '\(key.name)': "
                             + "it types text in the input line (use a Ctrl-, Alt- or F key)"
                     )
-                } else if let edit = editing[key] {
+                } else if let edit = editing[key], binding.command != .selectMessage {
                     problems.append(
                         "line \(line): \(binding.command.name) cannot be '\(key.name)': "
                             + "it edits the input line (\(edit))"

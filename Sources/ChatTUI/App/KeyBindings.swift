@@ -97,7 +97,7 @@ public struct KeyBindings: Sendable, Equatable {
     }
 
     /// Help, from the table: the main screen's keys, the friend list's, the input line's
-    /// (this table's and the line editor's).
+    /// (this table's and the line editor's), a selected message's.
     public var sections: [Section] {
         func lines(_ contexts: [KeyContext]) -> [HelpLine] {
             Self.helpLines(bindings.filter { contexts.contains($0.context) })
@@ -107,6 +107,7 @@ public struct KeyBindings: Sendable, Equatable {
             Section(title: "Everywhere", bindings: lines([.main, .app])),
             Section(title: "Friend list", bindings: lines([.friendList])),
             Section(title: "Input line", bindings: lines([.input]) + editing),
+            Section(title: "A selected message (↑ from an empty input line)", bindings: lines([.messages])),
         ]
     }
 
@@ -204,6 +205,38 @@ public struct KeyBindings: Sendable, Equatable {
             keys: [.control("r")],
             summary: "friend requests: a accept, r reject, c cancel"
         ),
+        // Alt keys: the F-keys left are the ones people rebind to (F7–F9, F12) or the terminal
+        // takes (F11), and Ctrl has no free letter that is not an editing key.
+        Binding(
+            command: .newGroup,
+            context: .main,
+            keys: [.alt("g")],
+            summary: "new group: Space chooses friends, Enter names it"
+        ),
+        Binding(
+            command: .groupMembers,
+            context: .main,
+            keys: [.alt("m")],
+            summary: "show or hide the group's members beside the chat"
+        ),
+        Binding(
+            command: .groupInfo,
+            context: .main,
+            keys: [.alt("i")],
+            summary: "group info: invite, leave, and the owner's changes"
+        ),
+        Binding(
+            command: .mute,
+            context: .main,
+            keys: [.alt("n")],
+            summary: "mute or unmute (mentions of you still ring)"
+        ),
+        Binding(
+            command: .readReceipts,
+            context: .main,
+            keys: [.alt("r")],
+            summary: "read receipts (✓✓) on or off, both ways"
+        ),
         Binding(command: .chooseTheme, context: .main, keys: [.function(2)], summary: "choose a theme (previews live)"),
         Binding(command: .signOut, context: .main, keys: [.control("o")], summary: "sign out (asks first: y)"),
         Binding(
@@ -254,7 +287,7 @@ public struct KeyBindings: Sendable, Equatable {
             command: .completeName,
             context: .input,
             keys: [.tab],
-            summary: "complete a friend's name (again: the next)"
+            summary: "complete a name, in a group @member (again: next)"
         ),
         // bash's key for it. Ctrl-E alone stays "end of line": only after Ctrl-X does it mean this.
         Binding(
@@ -263,6 +296,70 @@ public struct KeyBindings: Sendable, Equatable {
             keys: [.control("e")],
             summary: "write the message in $VISUAL / $EDITOR",
             prefix: .control("x")
+        ),
+        // Only from an empty line: in text ↑ moves up a line or recalls what was sent.
+        Binding(
+            command: .selectMessage,
+            context: .input,
+            keys: [.up],
+            summary: "on an empty line: select a message to act on"
+        ),
+        // Esc is safe here: typed by habit it only drops the quote, never the text.
+        Binding(
+            command: .cancelReply,
+            context: .input,
+            keys: [.escape],
+            summary: "while replying: write a plain message instead"
+        ),
+
+        // Letters are safe here: nothing is typed while a message is selected.
+        Binding(
+            command: .olderMessage,
+            context: .messages,
+            keys: [.up, .character("k")],
+            summary: "the message before (older ones load at the top)"
+        ),
+        Binding(
+            command: .newerMessage,
+            context: .messages,
+            keys: [.down, .character("j")],
+            summary: "the message after (past the newest: the input)"
+        ),
+        Binding(
+            command: .replyToMessage,
+            context: .messages,
+            keys: [.character("r")],
+            summary: "reply to it (quoted above your message)"
+        ),
+        Binding(
+            command: .recallMessage,
+            context: .messages,
+            keys: [.character("R"), .delete],
+            summary: "recall it: yours, within 2 minutes (asks first: y)"
+        ),
+        Binding(
+            command: .copyMessage,
+            context: .messages,
+            keys: [.character("c"), .character("y")],
+            summary: "copy its text to the clipboard (OSC 52)"
+        ),
+        Binding(
+            command: .jumpToQuote,
+            context: .messages,
+            keys: [.character("g"), .enter],
+            summary: "go to the message it quotes"
+        ),
+        Binding(
+            command: .readCount,
+            context: .messages,
+            keys: [.character("i")],
+            summary: "who has read it: your message in a group"
+        ),
+        Binding(
+            command: .stopSelecting,
+            context: .messages,
+            keys: [.escape],
+            summary: "back to the input (other letters are typed there)"
         ),
     ]
 

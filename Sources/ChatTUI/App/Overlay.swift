@@ -9,6 +9,9 @@ public enum Overlay: Sendable, Equatable {
     case confirm(Confirmation)
     case remark(RemarkEditor)
     case themes(ThemePicker)
+    /// Friends to choose: for a new group, or to invite into one.
+    case pickFriends(FriendPicker)
+    case groupInfo(GroupInfoPanel)
 }
 
 /// Full-text search of the cache: across every conversation, or within one.
@@ -16,7 +19,7 @@ public struct MessageSearch: Sendable, Equatable {
     /// Results shown at most, newest first; the footer says how many match in all.
     public static let shownLimit = 100
     /// The conversation searched; nil for all of them.
-    public var peer: UserID?
+    public var conversation: ConversationKey?
     public var query = LineEditor()
     public var results: [ChatMessage] = []
     /// How many messages match, shown or not.
@@ -24,8 +27,8 @@ public struct MessageSearch: Sendable, Equatable {
     public var selected = 0
     public var searched = false
 
-    public init(peer: UserID? = nil) {
-        self.peer = peer
+    public init(conversation: ConversationKey? = nil) {
+        self.conversation = conversation
     }
 
     /// More messages match than are shown.
@@ -61,6 +64,12 @@ public struct Confirmation: Sendable, Equatable {
         case signOut
         /// Withdraw my request to this user; either answer goes back to the requests panel.
         case cancelRequest(to: UserID, panel: RequestsPanel)
+        case leaveGroup(GroupID)
+        /// The owner's: either answer goes back to the group's panel.
+        case removeMember(UserID, panel: GroupInfoPanel)
+        case transferOwnership(to: UserID, panel: GroupInfoPanel)
+        /// Withdraw my message at `seq`: everyone there sees that I did.
+        case recall(ConversationKey, seq: UInt64)
     }
     public var question: String
     public var action: Action

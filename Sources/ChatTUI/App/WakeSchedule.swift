@@ -4,12 +4,14 @@ import Foundation
 /// alone. Whatever else changes the screen (a key, an answer from the network) wakes it anyway,
 /// so between those it sleeps: once a minute, or once a second while a countdown shows.
 enum WakeSchedule {
-    /// The earliest of: the notice's expiry, the countdown's next second while it shows, and the
-    /// next minute (the friend list shows today's times as clock times, other days' as dates).
+    /// The earliest of: the notice's expiry, the countdown's next second while it shows, when a
+    /// "typing…" line lapses, and the next minute (the friend list shows today's times as clock
+    /// times, other days' as dates).
     static func next(for state: AppState, now: Date) -> Date {
         var next = nextMinute(after: now)
         if let notice = state.notice { next = min(next, notice.expires) }
         if let change = countdownChange(state, now: now) { next = min(next, change) }
+        if let lapse = TypingIndicator.nextChange(state, now: now) { next = min(next, lapse) }
         return next
     }
 

@@ -14,6 +14,9 @@ public protocol TerminalBackend: AnyObject {
     func bell()
     /// A desktop notification through the terminal (OSC 777 and OSC 9).
     func notify(title: String, body: String)
+    /// Puts `text` on the clipboard through the terminal (OSC 52, `Clipboard.osc52`), written
+    /// past the screen's cells as hyperlinks are.
+    func copyToClipboard(_ text: String)
     /// Restores the terminal to how it was found.
     func shutdown()
     /// Runs `body` with the terminal handed back as the shell had it (for `$EDITOR`), then takes
@@ -24,4 +27,7 @@ public protocol TerminalBackend: AnyObject {
 extension TerminalBackend {
     /// A terminal that is not a real one has nothing to hand over.
     public func runWithTerminalReleased<T>(_ body: () -> T) -> T { body() }
+
+    /// A terminal that is not a real one has no clipboard to reach.
+    public func copyToClipboard(_ text: String) {}
 }

@@ -42,6 +42,7 @@ extension Theme {
             .error: s(bold: true, underline: true),
             .success: s(bold: true),
             .highlight: s(reverse: true),
+            .mention: s(bold: true, underline: true),
             .dialog: s(),
             .hint: s(dim: true),
             .banner: s(bold: true, reverse: true),

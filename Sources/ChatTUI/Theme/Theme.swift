@@ -68,6 +68,7 @@ public struct Theme: Sendable, Equatable {
             .error: s(203, bold: true),
             .success: s(114),
             .highlight: s(220, bold: true),
+            .mention: s(230, 58),
             .dialog: s(252, 237),
             .hint: s(245),
             .banner: s(231, 61, bold: true),

@@ -72,12 +72,17 @@ public struct ThemeContrastPair: Sendable, Hashable, CustomStringConvertible {
             drawnBy: "selected rows: the friend list's (name, presence mark, time, preview: Theme.onSelectedRow), "
                 + "search results, find people, requests, theme picker"
         ),
-        .init(.unreadBadge, on: .unreadBadge, .text, drawnBy: "unread count in the friend list, on any row"),
+        .init(
+            .unreadBadge,
+            on: .unreadBadge,
+            .text,
+            drawnBy: "unread count and a group's @ in the conversation list, on any row"
+        ),
         .init(.border, on: .border, .marker, drawnBy: "unfocused pane borders"),
         .init(.borderFocused, on: .borderFocused, .marker, drawnBy: "the focused pane's border, dialog borders"),
         .init(.title, on: .title, .text, drawnBy: "pane, dialog and form titles, field labels, help headings"),
-        .init(.online, on: .online, .marker, drawnBy: "● presence mark in the friend list"),
-        .init(.offline, on: .offline, .marker, drawnBy: "○ presence mark in the friend list"),
+        .init(.online, on: .online, .marker, drawnBy: "● presence mark in the friend list, member pane and pickers"),
+        .init(.offline, on: .offline, .marker, drawnBy: "○ presence mark in the friend list, member pane and pickers"),
         .init(.myName, on: .myName, .text, drawnBy: "chat pane: my name"),
         .init(.theirName, on: .theirName, .text, drawnBy: "chat pane: the friend's name"),
         .init(
@@ -108,14 +113,17 @@ public struct ThemeContrastPair: Sendable, Hashable, CustomStringConvertible {
             .highlight,
             on: .highlight,
             .text,
-            drawnBy: "search matches (reversed), the requests line, help keys, status-bar notices, the form's › mark"
+            drawnBy: "search matches (reversed), the requests line, help keys, status-bar notices, the form's › mark, "
+                + "the group owner's ★"
         ),
+        .init(.mention, on: .mention, .text, drawnBy: "chat pane: the text of a message that mentions me"),
         .init(.dialog, on: .dialog, .text, drawnBy: "dialog text and unselected dialog rows"),
         .init(
             .hint,
             on: .hint,
             .text,
-            drawnBy: "key hints, dialog footers, last-message previews in the friend list, empty-list notes"
+            drawnBy: "key hints, dialog footers, last-message previews in the friend list, empty-list notes, "
+                + "a group's # and member count, a muted conversation's count, a group's own lines in the chat"
         ),
         .init(.banner, on: .banner, .text, drawnBy: "chat pane: the offline banner"),
     ]

@@ -52,6 +52,9 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     case success = "success"
     /// Matched text in searches and mentions.
     case highlight = "highlight"
+    /// The text of a message that names me ("@alice", "@all"): it must catch the eye in a
+    /// busy group, also among search matches.
+    case mention = "mention"
     /// Dialog boxes drawn over the panes.
     case dialog = "dialog"
     /// Key hints ("Tab switch pane · Ctrl-Q quit").

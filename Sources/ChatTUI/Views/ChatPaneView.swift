@@ -1,8 +1,9 @@
 import ChatClient
 import Foundation
 
-/// The conversation: day separators, times, senders, delivery marks for my messages, a line
-/// above the first unread message, text wrapped by display width (CJK and emoji stay whole).
+/// The conversation: day separators, times, senders, delivery and read marks for my messages,
+/// a line above the first unread message, replies' quotes, recalls, a group's system lines and
+/// messages that mention me, text wrapped by display width (CJK and emoji stay whole).
 enum ChatPaneView {
     struct Segment: Equatable {
         var text: String
@@ -23,7 +24,7 @@ enum ChatPaneView {
     static func render(_ state: AppState, in rect: Rect, into canvas: inout Canvas) {
         let theme = state.theme
         canvas.hitMap.add(rect, .chatPane)
-        guard let friend = state.selectedFriend else {
+        guard let key = state.selectedConversation, let title = title(of: key, state: state) else {
             Box.draw(&canvas, rect, title: "Chat", style: theme[.border], titleStyle: theme[.title])
             let hint =
                 state.chat?.friends.isEmpty ?? true
@@ -37,20 +38,19 @@ enum ChatPaneView {
             )
             return
         }
-        var title = EmojiDisplay.displayed(friend.displayName, mode: state.emojiMode)
-        if !friend.remark.isEmpty { title += " (\(friend.user.username))" }
-        title += friend.blockedByMe ? "  ⊘ blocked" : friend.online ? "  ● online" : "  ○ offline"
-        Box.draw(&canvas, rect, title: title, style: theme[.border], titleStyle: theme[.title])
+        // A selected message has the keyboard: the pane's border says so, as the input's does.
+        let border = state.isSelectingMessage ? theme[.borderFocused] : theme[.border]
+        Box.draw(&canvas, rect, title: title, style: border, titleStyle: theme[.title])
         var inner = Rect(x: rect.x + 1, y: rect.y + 1, width: rect.width - 2, height: rect.height - 2)
         if let banner = offlineBanner(state) {
             canvas.fill(Rect(x: inner.x, y: inner.y, width: inner.width, height: 1), style: theme[.banner])
             canvas.put(" " + banner, x: inner.x, y: inner.y, style: theme[.banner], maxX: inner.maxX)
             inner = Rect(x: inner.x, y: inner.y + 1, width: inner.width, height: inner.height - 1)
         }
-        let view = state.conversations[friend.user.id] ?? ConversationView()
+        let view = state.conversations[key] ?? ConversationView()
         let lines = self.lines(
             for: view,
-            peer: friend,
+            in: key,
             state: state,
             width: inner.width - 2,
             atLeast: inner.height + view.scrollOffset
@@ -66,15 +66,54 @@ enum ChatPaneView {
             }
             y += 1
         }
-        if offset > 0 {
-            Box.putRight(
-                &canvas,
-                " ↓ \(offset) more below · Ctrl-G latest ",
-                maxX: rect.maxX - 2,
-                y: rect.maxY - 1,
-                style: theme[.highlight]
-            )
+        renderBottomBorder(state, key: key, offset: offset, in: rect, into: &canvas)
+    }
+
+    /// The bottom border's words: who is typing at the left; at the right, how far the pane is
+    /// scrolled up, or while a message is selected, its keys.
+    static func renderBottomBorder(
+        _ state: AppState,
+        key: ConversationKey,
+        offset: Int,
+        in rect: Rect,
+        into canvas: inout Canvas
+    ) {
+        let theme = state.theme
+        let y = rect.maxY - 1
+        var left = rect.x + 2
+        if let typing = TypingIndicator.text(in: key, state: state) {
+            let text = " " + DisplayWidth.truncate(typing, to: max(0, rect.width - 8)) + " "
+            left = canvas.put(text, x: left, y: y, style: theme[.hint], maxX: rect.maxX - 2)
         }
+        var right: String?
+        if offset > 0 {
+            right = " ↓ \(offset) more below · Ctrl-G latest "
+        } else if state.isSelectingMessage {
+            let keys = state.keyBindings
+            right =
+                " \(keys.keyName(for: .replyToMessage)) reply · \(keys.keyName(for: .recallMessage)) recall · "
+                + "\(keys.keyName(for: .copyMessage)) copy · \(keys.keyName(for: .stopSelecting)) back "
+        }
+        if let right, rect.maxX - 2 - DisplayWidth.of(right) >= left {
+            Box.putRight(&canvas, right, maxX: rect.maxX - 2, y: y, style: theme[.highlight])
+        }
+    }
+
+    /// The pane's title: a friend's name and presence, a group's name and size; nil when the
+    /// conversation is not (or no longer) one I have.
+    static func title(of key: ConversationKey, state: AppState) -> String? {
+        if let user = key.userID {
+            guard let friend = state.chat?.friends[user] else { return nil }
+            var title = EmojiDisplay.displayed(friend.displayName, mode: state.emojiMode)
+            if !friend.remark.isEmpty { title += " (\(friend.user.username))" }
+            title += friend.blockedByMe ? "  ⊘ blocked" : friend.online ? "  ● online" : "  ○ offline"
+            return title
+        }
+        guard let group = key.groupID.flatMap({ state.chat?.groups[$0] }) else { return nil }
+        let name = "# " + EmojiDisplay.displayed(group.group.name, mode: state.emojiMode)
+        guard group.isMember else { return name + "  (you left)" }
+        let count = group.group.memberCount
+        return name + "  \(count) member\(count == 1 ? "" : "s")"
     }
 
     static func offlineBanner(_ state: AppState) -> String? {
@@ -91,17 +130,32 @@ enum ChatPaneView {
 
     /// How many rows the conversation takes at the current size (for paging).
     static func lineCount(of view: ConversationView, state: AppState) -> Int {
-        guard let friend = state.selectedFriend else { return 0 }
+        guard let key = state.selectedConversation else { return 0 }
         let width = MainView.layout(state).chat.width - 4
-        return lines(for: view, peer: friend, state: state, width: width).count
+        return lines(for: view, in: key, state: state, width: width).count
+    }
+
+    /// The seqs of the loaded messages that are recalled: marked so, or withdrawn by a recall
+    /// line (an original loaded before its recall line reads "… recalled a message" too).
+    static func recalledSeqs(in view: ConversationView) -> Set<UInt64> {
+        var seqs = Set<UInt64>()
+        for message in view.messages {
+            if message.kind == .recall { seqs.insert(message.recalledSeq) }
+            if message.recalled { seqs.insert(message.seq) }
+        }
+        return seqs
     }
 
     /// The conversation's rows, oldest first. With `atLeast`, only the newest rows that many
     /// rows need are built (messages are wrapped newest first until there are enough): a frame
     /// wraps what it can show, not the whole loaded history.
+    ///
+    /// A reply has its quote on a row above it; a recalled message and a group's system line
+    /// are centred and quiet; recall lines themselves are not shown (the message they withdrew
+    /// says it). In a group every message has its sender's name.
     static func lines(
         for view: ConversationView,
-        peer: Friend,
+        in conversation: ConversationKey,
         state: AppState,
         width: Int,
         atLeast needed: Int = .max
@@ -115,21 +169,44 @@ enum ChatPaneView {
                 Line(segments: [Segment(text: "— the beginning of your conversation —", role: .hint)], centered: true)
             )
         }
-        let pending = state.chat?.outbox.filter { $0.peerID == peer.user.id } ?? []
+        // The outbox keys a conversation as the cache does, by `ConversationKey.rawValue`.
+        let pending = state.chat?.outbox.filter { $0.peerID == conversation.rawValue } ?? []
         if view.messages.isEmpty && pending.isEmpty {
             return header + [Line(segments: [Segment(text: "No messages yet. Say hi 👋", role: .hint)], centered: true)]
         }
         let myName = "me"
-        let theirName = EmojiDisplay.displayed(peer.displayName, mode: state.emojiMode)
-        let nameWidth = min(12, max(DisplayWidth.of(myName), DisplayWidth.of(theirName)))
+        // Members by username, looked up once: a group may have hundreds.
+        var usernames: [UserID: String] = [:]
+        if let group = conversation.groupID {
+            for member in state.chat?.groupMembers[group] ?? [] { usernames[member.user.id] = member.user.username }
+        }
+        func name(_ user: UserID) -> String {
+            guard user != me.id else { return myName }
+            let known = state.chat?.friends[user]?.displayName ?? usernames[user]
+            return EmojiDisplay.displayed(
+                known ?? state.memberName(user, in: conversation.groupID),
+                mode: state.emojiMode
+            )
+        }
+        // The same width whichever rows are built: every name the conversation may show.
+        var people = Set(view.messages.map(\.senderID)).union(usernames.keys)
+        if let user = conversation.userID { people.insert(user) }
+        let nameWidth = min(12, people.map { DisplayWidth.of(name($0)) }.reduce(DisplayWidth.of(myName), max))
         let textColumn = 6 + nameWidth + 1
         let textWidth = max(1, width - textColumn - 2)
+        let recalled = recalledSeqs(in: view)
+        let peerRead = state.peerReadSeq(of: conversation)
         func dayLine(_ ms: Int64) -> Line {
             Line(segments: [Segment(text: "── \(TimeFormat.day(ms: ms)) ──", role: .daySeparator)], centered: true)
         }
+        func centered(_ text: String, messageID: Int64? = nil) -> [Line] {
+            TextWrapper.wrap(text, width: max(1, width - 4)).map {
+                Line(segments: [Segment(text: $0, role: .hint)], centered: true, messageID: messageID)
+            }
+        }
         // Outbox messages go below the sent ones, with a day line where the day changes.
         var tail: [Line] = []
-        var previousDay = view.messages.last?.sentAtMs
+        var previousDay = view.messages.last(where: { $0.kind != .recall })?.sentAtMs
         for message in pending {
             if previousDay.map({ !TimeFormat.sameDay($0, message.createdAtMs) }) ?? true {
                 tail.append(dayLine(message.createdAtMs))
@@ -155,8 +232,10 @@ enum ChatPaneView {
         while index > 0 && count < needed {
             index -= 1
             let message = view.messages[index]
+            if message.kind == .recall { continue }
             var block: [Line] = []
-            if index == 0 || !TimeFormat.sameDay(view.messages[index - 1].sentAtMs, message.sentAtMs) {
+            let previous = view.messages[..<index].last(where: { $0.kind != .recall })
+            if previous.map({ !TimeFormat.sameDay($0.sentAtMs, message.sentAtMs) }) ?? true {
                 block.append(dayLine(message.sentAtMs))
             }
             if let first = view.firstUnreadSeq, message.seq == first, message.senderID != me.id {
@@ -165,22 +244,43 @@ enum ChatPaneView {
                 )
             }
             let mine = message.senderID == me.id
-            let name = DisplayWidth.truncate(mine ? myName : theirName, to: nameWidth)
-            let highlighted = view.highlightedMessageID == message.id
-            appendMessage(
-                time: TimeFormat.clock(ms: message.sentAtMs),
-                name: name,
-                nameWidth: nameWidth,
-                mine: mine,
-                text: EmojiDisplay.displayed(message.text, mode: state.emojiMode),
-                mark: mine ? "✓" : nil,
-                markRole: .delivered,
-                textWidth: textWidth,
-                highlight: highlighted ? view.highlightQuery : nil,
-                messageID: message.id,
-                selected: highlighted && (view.highlightQuery ?? "").isEmpty,
-                to: &block
-            )
+            if message.kind == .system {
+                block += centered(EmojiDisplay.displayed(TextWrapper.oneLine(message.text), mode: state.emojiMode))
+            } else if recalled.contains(message.seq) {
+                block += centered("\(mine ? "You" : name(message.senderID)) recalled a message")
+            } else {
+                if let quote = message.reply {
+                    let gone = quote.excerpt.isEmpty || recalled.contains(quote.seq)
+                    let excerpt = gone ? "(recalled)" : EmojiDisplay.displayed(quote.excerpt, mode: state.emojiMode)
+                    let text = "↳ \(name(quote.senderID)): " + TextWrapper.oneLine(excerpt)
+                    block.append(
+                        Line(
+                            segments: [
+                                Segment(text: String(repeating: " ", count: textColumn), role: .messageText),
+                                Segment(text: DisplayWidth.truncate(text, to: textWidth), role: .hint),
+                            ],
+                            messageID: message.id
+                        )
+                    )
+                }
+                let highlighted = view.highlightedMessageID == message.id
+                appendMessage(
+                    time: TimeFormat.clock(ms: message.sentAtMs),
+                    name: DisplayWidth.truncate(name(message.senderID), to: nameWidth),
+                    nameWidth: nameWidth,
+                    mine: mine,
+                    text: EmojiDisplay.displayed(message.text, mode: state.emojiMode),
+                    // ✓ stored; ✓✓ the friend has read it (one-to-one, while both send receipts).
+                    mark: mine ? (peerRead >= message.seq ? "✓✓" : "✓") : nil,
+                    markRole: .delivered,
+                    textWidth: textWidth,
+                    highlight: highlighted ? view.highlightQuery : nil,
+                    textRole: !mine && message.mentions(me.id) ? .mention : .messageText,
+                    messageID: message.id,
+                    selected: highlighted && (view.highlightQuery ?? "").isEmpty,
+                    to: &block
+                )
+            }
             count += block.count
             blocks.append(block)
         }
@@ -199,6 +299,7 @@ enum ChatPaneView {
         markRole: ThemeRole,
         textWidth: Int,
         highlight: String?,
+        textRole: ThemeRole = .messageText,
         messageID: Int64? = nil,
         selected: Bool = false,
         to lines: inout [Line]
@@ -215,7 +316,7 @@ enum ChatPaneView {
             } else {
                 segments.append(Segment(text: String(repeating: " ", count: 6 + nameWidth + 1), role: .messageText))
             }
-            var body = highlightSegments(piece, query: highlight)
+            var body = highlightSegments(piece, query: highlight, role: textRole)
             if !links.isEmpty { body = linkSegments(body, links: links, used: &linksUsed) }
             // A selected message (clicked) is drawn reversed, like a search match.
             if selected {
@@ -271,19 +372,20 @@ enum ChatPaneView {
         return result
     }
 
-    /// Splits text so the parts matching `query` (case-insensitively) are marked.
-    static func highlightSegments(_ text: String, query: String?) -> [Segment] {
-        guard let query, !query.isEmpty else { return [Segment(text: text, role: .messageText)] }
+    /// Splits text so the parts matching `query` (case-insensitively) are marked; the rest is
+    /// drawn as `role`.
+    static func highlightSegments(_ text: String, query: String?, role: ThemeRole = .messageText) -> [Segment] {
+        guard let query, !query.isEmpty else { return [Segment(text: text, role: role)] }
         var segments: [Segment] = []
         var rest = Substring(text)
         while let range = rest.range(of: query, options: [.caseInsensitive]) {
             if range.lowerBound > rest.startIndex {
-                segments.append(Segment(text: String(rest[rest.startIndex..<range.lowerBound]), role: .messageText))
+                segments.append(Segment(text: String(rest[rest.startIndex..<range.lowerBound]), role: role))
             }
             segments.append(Segment(text: String(rest[range]), role: .highlight, highlighted: true))
             rest = rest[range.upperBound...]
         }
-        if !rest.isEmpty { segments.append(Segment(text: String(rest), role: .messageText)) }
+        if !rest.isEmpty { segments.append(Segment(text: String(rest), role: role)) }
         return segments
     }
 

@@ -11,6 +11,8 @@ enum OverlayView {
         case .confirm(let confirmation): confirm(confirmation, state: state, into: &canvas)
         case .remark(let editor): remark(editor, state: state, into: &canvas)
         case .themes(let picker): themes(picker, state: state, into: &canvas)
+        case .pickFriends(let picker): FriendPickerView.render(picker, state: state, into: &canvas)
+        case .groupInfo(let panel): GroupInfoView.render(panel, state: state, into: &canvas)
         }
     }
 
@@ -103,7 +105,7 @@ enum OverlayView {
     }
 
     static func search(_ search: MessageSearch, state: AppState, into canvas: inout Canvas) {
-        let title = search.peer.map { "Search messages with \(name($0, state))" } ?? "Search messages"
+        let title = search.conversation.map { "Search messages with \(state.displayName(of: $0))" } ?? "Search messages"
         let inner = panel(state, width: 90, height: state.height - 4, title: title, into: &canvas)
         let theme = state.theme
         inputRow(
@@ -111,7 +113,7 @@ enum OverlayView {
             label: "Find",
             y: inner.y,
             in: inner,
-            placeholder: search.peer == nil ? "words in any conversation" : "words in this conversation",
+            placeholder: search.conversation == nil ? "words in any conversation" : "words in this conversation",
             focused: true,
             state: state,
             into: &canvas
@@ -119,7 +121,7 @@ enum OverlayView {
         var y = inner.y + 2
         if search.searched && search.results.isEmpty {
             canvas.put(
-                " No message\(search.peer == nil ? "" : " here") contains “\(search.query.text)”.",
+                " No message\(search.conversation == nil ? "" : " here") contains “\(search.query.text)”.",
                 x: inner.x,
                 y: y,
                 style: theme[.hint],
@@ -132,8 +134,15 @@ enum OverlayView {
             let selected = index == search.selected
             let style = selected ? theme[.selection] : theme[.dialog]
             canvas.fill(Rect(x: inner.x, y: y, width: inner.width, height: 1), style: style)
-            let peer = state.me.map { message.peer(of: $0.id) } ?? message.senderID
-            let who = message.senderID == state.me?.id ? "me → \(name(peer, state))" : name(message.senderID, state)
+            let who: String
+            if message.groupID != 0 {
+                // In a group: who wrote it, and where.
+                let sender = state.memberName(message.senderID, in: message.groupID)
+                who = "\(sender) in \(state.displayName(of: .group(message.groupID)))"
+            } else {
+                let peer = state.me.map { message.peer(of: $0.id) } ?? message.senderID
+                who = message.senderID == state.me?.id ? "me → \(name(peer, state))" : name(message.senderID, state)
+            }
             var x = canvas.put(
                 " " + TimeFormat.day(ms: message.sentAtMs) + " " + TimeFormat.clock(ms: message.sentAtMs) + " ",
                 x: inner.x,

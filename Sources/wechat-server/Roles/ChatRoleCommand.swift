@@ -82,6 +82,7 @@ struct ChatRoleCommand: AsyncParsableCommand {
             users: PostgresUserStore(database: database),
             social: PostgresSocialStore(database: database),
             messages: messages,
+            groups: PostgresGroupStore(database: database),
             status: status,
             router: router,
             limiter: RedisRateLimiter(redis: redis, logger: logger.named("limits"))

@@ -135,4 +135,23 @@ final class MemoryMessageStore: MessageStore {
             return Array(byPeer.values.filter { $0.peerID > afterPeer }.sorted { $0.peerID < $1.peerID }.prefix(limit))
         }
     }
+
+    // The double covers the one-to-one path the memory-store test drives; recall and mute are
+    // exercised on the real stores (SQLite, PostgreSQL).
+    func recall(
+        seq: UInt64,
+        in conversation: ConversationRef,
+        by user: UserID,
+        nowMs: Int64
+    ) async throws
+        -> CommittedMessage
+    {
+        throw ChatError(.unavailable, "The in-memory double does not recall messages.")
+    }
+
+    func setMuted(_ muted: Bool, _ conversation: ConversationRef, user: UserID) async throws -> UpdateRecord {
+        throw ChatError(.unavailable, "The in-memory double does not mute conversations.")
+    }
+
+    func logReadReceipt(reader: UserID, peer: UserID, seq: UInt64) async throws -> UpdateRecord? { nil }
 }

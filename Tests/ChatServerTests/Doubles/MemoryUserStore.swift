@@ -6,6 +6,15 @@ import Synchronization
 final class MemoryUserStore: UserStore {
     private let users = Mutex<[UserID: UserRecord]>([:])
     private let findable = Mutex<Set<UserID>>([])
+    private let withoutReceipts = Mutex<Set<UserID>>([])
+
+    func setSendsReadReceipts(userID: UserID, _ sends: Bool) async throws {
+        _ = withoutReceipts.withLock { sends ? $0.remove(userID) : $0.insert(userID).memberAfterInsert }
+    }
+
+    func sendsReadReceipts(userID: UserID) async throws -> Bool {
+        !withoutReceipts.withLock { $0.contains(userID) }
+    }
 
     func createUser(username: String, email: String, passwordHash: String, nowMs: Int64) async throws -> UserRecord {
         try users.withLock { users in

@@ -35,12 +35,14 @@ final class ConnectionFixture: Sendable {
         let social: any SocialStore
         let messages: any MessageStore
         let sessions: any SessionStore
+        let groups: any GroupStore
         if inMemory {
             database = nil
             let memorySocial = MemorySocialStore()
             (users, social, messages, sessions) = (
                 MemoryUserStore(), memorySocial, MemoryMessageStore(social: memorySocial), MemorySessionStore()
             )
+            groups = MemoryGroupStore()
         } else {
             let database = try SQLiteDatabase(path: directory + "/chat.sqlite", logger: logger)
             self.database = database
@@ -48,6 +50,7 @@ final class ConnectionFixture: Sendable {
                 SQLiteUserStore(database: database), SQLiteSocialStore(database: database),
                 SQLiteMessageStore(database: database), SQLiteSessionStore(database: database)
             )
+            groups = SQLiteGroupStore(database: database)
         }
         let status = InProcessStatusService(sessions: sessions, logger: logger)
         var configuration = ChatServer.Configuration(id: "chat-test", host: "127.0.0.1", port: 0)
@@ -59,6 +62,7 @@ final class ConnectionFixture: Sendable {
                 users: users,
                 social: social,
                 messages: messages,
+                groups: groups,
                 status: status,
                 router: router,
                 limiter: InProcessRateLimiter()

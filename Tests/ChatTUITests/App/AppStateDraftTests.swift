@@ -7,17 +7,23 @@ import Testing
 /// A draft per conversation, kept across restarts: what the app asks to save, through a real
 /// cache file, is what a new app on the same file shows again.
 @Suite struct AppStateDraftTests {
-    let bob = ScreenFixtures.bob.id
-    let carol = ScreenFixtures.carol.id
+    let bob = ConversationKey.direct(ScreenFixtures.bob.id)
+    let carol = ConversationKey.direct(ScreenFixtures.carol.id)
 
     func type(_ text: String, into state: inout AppState) {
         for character in text { _ = state.apply(.key(.character(character))) }
     }
 
     /// The drafts of the effect `state` asks for, as the runner would save them.
-    func saved(_ effects: [Effect]) -> [UserID: String]? {
+    func saved(_ effects: [Effect]) -> [ConversationKey: String]? {
         for case .saveDrafts(let drafts) in effects { return drafts }
         return nil
+    }
+
+    /// The drafts a cache kept, as the runner hands them to the app (the cache keys them by
+    /// `ConversationKey.rawValue`).
+    static func drafts(in cache: MessageCache) throws -> [ConversationKey: String] {
+        Dictionary(uniqueKeysWithValues: try cache.drafts().map { (ConversationKey(rawValue: $0), $1) })
     }
 
     @Test func draftsSurviveARestart() throws {
@@ -35,7 +41,7 @@ import Testing
         #expect(state.input.text == "hello")
 
         let cache = try MessageCache(path: path)
-        _ = state.apply(.draftsLoaded(try cache.drafts()))
+        _ = state.apply(.draftsLoaded(try Self.drafts(in: cache)))
         type(" bob", into: &state)
         // Leaving bob's conversation saves his draft at once; carol's input is hers.
         let leaving = state.perform(.nextConversation)
@@ -45,12 +51,12 @@ import Testing
         // Quitting saves what is in the open conversation's input too.
         let atQuit = try #require(saved(state.saveDraftsEffect))
         #expect(atQuit == [bob: "hello bob", carol: "for carol\tpasted"])
-        try cache.replaceDrafts(atQuit)
+        try cache.replaceDrafts(Dictionary(uniqueKeysWithValues: atQuit.map { ($0.rawValue, $1) }))
 
         // The next start: a new app on the same cache file.
         var next = ScreenFixtures.mainState(width: 80, height: 24)
-        _ = next.apply(.draftsLoaded(try MessageCache(path: path).drafts()))
-        #expect(next.selectedPeer == bob)
+        _ = next.apply(.draftsLoaded(try Self.drafts(in: MessageCache(path: path))))
+        #expect(next.selectedConversation == bob)
         #expect(next.input.text == "hello bob")
         #expect(next.drafts == [carol: "for carol\tpasted"])
         #expect(AppView.render(next).contains("[Draft] for c"))

@@ -15,11 +15,11 @@ import Testing
         effects += state.perform(.filterFriends)
         for character in "car" { effects += state.apply(.key(.character(character))) }
         #expect(state.selectedPeer == carol)
-        #expect(effects.contains(.loadHistory(peer: carol, beforeSeq: 0)))
+        #expect(effects.contains(.loadHistory(conversation: .direct(carol), beforeSeq: 0)))
         #expect(!effects.contains { if case .markRead = $0 { true } else { false } }, "\(effects)")
         #expect(state.chat?.conversations[carol]?.unread == 4)
         // Enter opens it to be read.
-        #expect(state.apply(.key(.enter)) == [.markRead(carol)])
+        #expect(state.apply(.key(.enter)) == [.markRead(.direct(carol))])
         #expect(state.focus == .input)
     }
 }

@@ -49,7 +49,7 @@ import Testing
 
     @Test func altAGoesToTheNextUnreadAfterTheOpenOneWrappingRound() {
         var state = fixture(unread: [bob, dave])
-        _ = state.select(carol)
+        _ = state.select(.direct(carol))
         state.focus = .friends
         state.friendFilter = LineEditor()
 
@@ -60,15 +60,15 @@ import Testing
         #expect(state.selectedPeer == dave)
         #expect(state.focus == .input)
         #expect(state.friendFilter == nil)
-        #expect(effects.contains(.loadHistory(peer: dave, beforeSeq: 0)))
-        #expect(effects.contains(.markRead(dave)))
-        #expect(state.conversations[dave]?.firstUnreadSeq == 2)
+        #expect(effects.contains(.loadHistory(conversation: .direct(dave), beforeSeq: 0)))
+        #expect(effects.contains(.markRead(.direct(dave))))
+        #expect(state.conversations[.direct(dave)]?.firstUnreadSeq == 2)
         read(dave, in: &state)
 
         // Nothing unread after dave's (erin has read everything): round to bob's. F5 does the same.
         effects = state.apply(.key(.function(5)))
         #expect(state.selectedPeer == bob)
-        #expect(effects.contains(.markRead(bob)))
+        #expect(effects.contains(.markRead(.direct(bob))))
         read(bob, in: &state)
 
         // Nothing unread anywhere: it stays where it is and says so.
@@ -86,19 +86,19 @@ import Testing
     @Test func altAReachesAnUnreadConversationThatIsOnlyPreviewed() {
         var state = fixture(unread: [carol])
         state.focus = .friends
-        _ = state.select(carol)
+        _ = state.select(.direct(carol))
         let effects = state.apply(.key(.alt("a")))
         #expect(state.selectedPeer == carol)
         #expect(state.focus == .input)
-        #expect(effects == [.markRead(carol)])
+        #expect(effects == [.markRead(.direct(carol))])
     }
 
     @Test func altDigitOpensThatPlaceInTheList() {
         var state = fixture(unread: [dave])
         let effects = state.apply(.key(.alt("3")))
         #expect(state.selectedPeer == dave)
-        #expect(effects.contains(.loadHistory(peer: dave, beforeSeq: 0)))
-        #expect(effects.contains(.markRead(dave)))
+        #expect(effects.contains(.loadHistory(conversation: .direct(dave), beforeSeq: 0)))
+        #expect(effects.contains(.markRead(.direct(dave))))
         #expect(AppView.render(state).contains("Message dave"))
 
         _ = state.apply(.key(.alt("1")))

@@ -10,6 +10,6 @@ import Testing
         _ = state.apply(.key(.paste(code)))
         // Drawn as spaces in the input.
         #expect(AppView.render(state).contains("    return 1"))
-        #expect(state.apply(.key(.enter)) == [.send(text: code, to: ScreenFixtures.bob.id)])
+        #expect(state.apply(.key(.enter)) == [.send(text: code, to: .direct(ScreenFixtures.bob.id))])
     }
 }

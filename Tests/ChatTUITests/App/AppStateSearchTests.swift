@@ -30,7 +30,9 @@ import Testing
             let effect = pending.removeFirst()
             guard case .loadHistory(let peer, let beforeSeq) = effect else { continue }
             answered += 1
-            pending += state.apply(.historyLoaded(peer: peer, beforeSeq: beforeSeq, .success(page(before: beforeSeq))))
+            pending += state.apply(
+                .historyLoaded(conversation: peer, beforeSeq: beforeSeq, .success(page(before: beforeSeq)))
+            )
         }
         return answered
     }
@@ -46,7 +48,7 @@ import Testing
         )
         var view = ConversationView()
         view.merge(Self.page(before: 0))
-        state.conversations[bob] = view
+        state.conversations[.direct(bob)] = view
         return state
     }
 
@@ -56,12 +58,12 @@ import Testing
         _ = state.apply(.key(.control("s")))
         for character in "park" { _ = state.apply(.key(.character(character))) }
         let result = Self.history[19]
-        _ = state.apply(.searchResults(query: "park", peer: nil, [result], total: 1))
+        _ = state.apply(.searchResults(query: "park", conversation: nil, [result], total: 1))
         let effects = state.apply(.key(.enter))
         #expect(state.overlay == nil)
         // Pages 151–200 (again), 101–150, 51–100, 1–50: the pane is one stretch down to the newest.
         #expect(Self.runHistoryRequests(effects, on: &state) == 4)
-        let view = try #require(state.conversations[bob])
+        let view = try #require(state.conversations[.direct(bob)])
         #expect(view.messages.count == 200)
         #expect(view.scrollOffset > 0)
         let screen = AppView.render(state)
@@ -74,9 +76,9 @@ import Testing
 
         // Once the person scrolls, a late page does not pull the pane back to the message.
         _ = state.apply(.key(.pageDown))
-        let scrolled = state.conversations[bob]?.scrollOffset
-        _ = state.apply(.historyLoaded(peer: bob, beforeSeq: 0, .success(Self.page(before: 0))))
-        #expect(state.conversations[bob]?.scrollOffset == scrolled)
+        let scrolled = state.conversations[.direct(bob)]?.scrollOffset
+        _ = state.apply(.historyLoaded(conversation: .direct(bob), beforeSeq: 0, .success(Self.page(before: 0))))
+        #expect(state.conversations[.direct(bob)]?.scrollOffset == scrolled)
     }
 
     @Test func aResultAlreadyLoadedIsShownAtOnce() {
@@ -84,12 +86,12 @@ import Testing
         let result = Self.history[159]
         _ = state.apply(.key(.control("s")))
         for character in "note 160" { _ = state.apply(.key(.character(character))) }
-        _ = state.apply(.searchResults(query: "note 160", peer: nil, [result], total: 1))
+        _ = state.apply(.searchResults(query: "note 160", conversation: nil, [result], total: 1))
         let effects = state.apply(.key(.enter))
         // Only the newest page, to catch up: nothing older is needed.
         #expect(!effects.contains { if case .loadHistory(_, let before) = $0 { before != 0 } else { false } })
         #expect(AppView.render(state).contains("note 160"))
-        #expect((state.conversations[bob]?.scrollOffset ?? 0) > 0)
+        #expect((state.conversations[.direct(bob)]?.scrollOffset ?? 0) > 0)
     }
 
     /// Alt-S (or F6) searches only the open conversation; Ctrl-S still searches them all.
@@ -97,28 +99,28 @@ import Testing
         var state = ScreenFixtures.mainState(width: 100, height: 30)
         for key: Key in [.alt("s"), .function(6)] {
             _ = state.apply(.key(key))
-            #expect(state.overlay == .search(MessageSearch(peer: bob)), "\(key.name)")
+            #expect(state.overlay == .search(MessageSearch(conversation: .direct(bob))), "\(key.name)")
             _ = state.apply(.key(.escape))
         }
         _ = state.apply(.key(.alt("s")))
         var effects: [Effect] = []
         for character in "still" { effects = state.apply(.key(.character(character))) }
-        #expect(effects == [.searchMessages("still", peer: bob)])
+        #expect(effects == [.searchMessages("still", conversation: .direct(bob))])
         #expect(AppView.render(state).contains("Search messages with bob"))
         // An answer for every conversation is not this search's.
         let message = ScreenFixtures.bobMessages[3]
-        _ = state.apply(.searchResults(query: "still", peer: nil, [message, message], total: 2))
+        _ = state.apply(.searchResults(query: "still", conversation: nil, [message, message], total: 2))
         guard case .search(let unanswered) = state.overlay else {
             Issue.record("the search closed")
             return
         }
         #expect(!unanswered.searched)
-        _ = state.apply(.searchResults(query: "still", peer: bob, [message], total: 1))
+        _ = state.apply(.searchResults(query: "still", conversation: .direct(bob), [message], total: 1))
         guard case .search(let answered) = state.overlay else { return }
         #expect(answered.searched && answered.results == [message])
         #expect(AppView.render(state).contains("1 found"))
         // Editing the query searches the same conversation again.
-        #expect(state.apply(.key(.backspace)) == [.searchMessages("stil", peer: bob)])
+        #expect(state.apply(.key(.backspace)) == [.searchMessages("stil", conversation: .direct(bob))])
 
         // With no conversation open there is nothing to search in: it says so.
         _ = state.apply(.key(.escape))

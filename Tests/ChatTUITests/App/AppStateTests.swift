@@ -83,14 +83,20 @@ import Testing
     @Test func enterSendsToTheSelectedFriendAndPastesStayWhole() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("你好 🙂", into: &state)
-        #expect(state.apply(.key(.enter)) == [.send(text: "你好 🙂", to: ScreenFixtures.bob.id)])
+        #expect(state.apply(.key(.enter)) == [.send(text: "你好 🙂", to: .direct(ScreenFixtures.bob.id))])
         #expect(state.input.isEmpty)
         // A paste with newlines is one message; Alt-Enter adds a line.
         _ = state.apply(.key(.paste("line one\nline two")))
         _ = state.apply(.key(.altEnter))
         type("three", into: &state)
-        #expect(state.apply(.key(.enter)) == [.send(text: "line one\nline two\nthree", to: ScreenFixtures.bob.id)])
-        // Up recalls what was sent.
+        #expect(
+            state.apply(.key(.enter)) == [.send(text: "line one\nline two\nthree", to: .direct(ScreenFixtures.bob.id))]
+        )
+        // Up on an empty line selects a message; where there is none it recalls what was sent.
+        _ = state.apply(.key(.up))
+        #expect(state.isSelectingMessage && state.input.isEmpty)
+        _ = state.apply(.key(.escape))
+        state.conversations[.direct(ScreenFixtures.bob.id)]?.messages = []
         _ = state.apply(.key(.up))
         #expect(state.input.text == "line one\nline two\nthree")
     }
@@ -103,7 +109,7 @@ import Testing
         #expect(state.visibleFriends.map(\.user.username) == ["bob", "carol", "dave"])
         let effects = state.apply(.key(.down))
         #expect(state.selectedPeer == ScreenFixtures.carol.id)
-        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.carol.id, beforeSeq: 0)))
+        #expect(effects.contains(.loadHistory(conversation: .direct(ScreenFixtures.carol.id), beforeSeq: 0)))
         _ = state.apply(.key(.character("/")))
         type("da", into: &state)
         #expect(state.visibleFriends.map(\.user.username) == ["dave"])
@@ -158,9 +164,9 @@ import Testing
             text: "hi",
             sentAtMs: 0
         )
-        #expect(!state.apply(.session(.message(arriving, live: true))).contains(.markRead(peer)))
+        #expect(!state.apply(.session(.message(arriving, live: true))).contains(.markRead(.direct(peer))))
         state.chat?.conversations[peer]?.lastSeq = 9
-        #expect(state.perform(.switchFocus) == [.markRead(peer)])
+        #expect(state.perform(.switchFocus) == [.markRead(.direct(peer))])
     }
 
     /// A refused message comes back: into the input when its chat is open, otherwise into that
@@ -169,14 +175,16 @@ import Testing
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         let bob = ScreenFixtures.bob.id
         let refusal = ChatError(.payloadTooLarge, "The message is too long.")
-        _ = state.apply(.session(.messageRefused(peer: bob, text: "a long text", refusal)))
+        _ = state.apply(.session(.messageRefused(conversation: .direct(bob), text: "a long text", refusal)))
         #expect(state.input.text == "a long text")
         #expect(state.notice?.text.hasPrefix("Kept in the input, not sent to bob: ") == true)
         type("xy", into: &state)
-        _ = state.apply(.session(.messageRefused(peer: ScreenFixtures.dave.id, text: "to dave", refusal)))
+        _ = state.apply(
+            .session(.messageRefused(conversation: .direct(ScreenFixtures.dave.id), text: "to dave", refusal))
+        )
         #expect(state.input.text == "a long textxy", "the open chat's input is left alone")
         #expect(state.notice?.text.hasPrefix("Kept as dave's draft, not sent to dave: ") == true)
-        _ = state.select(ScreenFixtures.dave.id)
+        _ = state.select(.direct(ScreenFixtures.dave.id))
         #expect(state.input.text == "to dave")
     }
 
@@ -192,7 +200,8 @@ import Testing
         ] {
             effects += state.apply(.key(key))
         }
-        #expect(effects.isEmpty)
+        // Telling bob "alice is typing…" is all the keys did.
+        #expect(effects == [.sendTyping(.direct(ScreenFixtures.bob.id))])
         #expect(state.focus == .input)
         #expect(state.overlay == nil)
         #expect(state.input.text == "okbyexyby")
@@ -216,12 +225,12 @@ import Testing
         type("for carol", into: &state)
         _ = state.apply(.key(.control("p")))
         #expect(state.input.text == "for bob")
-        #expect(state.drafts == [ScreenFixtures.carol.id: "for carol"])
+        #expect(state.drafts == [.direct(ScreenFixtures.carol.id): "for carol"])
         #expect(AppView.render(state).contains("[Draft] for c"))
-        #expect(state.apply(.key(.enter)) == [.send(text: "for bob", to: ScreenFixtures.bob.id)])
+        #expect(state.apply(.key(.enter)) == [.send(text: "for bob", to: .direct(ScreenFixtures.bob.id))])
         _ = state.apply(.key(.control("n")))
         #expect(state.input.text == "for carol")
-        #expect(state.apply(.key(.enter)) == [.send(text: "for carol", to: ScreenFixtures.carol.id)])
+        #expect(state.apply(.key(.enter)) == [.send(text: "for carol", to: .direct(ScreenFixtures.carol.id))])
         #expect(state.drafts.isEmpty)
     }
 
@@ -280,23 +289,23 @@ import Testing
         #expect(effects.contains(.notify(title: "Carol 🎨", body: "ping")))
         // In the open conversation: no bell, but it is marked read.
         let fromBob = ScreenFixtures.message(21, from: ScreenFixtures.bob, to: ScreenFixtures.alice, seq: 5, "here")
-        #expect(state.apply(.session(.message(fromBob, live: true))) == [.markRead(ScreenFixtures.bob.id)])
+        #expect(state.apply(.session(.message(fromBob, live: true))) == [.markRead(.direct(ScreenFixtures.bob.id))])
         // Replayed by a sync: no bell.
         let old = ScreenFixtures.message(22, from: ScreenFixtures.carol, to: ScreenFixtures.alice, seq: 3, "old")
         #expect(state.apply(.session(.message(old, live: false))).isEmpty)
-        #expect(state.conversations[ScreenFixtures.bob.id]?.messages.last?.text == "here")
+        #expect(state.conversations[.direct(ScreenFixtures.bob.id)]?.messages.last?.text == "here")
     }
 
     @Test func pagingUpAsksForOlderMessagesOnce() {
         var state = ScreenFixtures.mainState(width: 80, height: 24)
-        state.conversations[ScreenFixtures.bob.id]?.olderAvailable = true
+        state.conversations[.direct(ScreenFixtures.bob.id)]?.olderAvailable = true
         let effects = state.apply(.key(.pageUp))
-        #expect(effects == [.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 1)])
+        #expect(effects == [.loadHistory(conversation: .direct(ScreenFixtures.bob.id), beforeSeq: 1)])
         #expect(state.apply(.key(.pageUp)).isEmpty, "one request at a time")
-        _ = state.apply(.historyLoaded(peer: ScreenFixtures.bob.id, beforeSeq: 1, .success([])))
-        #expect(state.conversations[ScreenFixtures.bob.id]?.olderAvailable == false)
+        _ = state.apply(.historyLoaded(conversation: .direct(ScreenFixtures.bob.id), beforeSeq: 1, .success([])))
+        #expect(state.conversations[.direct(ScreenFixtures.bob.id)]?.olderAvailable == false)
         _ = state.apply(.key(.control("g")))
-        #expect(state.conversations[ScreenFixtures.bob.id]?.scrollOffset == 0)
+        #expect(state.conversations[.direct(ScreenFixtures.bob.id)]?.scrollOffset == 0)
     }
 
     @Test func signInFlow() {

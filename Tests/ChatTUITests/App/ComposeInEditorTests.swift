@@ -25,17 +25,17 @@ import Testing
         // The status bar says what the prefix waits for.
         #expect(AppView.render(state).contains("Ctrl-X Ctrl-E: write the message in $VISUAL / $EDITOR"))
 
-        #expect(state.apply(.key(.control("e"))) == [.composeInEditor(draft: "first line", peer: bob)])
+        #expect(state.apply(.key(.control("e"))) == [.composeInEditor(draft: "first line", conversation: .direct(bob))])
         #expect(state.pendingPrefix == nil)
         #expect(state.input.text == "first line")
 
         // What the editor saved replaces the draft, lines and all, and waits for Enter.
-        #expect(state.apply(.composed(peer: bob, .success("first line\nsecond line"))).isEmpty)
+        #expect(state.apply(.composed(conversation: .direct(bob), .success("first line\nsecond line"))).isEmpty)
         #expect(state.input.text == "first line\nsecond line")
         let screen = AppView.render(state)
         #expect(screen.contains("second line"))
         #expect(screen.contains("Edited. Enter sends it."))
-        #expect(state.apply(.key(.enter)) == [.send(text: "first line\nsecond line", to: bob)])
+        #expect(state.apply(.key(.enter)) == [.send(text: "first line\nsecond line", to: .direct(bob))])
     }
 
     @Test func ctrlEAloneIsStillEndOfLine() {
@@ -54,7 +54,7 @@ import Testing
         _ = state.apply(.key(.control("x")))
         _ = state.apply(.key(.control("e")))
         let failure = ChatError(.internalError, "vi exited with status 1: the draft is unchanged.")
-        #expect(state.apply(.composed(peer: bob, .failure(failure))).isEmpty)
+        #expect(state.apply(.composed(conversation: .direct(bob), .failure(failure))).isEmpty)
         #expect(state.input.text == "keep me")
         #expect(AppView.render(state).contains("vi exited with status 1: the draft is unchanged."))
     }
@@ -96,12 +96,12 @@ import Testing
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         type("for bob", into: &state)
         _ = state.apply(.key(.control("x")))
-        #expect(state.apply(.key(.control("e"))) == [.composeInEditor(draft: "for bob", peer: bob)])
-        _ = state.select(ScreenFixtures.carol.id)
-        _ = state.apply(.composed(peer: bob, .success("for bob, edited")))
+        #expect(state.apply(.key(.control("e"))) == [.composeInEditor(draft: "for bob", conversation: .direct(bob))])
+        _ = state.select(.direct(ScreenFixtures.carol.id))
+        _ = state.apply(.composed(conversation: .direct(bob), .success("for bob, edited")))
         #expect(state.input.text.isEmpty)
-        #expect(state.drafts[bob] == "for bob, edited")
-        _ = state.select(bob)
+        #expect(state.drafts[.direct(bob)] == "for bob, edited")
+        _ = state.select(.direct(bob))
         #expect(state.input.text == "for bob, edited")
     }
 

@@ -129,10 +129,14 @@ import Testing
 
     @Test func f4AsksToExportTheOpenConversation() {
         var state = ScreenFixtures.mainState(width: 120, height: 24)
-        _ = state.select(ScreenFixtures.carol.id)
+        _ = state.select(.direct(ScreenFixtures.carol.id))
         let effects = state.apply(.key(.function(4)))
         let names = [alice.id: "alice", ScreenFixtures.carol.id: "Carol 🎨"]
-        #expect(effects == [.exportConversation(peer: ScreenFixtures.carol.id, fileStem: "carol", names: names)])
+        #expect(
+            effects == [
+                .exportConversation(conversation: .direct(ScreenFixtures.carol.id), fileStem: "carol", names: names)
+            ]
+        )
         #expect(AppView.render(state).contains("Exporting the conversation with Carol 🎨…"))
 
         // From the friend list too, and with nothing open it says so instead.

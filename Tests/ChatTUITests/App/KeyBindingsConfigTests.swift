@@ -52,7 +52,7 @@ import Testing
         // Pressed in the app: F9 goes to the unread conversation, Alt-A and F5 do nothing now.
         var state = ScreenFixtures.mainState(width: 80, height: 24)
         state.keyBindings = table
-        _ = state.select(ScreenFixtures.carol.id)
+        _ = state.select(.direct(ScreenFixtures.carol.id))
         for key: Key in [.alt("a"), .function(5)] {
             let effects = state.apply(.key(key))
             #expect(effects.isEmpty && state.selectedPeer == ScreenFixtures.carol.id, "\(key.name)")

@@ -49,7 +49,7 @@ import Testing
                     switch binding.context {
                     case .app, .main: [.input, .friends]
                     case .friendList: [.friends]
-                    case .input: [.input]
+                    case .input, .messages: [.input]
                     }
                 for focus in focuses {
                     check(binding.command, key: key, after: binding.prefix, focus: focus)
@@ -65,11 +65,36 @@ import Testing
         let carol = ScreenFixtures.carol.id
         // Set-up some commands need to show a change.
         switch command {
-        case .previousConversation, .friendUp, .nextUnread: _ = state.select(carol)
-        case .scrollNewer, .jumpToLatest: state.conversations[bob]?.scrollOffset = 3
-        case .scrollOlder: state.conversations[bob]?.olderAvailable = true
+        case .previousConversation, .friendUp, .nextUnread: _ = state.select(.direct(carol))
+        case .scrollNewer, .jumpToLatest: state.conversations[.direct(bob)]?.scrollOffset = 3
+        case .scrollOlder: state.conversations[.direct(bob)]?.olderAvailable = true
         case .completeName: state.input.setText("hi ca")
         case .composeInEditor: state.input.setText("a draft")
+        case .groupMembers, .groupInfo:
+            state = ScreenFixtures.groupState(width: 80, height: 24)
+            state.focus = focus
+            _ = state.select(.group(ScreenFixtures.teamID))
+        // A selected message: the newest of bob's ("Still there?"), or in the group the reply
+        // "Count me in", or my own "I'll bring snacks", or one of mine young enough to recall.
+        case .olderMessage, .stopSelecting, .replyToMessage, .copyMessage: _ = state.apply(.key(.up))
+        case .newerMessage:
+            _ = state.apply(.key(.up))
+            _ = state.apply(.key(.up))
+        case .cancelReply:
+            _ = state.apply(.key(.up))
+            _ = state.apply(.key(.character("r")))
+        case .jumpToQuote:
+            state = MessageFixtures.teamState(width: 80, height: 24)
+            _ = state.apply(.key(.up))
+            _ = state.apply(.key(.up))
+        case .readCount:
+            state = MessageFixtures.teamState(width: 80, height: 24)
+            _ = state.apply(.key(.up))
+        case .recallMessage:
+            var mine = ScreenFixtures.message(50, from: ScreenFixtures.alice, to: ScreenFixtures.bob, seq: 5, "oops")
+            mine.sentAtMs = Int64(state.now.timeIntervalSince1970 * 1000) - 10_000
+            state.conversations[.direct(bob)]?.merge([mine])
+            _ = state.apply(.key(.up))
         default: break
         }
         let before = state
@@ -88,7 +113,8 @@ import Testing
         case .findPeople: #expect(state.overlay == .findUser(FindUser()), "\(what)")
         case .friendRequests: #expect(state.overlay == .requests(RequestsPanel()), "\(what)")
         case .searchMessages: #expect(state.overlay == .search(MessageSearch()), "\(what)")
-        case .searchConversation: #expect(state.overlay == .search(MessageSearch(peer: bob)), "\(what)")
+        case .searchConversation:
+            #expect(state.overlay == .search(MessageSearch(conversation: .direct(bob))), "\(what)")
         case .chooseTheme:
             guard case .themes = state.overlay else {
                 Issue.record("\(what): no theme picker")
@@ -104,7 +130,7 @@ import Testing
         case .nextUnread:
             // From carol's, bob's is the next with unread messages, opened to be read.
             #expect(state.selectedPeer == bob && state.focus == .input, "\(what)")
-            #expect(effects.contains(.markRead(bob)), "\(what)")
+            #expect(effects.contains(.markRead(.direct(bob))), "\(what)")
         case .conversation1, .conversation2, .conversation3, .conversation4, .conversation5, .conversation6,
             .conversation7, .conversation8, .conversation9:
             let list = before.visibleFriends.map(\.user.id)
@@ -115,8 +141,8 @@ import Testing
                 #expect(state.selectedPeer == before.selectedPeer && effects.isEmpty, "\(what)")
             }
         case .scrollOlder: #expect(effects.contains { if case .loadHistory = $0 { true } else { false } }, "\(what)")
-        case .scrollNewer: #expect(state.conversations[bob]?.scrollOffset == 0, "\(what)")
-        case .jumpToLatest: #expect(state.conversations[bob]?.scrollOffset == 0, "\(what)")
+        case .scrollNewer: #expect(state.conversations[.direct(bob)]?.scrollOffset == 0, "\(what)")
+        case .jumpToLatest: #expect(state.conversations[.direct(bob)]?.scrollOffset == 0, "\(what)")
         case .switchFocus: #expect(state.focus != focus, "\(what)")
         case .backToInput: #expect(state.focus == .input, "\(what)")
         case .filterFriends: #expect(state.friendFilter != nil, "\(what)")
@@ -137,11 +163,37 @@ import Testing
             }
         case .completeName: #expect(state.input.text == "hi carol", "\(what)")
         case .composeInEditor:
-            #expect(effects == [.composeInEditor(draft: "a draft", peer: bob)], "\(what)")
+            #expect(effects == [.composeInEditor(draft: "a draft", conversation: .direct(bob))], "\(what)")
             #expect(state.input.text == "a draft", "\(what)")
         case .exportConversation:
             let names = [ScreenFixtures.alice.id: "alice", bob: "bob"]
-            #expect(effects == [.exportConversation(peer: bob, fileStem: "bob", names: names)], "\(what)")
+            #expect(
+                effects == [.exportConversation(conversation: .direct(bob), fileStem: "bob", names: names)],
+                "\(what)"
+            )
+        case .newGroup: #expect(state.overlay == .pickFriends(FriendPicker(purpose: .newGroup)), "\(what)")
+        case .groupMembers:
+            #expect(state.memberPaneOpen && effects == [.loadGroup(ScreenFixtures.teamID)], "\(what)")
+        case .groupInfo:
+            #expect(state.overlay == .groupInfo(GroupInfoPanel(group: ScreenFixtures.teamID)), "\(what)")
+            #expect(effects == [.loadGroup(ScreenFixtures.teamID)], "\(what)")
+        case .mute: #expect(effects == [.setMuted(.direct(bob), true)], "\(what)")
+        case .readReceipts: #expect(effects == [.setSendsReadReceipts(false)], "\(what)")
+        case .selectMessage: #expect(state.isSelectingMessage && state.selectedMessage?.id == 4, "\(what)")
+        case .olderMessage: #expect(state.selectedMessage?.id == 3, "\(what)")
+        case .newerMessage: #expect(state.selectedMessage?.id == 4, "\(what)")
+        case .stopSelecting: #expect(!state.isSelectingMessage && state.input == before.input, "\(what)")
+        case .replyToMessage: #expect(state.activeReply?.seq == 4 && !state.isSelectingMessage, "\(what)")
+        case .cancelReply: #expect(before.activeReply != nil && state.reply == nil, "\(what)")
+        case .copyMessage: #expect(effects == [.copyToClipboard("Still there?")], "\(what)")
+        case .jumpToQuote: #expect(state.selectedMessage?.text == "Hike on Saturday?", "\(what)")
+        case .readCount: #expect(effects == [.readCount(ScreenFixtures.teamID, seq: 8)], "\(what)")
+        case .recallMessage:
+            guard case .confirm(let confirmation) = state.overlay, confirmation.action == .recall(.direct(bob), seq: 5)
+            else {
+                Issue.record("\(what): no recall confirmation")
+                return
+            }
         }
     }
 

@@ -60,7 +60,7 @@ import Testing
         var view = ConversationView()
         view.merge(messages)
         view.olderAvailable = false
-        state.conversations[bob.id] = view
+        state.conversations[.direct(bob.id)] = view
         return state
     }
 
@@ -69,12 +69,12 @@ import Testing
         state.focus = .friends
         let canvas = rendered(&state)
         let carolRow = try #require(canvas.lines.firstIndex { $0.contains("Carol 🎨") })
-        #expect(state.hitMap.target(atX: 5, y: carolRow) == .friend(ScreenFixtures.carol.id))
+        #expect(state.hitMap.target(atX: 5, y: carolRow) == .conversation(.direct(ScreenFixtures.carol.id)))
 
         let effects = state.apply(mouse(.press, x: 5, y: carolRow))
         #expect(state.selectedPeer == ScreenFixtures.carol.id)
         #expect(state.focus == .input)
-        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.carol.id, beforeSeq: 0)))
+        #expect(effects.contains(.loadHistory(conversation: .direct(ScreenFixtures.carol.id), beforeSeq: 0)))
         #expect(AppView.render(state).contains("Carol 🎨 (carol)"))
 
         // A friend's second row (the preview) is that friend too.
@@ -92,7 +92,7 @@ import Testing
         #expect(state.hitMap.target(atX: 50, y: newest) == .message(160))
 
         _ = state.apply(mouse(.wheelUp, x: 50, y: newest))
-        #expect(state.conversations[bob]?.scrollOffset == AppState.wheelRows)
+        #expect(state.conversations[.direct(bob)]?.scrollOffset == AppState.wheelRows)
         let scrolled = rendered(&state)
         #expect(!scrolled.contains("message number 60"))
         #expect(scrolled.contains("↓ \(AppState.wheelRows) more below"))
@@ -100,7 +100,7 @@ import Testing
         // Over the input the wheel scrolls the conversation too; down comes back to the newest.
         let input = MainView.layout(state).input
         _ = state.apply(mouse(.wheelDown, x: input.x + 3, y: input.y + 1))
-        #expect(state.conversations[bob]?.scrollOffset == 0)
+        #expect(state.conversations[.direct(bob)]?.scrollOffset == 0)
         #expect(AppView.render(state).contains("message number 60"))
     }
 
@@ -124,14 +124,14 @@ import Testing
         #expect(!before[x, row].style.reverse)
 
         _ = state.apply(mouse(.press, x: x + 2, y: row))
-        #expect(state.conversations[bob]?.highlightedMessageID == 4)
+        #expect(state.conversations[.direct(bob)]?.highlightedMessageID == 4)
         let after = rendered(&state)
         #expect(after[x, row].style.reverse)
         #expect(after[x + 11, row].style.reverse)
         #expect(after.text(row: row) == before.text(row: row))
 
         _ = state.apply(mouse(.press, x: x, y: row))
-        #expect(state.conversations[bob]?.highlightedMessageID == nil)
+        #expect(state.conversations[.direct(bob)]?.highlightedMessageID == nil)
         #expect(!AppView.render(state)[x, row].style.reverse)
     }
 
@@ -144,11 +144,11 @@ import Testing
         let canvas = rendered(&state)
         let row = try #require(canvas.lines.firstIndex { $0.contains("message number 50") })
         _ = state.apply(mouse(.press, x: 50, y: row))
-        #expect(state.conversations[bob.id]?.highlightedMessageID == 150)
+        #expect(state.conversations[.direct(bob.id)]?.highlightedMessageID == 150)
 
         let arriving = ScreenFixtures.message(161, from: bob, to: alice, seq: 61, "one more", minutes: 7)
         _ = state.apply(.session(.message(arriving, live: true)))
-        #expect(state.conversations[bob.id]?.scrollOffset == AppState.wheelRows + 1)
+        #expect(state.conversations[.direct(bob.id)]?.scrollOffset == AppState.wheelRows + 1)
         let later = AppView.render(state)
         #expect(later.lines.firstIndex { $0.contains("message number 50") } == row)
 
@@ -156,7 +156,7 @@ import Testing
         _ = state.apply(mouse(.press, x: 50, y: row))
         let another = ScreenFixtures.message(162, from: bob, to: alice, seq: 62, "and another", minutes: 7)
         _ = state.apply(.session(.message(another, live: true)))
-        #expect(state.conversations[bob.id]?.scrollOffset == AppState.wheelRows + 1)
+        #expect(state.conversations[.direct(bob.id)]?.scrollOffset == AppState.wheelRows + 1)
     }
 
     @Test func theMouseDoesNothingUnderADialogOrOffTheMainScreen() throws {

@@ -26,7 +26,7 @@ import Testing
     /// The text of the message Enter sends.
     func sent(_ state: inout AppState) -> String? {
         for effect in state.apply(.key(.enter)) {
-            if case .send(let text, _) = effect { return text }
+            if case .send(let text, _, _, _, _) = effect { return text }
         }
         return nil
     }

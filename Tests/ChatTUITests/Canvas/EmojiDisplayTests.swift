@@ -82,7 +82,7 @@ import Testing
         var view = ConversationView()
         view.merge([ScreenFixtures.message(50, from: bob, to: ScreenFixtures.alice, seq: 1, text)])
         view.olderAvailable = false
-        state.conversations[bob.id] = view
+        state.conversations[.direct(bob.id)] = view
 
         state.emojiMode = .text
         #expect(AppView.render(state).contains("hi [man + woman + girl] [flag CN] [thumbs up sign]"))
@@ -98,7 +98,7 @@ import Testing
         for cluster in [Self.family, Self.flag, Self.skinTone] {
             #expect(full.contains { $0.text.unicodeScalars.elementsEqual(cluster.unicodeScalars) && $0.width == 2 })
         }
-        let stored = try #require(state.conversations[bob.id]?.messages.first?.text)
+        let stored = try #require(state.conversations[.direct(bob.id)]?.messages.first?.text)
         #expect(stored.unicodeScalars.elementsEqual(text.unicodeScalars))
     }
 }

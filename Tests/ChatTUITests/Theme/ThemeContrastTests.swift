@@ -140,9 +140,9 @@ import Testing
         let carol = ScreenFixtures.carol
         var main = ScreenFixtures.mainState(width: 100, height: 30)
         main.focus = .friends
-        main.drafts[carol.id] = "half a thought"
-        main.conversations[bob.id]?.highlightedMessageID = 1
-        main.conversations[bob.id]?.highlightQuery = "你好"
+        main.drafts[.direct(carol.id)] = "half a thought"
+        main.conversations[.direct(bob.id)]?.highlightedMessageID = 1
+        main.conversations[.direct(bob.id)]?.highlightQuery = "你好"
         main.showNotice("Request sent.", .success)
 
         var offline = ScreenFixtures.mainState(width: 100, height: 30)
@@ -154,7 +154,7 @@ import Testing
 
         var draftSelected = ScreenFixtures.mainState(width: 100, height: 30)
         draftSelected.selectedPeer = carol.id
-        draftSelected.drafts[carol.id] = "half a thought"
+        draftSelected.drafts[.direct(carol.id)] = "half a thought"
         draftSelected.showNotice("Theme saved.", .info)
 
         var search = MessageSearch()
@@ -184,6 +184,8 @@ import Testing
             state.overlay = overlay
             screens.append((name: name, state: state))
         }
+        screens += groupScreens()
+        screens += messageScreens()
 
         var signIn = AppState(serverURL: "http://127.0.0.1:8888")
         signIn.width = 100
@@ -195,6 +197,65 @@ import Testing
         screens.append((name: "sign-in error", state: signIn))
         screens.append((name: "sign-in info", state: signedOut))
         return screens
+    }
+
+    /// The group's screens: its row with "#", member count, "@" and a muted count (on a plain
+    /// and on a selected row), one left, its chat with a system line beside the member pane;
+    /// the picker (a chosen friend, an error) and the group's panel (the owner's keys, an error).
+    static func groupScreens() -> [(name: String, state: AppState)] {
+        let team = ScreenFixtures.teamID
+        var open = ScreenFixtures.groupState(width: 100, height: 30)
+        _ = open.select(.group(team))
+        open.memberPaneOpen = true
+        open.chat?.groups[team]?.muted = true
+        open.chat?.conversations[ScreenFixtures.bob.id]?.muted = true
+        var left = ScreenFixtures.groupState(width: 100, height: 30)
+        left.chat?.groups[team]?.isMember = false
+        left.chat?.groups[8] = GroupConversation(
+            group: GroupSummary(id: 8, name: "family", ownerID: ScreenFixtures.bob.id, memberCount: 3),
+            unread: 2,
+            muted: true
+        )
+        _ = left.select(.group(8))
+        var picker = FriendPicker(purpose: .newGroup)
+        picker.chosen = [ScreenFixtures.carol.id]
+        picker.selected = 1
+        picker.error = "You are in too many groups."
+        var naming = picker
+        naming.step = .name
+        naming.name.setText("hikers")
+        naming.error = nil
+        naming.busy = true
+        var panel = GroupInfoPanel(group: team)
+        panel.selected = 1
+        panel.error = "Only the group's owner can remove members."
+        var screens = [(name: "group", state: open), (name: "group left", state: left)]
+        for (name, overlay) in [
+            ("new group", Overlay.pickFriends(picker)), ("group name", .pickFriends(naming)),
+            ("group info", .groupInfo(panel)),
+        ] {
+            var state = ScreenFixtures.groupState(width: 100, height: 30)
+            state.overlay = overlay
+            screens.append((name: name, state: state))
+        }
+        return screens
+    }
+
+    /// A conversation's rows: a quote, recalls, system lines, a message naming me (plain and
+    /// selected), ✓✓, who is typing, a selected message's keys, and the reply being written.
+    static func messageScreens() -> [(name: String, state: AppState)] {
+        var selected = MessageFixtures.teamState(width: 100, height: 30)
+        let now = MessageFixtures.nowMs(selected)
+        selected.chat?.typing[MessageFixtures.team] = [ScreenFixtures.bob.id: now + 3_000]
+        _ = selected.apply(.key(.up))
+        _ = selected.apply(.key(.up))
+        _ = selected.apply(.key(.up))
+        var replying = MessageFixtures.teamState(width: 100, height: 30)
+        _ = replying.apply(.key(.up))
+        _ = replying.apply(.key(.character("r")))
+        var read = ScreenFixtures.mainState(width: 100, height: 30)
+        read.chat?.conversations[ScreenFixtures.bob.id]?.peerReadSeq = 4
+        return [("selected mention", selected), ("replying", replying), ("read", read)]
     }
 
     @Test func everyDrawnGlyphMeetsTheRatioInEveryTheme() throws {

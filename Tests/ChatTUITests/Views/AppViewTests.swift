@@ -142,7 +142,7 @@ import Testing
         var state = ScreenFixtures.mainState(width: 100, height: 30)
         _ = state.apply(.key(.control("s")))
         for character in "终端" { _ = state.apply(.key(.character(character))) }
-        _ = state.apply(.searchResults(query: "终端", peer: nil, [ScreenFixtures.bobMessages[1]], total: 1))
+        _ = state.apply(.searchResults(query: "终端", conversation: nil, [ScreenFixtures.bobMessages[1]], total: 1))
         let canvas = AppView.render(state)
         #expect(canvas.contains("Search messages"))
         #expect(canvas.contains("这个终端应用"))
@@ -156,8 +156,8 @@ import Testing
         // Enter jumps to it in its conversation, highlighted (paging to it: `AppStateSearchTests`).
         let effects = state.apply(.key(.enter))
         #expect(state.overlay == nil)
-        #expect(state.conversations[ScreenFixtures.bob.id]?.highlightedMessageID == 2)
-        #expect(effects.contains(.loadHistory(peer: ScreenFixtures.bob.id, beforeSeq: 0)))
+        #expect(state.conversations[.direct(ScreenFixtures.bob.id)]?.highlightedMessageID == 2)
+        #expect(effects.contains(.loadHistory(conversation: .direct(ScreenFixtures.bob.id), beforeSeq: 0)))
         #expect(AppView.render(state).contains("这个终端应用"))
     }
 
@@ -172,7 +172,7 @@ import Testing
             message.id = Int64(1_000 + index)
             return message
         }
-        _ = state.apply(.searchResults(query: "hi", peer: nil, shown, total: 300))
+        _ = state.apply(.searchResults(query: "hi", conversation: nil, shown, total: 300))
         guard case .search(let search) = state.overlay else {
             Issue.record("the search overlay closed")
             return
@@ -182,7 +182,7 @@ import Testing
         #expect(canvas.contains("300 found, newest 100 shown"))
         #expect(!canvas.contains("100 found ·"))
         // Exactly the limit is a count, not "more".
-        _ = state.apply(.searchResults(query: "hi", peer: nil, shown, total: MessageSearch.shownLimit))
+        _ = state.apply(.searchResults(query: "hi", conversation: nil, shown, total: MessageSearch.shownLimit))
         #expect(AppView.render(state).contains("100 found ·"))
     }
 

@@ -12,7 +12,7 @@ import Testing
         var view = ConversationView()
         view.merge([ScreenFixtures.message(60, from: ScreenFixtures.bob, to: ScreenFixtures.alice, seq: 1, text)])
         view.olderAvailable = false
-        state.conversations[ScreenFixtures.bob.id] = view
+        state.conversations[.direct(ScreenFixtures.bob.id)] = view
         return state
     }
 

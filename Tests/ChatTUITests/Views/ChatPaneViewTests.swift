@@ -30,7 +30,7 @@ import Testing
         view.merge(messages)
         view.firstUnreadSeq = 140
         view.olderAvailable = false
-        state.conversations[bob.id] = view
+        state.conversations[.direct(bob.id)] = view
         state.chat?.outbox = [
             OutboxMessage(
                 clientMessageID: "o1",
@@ -51,11 +51,11 @@ import Testing
     @Test(arguments: [1, 7, 38, 60, 233, 10_000])
     func theNewestRowsAreTheSameWhenOnlyTheyAreBuilt(needed: Int) throws {
         let state = Self.longConversation()
-        let bob = try #require(state.selectedFriend)
-        let view = try #require(state.conversations[bob.user.id])
+        let bob = try #require(state.selectedConversation)
+        let view = try #require(state.conversations[bob])
         for width in [30, 80, 116] {
-            let full = ChatPaneView.lines(for: view, peer: bob, state: state, width: width)
-            let partial = ChatPaneView.lines(for: view, peer: bob, state: state, width: width, atLeast: needed)
+            let full = ChatPaneView.lines(for: view, in: bob, state: state, width: width)
+            let partial = ChatPaneView.lines(for: view, in: bob, state: state, width: width, atLeast: needed)
             #expect(partial.count >= min(needed, full.count))
             #expect(Array(full.suffix(partial.count)) == partial, "width \(width), needed \(needed)")
             if needed >= full.count { #expect(partial == full) }
@@ -66,14 +66,13 @@ import Testing
         var state = Self.longConversation()
         let bobID = ScreenFixtures.bob.id
         for offset in [0, 1, 25, 300, 100_000] {
-            state.conversations[bobID]?.scrollOffset = offset
+            state.conversations[.direct(bobID)]?.scrollOffset = offset
             let canvas = AppView.render(state)
             // The rows the pane shows, rebuilt from the full list as the old renderer did.
-            let friend = state.selectedFriend!
             let inner = MainView.layout(state).chat
             let full = ChatPaneView.lines(
-                for: state.conversations[bobID]!,
-                peer: friend,
+                for: state.conversations[.direct(bobID)]!,
+                in: .direct(bobID),
                 state: state,
                 width: inner.width - 4
             )

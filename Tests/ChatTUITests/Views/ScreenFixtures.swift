@@ -1,4 +1,5 @@
 import ChatClient
+import ChatProtocol
 import Foundation
 
 @testable import ChatTUI
@@ -91,7 +92,71 @@ enum ScreenFixtures {
         view.merge(bobMessages)
         view.firstUnreadSeq = 3
         view.olderAvailable = false
-        state.conversations[bob.id] = view
+        state.conversations[.direct(bob.id)] = view
+        return state
+    }
+
+    // MARK: A group
+
+    /// Not alice's friend: a member known by username only.
+    static let erin = UserSummary(id: 6, username: "erin")
+    static let teamID: GroupID = 7
+
+    /// A message in "team", a minute apart from `base` as the others are.
+    static func teamMessage(_ id: Int64, from: UserSummary, seq: UInt64, _ text: String, minutes: Int64) -> ChatMessage
+    {
+        var line = message(id, from: from, to: alice, seq: seq, text, minutes: minutes)
+        line.recipientID = 0
+        line.groupID = teamID
+        return line
+    }
+
+    /// Its history: the server's line that made it, then bob's and erin's messages, bob's last
+    /// naming alice.
+    static let teamMessages: [ChatMessage] = {
+        var created = teamMessage(20, from: alice, seq: 1, "alice created the group", minutes: 2)
+        created.kind = .system
+        var mention = teamMessage(23, from: bob, seq: 4, "@alice bring the map 🗺", minutes: 5)
+        mention.mentions = [alice.id]
+        return [
+            created,
+            teamMessage(21, from: bob, seq: 2, "Hike on Saturday?", minutes: 3),
+            teamMessage(22, from: erin, seq: 3, "我也去！", minutes: 4),
+            mention,
+        ]
+    }()
+
+    /// `mainState` with the group "team" (alice owns it; bob and dave online, carol and erin
+    /// not), first in the list with three unread messages, one naming alice, and its members
+    /// loaded. Bob's conversation stays the open one.
+    static func groupState(width: Int, height: Int) -> AppState {
+        var state = mainState(width: width, height: height)
+        let team = GroupSummary(
+            id: teamID,
+            name: "team",
+            announcement: "Saturday: meet at the station at 8 🥾",
+            ownerID: alice.id,
+            memberCount: 5
+        )
+        state.chat?.groups[teamID] = GroupConversation(
+            group: team,
+            lastMessage: teamMessages.last,
+            lastSeq: 4,
+            readSeq: 1,
+            unread: 3,
+            mentioned: true
+        )
+        state.chat?.groupMembers[teamID] = [
+            GroupMember(user: alice, online: true, joinedAtMs: base),
+            GroupMember(user: bob, online: true, joinedAtMs: base),
+            GroupMember(user: carol, online: false, joinedAtMs: base),
+            GroupMember(user: dave, online: true, joinedAtMs: base),
+            GroupMember(user: erin, online: false, joinedAtMs: base),
+        ]
+        var view = ConversationView()
+        view.merge(teamMessages)
+        view.olderAvailable = false
+        state.conversations[.group(teamID)] = view
         return state
     }
 }
