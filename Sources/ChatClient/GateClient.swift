@@ -59,6 +59,9 @@ public struct GateClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(3)
+        // Under the gate's 15 s idle close: a kept-alive connection is dropped here first, never
+        // reused the instant the gate closes it (a POST on it failed with "connection reset").
+        configuration.connectionPool.idleTimeout = .seconds(10)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

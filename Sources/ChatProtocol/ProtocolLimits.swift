@@ -70,6 +70,9 @@ public enum ProtocolLimits {
     /// Members of one group, the owner included. With it a group's member list (`GroupInfo`)
     /// stays far under a frame, and a message's pushes stay bounded.
     public static let maxGroupMembers = 500
+    /// Groups one person is in at once. With it the group list (one reply, each entry's texts cut
+    /// to previews) stays far under a frame, and nobody can be pulled into groups without end.
+    public static let maxGroupsPerUser = 500
     /// A group's name, in bytes of UTF-8 (one line: no control characters).
     public static let maxGroupNameBytes = 96
     /// A group's announcement, in bytes of UTF-8.

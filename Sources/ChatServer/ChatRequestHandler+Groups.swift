@@ -104,9 +104,20 @@ extension ChatRequestHandler {
         var list = WireGroupList()
         list.groups = try await groups.groups(of: user).map { record in
             var conversation = WireGroupConversation()
-            conversation.group = WireGroup(record.group)
+            var group = record.group
+            // The list is one reply for up to `maxGroupsPerUser` groups: texts as previews (the
+            // announcement whole is GetGroup's). One who left learns nothing of it since.
+            group.announcement = record.isMember ? group.announcement.previewCut() : ""
+            if !record.isMember { group.memberCount = 0 }
+            conversation.group = WireGroup(group)
             if var last = record.lastMessage {
                 last.text = last.text.previewCut()
+                last.reply?.excerpt = ""
+                if var change = last.change {
+                    change.value = change.value.previewCut()
+                    change.userIDs = Array(change.userIDs.prefix(20))
+                    last.change = change
+                }
                 conversation.lastMessage = WireChatMessage(last)
             }
             conversation.lastSeq = record.lastSeq
@@ -125,7 +136,9 @@ extension ChatRequestHandler {
 
     /// The line to the members, and `groupChanged` to the devices of whoever joined or left.
     private func announce(_ committed: GroupChangeCommit) {
-        fanout.push(committed.line, except: nil)
+        for line in [committed.line] + committed.followingLines {
+            fanout.push(line, except: nil)
+        }
         for (user, updateID) in committed.loggedFor {
             pushUpdate(.groupChanged(updateID: updateID, groupID: committed.group.id), to: user)
         }
@@ -145,7 +158,7 @@ extension ChatRequestHandler {
     static func checkedGroupName(_ name: String) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespaces)
         try AccountRules.validateText(trimmed, maxBytes: ProtocolLimits.maxGroupNameBytes, what: "A group name")
-        guard !trimmed.isEmpty, !trimmed.contains(where: \.isNewline) else {
+        guard !trimmed.isEmpty, !trimmed.contains(where: { $0.isNewline || $0 == "\t" }) else {
             throw ChatError(.invalidText, "A group name is one line of text.")
         }
         return trimmed

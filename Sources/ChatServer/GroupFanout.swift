@@ -6,8 +6,9 @@ import Synchronization
 
 /// Pushes a group's messages to its members online, in the order they committed.
 ///
-/// A message is stored once; its pushes go to every current member (on whichever chat servers
-/// they are), looked up when it is pushed, so someone removed a moment earlier gets nothing. The
+/// A message is stored once; its pushes go to every current member who may see it (on whichever
+/// chat servers they are), looked up when it is pushed: someone removed a moment earlier gets
+/// nothing, nor does someone invited after it. The
 /// lookup is a read, which must not run on the connection's event loop, so each push is a task;
 /// the tasks of one group run one after another (each waits for the one before), so members see
 /// a group's messages in seq order, and a device sees a gap only when a push was really lost.
@@ -30,11 +31,12 @@ final class GroupFanout: Sendable {
         var push = WireGroupPush()
         push.message = WireChatMessage(message)
         guard let frame = try? WireEnvelope.push(.groupPush(push)).framed() else { return }
-        send(frame, to: message.groupID, except: connection)
+        send(frame, to: message.groupID, seeing: message.seq, except: connection)
     }
 
-    /// Pushes `frame` to the group's current members, after the group's earlier pushes.
-    func send(_ frame: ByteBuffer, to group: GroupID, except connection: ConnectionID?) {
+    /// Pushes `frame` to the group's current members who may see `seq` (not one who joined
+    /// after it), after the group's earlier pushes.
+    func send(_ frame: ByteBuffer, to group: GroupID, seeing seq: UInt64, except connection: ConnectionID?) {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).newValue
         let groups = groups
         let router = router
@@ -44,7 +46,7 @@ final class GroupFanout: Sendable {
             let task = Task {
                 await previous?.value
                 do {
-                    for member in try await groups.memberIDs(of: group) {
+                    for member in try await groups.memberIDs(of: group, seeing: seq) {
                         router.push(frame, to: member, except: connection)
                     }
                 } catch {

@@ -39,6 +39,7 @@ public struct PostgresGroupStore: GroupStore {
         return try await database.withTransaction { connection in
             let everyone = [owner] + invited
             try await Self.lockUsers(everyone, on: connection, logger)
+            try await Self.checkRoomInGroups(for: [owner], on: connection, logger)
             try await Self.checkInvitable(invited, by: owner, on: connection, logger)
             var created: GroupID?
             for try await id in try await connection.query(
@@ -169,14 +170,27 @@ public struct PostgresGroupStore: GroupStore {
                 logger: logger
             )
             try await Self.recount(group, on: connection, logger)
+            var following: [MessageRecord] = []
             if current.ownerID == user,
                 let heir = try await Self.memberIDs(connection.query(Self.memberIDsQuery(of: group), logger: logger))
                     .first
             {
-                // An owner who leaves hands the group to the longest-standing member.
+                // An owner who leaves hands the group to the longest-standing member, with a line
+                // that tells everyone (devices learn the owner from such lines).
                 try await connection.query(
                     "UPDATE groups SET owner_id = \(heir) WHERE id = \(group)",
                     logger: logger
+                )
+                following.append(
+                    try await Self.appendSystemLine(
+                        GroupChange(kind: .ownerChanged, userIDs: [heir]),
+                        to: group,
+                        by: user,
+                        nowMs: nowMs,
+                        line: line,
+                        on: connection,
+                        logger
+                    )
                 )
             }
             let logged = try await PostgresUpdateLog.appendGroupChanged(
@@ -185,11 +199,13 @@ public struct PostgresGroupStore: GroupStore {
                 on: connection,
                 logger: logger
             )
-            return GroupChangeCommit(
+            var committed = GroupChangeCommit(
                 group: try await Self.group(group, on: connection, logger),
                 line: record,
                 loggedFor: logged
             )
+            committed.followingLines = following
+            return committed
         }
     }
 
@@ -246,7 +262,9 @@ public struct PostgresGroupStore: GroupStore {
             database.query(
                 """
                 SELECT \(unescaped: Self.groupColumns) FROM groups g
-                WHERE g.id = \(id) AND EXISTS(SELECT 1 FROM group_members WHERE group_id = g.id AND user_id = \(user))
+                WHERE g.id = \(id) AND EXISTS(
+                    SELECT 1 FROM group_members WHERE group_id = g.id AND user_id = \(user) AND left_seq IS NULL
+                )
                 """
             )
         )
@@ -270,6 +288,17 @@ public struct PostgresGroupStore: GroupStore {
 
     public func memberIDs(of group: GroupID) async throws -> [UserID] {
         try await Self.memberIDs(database.query(Self.memberIDsQuery(of: group)))
+    }
+
+    public func memberIDs(of group: GroupID, seeing seq: UInt64) async throws -> [UserID] {
+        try await Self.memberIDs(
+            database.query(
+                """
+                SELECT user_id FROM group_members
+                WHERE group_id = \(group) AND left_seq IS NULL AND joined_seq <= \(Int64(clamping: seq))
+                """
+            )
+        )
     }
 
     public func groups(of user: UserID) async throws -> [GroupConversationRecord] {
@@ -403,6 +432,7 @@ public struct PostgresGroupStore: GroupStore {
     }
 
     public func readCount(of group: GroupID, seq: UInt64, asker: UserID) async throws -> (read: Int, members: Int) {
+        _ = try await self.group(group, for: asker)  // a current member
         let range = try await Self.visibleRange(database.query(Self.visibleRangeQuery(of: group, for: asker)))
         let noSuch = ChatError(.noSuchMessage, "There is no such message.")
         guard seq <= UInt64(Int64.max), range.contains(Int64(seq)) else { throw noSuch }
@@ -413,10 +443,16 @@ public struct PostgresGroupStore: GroupStore {
             sender = id
         }
         guard let sender else { throw noSuch }
+        guard sender == asker else {
+            throw ChatError(.notYourMessage, "You can only ask who has read your own messages.")
+        }
+        // Someone who keeps read receipts off is counted as not having read it.
         let rows = try await database.query(
             """
-            SELECT count(*), count(*) FILTER (WHERE read_seq >= \(Int64(seq))) FROM group_members
-            WHERE group_id = \(group) AND left_seq IS NULL AND user_id <> \(sender) AND joined_seq <= \(Int64(seq))
+            SELECT count(*), count(*) FILTER (WHERE m.read_seq >= \(Int64(seq)) AND u.sends_read_receipts)
+            FROM group_members m JOIN users u ON u.id = m.user_id
+            WHERE m.group_id = \(group) AND m.left_seq IS NULL AND m.user_id <> \(sender)
+              AND m.joined_seq <= \(Int64(seq))
             """
         )
         for try await (members, read) in rows.decode((Int64, Int64).self) {
@@ -471,12 +507,35 @@ public struct PostgresGroupStore: GroupStore {
 
     /// Only friends of the one adding them, with no block between them either way; the first
     /// who is not, in the order given, says why.
+    /// Nobody is in more than `maxGroupsPerUser` groups at once (their rows are locked).
+    static func checkRoomInGroups(
+        for users: [UserID],
+        on connection: PostgresConnection,
+        _ logger: Logger
+    )
+        async throws
+    {
+        for try await count in try await connection.query(
+            """
+            SELECT count(*) FROM group_members WHERE user_id = ANY(\(users)) AND left_seq IS NULL
+            GROUP BY user_id ORDER BY count(*) DESC LIMIT 1
+            """,
+            logger: logger
+        ).decode(Int64.self) where count >= ProtocolLimits.maxGroupsPerUser {
+            throw ChatError(
+                .limitReached,
+                "That would make more than \(ProtocolLimits.maxGroupsPerUser) groups for one person."
+            )
+        }
+    }
+
     static func checkInvitable(
         _ users: [UserID],
         by inviter: UserID,
         on connection: PostgresConnection,
         _ logger: Logger
     ) async throws {
+        try await checkRoomInGroups(for: users, on: connection, logger)
         var found: [(friends: Bool, blocked: Bool)] = []
         for try await (_, friends, blocked) in try await connection.query(
             """

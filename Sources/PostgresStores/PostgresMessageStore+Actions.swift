@@ -36,6 +36,12 @@ extension PostgresMessageStore {
                     logger: logger
                 )
                 pair = .group(group)
+                // A recall line is a line in the group: only a current member adds one.
+                guard
+                    try await PostgresGroupStore.memberIDs(
+                        connection.query(PostgresGroupStore.memberIDsQuery(of: group), logger: logger)
+                    ).contains(user)
+                else { throw PostgresGroupStore.notInGroup }
                 visible = try await PostgresGroupStore.visibleRange(
                     connection.query(PostgresGroupStore.visibleRangeQuery(of: group, for: user), logger: logger)
                 )
@@ -164,6 +170,19 @@ extension PostgresMessageStore {
                 sending += 1
             }
             guard sending == 2 else { return nil }
+            // Not through a block, nor once they are no longer friends (it would tell of activity).
+            var friendsUnblocked = false
+            for try await ok in try await connection.query(
+                """
+                SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = \(reader) AND friend_id = \(peer))
+                   AND NOT EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = \(reader) AND blocked_id = \(peer))
+                                                      OR (blocker_id = \(peer) AND blocked_id = \(reader)))
+                """,
+                logger: logger
+            ).decode(Bool.self) {
+                friendsUnblocked = ok
+            }
+            guard friendsUnblocked else { return nil }
             let id = try await PostgresUpdateLog.append(
                 .peerRead,
                 for: peer,

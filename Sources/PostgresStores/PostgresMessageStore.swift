@@ -198,6 +198,8 @@ public final class PostgresMessageStore: MessageStore {
             SELECT them.id AS peer_id, c.last_seq, COALESCE(r.read_seq, 0) AS my_read_seq,
                    COALESCE(r.muted, false) AS my_muted,
                    CASE WHEN me.sends_read_receipts AND them.sends_read_receipts
+                             AND NOT EXISTS(SELECT 1 FROM blocks b WHERE (b.blocker_id = me.id AND b.blocked_id = them.id)
+                                                                      OR (b.blocker_id = them.id AND b.blocked_id = me.id))
                         THEN COALESCE(pr.read_seq, 0) ELSE 0 END AS peer_read_seq,
                    \(unescaped: PostgresMessageRow.columns)
             FROM conversations c

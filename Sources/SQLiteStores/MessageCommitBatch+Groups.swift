@@ -21,16 +21,24 @@ extension MessageCommitBatch {
             if try Self.isCommitted(message, in: db) { return try Self.original(of: message, in: db) }
             throw SQLiteMessageStore.Refused(error: ChatError(.notAMember, "You are not in that group."))
         }
-        try checkMentions(message, in: group, senderIsOwner: membership.isOwner, db)
         let pair = Pair.group(group)
         let seq = try lastSeq(of: pair, in: db) + 1
-        let reply = try replyReference(
-            to: message.replyToSeq,
-            in: pair,
-            visibleFrom: membership.joinedSeq,
-            through: seq - 1,
-            db
-        )
+        let reply: ReplyReference?
+        do {
+            try checkMentions(message, in: group, senderIsOwner: membership.isOwner, db)
+            reply = try replyReference(
+                to: message.replyToSeq,
+                in: pair,
+                visibleFrom: membership.joinedSeq,
+                through: seq - 1,
+                db
+            )
+        } catch let refused as SQLiteMessageStore.Refused {
+            // A resend of a message committed before its mention or quote stopped passing (the
+            // one named left since) gets its original, as PostgreSQL's commit answers.
+            if try Self.isCommitted(message, in: db) { return try Self.original(of: message, in: db) }
+            throw refused
+        }
         let mentions = Array(Set(message.mentions)).sorted()
         let inserted = try RawStatement(
             db,

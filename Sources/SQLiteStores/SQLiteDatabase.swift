@@ -29,6 +29,8 @@ public final class SQLiteDatabase: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // A recalled message's text is overwritten where it lay, not left in free space.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // Checkpoints run on WALCheckpointer's thread, never inside a commit; after each,
             // the WAL file is cut back to 64 MiB at most.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")

@@ -24,6 +24,7 @@ public struct SQLiteGroupStore: GroupStore {
         }
         guard invited.count + 1 <= ProtocolLimits.maxGroupMembers else { throw Self.full }
         return try await database.pool.write { db in
+            try Self.checkRoomInGroups(for: owner, in: db)
             try Self.checkInvitable(invited, by: owner, in: db)
             try db.execute(
                 sql: "INSERT INTO groups(name, owner_id, member_count, created_at_ms) VALUES (?, ?, ?, ?)",
@@ -109,12 +110,20 @@ public struct SQLiteGroupStore: GroupStore {
                 arguments: [user, group]
             )
             try Self.recount(group, in: db)
+            var following: [MessageRecord] = []
             if current.ownerID == user, let heir = try Self.memberIDs(of: group, in: db).first {
-                // An owner who leaves hands the group to the longest-standing member.
+                // An owner who leaves hands the group to the longest-standing member, with a line
+                // that tells everyone (devices learn the owner from such lines).
                 try db.execute(sql: "UPDATE groups SET owner_id = ? WHERE id = ?", arguments: [heir, group])
+                let handover = GroupChange(kind: .ownerChanged, userIDs: [heir])
+                following.append(
+                    try Self.appendSystemLine(handover, to: group, by: user, nowMs: nowMs, line: line, in: db)
+                )
             }
             let logged = [user: try SQLiteMessageStore.logUpdate(.groupChanged, for: user, group: group, in: db)]
-            return GroupChangeCommit(group: try Self.group(group, in: db), line: record, loggedFor: logged)
+            var committed = GroupChangeCommit(group: try Self.group(group, in: db), line: record, loggedFor: logged)
+            committed.followingLines = following
+            return committed
         }
     }
 
@@ -155,7 +164,9 @@ public struct SQLiteGroupStore: GroupStore {
             guard
                 try Bool.fetchOne(
                     db,
-                    sql: "SELECT EXISTS(SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?)",
+                    sql: """
+                        SELECT EXISTS(SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ? AND left_seq IS NULL)
+                        """,
                     arguments: [id, user]
                 ) ?? false
             else { throw Self.notInGroup }
@@ -178,6 +189,16 @@ public struct SQLiteGroupStore: GroupStore {
 
     public func memberIDs(of group: GroupID) async throws -> [UserID] {
         try database.read { db in try Self.memberIDs(of: group, in: db) }
+    }
+
+    public func memberIDs(of group: GroupID, seeing seq: UInt64) async throws -> [UserID] {
+        try database.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT user_id FROM group_members WHERE group_id = ? AND left_seq IS NULL AND joined_seq <= ?",
+                arguments: [group, Int64(clamping: seq)]
+            )
+        }
     }
 
     public func groups(of user: UserID) async throws -> [GroupConversationRecord] {
@@ -300,6 +321,7 @@ public struct SQLiteGroupStore: GroupStore {
 
     public func readCount(of group: GroupID, seq: UInt64, asker: UserID) async throws -> (read: Int, members: Int) {
         try database.read { db in
+            guard try Self.isMember(asker, of: group, in: db) else { throw Self.notInGroup }
             let range = try Self.visibleRange(of: group, for: asker, in: db)
             guard seq <= UInt64(Int64.max), range.contains(Int64(seq)),
                 let sender = try Int64.fetchOne(
@@ -308,11 +330,16 @@ public struct SQLiteGroupStore: GroupStore {
                     arguments: [group, Int64(seq)]
                 )
             else { throw ChatError(.noSuchMessage, "There is no such message.") }
+            guard sender == asker else {
+                throw ChatError(.notYourMessage, "You can only ask who has read your own messages.")
+            }
+            // Someone who keeps read receipts off is counted as not having read it.
             let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*) AS members, COALESCE(sum(read_seq >= ?2), 0) AS read FROM group_members
-                    WHERE group_id = ?1 AND left_seq IS NULL AND user_id <> ?3 AND joined_seq <= ?2
+                    SELECT count(*) AS members, COALESCE(sum(m.read_seq >= ?2 AND u.sends_read_receipts), 0) AS read
+                    FROM group_members m JOIN users u ON u.id = m.user_id
+                    WHERE m.group_id = ?1 AND m.left_seq IS NULL AND m.user_id <> ?3 AND m.joined_seq <= ?2
                     """,
                 arguments: [group, Int64(seq), sender]
             )
@@ -351,8 +378,25 @@ public struct SQLiteGroupStore: GroupStore {
     }
 
     /// Only friends of the one adding them, with no block between them either way.
+    /// Nobody is in more than `maxGroupsPerUser` groups at once.
+    static func checkRoomInGroups(for user: UserID, in db: Database) throws {
+        let groups =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT count(*) FROM group_members WHERE user_id = ? AND left_seq IS NULL",
+                arguments: [user]
+            ) ?? 0
+        guard groups < ProtocolLimits.maxGroupsPerUser else {
+            throw ChatError(
+                .limitReached,
+                "That would make more than \(ProtocolLimits.maxGroupsPerUser) groups for one person."
+            )
+        }
+    }
+
     static func checkInvitable(_ users: [UserID], by inviter: UserID, in db: Database) throws {
         for user in users {
+            try checkRoomInGroups(for: user, in: db)
             let found = try Row.fetchOne(
                 db,
                 sql: """

@@ -11,6 +11,10 @@ extension SQLiteMessageStore {
         nowMs: Int64
     ) async throws -> CommittedMessage {
         try await database.pool.write { db in
+            // A recall line is a line in the group: only a current member adds one.
+            if case .group(let group) = conversation, !(try SQLiteGroupStore.isMember(user, of: group, in: db)) {
+                throw SQLiteGroupStore.notInGroup
+            }
             let (pair, visible) = try Self.visibleRange(of: conversation, for: user, in: db)
             let noSuch = ChatError(.noSuchMessage, "There is no such message.")
             guard seq <= UInt64(Int64.max), visible.contains(Int64(seq)),
@@ -108,6 +112,18 @@ extension SQLiteMessageStore {
                     arguments: [reader, peer]
                 ) ?? 0
             guard both == 2, reader != peer else { return nil }
+            // Not through a block, nor once they are no longer friends (it would tell of activity).
+            let friendsUnblocked =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS(SELECT 1 FROM friendships WHERE user_id = ?1 AND friend_id = ?2)
+                           AND NOT EXISTS(SELECT 1 FROM blocks WHERE (blocker_id = ?1 AND blocked_id = ?2)
+                                                                  OR (blocker_id = ?2 AND blocked_id = ?1))
+                        """,
+                    arguments: [reader, peer]
+                ) ?? false
+            guard friendsUnblocked else { return nil }
             let id = try Self.logUpdate(.peerRead, for: peer, peer: reader, seq: seq, in: db)
             return .peerRead(updateID: id, peerID: reader, seq: seq)
         }

@@ -197,6 +197,12 @@ import Testing
             )
             #expect(
                 await Self.refusal {
+                    _ = try await Self.create(on: w.alice, "tab\tname", members: [w.bobID, w.carolID])
+                }
+                    == .invalidText
+            )
+            #expect(
+                await Self.refusal {
                     _ = try await Self.create(
                         on: w.alice,
                         String(repeating: "n", count: 97),
@@ -310,6 +316,12 @@ import Testing
             #expect(carols.last == "carol left")
             #expect(!carols.contains("after carol"))
             #expect(await Self.refusal { try await Self.say(w.carol, "still here?", in: w.group) } == .notAMember)
+            // Nor does she learn the group as it is now, or add lines to it by recalling.
+            #expect(await Self.refusal { _ = try await Self.members(w.carol, of: w.group) } == .notAMember)
+            var recall = WireRecallMessage()
+            recall.groupID = w.group
+            recall.seq = 1
+            #expect(await Self.refusal { _ = try await w.carol.request(.recallMessage(recall)) } == .notAMember)
             let listed = try #require(try await Self.groups(w.carol).first)
             #expect(!listed.member)
             #expect(listed.lastMessage.text == "carol left")
@@ -554,6 +566,15 @@ import Testing
             }
             #expect(count.read == 1)
             #expect(count.members == 2)
+            // Only for one's own message: nobody else learns when each member read.
+            #expect(await Self.refusal { _ = try await w.carol.request(.getReadCount(ask)) } == .notYourMessage)
+            // bob keeps receipts off (above): read or not, he is not counted as having read.
+            groupMark.seq = message.seq
+            _ = try await w.bob.request(.markRead(groupMark))
+            guard case .readCount(let again) = try await w.alice.request(.getReadCount(ask)) else {
+                throw ChatError(.internalError, "no count")
+            }
+            #expect(again.read == 1)
         }
     }
 }

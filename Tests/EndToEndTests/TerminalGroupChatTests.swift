@@ -78,7 +78,7 @@ import Testing
 
             // bob answers it: ↑ selects the newest message, r quotes it above his input.
             try await bob.press("Up")
-            try await bob.waitFor("r reply · R recall · c copy · Esc back")
+            try await bob.waitFor("r reply · Del recall · c copy · Esc back")
             try await bob.press("r")
             try await bob.waitFor("Replying to alice: @bob the trail is open")
             try bob.type("great, see you there")
@@ -101,7 +101,7 @@ import Testing
             // Stored (✓), no longer in the outbox: a message to select.
             try await alice.waitFor("wrong chat, sorry ✓")
             try await alice.press("Up")
-            try await alice.press("R")
+            try await alice.press("DC")
             try await alice.waitFor("Recall “wrong chat, sorry”?")
             try await alice.press("y")
             try await alice.waitFor("You recalled a message")

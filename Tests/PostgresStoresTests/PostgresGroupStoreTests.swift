@@ -154,7 +154,12 @@ import Testing
             )
 
             // The message at 2 could be read by the owner and ben (cat came later); both have.
-            let count = try await f.groups.readCount(of: group, seq: 2, asker: owner.id)
+            #expect(
+                await Self.code { _ = try await f.groups.readCount(of: group, seq: 2, asker: owner.id) }
+                    == .notYourMessage,
+                "only the sender asks"
+            )
+            let count = try await f.groups.readCount(of: group, seq: 2, asker: ann.id)
             #expect(count.read == 2 && count.members == 2)
             #expect(
                 await Self.code { _ = try await f.groups.readCount(of: group, seq: 99, asker: owner.id) }
@@ -241,7 +246,10 @@ import Testing
             #expect(annLog.last == .groupChanged(updateID: removed.loggedFor[ann.id] ?? 0, groupID: group))
             let annSees = try #require(try await f.groups.groups(of: ann.id).first)
             #expect(!annSees.isMember && annSees.lastSeq == removed.line.seq)
-            #expect(try await f.groups.group(group, for: ann.id).name == "crew", "a past member still sees the group")
+            #expect(
+                await Self.code { _ = try await f.groups.group(group, for: ann.id) } == .notAMember,
+                "a past member no longer learns the group as it is"
+            )
             #expect(try await f.groups.members(of: group).map(\.userID) == [owner.id, ben.id])
 
             // The last two leave: the owner hands over to the one left, who then leaves it empty.

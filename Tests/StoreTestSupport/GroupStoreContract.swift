@@ -133,6 +133,8 @@ public enum GroupStoreContract {
             #expect(await code { try await f.say(friends[0], in: group, "back?") } == .notAMember)
             let handed = try await f.groups.remove(owner.id, from: group, by: owner.id, nowMs: 4, line: line)
             #expect(handed.group.ownerID == friends[1].id, "the longest-standing member")
+            #expect(handed.followingLines.map { $0.change?.kind } == [.ownerChanged], "a line tells everyone")
+            #expect(handed.followingLines.first?.change?.userIDs == [friends[1].id])
             #expect(handed.group.memberCount == 2)
             // Coming back (invited by a friend): from the line that adds them, not before.
             try await f.messages.social.makeFriends(friends[1].id, friends[0].id, nowMs: 1_000)

@@ -322,6 +322,17 @@ public final class MessageCache: Sendable {
             ]
         )
         let inserted = db.changesCount > 0
+        if !inserted && !message.recalled {
+            // A listing's preview (the text cut short) stored first: the whole message, when it
+            // comes, replaces it (the FTS index follows through the update trigger).
+            try db.execute(
+                sql: """
+                    UPDATE messages SET text = ?1
+                    WHERE id = ?2 AND recalled = 0 AND length(text) < length(?1) AND substr(?1, 1, length(text)) = text
+                    """,
+                arguments: [message.text, message.id]
+            )
+        }
         // `>=`: a listing can move the last seq on before its message is here; when it comes, it
         // becomes the preview.
         try db.execute(

@@ -15,8 +15,8 @@ public struct ConversationKey: Hashable, Sendable, Comparable, CustomStringConve
 
     /// The friend, for a one-to-one conversation.
     public var userID: UserID? { rawValue > 0 ? rawValue : nil }
-    /// The group, for a group conversation.
-    public var groupID: GroupID? { rawValue < 0 ? -rawValue : nil }
+    /// The group, for a group conversation (none for `Int64.min`, which has no positive twin).
+    public var groupID: GroupID? { rawValue < 0 && rawValue != .min ? -rawValue : nil }
     public var isGroup: Bool { rawValue < 0 }
 
     public static func < (a: ConversationKey, b: ConversationKey) -> Bool { a.rawValue < b.rawValue }

@@ -43,7 +43,8 @@ extension ChatSession {
         guard var conversation = state.groups[group] else { return }
         conversation.isMember = false
         state.groups[group] = conversation
-        state.groupMembers[group] = nil
+        // Empty, not unknown: the member pane says I left rather than waiting for a load.
+        state.groupMembers[group] = []
         try cache.saveGroups([conversation], me: state.me.id)
         publishState()
     }
@@ -158,6 +159,11 @@ extension ChatSession {
                 guard let group = state.groups[id], group.lastSeq > groupPositions[id] else { continue }
                 try await catchUpGroup(id, through: group.lastSeq)
             }
+            if groupChangedInCatchUp {
+                // A rename or a new owner among what was caught up: list once more to show it.
+                groupChangedInCatchUp = false
+                groupListAgain = true
+            }
         } while groupListAgain && roundsLeft > 0
     }
 
@@ -239,6 +245,9 @@ extension ChatSession {
             me: state.me.id
         )
         if let position { groupPositions.advance(id, to: position) }
+        if messages.count > 1 || !live, messages.contains(where: { $0.change?.changesSummary == true }) {
+            groupChangedInCatchUp = true
+        }
         for message in messages { noteMessage(message) }
         noteWithdrawn(withdrawn)
         if let group = state.groups[id] { try cache.saveGroups([group], me: state.me.id) }
@@ -269,6 +278,10 @@ extension ChatSession {
             }
         } catch {
             logger.debug("a group message could not be applied", metadata: ["error": "\(error)"])
+        }
+        if groupChangedInCatchUp {
+            groupChangedInCatchUp = false
+            await relistGroups()
         }
         guard let change = message.change, change.changesSummary else { return }
         await relistGroups()

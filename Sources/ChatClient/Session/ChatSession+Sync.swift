@@ -97,7 +97,11 @@ extension ChatSession {
         for mute in mutes { noteMuted(mute.muted, mute.conversation) }
         noteWithdrawn(withdrawn)
         publishState()
-        for message in messages { publish(.message(message, live: live)) }
+        // Only what the cache could key: a message from a server that names no real conversation
+        // (a peer id of 0, or Int64.min) is not shown, and cannot be mistaken for a group's.
+        for message in messages where message.groupID > 0 || message.peer(of: state.me.id) > 0 {
+            publish(.message(message, live: live))
+        }
         for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
     }
 

@@ -49,6 +49,9 @@ public actor ChatSession {
     var groupListAgain = false
     /// An update said my groups changed (joined, left, removed): list them once it is applied.
     var groupListStale = false
+    /// A catch-up applied a line that changes a group (renamed, new owner, members): the groups
+    /// are listed again once it is over.
+    var groupChangedInCatchUp = false
     /// Group messages an update carried (the log should not): received as pushes once applied.
     var groupMessagesOutOfLog: [ChatMessage] = []
     /// The last time my groups' seq sum and the server's disagreed, and a listing was asked for.

@@ -108,6 +108,8 @@ public struct GroupChange: Sendable, Equatable {
 public struct GroupChangeCommit: Sendable, Equatable {
     public var group: GroupRecord
     public var line: MessageRecord
+    /// Lines the change made after `line` (an owner who leaves: the handover).
+    public var followingLines: [MessageRecord] = []
     public var loggedFor: [UserID: UInt64]
 
     public init(group: GroupRecord, line: MessageRecord, loggedFor: [UserID: UInt64]) {

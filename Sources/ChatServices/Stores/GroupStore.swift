@@ -42,11 +42,14 @@ public protocol GroupStore: Sendable {
         line: @escaping @Sendable (GroupChange) -> String
     ) async throws -> GroupChangeCommit
 
-    /// The group, for a user who is or was in it (`notAMember` otherwise).
+    /// The group, for a current member (`notAMember` otherwise, also for one who left).
     func group(_ id: GroupID, for user: UserID) async throws -> GroupRecord
     func members(of group: GroupID) async throws -> [GroupMemberRecord]
-    /// The current members' ids (whom a message is pushed to).
+    /// The current members' ids (whom typing is pushed to).
     func memberIDs(of group: GroupID) async throws -> [UserID]
+    /// The current members who may see the message at `seq` (joined at or before it): whom it
+    /// is pushed to. Read when the push goes out, which may be after someone joined later.
+    func memberIDs(of group: GroupID, seeing seq: UInt64) async throws -> [UserID]
     /// Every group the user is or was in, with their position.
     func groups(of user: UserID) async throws -> [GroupConversationRecord]
     /// The sum of the last seq the user may see in each of their groups (a device compares it
@@ -64,6 +67,8 @@ public protocol GroupStore: Sendable {
     /// Moves the user's read position forward (never back, never past what they may see); the
     /// update it logged for their other devices, or nil if it did not move.
     func markRead(user: UserID, group: GroupID, seq: UInt64) async throws -> UpdateRecord?
-    /// How many members but the sender have read up to the message at `seq`, of how many could.
+    /// How many members but the sender have read up to the message at `seq`, of how many could;
+    /// asked by its sender, a current member (`notYourMessage`, `notAMember` otherwise). Members
+    /// who keep read receipts off count as not having read it.
     func readCount(of group: GroupID, seq: UInt64, asker: UserID) async throws -> (read: Int, members: Int)
 }

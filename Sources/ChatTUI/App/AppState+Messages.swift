@@ -153,7 +153,9 @@ extension AppState {
             return
         }
         let minutes = ProtocolLimits.recallWindowMs / 60_000
-        guard TypingIndicator.milliseconds(now) - message.sentAtMs <= ProtocolLimits.recallWindowMs else {
+        // Compared without subtracting: a server's time can be anything, and the difference overflow.
+        let nowMs = TypingIndicator.milliseconds(now)
+        guard message.sentAtMs <= nowMs, message.sentAtMs >= nowMs &- ProtocolLimits.recallWindowMs else {
             showNotice("Too late to recall: a message can be recalled for \(minutes) minutes after sending.", .error)
             return
         }

@@ -234,7 +234,7 @@ public struct KeyBindings: Sendable, Equatable {
         Binding(
             command: .readReceipts,
             context: .main,
-            keys: [.alt("r")],
+            keys: [.alt("v")],
             summary: "read receipts (✓✓) on or off, both ways"
         ),
         Binding(command: .chooseTheme, context: .main, keys: [.function(2)], summary: "choose a theme (previews live)"),
@@ -334,7 +334,9 @@ public struct KeyBindings: Sendable, Equatable {
         Binding(
             command: .recallMessage,
             context: .messages,
-            keys: [.character("R"), .delete],
+            // Del only: a letter here is one typed by habit after ↑ (a name starting with R, then
+            // "yes"), which must not reach a recall.
+            keys: [.delete],
             summary: "recall it: yours, within 2 minutes (asks first: y)"
         ),
         Binding(

@@ -41,6 +41,7 @@ struct MemoryGroupStore: GroupStore {
     func group(_ id: GroupID, for user: UserID) async throws -> GroupRecord { throw Self.none }
     func members(of group: GroupID) async throws -> [GroupMemberRecord] { [] }
     func memberIDs(of group: GroupID) async throws -> [UserID] { [] }
+    func memberIDs(of group: GroupID, seeing seq: UInt64) async throws -> [UserID] { [] }
     func groups(of user: UserID) async throws -> [GroupConversationRecord] { [] }
     func groupSeqSum(of user: UserID) async throws -> UInt64 { 0 }
     func history(

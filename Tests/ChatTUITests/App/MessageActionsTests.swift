@@ -6,7 +6,7 @@ import Testing
 @testable import ChatTUI
 
 /// A message selected with the keyboard and what its keys do: ↑ from an empty input, r reply,
-/// R recall (mine, young, after a "y"), c copy, g the quoted original, i who read it; and what
+/// Del recall (mine, young, after a "y"), c copy, g the quoted original, i who read it; and what
 /// goes with a message sent: its reply, its mentions, "typing…".
 @Suite struct MessageActionsTests {
     init() { DisplayWidth.useUTF8Locale() }
@@ -142,7 +142,7 @@ import Testing
 
     @Test func recallingMyRecentMessageAsksFirst() {
         var state = Self.withMyMessage(secondsAgo: 30)
-        _ = press(.up, .character("R"), in: &state)
+        _ = press(.up, .delete, in: &state)
         guard case .confirm(let confirmation) = state.overlay else {
             Issue.record("no confirmation")
             return
@@ -159,13 +159,13 @@ import Testing
 
     @Test func onlyMyOwnAndOnlyWhileYoung() {
         var old = Self.withMyMessage(secondsAgo: Double(ProtocolLimits.recallWindowMs) / 1000 + 5)
-        #expect(press(.up, .character("R"), in: &old).isEmpty)
+        #expect(press(.up, .delete, in: &old).isEmpty)
         #expect(old.overlay == nil)
         #expect(old.notice?.text.contains("Too late to recall") == true)
         #expect(AppView.render(old).contains("Too late to recall"))
 
         var theirs = ScreenFixtures.mainState(width: 80, height: 24)
-        #expect(press(.up, .character("R"), in: &theirs).isEmpty)
+        #expect(press(.up, .delete, in: &theirs).isEmpty)
         #expect(theirs.overlay == nil)
         #expect(theirs.notice?.text == "Only your own messages can be recalled.")
     }

@@ -168,7 +168,7 @@ import Testing
         #expect(canvas[x, y].style.reverse, "the newest message is selected")
         #expect(canvas[pane.x, pane.y].style == state.theme[.borderFocused])
         #expect(canvas[input.x, input.y].style == state.theme[.border])
-        #expect(canvas.lines[pane.maxY - 1].contains("r reply · R recall · c copy · Esc back"))
+        #expect(canvas.lines[pane.maxY - 1].contains("r reply · Del recall · c copy · Esc back"))
 
         // ↑ again: the one before, and only it.
         _ = state.apply(.key(.up))
