@@ -46,10 +46,20 @@ public struct GateClient: Sendable {
         precondition(!baseURLs.isEmpty, "a gate client needs at least one gate")
         self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.tls = tls
-        self.http = http ?? (baseURLs.count > 1 ? Self.failFastHTTP : .shared)
+        self.http = http ?? (baseURLs.count > 1 ? Self.failFastHTTP : Self.standardHTTP)
         self.timeout = timeout
         self.current = CurrentGate()
     }
+
+    /// The HTTP client for one gate: as `HTTPClient.shared`, but a kept-alive connection is
+    /// dropped after 10 s idle, under the gate's 15 s idle close, so it is never reused the
+    /// instant the gate closes it (a POST on it failed with "connection reset"). Lives as long as
+    /// the process.
+    public static let standardHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.idleTimeout = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// An HTTP client that gives up on a gate it cannot connect to at once (refused) or within
     /// 3 s (unreachable), instead of retrying until the request's deadline as `HTTPClient.shared`
@@ -59,9 +69,7 @@ public struct GateClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(3)
-        // Under the gate's 15 s idle close: a kept-alive connection is dropped here first, never
-        // reused the instant the gate closes it (a POST on it failed with "connection reset").
-        configuration.connectionPool.idleTimeout = .seconds(10)
+        configuration.connectionPool.idleTimeout = .seconds(10)  // see `standardHTTP`
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 

@@ -53,7 +53,11 @@ public final class PostgresMessageStore: MessageStore {
                 }
             } catch {
                 let state = Self.sqlState(error)
-                if state == nil {
+                // No answer, or the server saying it is going away or cannot go on (connection
+                // exception 08, insufficient resources 53, shutdown 57 — a crash's backends say
+                // "terminating connection" — and system error 58): the store is unavailable, and
+                // the message will be sent again; it is not refused.
+                if state == nil || ["08", "53", "57", "58"].contains(state.map { String($0.prefix(2)) } ?? "") {
                     database.logger.error(
                         "message commit failed: PostgreSQL unreachable",
                         metadata: ["messages": "\(batch.count)", "error": "\(PostgresStoreDatabase.describe(error))"]

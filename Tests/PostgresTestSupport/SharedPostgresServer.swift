@@ -21,7 +21,11 @@ enum SharedPostgresServer {
         let task = server.withLock { task in
             if let task { return task }
             let starting = Task {
+                sweepOrphans()
                 let started = try await PostgresServer.start()
+                // Whose it is: a run killed before its exit handler (a timeout, a closed pipe)
+                // leaves it running, and the next run stops it (`sweepOrphans`).
+                try? String(getpid()).write(toFile: started.directory + "/owner.pid", atomically: true, encoding: .utf8)
                 Self.started = started
                 atexit { SharedPostgresServer.started?.stop() }
                 return started
@@ -30,6 +34,26 @@ enum SharedPostgresServer {
             return starting
         }
         return try await task.value
+    }
+
+    /// Stops the shared servers of test processes that are gone (the ones with an `owner.pid`
+    /// naming a dead process), and removes their directories: only servers these tests started.
+    static func sweepOrphans() {
+        let temporary = FileManager.default.temporaryDirectory.path
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        for name in names where name.hasPrefix("pg-test-") {
+            let directory = temporary + "/" + name
+            guard let owner = try? String(contentsOfFile: directory + "/owner.pid", encoding: .utf8),
+                let ownerPID = pid_t(owner.trimmingCharacters(in: .whitespacesAndNewlines)),
+                kill(ownerPID, 0) != 0, errno == ESRCH
+            else { continue }
+            if let text = try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8),
+                let first = text.split(separator: "\n").first, let postmaster = pid_t(first)
+            {
+                kill(postmaster, SIGKILL)
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 }
 
