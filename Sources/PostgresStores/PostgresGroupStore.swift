@@ -20,9 +20,6 @@ public struct PostgresGroupStore: GroupStore {
 
     private var logger: Logger { database.logger }
 
-    static let full = ChatError(.limitReached, "A group has at most \(ProtocolLimits.maxGroupMembers) members.")
-    static let notInGroup = ChatError(.notAMember, "You are not in that group.")
-
     public func createGroup(
         owner: UserID,
         name: String,
@@ -30,11 +27,7 @@ public struct PostgresGroupStore: GroupStore {
         nowMs: Int64,
         line: @escaping @Sendable (GroupChange) -> String
     ) async throws -> GroupChangeCommit {
-        let invited = Self.distinct(members.filter { $0 != owner })
-        guard invited.count >= 2 else {
-            throw ChatError(.badRequest, "A group needs at least two friends besides you.")
-        }
-        guard invited.count + 1 <= ProtocolLimits.maxGroupMembers else { throw Self.full }
+        let invited = try GroupRules.founders(owner: owner, members: members)
         let logger = self.logger
         return try await database.withTransaction { connection in
             let everyone = [owner] + invited
@@ -85,8 +78,7 @@ public struct PostgresGroupStore: GroupStore {
         nowMs: Int64,
         line: @escaping @Sendable (GroupChange) -> String
     ) async throws -> GroupChangeCommit {
-        let invited = Self.distinct(users.filter { $0 != inviter })
-        guard !invited.isEmpty else { throw ChatError(.badRequest, "Choose friends to invite.") }
+        let invited = try GroupRules.invitees(users, by: inviter)
         let logger = self.logger
         return try await database.withTransaction { connection in
             try await Self.lockUsers([inviter] + invited, on: connection, logger)
@@ -104,7 +96,7 @@ public struct PostgresGroupStore: GroupStore {
             let joining = invited.filter { !members.contains($0) }
             guard !joining.isEmpty else { throw ChatError(.badRequest, "They are all in the group already.") }
             try await Self.checkInvitable(joining, by: inviter, on: connection, logger)
-            guard current.memberCount + joining.count <= ProtocolLimits.maxGroupMembers else { throw Self.full }
+            guard current.memberCount + joining.count <= ProtocolLimits.maxGroupMembers else { throw GroupRules.full }
             let record = try await Self.appendSystemLine(
                 GroupChange(kind: .invited, userIDs: joining),
                 to: group,
@@ -268,7 +260,7 @@ public struct PostgresGroupStore: GroupStore {
                 """
             )
         )
-        guard let group = found.first else { throw Self.notInGroup }
+        guard let group = found.first else { throw GroupRules.notInGroup }
         return group
     }
 
@@ -488,7 +480,7 @@ public struct PostgresGroupStore: GroupStore {
             )
         )
         guard let current = locked.first, try await Self.isMember(member, of: group, on: connection, logger) else {
-            throw Self.notInGroup
+            throw GroupRules.notInGroup
         }
         return current
     }
@@ -614,7 +606,7 @@ public struct PostgresGroupStore: GroupStore {
         let found = try await Self.groups(
             connection.query("SELECT \(unescaped: Self.groupColumns) FROM groups g WHERE g.id = \(id)", logger: logger)
         )
-        guard let group = found.first else { throw Self.notInGroup }
+        guard let group = found.first else { throw GroupRules.notInGroup }
         return group
     }
 
@@ -666,11 +658,7 @@ public struct PostgresGroupStore: GroupStore {
         for try await (joined, left) in rows.decode((Int64, Int64?).self) {
             return joined...max(joined, left ?? Int64.max)
         }
-        throw Self.notInGroup
+        throw GroupRules.notInGroup
     }
 
-    static func distinct(_ ids: [UserID]) -> [UserID] {
-        var seen = Set<UserID>()
-        return ids.filter { seen.insert($0).inserted }
-    }
 }

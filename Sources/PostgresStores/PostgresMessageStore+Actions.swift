@@ -41,7 +41,7 @@ extension PostgresMessageStore {
                     try await PostgresGroupStore.memberIDs(
                         connection.query(PostgresGroupStore.memberIDsQuery(of: group), logger: logger)
                     ).contains(user)
-                else { throw PostgresGroupStore.notInGroup }
+                else { throw GroupRules.notInGroup }
                 visible = try await PostgresGroupStore.visibleRange(
                     connection.query(PostgresGroupStore.visibleRangeQuery(of: group, for: user), logger: logger)
                 )

@@ -18,11 +18,7 @@ public struct SQLiteGroupStore: GroupStore {
         nowMs: Int64,
         line: @escaping @Sendable (GroupChange) -> String
     ) async throws -> GroupChangeCommit {
-        let invited = Self.distinct(members.filter { $0 != owner })
-        guard invited.count >= 2 else {
-            throw ChatError(.badRequest, "A group needs at least two friends besides you.")
-        }
-        guard invited.count + 1 <= ProtocolLimits.maxGroupMembers else { throw Self.full }
+        let invited = try GroupRules.founders(owner: owner, members: members)
         return try await database.pool.write { db in
             try Self.checkRoomInGroups(for: owner, in: db)
             try Self.checkInvitable(invited, by: owner, in: db)
@@ -60,15 +56,14 @@ public struct SQLiteGroupStore: GroupStore {
         nowMs: Int64,
         line: @escaping @Sendable (GroupChange) -> String
     ) async throws -> GroupChangeCommit {
-        let invited = Self.distinct(users.filter { $0 != inviter })
-        guard !invited.isEmpty else { throw ChatError(.badRequest, "Choose friends to invite.") }
+        let invited = try GroupRules.invitees(users, by: inviter)
         return try await database.pool.write { db in
             let current = try Self.currentGroup(group, member: inviter, in: db)
             let members = Set(try Self.memberIDs(of: group, in: db))
             let joining = invited.filter { !members.contains($0) }
             guard !joining.isEmpty else { throw ChatError(.badRequest, "They are all in the group already.") }
             try Self.checkInvitable(joining, by: inviter, in: db)
-            guard current.memberCount + joining.count <= ProtocolLimits.maxGroupMembers else { throw Self.full }
+            guard current.memberCount + joining.count <= ProtocolLimits.maxGroupMembers else { throw GroupRules.full }
             let change = GroupChange(kind: .invited, userIDs: joining)
             let record = try Self.appendSystemLine(change, to: group, by: inviter, nowMs: nowMs, line: line, in: db)
             var logged: [UserID: UInt64] = [:]
@@ -169,7 +164,7 @@ public struct SQLiteGroupStore: GroupStore {
                         """,
                     arguments: [id, user]
                 ) ?? false
-            else { throw Self.notInGroup }
+            else { throw GroupRules.notInGroup }
             return try Self.group(id, in: db)
         }
     }
@@ -321,7 +316,7 @@ public struct SQLiteGroupStore: GroupStore {
 
     public func readCount(of group: GroupID, seq: UInt64, asker: UserID) async throws -> (read: Int, members: Int) {
         try database.read { db in
-            guard try Self.isMember(asker, of: group, in: db) else { throw Self.notInGroup }
+            guard try Self.isMember(asker, of: group, in: db) else { throw GroupRules.notInGroup }
             let range = try Self.visibleRange(of: group, for: asker, in: db)
             guard seq <= UInt64(Int64.max), range.contains(Int64(seq)),
                 let sender = try Int64.fetchOne(
@@ -349,12 +344,9 @@ public struct SQLiteGroupStore: GroupStore {
 
     // MARK: Inside a write
 
-    static let full = ChatError(.limitReached, "A group has at most \(ProtocolLimits.maxGroupMembers) members.")
-    static let notInGroup = ChatError(.notAMember, "You are not in that group.")
-
     /// The group, if `member` is in it now; `notAMember` otherwise (also for no such group).
     static func currentGroup(_ group: GroupID, member: UserID, in db: Database) throws -> GroupRecord {
-        guard try isMember(member, of: group, in: db) else { throw notInGroup }
+        guard try isMember(member, of: group, in: db) else { throw GroupRules.notInGroup }
         return try Self.group(group, in: db)
     }
 
@@ -465,7 +457,7 @@ public struct SQLiteGroupStore: GroupStore {
 
     static func group(_ id: GroupID, in db: Database) throws -> GroupRecord {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM groups WHERE id = ?", arguments: [id]) else {
-            throw notInGroup
+            throw GroupRules.notInGroup
         }
         return group(row)
     }
@@ -489,13 +481,8 @@ public struct SQLiteGroupStore: GroupStore {
                 sql: "SELECT joined_seq, left_seq FROM group_members WHERE group_id = ? AND user_id = ?",
                 arguments: [group, user]
             )
-        else { throw notInGroup }
+        else { throw GroupRules.notInGroup }
         let joined: Int64 = row["joined_seq"]
         return joined...max(joined, (row["left_seq"] as Int64?) ?? Int64.max)
-    }
-
-    static func distinct(_ ids: [UserID]) -> [UserID] {
-        var seen = Set<UserID>()
-        return ids.filter { seen.insert($0).inserted }
     }
 }

@@ -13,7 +13,7 @@ extension SQLiteMessageStore {
         try await database.pool.write { db in
             // A recall line is a line in the group: only a current member adds one.
             if case .group(let group) = conversation, !(try SQLiteGroupStore.isMember(user, of: group, in: db)) {
-                throw SQLiteGroupStore.notInGroup
+                throw GroupRules.notInGroup
             }
             let (pair, visible) = try Self.visibleRange(of: conversation, for: user, in: db)
             let noSuch = ChatError(.noSuchMessage, "There is no such message.")
