@@ -11,13 +11,17 @@ import Testing
     /// A directory of its own for each test's scripts (each test has its own instance).
     let scripts = FileManager.default.temporaryDirectory.appendingPathComponent("editor-\(UUID().uuidString)").path
 
-    /// An executable script in `scripts`, its path.
+    /// A script in `scripts`, as an editor command line that runs it: `/bin/sh <path>`.
+    ///
+    /// Not the script's own path with the executable bit set: while the test writes the file,
+    /// another test of this process may be spawning a child, which inherits the open file
+    /// descriptor until it execs; executing the script in that window fails with ETXTBSY
+    /// ("Text file busy", status 126: a CI run saw it). A shell reading the file never does.
     func script(_ name: String, _ body: String) throws -> String {
         try FileManager.default.createDirectory(atPath: scripts, withIntermediateDirectories: true)
         let path = scripts + "/" + name
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return path
+        try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return "/bin/sh " + path
     }
 
     /// This process's environment with `editor` as `$EDITOR` and no `$VISUAL` (which would win).
