@@ -19,6 +19,10 @@ public actor ChatConnection {
     private let channel: Channel
     private let writer: FrameWriter
     private var pending: [UInt64: CheckedContinuation<WireEnvelope.OneOf_Payload, Error>] = [:]
+    /// Requests `requests(_:)` sent ahead and has not begun to wait for yet, and the replies that
+    /// came for them before it did.
+    private var sentAhead: Set<UInt64> = []
+    private var earlyReplies: [UInt64: Result<WireEnvelope.OneOf_Payload, Error>] = [:]
     private var nextRequestID: UInt64 = 1
     private var closedError: ChatError?
     private let logger: Logger
@@ -103,20 +107,19 @@ public actor ChatConnection {
     }
 
     private func received(_ envelope: WireEnvelope) {
-        if case .messageAck(let ack) = envelope.payload, ack.updateID > 0, !ack.duplicate {
-            var push = WireUpdatePush()
-            push.update.updateID = ack.updateID
-            push.update.message = ack.message
-            pushContinuation.yield(.reply(to: 0, .updatePush(push)))
+        // The ack is the sending connection's copy of its message: it goes into the push stream
+        // where it arrived, so a later push of the same conversation is not taken for a gap.
+        if case .messageAck(let ack) = envelope.payload, ack.hasMessage, !ack.duplicate {
+            var push = WireMessagePush()
+            push.message = ack.message
+            pushContinuation.yield(.reply(to: 0, .messagePush(push)))
         }
         if envelope.requestID != 0, let continuation = pending.removeValue(forKey: envelope.requestID) {
-            if case .error(let error) = envelope.payload {
-                continuation.resume(throwing: error.chatError)
-            } else if let payload = envelope.payload {
-                continuation.resume(returning: payload)
-            } else {
-                continuation.resume(throwing: ChatError(.malformedFrame, "The server sent an empty reply."))
-            }
+            continuation.resume(with: Self.reply(envelope))
+            return
+        }
+        if envelope.requestID != 0, sentAhead.remove(envelope.requestID) != nil {
+            earlyReplies[envelope.requestID] = Self.reply(envelope)
             return
         }
         // A reply nobody waits for any more (its request timed out) is dropped.
@@ -126,6 +129,15 @@ public actor ChatConnection {
             closedError = error.chatError
         }
         pushContinuation.yield(envelope)
+    }
+
+    /// A reply as its request returns it: a server `Error` is thrown as `ChatError`.
+    private static func reply(_ envelope: WireEnvelope) -> Result<WireEnvelope.OneOf_Payload, Error> {
+        if case .error(let error) = envelope.payload { return .failure(error.chatError) }
+        guard let payload = envelope.payload else {
+            return .failure(ChatError(.malformedFrame, "The server sent an empty reply."))
+        }
+        return .success(payload)
     }
 
     private func didClose(_ reason: ChatError) {
@@ -162,6 +174,43 @@ public actor ChatConnection {
             // fails every pending request with the reason.
             writer.write(frame)
         }
+    }
+
+    /// Sends the requests at once, in order (consecutive ids), and waits for all their replies:
+    /// one round trip instead of one each (connecting sends several lists that do not depend on
+    /// each other). Throws the first failure, in the requests' order.
+    public func requests(_ payloads: [WireEnvelope.OneOf_Payload]) async throws -> [WireEnvelope.OneOf_Payload] {
+        if let closedError, !channel.isActive { throw closedError }
+        let ids = payloads.indices.map { nextRequestID + UInt64($0) }
+        nextRequestID += UInt64(payloads.count)
+        // Framed first, so a payload that cannot be framed sends none of them.
+        let frames = try zip(ids, payloads).map { id, payload in
+            try WireEnvelope.reply(to: id, payload).framed(allocator: channel.allocator)
+        }
+        defer {
+            for id in ids {
+                sentAhead.remove(id)
+                earlyReplies.removeValue(forKey: id)
+            }
+        }
+        sentAhead.formUnion(ids)
+        for frame in frames { writer.write(frame) }
+        var replies: [WireEnvelope.OneOf_Payload] = []
+        for id in ids {
+            if let early = earlyReplies.removeValue(forKey: id) {
+                replies.append(try early.get())
+                continue
+            }
+            // Closed meanwhile: `didClose` failed only the requests already waiting.
+            if let closedError, !channel.isActive { throw closedError }
+            replies.append(
+                try await withCheckedThrowingContinuation { continuation in
+                    sentAhead.remove(id)
+                    pending[id] = continuation
+                }
+            )
+        }
+        return replies
     }
 
     /// Whether the server answers a ping within `timeout` seconds.

@@ -8,8 +8,13 @@ import NIOCore
 ///
 /// A fresh session's requests have fixed ids, which the seeds answer: Hello (1), its friends (2),
 /// its friend requests (3), its conversations (4), a page of updates (5, and on while a page says
-/// more), its groups (6, and the catch-up of each group behind); once connected, the outbox's
-/// message or the app's history page (7), and whatever a push calls for. Kept in `Fuzz/client-corpus`; regenerated with
+/// more), its groups (6, and the catch-up of each group behind), then the catch-up of each
+/// one-to-one conversation behind, in the order of the friends' ids (a fresh cache is behind in
+/// every conversation listed with a message: it asks for its newest page); once connected, the
+/// outbox's message or the app's history page (7 when nothing was behind), and whatever a push
+/// calls for. Since protocol 3 messages are not in the update log: they come as `MessagePush`es
+/// and acks (whose update id is 0), and a conversation's gap is fetched with `FetchHistory`
+/// after the device's position. Kept in `Fuzz/client-corpus`; regenerated with
 /// `wechat-fuzz-client --make-seeds Fuzz/client-corpus` after a schema change.
 public enum ClientSeedCorpus {
     // MARK: Mode bits (an input's first byte)
@@ -61,9 +66,13 @@ public enum ClientSeedCorpus {
                 friends: [friend(bob, online: true), friend(carol)],
                 incoming: [request(from: dave, to: me, "hi, it's dave")],
                 conversations: [conversation(bob, last: toBob, readSeq: 1)],
-                updates: [update(1, fromBob), readMark(2, peer: bob, seq: 1)]
-            )
+                updates: [readMark(1, peer: bob, seq: 1)]
+            ),
+            // Bob's conversation is new here: its newest page (7), newest first.
+            frame(7, .messageList(listOf(messages: [toBob, fromBob])))
         )
+        // A log written before protocol 3 still holds one-to-one messages: taken as pushes, each
+        // the next of its conversation, so nothing is left to catch up.
         seeds["sync-pages"] = join(
             answered,
             socialReplies(friends: [friend(bob)], incoming: []),
@@ -73,22 +82,28 @@ public enum ClientSeedCorpus {
             frame(7, .groupList(WireGroupList()))
         )
         seeds["send-and-ack"] = join(sending, catchUp(), ackOfQueuedMessage())
+        let carolsAfterGap = message(id: 23, from: carol, to: me, seq: 2, text: "after a gap")
         seeds["pushes"] = join(
             sending,
             catchUp(),
+            // My message, bob's seq 1; then his seq 2, the next one.
             ackOfQueuedMessage(),
-            push(update(2, message(id: 21, from: bob, to: me, seq: 2, text: "pushed"))),
+            messagePush(message(id: 21, from: bob, to: me, seq: 2, text: "pushed")),
             frame(0, .presencePush(presence(bob, online: true))),
-            push(readMark(3, peer: bob, seq: 2)),
-            // Update 4 is missing: the client pulls it (request 8).
-            push(update(5, message(id: 23, from: carol, to: me, seq: 1, text: "after a gap"))),
+            push(readMark(1, peer: bob, seq: 2)),
+            // Carol's seq 1 is missing: the client fetches what follows its position (request 8).
+            messagePush(carolsAfterGap),
             frame(
                 8,
-                page([
-                    update(4, message(id: 22, from: bob, to: me, seq: 3, text: "the missing one")),
-                    update(5, message(id: 23, from: carol, to: me, seq: 1, text: "after a gap")),
-                ])
-            )
+                .messageList(
+                    listOf(messages: [
+                        carolsAfterGap, message(id: 22, from: carol, to: me, seq: 1, text: "the missing one"),
+                    ])
+                )
+            ),
+            // Update 2 is missing: the client pulls it (request 9).
+            push(readMark(3, peer: carol, seq: 2)),
+            frame(9, page([readMark(2, peer: bob, seq: 2), readMark(3, peer: carol, seq: 2)]))
         )
         seeds["friend-event"] = join(
             answered,
@@ -101,8 +116,11 @@ public enum ClientSeedCorpus {
         seeds["history"] = join(
             [answerHello | openConversation],
             catchUp(conversations: [conversation(bob, last: third)]),
+            // Bob's conversation is new here: its newest page, cut short (7). The app's page of
+            // history then asks for what the cache lacks (8), and the read mark goes (9).
+            frame(7, .messageList(listOf(messages: [third], more: true))),
             frame(
-                7,
+                8,
                 .messageList(
                     listOf(messages: [
                         third,
@@ -113,7 +131,7 @@ public enum ClientSeedCorpus {
                     ])
                 )
             ),
-            frame(8, .ok(WireOk()))
+            frame(9, .ok(WireOk()))
         )
         seeds["goodbye"] = join(answered, catchUp(), frame(0, .goodbye(farewell("restarting"))))
 
@@ -148,9 +166,9 @@ public enum ClientSeedCorpus {
         listed.joinedSeq = 1
         var groups = WireGroupList()
         groups.groups = [listed]
-        var groupPush = WireGroupPush()
+        var groupPush = WireMessagePush()
         groupPush.message = recall
-        var afterGap = WireGroupPush()
+        var afterGap = WireMessagePush()
         afterGap.message = inGroup(message(id: 76, from: carol, to: me, seq: 6, text: "after a gap"))
         seeds["groups"] = join(
             answered,
@@ -166,8 +184,8 @@ public enum ClientSeedCorpus {
                     ])
                 )
             ),
-            frame(0, .groupPush(groupPush)),
-            frame(0, .groupPush(afterGap)),
+            frame(0, .messagePush(groupPush)),
+            frame(0, .messagePush(afterGap)),
             frame(
                 8,
                 .messageList(
@@ -190,52 +208,63 @@ public enum ClientSeedCorpus {
             request(from: user(700, "..\\..\\windows\\system32"), to: me, "\u{1b}[2J"),
             request(from: user(701, String(repeating: "é", count: 4000)), to: me, "hi"),
         ]
+        let hiFromEvil = message(id: 41, from: evil, to: me, seq: 1, text: "hi")
         seeds["hostile-names"] = join(
             sending,
             catchUp(
                 friends: hostileFriends,
                 incoming: hostileRequests,
-                conversations: [conversation(evil, last: message(id: 41, from: evil, to: me, seq: 1, text: "hi"))]
+                conversations: [conversation(evil, last: hiFromEvil)]
             ),
-            ackOfQueuedMessage(),
-            push(update(2, message(id: 42, from: evil, to: me, seq: 2, text: "hi from ../../../etc/evil"))),
+            // The conversation is new here: its newest page (7); then the outbox (8).
+            frame(7, .messageList(listOf(messages: [hiFromEvil]))),
+            ackOfQueuedMessage(request: 8),
+            messagePush(message(id: 42, from: evil, to: me, seq: 2, text: "hi from ../../../etc/evil")),
             frame(0, .friendEvent(event(.requestReceived, intruder, "let me in"))),
-            frame(8, .friendList(listOf(friends: hostileFriends))),
-            frame(9, .friendRequestList(listOf(incoming: hostileRequests + [request(from: intruder, to: me, "")])))
+            frame(9, .friendList(listOf(friends: hostileFriends))),
+            frame(10, .friendRequestList(listOf(incoming: hostileRequests + [request(from: intruder, to: me, "")])))
         )
         seeds["hostile-self"] = join([0], frame(1, .helloOk(welcome(as: user(1, "../../../etc/evil")))))
 
-        // Numbers at their limits.
+        // Numbers at their limits. A seq past what a cache holds (2^63-1) is dropped wherever it
+        // comes (a listing's preview, a push, a page); the largest one it holds, pushed past a
+        // gap, is caught up (request 8).
         let maxed = message(id: Int64.max, from: bob, to: me, seq: UInt64.max, text: "seq 2^64-1")
+        let atLimit = message(id: Int64.max - 1, from: bob, to: me, seq: UInt64(Int64.max), text: "seq 2^63-1")
         let lastUpdate = message(id: Int64.min, from: bob, to: me, seq: UInt64.max - 1, text: "update 2^64-1")
         seeds["seq-max"] = join(
             sending,
             catchUp(conversations: [conversation(bob, last: maxed, readSeq: UInt64.max)]),
             ackOfQueuedMessage(),
-            push(update(2, maxed)),
-            push(readMark(3, peer: bob, seq: UInt64.max)),
-            // An update id at the end of the range: a gap, so a pull (request 8), whose page
-            // skips ahead as far again.
+            messagePush(maxed),
+            messagePush(atLimit),
+            frame(8, .messageList(listOf(messages: [atLimit, maxed]))),
+            push(readMark(1, peer: bob, seq: UInt64.max)),
+            // An update id at the end of the range (a message, as a log written before protocol 3
+            // held them): a gap, so a pull (request 9), whose page skips ahead as far again.
             push(update(UInt64.max, lastUpdate)),
-            frame(8, page([readMark(UInt64.max, peer: carol, seq: UInt64.max)]))
+            frame(9, page([readMark(UInt64.max, peer: carol, seq: UInt64.max)]))
         )
         let combining = String(repeating: "e\u{301}\u{302}\u{303}", count: 5000)
         let wide = String(repeating: "長", count: 8000)
+        let combined = message(id: 51, from: bob, to: me, seq: 1, text: combining)
         seeds["huge-preview"] = join(
             answered,
-            catchUp(
-                conversations: [conversation(bob, last: message(id: 51, from: bob, to: me, seq: 1, text: combining))],
-                updates: [update(1, message(id: 52, from: carol, to: me, seq: 1, text: wide))]
-            )
+            catchUp(conversations: [conversation(bob, last: combined)]),
+            // Bob's conversation is new here: its newest page (7); carol's message is pushed.
+            frame(7, .messageList(listOf(messages: [combined]))),
+            messagePush(message(id: 52, from: carol, to: me, seq: 1, text: wide))
         )
         var many: [WireConversation] = []
+        var newestPages: [UInt8] = []
         for id in 100..<400 {
             let peer = user(Int64(id), "user\(id)")
-            many.append(
-                conversation(peer, last: message(id: Int64(id), from: peer, to: me, seq: UInt64(id), text: "hi"))
-            )
+            let hi = message(id: Int64(id), from: peer, to: me, seq: UInt64(id), text: "hi")
+            many.append(conversation(peer, last: hi))
+            // Each conversation is new here: its newest page, in the order of the ids (7 to 306).
+            newestPages += frame(UInt64(id - 93), .messageList(listOf(messages: [hi])))
         }
-        seeds["many-conversations"] = join(answered, catchUp(conversations: many))
+        seeds["many-conversations"] = join(answered, catchUp(conversations: many), newestPages)
         seeds["duplicate-friends"] = join(answered, catchUp(friends: [friend(bob), friend(bob, online: true)]))
 
         // Refusals and replies out of place.
@@ -245,6 +274,7 @@ public enum ClientSeedCorpus {
         seeds["wrong-answer-to-hello"] = join([0], frame(1, .ok(WireOk())))
         var strayAck = WireMessageAck()
         strayAck.message = message(id: 61, from: bob, to: me, seq: 1, text: "an ack nobody asked for")
+        // An update id, as acks had before protocol 3: it moves no cursor now.
         strayAck.updateID = 1
         seeds["stray-replies"] = join(
             answered,
@@ -296,8 +326,9 @@ public enum ClientSeedCorpus {
         Array(try! WireEnvelope.error(ChatError(code, text), requestID: requestID).framed().readableBytesView)
     }
 
-    /// Replies 2 to 5 of a fresh session's catch-up: its friends, its friend requests, its
-    /// conversations, one page of updates.
+    /// Replies 2 to 6 of a fresh session's catch-up: its friends, its friend requests, its
+    /// conversations, one page of updates, its groups (none). The catch-up of a conversation
+    /// listed here is the caller's to answer (7 and on).
     static func catchUp(
         friends: [WireFriend] = [ClientSeedCorpus.friend(ClientSeedCorpus.bob)],
         incoming: [WireFriendRequest] = [],
@@ -319,12 +350,19 @@ public enum ClientSeedCorpus {
         join(frame(2, .friendList(listOf(friends: friends))), frame(3, .friendRequestList(listOf(incoming: incoming))))
     }
 
-    /// The ack of the queued message (request 7 after a catch-up), as update 1 of my log.
-    static func ackOfQueuedMessage() -> [UInt8] {
+    /// The ack of the queued message (request 7 after a catch-up with nothing behind): seq 1 of
+    /// my conversation with bob, in no update log (its update id is 0).
+    static func ackOfQueuedMessage(request: UInt64 = 7) -> [UInt8] {
         var ack = WireMessageAck()
         ack.message = message(id: 1000, from: me, to: bob, seq: 1, text: queuedText, clientID: queuedClientMessageID)
-        ack.updateID = 1
-        return frame(7, .messageAck(ack))
+        return frame(request, .messageAck(ack))
+    }
+
+    /// A message as the server pushes it since protocol 3, a friend's or a group's.
+    static func messagePush(_ message: WireChatMessage) -> [UInt8] {
+        var push = WireMessagePush()
+        push.message = message
+        return frame(0, .messagePush(push))
     }
 
     static func push(_ update: WireUpdate) -> [UInt8] {
@@ -399,9 +437,10 @@ public enum ClientSeedCorpus {
         return message
     }
 
-    static func listOf(messages: [WireChatMessage]) -> WireMessageList {
+    static func listOf(messages: [WireChatMessage], more: Bool = false) -> WireMessageList {
         var list = WireMessageList()
         list.messages = messages
+        list.moreAvailable = more
         return list
     }
 

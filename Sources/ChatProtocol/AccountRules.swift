@@ -85,6 +85,10 @@ public enum AccountRules {
         guard text.utf8.count <= maxBytes else {
             throw ChatError(.payloadTooLarge, "\(what) is longer than \(maxBytes) bytes.")
         }
+        // Printable ASCII, tab and newline are never refused: most messages are checked by
+        // their bytes alone (the Unicode property lookups below cost a server a few percent of
+        // its CPU per message, measured with perf in `saturate`).
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F || $0 == 0x09 || $0 == 0x0A }) { return }
         var previous: Unicode.Scalar?
         for scalar in text.unicodeScalars {
             let strayTag = scalar.isTag && !(previous?.isTag == true || previous?.value == 0x1F3F4)

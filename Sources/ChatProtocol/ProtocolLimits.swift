@@ -3,7 +3,10 @@ public enum ProtocolLimits {
     /// Bumped when a change is not backward compatible; `Hello` carries it.
     /// 2: sync replies may carry a horizon (compacted update logs), which a version-1 client would
     /// not understand (it would ask for the missing updates forever).
-    public static let protocolVersion: UInt32 = 2
+    /// 3: messages are no longer in the update log; a device follows each conversation by its
+    /// seq (`MessagePush`, `FetchHistory.after_seq`, `Pong.direct_seq_sum`), which a version-2
+    /// client would not (it would wait for one-to-one messages in the log).
+    public static let protocolVersion: UInt32 = 3
 
     /// The largest frame body (after the 4-byte length) either side accepts. A bigger announced
     /// length closes the connection before the body is even buffered.

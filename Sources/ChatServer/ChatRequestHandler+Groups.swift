@@ -145,9 +145,9 @@ extension ChatRequestHandler {
     }
 
     private func pushGroupLine(_ line: MessageRecord, to user: UserID) {
-        var push = WireGroupPush()
+        var push = WireMessagePush()
         push.message = WireChatMessage(line)
-        self.push(.groupPush(push), to: user)
+        self.push(.messagePush(push), to: user)
     }
 
     private func usernames(_ ids: [UserID]) async throws -> [UserID: String] {

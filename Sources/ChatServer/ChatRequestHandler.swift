@@ -54,6 +54,7 @@ package struct ChatRequestHandler: Sendable {
             var pong = WirePong()
             pong.latestUpdateID = try await messages.latestUpdateID(of: user)
             pong.groupSeqSum = try await groups.groupSeqSum(of: user)
+            pong.directSeqSum = try await messages.directSeqSum(of: user)
             return .pong(pong)
         case .searchUsers(let request):
             return .userList(try await searchUsers(request))
@@ -408,20 +409,20 @@ package struct ChatRequestHandler: Sendable {
         if committed.message.groupID != 0 {
             if !committed.duplicate { fanout.push(committed.message, except: connection) }
         } else if !committed.duplicate {
-            pushUpdate(
-                .message(updateID: committed.recipientUpdateID, committed.message),
-                to: committed.message.recipientID
-            )
-            pushUpdate(
-                .message(updateID: committed.senderUpdateID, committed.message),
-                to: committed.message.senderID,
-                except: connection
-            )
+            // One frame for both sides: the recipient's devices and the sender's others (this
+            // runs in commit order, so each conversation's pushes leave in seq order).
+            var push = WireMessagePush()
+            push.message = WireChatMessage(committed.message)
+            if let frame = try? WireEnvelope.push(.messagePush(push)).framed() {
+                router.push(frame, to: committed.message.recipientID)
+                if committed.message.senderID != committed.message.recipientID {
+                    router.push(frame, to: committed.message.senderID, except: connection)
+                }
+            }
         }
         var ack = WireMessageAck()
         ack.message = WireChatMessage(committed.message)
         ack.duplicate = committed.duplicate
-        ack.updateID = committed.senderUpdateID
         return ack
     }
 
@@ -440,7 +441,7 @@ package struct ChatRequestHandler: Sendable {
                 of: request.groupID,
                 for: user,
                 beforeSeq: request.beforeSeq,
-                afterSeq: request.afterSeq,
+                afterSeq: request.hasAfterSeq ? request.afterSeq : nil,
                 limit: limit + 1
             )
         } else {
@@ -450,6 +451,7 @@ package struct ChatRequestHandler: Sendable {
                 of: user,
                 with: request.peerID,
                 beforeSeq: request.beforeSeq,
+                afterSeq: request.hasAfterSeq ? request.afterSeq : nil,
                 limit: limit + 1
             )
         }

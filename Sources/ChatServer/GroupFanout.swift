@@ -28,9 +28,9 @@ final class GroupFanout: Sendable {
 
     /// `except`: the sender's connection, whose ack carries the message.
     func push(_ message: MessageRecord, except connection: ConnectionID?) {
-        var push = WireGroupPush()
+        var push = WireMessagePush()
         push.message = WireChatMessage(message)
-        guard let frame = try? WireEnvelope.push(.groupPush(push)).framed() else { return }
+        guard let frame = try? WireEnvelope.push(.messagePush(push)).framed() else { return }
         send(frame, to: message.groupID, seeing: message.seq, except: connection)
     }
 

@@ -47,7 +47,7 @@ public struct PostgresGroupStore: GroupStore {
             // Nobody else knows the new group's id before this commits: its row needs no lock.
             guard let group = created else { throw ChatError(.internalError, "The new group was not stored.") }
             let change = GroupChange(kind: .created, userIDs: invited, value: name)
-            let (record, _) = try await PostgresMessageBatch(connection: connection, logger: logger).appendLine(
+            let record = try await PostgresMessageBatch(connection: connection, logger: logger).appendLine(
                 to: .group(group),
                 from: owner,
                 kind: .system,
@@ -356,11 +356,11 @@ public struct PostgresGroupStore: GroupStore {
         of group: GroupID,
         for user: UserID,
         beforeSeq: UInt64,
-        afterSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws -> [MessageRecord] {
         let range = try await Self.visibleRange(database.query(Self.visibleRangeQuery(of: group, for: user)))
-        if afterSeq != 0 {
+        if let afterSeq {
             return try await PostgresMessageStore.messages(
                 database.query(
                     """
@@ -588,7 +588,7 @@ public struct PostgresGroupStore: GroupStore {
             text: line(change),
             nowMs: nowMs,
             change: change
-        ).record
+        )
     }
 
     static func recount(_ group: GroupID, on connection: PostgresConnection, _ logger: Logger) async throws {

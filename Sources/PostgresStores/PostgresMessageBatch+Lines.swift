@@ -4,9 +4,8 @@ import PostgresNIO
 
 extension PostgresMessageBatch {
     /// A line the server writes into a conversation (a group's system line, a recall), numbered
-    /// after its last, logged as a message in the update logs of `loggedFor` (the two sides of a
-    /// one-to-one chat; nobody for a group). The caller holds the locks that own the
-    /// conversation's seq (both users' rows, or the group's) and those of `loggedFor`.
+    /// after its last; like a message, it is pushed, not logged. The caller holds the locks that
+    /// own the conversation's seq (both users' rows, or the group's).
     func appendLine(
         to pair: Pair,
         from sender: UserID,
@@ -15,9 +14,8 @@ extension PostgresMessageBatch {
         text: String = "",
         nowMs: Int64,
         recalledSeq: UInt64 = 0,
-        change: GroupChange? = nil,
-        loggedFor: [UserID] = []
-    ) async throws -> (record: MessageRecord, updateIDs: [UserID: UInt64]) {
+        change: GroupChange? = nil
+    ) async throws -> MessageRecord {
         var last: Int64 = 0
         for try await seq in try await connection.query(
             "SELECT last_seq FROM conversations WHERE user_lo = \(pair.lo) AND user_hi = \(pair.hi)",
@@ -37,10 +35,9 @@ extension PostgresMessageBatch {
         for try await id in try await connection.query(
             """
             INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                 sender_update_id, recipient_update_id, kind, recalled_seq,
-                                 change_kind, change_user_ids, change_value)
+                                 kind, recalled_seq, change_kind, change_user_ids, change_value)
             VALUES (\(pair.lo), \(pair.hi), \(seq), \(sender), \(recipient), \(clientMessageID), \(text), \(nowMs),
-                    0, 0, \(kindValue), \(recalled), \(changeKind), \(changeUsers), \(changeValue))
+                    \(kindValue), \(recalled), \(changeKind), \(changeUsers), \(changeValue))
             RETURNING id
             """,
             logger: logger
@@ -57,25 +54,6 @@ extension PostgresMessageBatch {
             """,
             logger: logger
         )
-        let updateIDs = try await PostgresUpdateLog.appendMessage(
-            id,
-            for: Array(Set(loggedFor)).sorted(),
-            on: connection,
-            logger: logger
-        )
-        let senderUpdate = updateIDs[sender] ?? 0
-        let recipientUpdate = updateIDs[recipient] ?? senderUpdate
-        if !updateIDs.isEmpty {
-            // A repeated recall is answered from the line's row, as a resend is from a message's.
-            try await connection.query(
-                """
-                UPDATE messages SET sender_update_id = \(Int64(senderUpdate)),
-                                    recipient_update_id = \(Int64(recipientUpdate))
-                WHERE id = \(id)
-                """,
-                logger: logger
-            )
-        }
         var record = MessageRecord(
             id: id,
             clientMessageID: clientMessageID,
@@ -89,6 +67,6 @@ extension PostgresMessageBatch {
         record.kind = kind
         record.recalledSeq = recalledSeq
         record.change = change
-        return (record, updateIDs)
+        return record
     }
 }

@@ -10,8 +10,8 @@ import PostgresNIO
 /// Gapless numbers with several chat nodes committing at once come from row locks, not from the
 /// one writer SQLite has: the batch first locks every user it touches (`FOR NO KEY UPDATE` on
 /// their `users` rows, in id order, so two batches can never wait on each other in a circle).
-/// A conversation's sequence numbers and a user's update-log numbers only ever change under
-/// those locks, so after taking them this transaction reads the last numbers in fresh
+/// A conversation's sequence numbers only ever change under those locks (a pair's under both
+/// users' locks), so after taking them this transaction reads the last numbers in fresh
 /// statements (READ COMMITTED sees everything committed before each statement) and owns them
 /// until it commits. A resend racing its original on another node waits on the same locks and
 /// then finds the original.
@@ -19,8 +19,8 @@ import PostgresNIO
 /// A group's history is the conversation (0, group id). Its seq, members and owner only change
 /// under its `groups` row's lock, taken after the users' (as `PostgresGroupStore` takes them:
 /// users first, then the group), so the membership a group message is checked against holds
-/// until it commits. A group message writes no update-log entry: members learn of it from the
-/// group's seq and their own row.
+/// until it commits. No message writes an update-log entry: devices follow each conversation by
+/// its seq (and a group's members by their own row too).
 struct PostgresMessageBatch {
     let connection: PostgresConnection
     let logger: Logger
@@ -58,8 +58,6 @@ struct PostgresMessageBatch {
         var message: NewMessage
         var pair: Pair
         var seq: Int64
-        var senderUpdate: Int64
-        var recipientUpdate: Int64
         /// Deduplicated and sorted, as SQLite stores them; empty outside a group.
         var mentions: [UserID]
         var reply: ReplyReference?
@@ -94,14 +92,6 @@ struct PostgresMessageBatch {
             logger: logger
         )
         let owners = try await lockGroups(of: batch)
-
-        var lastUpdateIDs: [UserID: Int64] = [:]
-        for try await (user, last) in try await connection.query(
-            "SELECT user_id, max(update_id) FROM updates WHERE user_id = ANY(\(users)) GROUP BY user_id",
-            logger: logger
-        ).decode((Int64, Int64).self) {
-            lastUpdateIDs[user] = last
-        }
 
         var originals: [ClientKey: CommittedMessage] = [:]
         for try await row in try await connection.query(
@@ -177,31 +167,9 @@ struct PostgresMessageBatch {
             }
             let seq = (lastSeqs[pair] ?? 0) + 1
             lastSeqs[pair] = seq
-            var senderUpdate: Int64 = 0
-            var recipientUpdate: Int64 = 0
-            if message.groupID == 0 {
-                senderUpdate = (lastUpdateIDs[message.senderID] ?? 0) + 1
-                lastUpdateIDs[message.senderID] = senderUpdate
-                if message.recipientID == message.senderID {
-                    recipientUpdate = senderUpdate
-                } else {
-                    recipientUpdate = (lastUpdateIDs[message.recipientID] ?? 0) + 1
-                    lastUpdateIDs[message.recipientID] = recipientUpdate
-                }
-            }
             planned.insert(key)
             plans.append(.insert(index: inserts.count))
-            inserts.append(
-                Insert(
-                    message: message,
-                    pair: pair,
-                    seq: seq,
-                    senderUpdate: senderUpdate,
-                    recipientUpdate: recipientUpdate,
-                    mentions: mentions,
-                    reply: reply
-                )
-            )
+            inserts.append(Insert(message: message, pair: pair, seq: seq, mentions: mentions, reply: reply))
         }
 
         var ids: [ClientKey: Int64] = [:]
@@ -214,13 +182,11 @@ struct PostgresMessageBatch {
             for try await (id, sender, clientID) in try await connection.query(
                 """
                 INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                     sender_update_id, recipient_update_id, mentions, mentions_all,
-                                     reply_to_seq, reply_to_sender_id, reply_excerpt)
+                                     mentions, mentions_all, reply_to_seq, reply_to_sender_id, reply_excerpt)
                 SELECT * FROM unnest(\(inserts.map(\.pair.lo))::bigint[], \(inserts.map(\.pair.hi))::bigint[],
                     \(inserts.map(\.seq))::bigint[], \(inserts.map(\.message.senderID))::bigint[],
                     \(inserts.map(\.recipientID))::bigint[], \(inserts.map(\.message.clientMessageID))::text[],
                     \(inserts.map(\.message.text))::text[], \(inserts.map(\.message.sentAtMs))::bigint[],
-                    \(inserts.map(\.senderUpdate))::bigint[], \(inserts.map(\.recipientUpdate))::bigint[],
                     \(mentions)::text[], \(mentionsAll)::boolean[], \(replySeqs)::bigint[],
                     \(replySenders)::bigint[], \(excerpts)::text[])
                 RETURNING id, sender_id, client_msg_id
@@ -266,12 +232,7 @@ struct PostgresMessageBatch {
                 record.mentions = insert.mentions
                 record.mentionsAll = insert.mentionsAll
                 record.reply = insert.reply
-                let committed = CommittedMessage(
-                    message: record,
-                    senderUpdateID: UInt64(insert.senderUpdate),
-                    recipientUpdateID: UInt64(insert.recipientUpdate),
-                    duplicate: false
-                )
+                let committed = CommittedMessage(message: record, duplicate: false)
                 byKey[key] = committed
                 results.append(.success(committed))
             case .sameAsEarlier(let key):
@@ -286,13 +247,10 @@ struct PostgresMessageBatch {
         return results
     }
 
-    /// The update-log entries, each conversation's last number and message, each sender's read
-    /// mark or read position in a group (sending a message means having read the conversation up
-    /// to it), and the mentions of group messages.
+    /// Each conversation's last number and message, each sender's read mark or read position in
+    /// a group (sending a message means having read the conversation up to it), and the
+    /// mentions of group messages.
     private func finish(_ inserts: [(insert: Insert, id: Int64)]) async throws {
-        var logUsers: [Int64] = []
-        var logIDs: [Int64] = []
-        var logMessages: [Int64] = []
         var conversations: [Pair: (seq: Int64, messageID: Int64)] = [:]
         var readMarks: [Direction: Int64] = [:]
         var groupReadMarks: [Member: Int64] = [:]
@@ -312,25 +270,8 @@ struct PostgresMessageBatch {
                 }
                 continue
             }
-            logUsers.append(message.senderID)
-            logIDs.append(insert.senderUpdate)
-            logMessages.append(id)
-            if message.recipientID != message.senderID {
-                logUsers.append(message.recipientID)
-                logIDs.append(insert.recipientUpdate)
-                logMessages.append(id)
-            }
             let direction = Direction(from: message.senderID, to: message.recipientID)
             readMarks[direction] = max(readMarks[direction] ?? 0, insert.seq)
-        }
-        if !logUsers.isEmpty {
-            try await connection.query(
-                """
-                INSERT INTO updates(user_id, update_id, message_id)
-                SELECT * FROM unnest(\(logUsers)::bigint[], \(logIDs)::bigint[], \(logMessages)::bigint[])
-                """,
-                logger: logger
-            )
         }
         let pairs = Array(conversations)
         try await connection.query(

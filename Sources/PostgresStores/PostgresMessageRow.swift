@@ -54,15 +54,10 @@ enum PostgresMessageRow {
         return message
     }
 
-    /// The message of a row as its commit answered it (the update ids it logged).
+    /// The message of a row as its commit answered it.
     static func committed(_ row: PostgresRandomAccessRow, duplicate: Bool) throws -> CommittedMessage? {
         guard let message = try Self.message(row) else { return nil }
-        return CommittedMessage(
-            message: message,
-            senderUpdateID: UInt64(try row["m_sender_update_id"].decode(Int64.self)),
-            recipientUpdateID: UInt64(try row["m_recipient_update_id"].decode(Int64.self)),
-            duplicate: duplicate
-        )
+        return CommittedMessage(message: message, duplicate: duplicate)
     }
 
     /// Ids as `mentions` and `change_user_ids` store them: comma-separated, as SQLite's do.

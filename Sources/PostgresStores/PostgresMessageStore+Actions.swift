@@ -93,21 +93,15 @@ extension PostgresMessageStore {
                 """,
                 logger: logger
             )
-            let (line, updateIDs) = try await PostgresMessageBatch(connection: connection, logger: logger).appendLine(
+            let line = try await PostgresMessageBatch(connection: connection, logger: logger).appendLine(
                 to: pair,
                 from: user,
                 kind: .recall,
                 clientID: { _ in clientID },
                 nowMs: nowMs,
-                recalledSeq: seq,
-                loggedFor: pair.lo == 0 ? [] : [pair.lo, pair.hi]
+                recalledSeq: seq
             )
-            return CommittedMessage(
-                message: line,
-                senderUpdateID: updateIDs[user] ?? 0,
-                recipientUpdateID: updateIDs[line.recipientID] ?? updateIDs[user] ?? 0,
-                duplicate: false
-            )
+            return CommittedMessage(message: line, duplicate: false)
         }
     }
 

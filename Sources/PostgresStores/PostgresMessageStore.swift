@@ -105,12 +105,25 @@ public final class PostgresMessageStore: MessageStore {
         of user: UserID,
         with peer: UserID,
         beforeSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws -> [MessageRecord] {
         // (0, n) is group n's history, not a conversation with anyone.
         guard peer > 0 else { return [] }
         let (lo, hi) = user < peer ? (user, peer) : (peer, user)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
+        if let afterSeq {
+            return try await Self.messages(
+                database.query(
+                    """
+                    SELECT \(unescaped: PostgresMessageRow.columns) FROM messages m
+                    WHERE m.user_lo = \(lo) AND m.user_hi = \(hi) AND m.seq > \(Int64(clamping: afterSeq))
+                      AND m.seq < \(before)
+                    ORDER BY m.seq LIMIT \(limit)
+                    """
+                )
+            )
+        }
         return try await Self.messages(
             database.query(
                 """
@@ -119,6 +132,20 @@ public final class PostgresMessageStore: MessageStore {
                 """
             )
         )
+    }
+
+    public func directSeqSum(of user: UserID) async throws -> UInt64 {
+        // Both halves by index (the primary key, and `conversations_by_hi`); summed here,
+        // wrapping, as the client sums its positions.
+        let rows = try await database.query(
+            """
+            SELECT last_seq FROM conversations WHERE user_lo = \(user)
+            UNION ALL SELECT last_seq FROM conversations WHERE user_hi = \(user) AND user_lo NOT IN (0, \(user))
+            """
+        )
+        var sum: UInt64 = 0
+        for try await seq in rows.decode(Int64.self) { sum &+= UInt64(max(seq, 0)) }
+        return sum
     }
 
     /// The messages of rows that selected `PostgresMessageRow.columns`.

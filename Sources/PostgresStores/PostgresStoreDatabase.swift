@@ -251,6 +251,20 @@ public final class PostgresStoreDatabase: Sendable {
                 """,
             ]
         ),
+        (
+            7,
+            [
+                // One-to-one messages stopped making update-log rows: a device follows each
+                // conversation by its seq and checks its positions' sum against
+                // `directSeqSum` in every heartbeat, which finds a user's conversations from both
+                // ends of the pair. Rows logged before stay and are replayed as they were.
+                "CREATE INDEX conversations_by_hi ON conversations(user_hi, user_lo)",
+                """
+                ALTER TABLE messages ALTER COLUMN sender_update_id SET DEFAULT 0,
+                                     ALTER COLUMN recipient_update_id SET DEFAULT 0
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps this database has not had, in one transaction under an advisory lock.

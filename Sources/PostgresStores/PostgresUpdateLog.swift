@@ -68,28 +68,6 @@ enum PostgresUpdateLog {
         return logged
     }
 
-    /// Logs the message `id` for each of `users` (distinct); each one's new id.
-    static func appendMessage(
-        _ id: Int64,
-        for users: [UserID],
-        on connection: PostgresConnection,
-        logger: Logger
-    ) async throws -> [UserID: UInt64] {
-        guard !users.isEmpty else { return [:] }
-        let rows = try await connection.query(
-            """
-            INSERT INTO updates(user_id, update_id, message_id)
-            SELECT u.id, COALESCE((SELECT max(update_id) FROM updates WHERE user_id = u.id), 0) + 1, \(id)
-            FROM unnest(\(users)::bigint[]) AS u(id)
-            RETURNING user_id, update_id
-            """,
-            logger: logger
-        )
-        var logged: [UserID: UInt64] = [:]
-        for try await (user, updateID) in rows.decode((Int64, Int64).self) { logged[user] = UInt64(updateID) }
-        return logged
-    }
-
     /// The entry of a row that selected `update_id`, `update_kind`, `read_peer_id`, `read_seq`,
     /// `update_group_id`, `update_muted` and `PostgresMessageRow.columns` (the message, outer
     /// joined); nil for a message row whose message is gone.

@@ -87,12 +87,11 @@ extension MessageCommitBatch {
         record.mentions = mentions
         record.mentionsAll = message.mentionsAll
         record.reply = reply
-        return CommittedMessage(message: record, senderUpdateID: 0, recipientUpdateID: 0, duplicate: false)
+        return CommittedMessage(message: record, duplicate: false)
     }
 
-    /// A line the server writes into a conversation (a group's system line, a recall), logged as
-    /// a message in the update logs of `loggedFor` (the two sides of a one-to-one chat; nobody
-    /// for a group). Returns it and the update ids it took.
+    /// A line the server writes into a conversation (a group's system line, a recall), after its
+    /// last message; like a message, it is pushed, not logged.
     mutating func appendLine(
         to pair: Pair,
         from sender: UserID,
@@ -102,9 +101,8 @@ extension MessageCommitBatch {
         nowMs: Int64,
         recalledSeq: UInt64 = 0,
         change: GroupChange? = nil,
-        loggedFor: [UserID] = [],
         in db: Database
-    ) throws -> (record: MessageRecord, updateIDs: [UserID: UInt64]) {
+    ) throws -> MessageRecord {
         let seq = try lastSeq(of: pair, in: db) + 1
         let recipient = pair.lo == 0 ? 0 : (pair.lo == sender ? pair.hi : pair.lo)
         try db.execute(
@@ -120,16 +118,6 @@ extension MessageCommitBatch {
         )
         let id = db.lastInsertedRowID
         noteLast(seq: seq, messageID: id, of: pair)
-        var updateIDs: [UserID: UInt64] = [:]
-        for user in Set(loggedFor) {
-            let updateID = try lastUpdateID(of: user, in: db) + 1
-            try db.execute(
-                sql: "INSERT INTO updates(user_id, update_id, message_id) VALUES (?, ?, ?)",
-                arguments: [user, updateID, id]
-            )
-            noteUpdateID(updateID, of: user)
-            updateIDs[user] = UInt64(updateID)
-        }
         var record = MessageRecord(
             id: id,
             clientMessageID: clientID,
@@ -143,7 +131,7 @@ extension MessageCommitBatch {
         record.kind = kind
         record.recalledSeq = recalledSeq
         record.change = change
-        return (record, updateIDs)
+        return record
     }
 
     /// The message a reply answers, if `seq` is one the sender can see in the conversation

@@ -4,11 +4,13 @@ import GRDB
 
 /// The messages of one group-commit transaction, written with as few statements as they allow.
 ///
-/// Each message costs three inserts (the message, which also finds a resend by its unique client
-/// id, and its two update-log entries). What many messages of a batch share is read once, and
-/// written once at the end (`finish`): each conversation's last sequence number and last
-/// message, each sender's read mark; each pair's friendship and each user's last update-log
-/// number are only read. Under load a batch holds several messages per conversation, so this
+/// Each message costs one insert (the message, which also finds a resend by its unique client
+/// id): three B-trees (the row, its conversation's seq, its sender's client id). It makes no
+/// update-log entries: devices follow a conversation by its seq, so a message is not written
+/// once per person (two B-tree inserts fewer, see README, Performance). What many messages of a
+/// batch share is read once, and written once at the end (`finish`): each conversation's last
+/// sequence number and last message, each sender's read mark; each pair's friendship is only
+/// read. Under load a batch holds several messages per conversation, so this
 /// halves the statements per message (see README, Performance). A batch that is rolled back must
 /// be thrown away with its memo.
 struct MessageCommitBatch {
@@ -35,8 +37,6 @@ struct MessageCommitBatch {
     /// Per conversation: its last sequence number, and the message that took it (nil until this
     /// batch adds one).
     private var conversations: [Pair: (seq: Int64, messageID: Int64?)] = [:]
-    /// Per user: the last update-log number taken.
-    private var lastUpdateIDs: [UserID: Int64] = [:]
     /// Sending a message means having read the conversation up to it.
     private var readMarks: [Direction: Int64] = [:]
     /// Whether a sender may message a recipient (nil) or why not.
@@ -59,18 +59,14 @@ struct MessageCommitBatch {
         let pair = Pair.users(message.senderID, message.recipientID)
         let seq = try lastSeq(of: pair, in: db) + 1
         let reply = try replyReference(to: message.replyToSeq, in: pair, visibleFrom: 1, through: seq - 1, db)
-        let senderUpdate = try lastUpdateID(of: message.senderID, in: db) + 1
-        let recipientUpdate =
-            message.recipientID == message.senderID
-            ? senderUpdate : try lastUpdateID(of: message.recipientID, in: db) + 1
         // A resend is found by the insert itself (the unique client id), instead of a lookup
-        // before every insert; then nothing was written and no number was taken.
+        // before every insert; then nothing was written and no seq was taken.
         let inserted = try RawStatement(
             db,
             """
             INSERT INTO messages(user_lo, user_hi, seq, sender_id, recipient_id, client_msg_id, text, sent_at_ms,
-                                 sender_update_id, recipient_update_id, reply_to_seq, reply_to_sender_id, reply_excerpt)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                 reply_to_seq, reply_to_sender_id, reply_excerpt)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
             ON CONFLICT(sender_id, client_msg_id) DO NOTHING
             """
         ).execute(
@@ -82,23 +78,14 @@ struct MessageCommitBatch {
             .text(message.clientMessageID),
             .text(message.text),
             .integer(message.sentAtMs),
-            .integer(senderUpdate),
-            .integer(recipientUpdate),
             .integer(Int64(reply?.seq ?? 0)),
             .integer(reply?.senderID ?? 0),
             .text(reply?.excerpt ?? "")
         )
         guard inserted > 0 else { return try Self.original(of: message, in: db) }
-        noteUpdateID(senderUpdate, of: message.senderID)
-        noteUpdateID(recipientUpdate, of: message.recipientID)
         let id = db.lastInsertedRowID
         noteLast(seq: seq, messageID: id, of: pair)
         readMarks[Direction(from: message.senderID, to: message.recipientID)] = seq
-        let logUpdate = try RawStatement(db, "INSERT INTO updates(user_id, update_id, message_id) VALUES (?1, ?2, ?3)")
-        try logUpdate.execute(.integer(message.senderID), .integer(senderUpdate), .integer(id))
-        if message.recipientID != message.senderID {
-            try logUpdate.execute(.integer(message.recipientID), .integer(recipientUpdate), .integer(id))
-        }
         var record = MessageRecord(
             id: id,
             clientMessageID: message.clientMessageID,
@@ -109,12 +96,7 @@ struct MessageCommitBatch {
             sentAtMs: message.sentAtMs
         )
         record.reply = reply
-        return CommittedMessage(
-            message: record,
-            senderUpdateID: UInt64(senderUpdate),
-            recipientUpdateID: UInt64(recipientUpdate),
-            duplicate: false
-        )
+        return CommittedMessage(message: record, duplicate: false)
     }
 
     /// Writes what the batch's messages share; call once, last, in the same transaction.
@@ -159,12 +141,7 @@ struct MessageCommitBatch {
                 arguments: [message.senderID, message.clientMessageID]
             )
         else { throw ChatError(.internalError, "A message vanished while it was committed.") }
-        return CommittedMessage(
-            message: SQLiteMessageStore.message(row),
-            senderUpdateID: UInt64(row["sender_update_id"] as Int64),
-            recipientUpdateID: UInt64(row["recipient_update_id"] as Int64),
-            duplicate: true
-        )
+        return CommittedMessage(message: SQLiteMessageStore.message(row), duplicate: true)
     }
 
     /// Friends, and neither has blocked the other: checked in the commit's own transaction, so a
@@ -201,16 +178,7 @@ struct MessageCommitBatch {
         return seq
     }
 
-    mutating func noteUpdateID(_ id: Int64, of user: UserID) { lastUpdateIDs[user] = id }
     mutating func noteLast(seq: Int64, messageID: Int64, of pair: Pair) { conversations[pair] = (seq, messageID) }
-
-    /// The last number taken in a user's update log (which is gapless, from 1; 0 when empty).
-    mutating func lastUpdateID(of user: UserID, in db: Database) throws -> Int64 {
-        if let known = lastUpdateIDs[user] { return known }
-        let stored = try SQLiteMessageStore.lastUpdateID(of: user, in: db)
-        lastUpdateIDs[user] = stored
-        return stored
-    }
 
     static func isCommitted(_ message: NewMessage, in db: Database) throws -> Bool {
         try RawStatement(db, "SELECT id FROM messages WHERE sender_id = ?1 AND client_msg_id = ?2")

@@ -257,6 +257,13 @@ public final class SQLiteDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v6: one-to-one messages followed by position, not logged") { db in
+            // Messages stopped making update-log rows (two B-tree inserts each); a device follows
+            // each conversation by its seq and checks the sum of its positions against
+            // `directSeqSum` in every heartbeat, which finds a user's conversations from both
+            // ends of the pair. Rows logged before stay and are replayed as they were.
+            try db.execute(sql: "CREATE INDEX conversations_by_hi ON conversations(user_hi, user_lo)")
+        }
         return migrator
     }
 

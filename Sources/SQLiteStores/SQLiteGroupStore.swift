@@ -29,7 +29,7 @@ public struct SQLiteGroupStore: GroupStore {
             let group = db.lastInsertedRowID
             let change = GroupChange(kind: .created, userIDs: invited, value: name)
             var batch = MessageCommitBatch()
-            let (record, _) = try batch.appendLine(
+            let record = try batch.appendLine(
                 to: .group(group),
                 from: owner,
                 kind: .system,
@@ -267,12 +267,12 @@ public struct SQLiteGroupStore: GroupStore {
         of group: GroupID,
         for user: UserID,
         beforeSeq: UInt64,
-        afterSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws -> [MessageRecord] {
         try database.read { db in
             let range = try Self.visibleRange(of: group, for: user, in: db)
-            if afterSeq != 0 {
+            if let afterSeq {
                 return try Row.fetchAll(
                     db,
                     sql: """
@@ -430,7 +430,7 @@ public struct SQLiteGroupStore: GroupStore {
     ) throws -> MessageRecord {
         var batch = MessageCommitBatch()
         let next = try batch.lastSeq(of: .group(group), in: db) + 1
-        let (record, _) = try batch.appendLine(
+        let record = try batch.appendLine(
             to: .group(group),
             from: actor,
             kind: .system,

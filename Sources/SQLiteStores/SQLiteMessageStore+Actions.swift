@@ -30,12 +30,7 @@ extension SQLiteMessageStore {
             }
             guard original.kind == .text else { throw ChatError(.noSuchMessage, "That line cannot be recalled.") }
             if original.recalled, let line = try Self.recallLine(of: seq, in: pair, db) {
-                return CommittedMessage(
-                    message: Self.message(line),
-                    senderUpdateID: UInt64(line["sender_update_id"] as Int64),
-                    recipientUpdateID: UInt64(line["recipient_update_id"] as Int64),
-                    duplicate: true
-                )
+                return CommittedMessage(message: Self.message(line), duplicate: true)
             }
             guard nowMs - original.sentAtMs <= ProtocolLimits.recallWindowMs else {
                 throw ChatError(.recallTooLate, "Messages can be recalled for two minutes after they are sent.")
@@ -50,31 +45,17 @@ extension SQLiteMessageStore {
                 arguments: [pair.lo, pair.hi, Int64(seq)]
             )
             var batch = MessageCommitBatch()
-            let sides = pair.lo == 0 ? [] : [pair.lo, pair.hi]
-            let (line, updateIDs) = try batch.appendLine(
+            let line = try batch.appendLine(
                 to: pair,
                 from: user,
                 kind: .recall,
                 clientID: "recall:\(pair.lo):\(pair.hi):\(seq)",
                 nowMs: nowMs,
                 recalledSeq: seq,
-                loggedFor: sides,
                 in: db
             )
             try batch.finish(in: db)
-            // A resend of the recall finds the line's update ids on it, as for a message.
-            try db.execute(
-                sql: "UPDATE messages SET sender_update_id = ?, recipient_update_id = ? WHERE id = ?",
-                arguments: [
-                    Int64(updateIDs[user] ?? 0), Int64(updateIDs[line.recipientID] ?? updateIDs[user] ?? 0), line.id,
-                ]
-            )
-            return CommittedMessage(
-                message: line,
-                senderUpdateID: updateIDs[user] ?? 0,
-                recipientUpdateID: updateIDs[line.recipientID] ?? updateIDs[user] ?? 0,
-                duplicate: false
-            )
+            return CommittedMessage(message: line, duplicate: false)
         }
     }
 

@@ -100,7 +100,7 @@ public final class SQLiteMessageStore: MessageStore {
         UInt64(try lastUpdateID(of: user, in: db) + 1)
     }
 
-    /// Logs a read mark in the user's update log (messages log theirs in `MessageCommitBatch`).
+    /// Logs a read mark in the user's update log.
     static func insertReadUpdate(_ db: Database, user: UserID, updateID: UInt64, peer: UserID, seq: UInt64) throws {
         try db.cachedStatement(
             sql: "INSERT INTO updates(user_id, update_id, read_peer_id, read_seq) VALUES (?, ?, ?, ?)"
@@ -112,16 +112,44 @@ public final class SQLiteMessageStore: MessageStore {
         of user: UserID,
         with peer: UserID,
         beforeSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws -> [MessageRecord] {
         let (lo, hi) = Self.ordered(user, peer)
         let before = beforeSeq == 0 ? Int64.max : Int64(clamping: beforeSeq)
         return try database.read { db in
-            try Row.fetchAll(
+            if let afterSeq {
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM messages WHERE user_lo = ? AND user_hi = ? AND seq > ? AND seq < ?
+                        ORDER BY seq LIMIT ?
+                        """,
+                    arguments: [lo, hi, Int64(clamping: afterSeq), before, limit]
+                ).map(Self.message)
+            }
+            return try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM messages WHERE user_lo = ? AND user_hi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 arguments: [lo, hi, before, limit]
             ).map(Self.message)
+        }
+    }
+
+    public func directSeqSum(of user: UserID) async throws -> UInt64 {
+        // Both halves by index (the primary key, and `conversations_by_hi`); summed here,
+        // wrapping, where SQLite's sum() would fail on an overflow.
+        try database.readSingleStatement { db in
+            let seqs = try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT last_seq FROM conversations WHERE user_lo = ?1
+                        UNION ALL SELECT last_seq FROM conversations WHERE user_hi = ?1 AND user_lo NOT IN (0, ?1)
+                        """
+                ),
+                arguments: [user]
+            )
+            return seqs.reduce(0) { $0 &+ UInt64(max($1, 0)) }
         }
     }
 

@@ -186,11 +186,9 @@ final class BenchLink: ChannelInboundHandler, @unchecked Sendable {
             acked.insert(ack.message.id)
             totals.acked.add(1, ordering: .relaxed)
             if refillOnAck && NIODeadline.now() < stopSendingAt { sendOne() }
-        case .updatePush(let push):
-            guard case .message(let message) = push.update.kind, message.senderID != userID else { return }
-            arrived(message)
-        case .groupPush(let push):
-            // The group's system lines (its creation, written by the server) are not the run's.
+        case .messagePush(let push):
+            // A group's system lines (its creation, written by the server) are not the run's; a
+            // one-to-one link (groupID 0) takes its friend's messages.
             guard push.message.groupID == groupID, push.message.kind == .text, push.message.senderID != userID
             else { return }
             arrived(push.message)

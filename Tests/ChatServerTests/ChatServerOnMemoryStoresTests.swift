@@ -24,11 +24,11 @@ import Testing
             }
             #expect(ack.message.seq == 1)
             // Bob hears of it: Alice's presence came first, then the message.
-            var pushed: WireUpdatePush?
+            var pushed: WireMessagePush?
             for _ in 0..<3 where pushed == nil {
-                if case .updatePush(let push) = try await bob.next().payload { pushed = push }
+                if case .messagePush(let push) = try await bob.next().payload { pushed = push }
             }
-            guard case .message(let message)? = pushed?.update.kind else {
+            guard let message = pushed?.message else {
                 Issue.record("no message pushed to bob")
                 return
             }

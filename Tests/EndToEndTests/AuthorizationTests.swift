@@ -93,18 +93,23 @@ import Testing
                 }
                 #expect(list.messages.isEmpty, "\(list.messages.map(\.text))")
             }
-            // Sync and the conversation list carry only alice's own.
-            guard case .syncReply(let sync) = try await w.alice.request(.sync(WireSync())),
+            // The conversation list carries only alice's own, and catching up on it (after its
+            // seq 0) only its messages.
+            guard
                 case .conversationList(let conversations) = try await w.alice.request(
                     .listConversations(WireListConversations())
                 )
             else { throw ChatError(.internalError, "unexpected reply") }
-            let texts = sync.updates.compactMap { update -> String? in
-                if case .message(let message) = update.kind { return message.text }
-                return nil
-            }
-            #expect(texts == ["alice to bob"])
             #expect(conversations.conversations.map(\.peerID) == [w.bobID])
+            for peer in [w.bobID, w.carolID, w.daveID] {
+                var catchUp = WireFetchHistory()
+                catchUp.peerID = peer
+                catchUp.afterSeq = 0
+                guard case .messageList(let list) = try await w.alice.request(.fetchHistory(catchUp)) else {
+                    throw ChatError(.internalError, "no message list")
+                }
+                #expect(list.messages.map(\.text) == (peer == w.bobID ? ["alice to bob"] : []))
+            }
         }
     }
 

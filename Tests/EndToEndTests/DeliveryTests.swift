@@ -234,13 +234,47 @@ import Testing
         }
     }
 
-    /// A heartbeat's answer says where the user's update log ends, so a device that missed a push
-    /// (a hint only) finds out within one heartbeat and pulls the rest.
+    /// Requests sent together (`ChatConnection.requests`, one round trip) get their own replies,
+    /// in order, a refusal among them thrown as the error it is.
+    @Test func requestsSentTogetherGetTheirOwnRepliesInOrder() async throws {
+        try await withTestStack { stack in
+            let (alice, _, _, bobID) = try await stack.friends()
+            let raw = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+            var history = WireFetchHistory()
+            history.peerID = bobID
+            let replies = try await raw.requests([
+                .listFriends(WireListFriends()), .ping(WirePing()), .fetchHistory(history),
+            ])
+            guard replies.count == 3, case .friendList(let friends) = replies[0], case .pong = replies[1],
+                case .messageList(let list) = replies[2]
+            else {
+                Issue.record("replies out of place: \(replies)")
+                return
+            }
+            #expect(friends.friends.map(\.user.id) == [bobID])
+            #expect(list.messages.isEmpty)
+            var stranger = WireFetchHistory()
+            stranger.peerID = -1
+            await #expect(throws: ChatError.self) {
+                _ = try await raw.requests([.ping(WirePing()), .fetchHistory(stranger)])
+            }
+            // The connection goes on as before.
+            guard case .pong = try await raw.request(.ping(WirePing())) else {
+                Issue.record("no pong after a refusal")
+                return
+            }
+            await raw.close()
+        }
+    }
+
+    /// A heartbeat's answer says where the user's update log ends and where their conversations
+    /// stand (the sum of their last seqs), so a device that missed a push (a hint only) finds out
+    /// within one heartbeat and pulls the rest. Messages move the sum, not the log.
     @Test(arguments: Deployment.allCases) func aHeartbeatTellsWhereTheUpdateLogEnds(
         _ deployment: Deployment
     ) async throws {
         try await withTestStack(deployment) { stack in
-            let (alice, bob, _, bobID) = try await stack.friends()
+            let (alice, bob, aliceID, bobID) = try await stack.friends()
             let raw = try await RawClient.connect(stack: stack, token: bob.credentials.token)
             guard case .pong(let before) = try await raw.request(.ping(WirePing())) else {
                 Issue.record("expected a pong")
@@ -253,7 +287,19 @@ import Testing
                 Issue.record("expected a pong")
                 return
             }
-            #expect(after.latestUpdateID == before.latestUpdateID + 2)
+            #expect(after.latestUpdateID == before.latestUpdateID)
+            #expect(after.directSeqSum == before.directSeqSum + 2)
+            var read = WireMarkRead()
+            read.peerID = aliceID
+            read.seq = 2
+            _ = try await raw.request(.markRead(read))
+            guard case .pong(let marked) = try await raw.request(.ping(WirePing())) else {
+                Issue.record("expected a pong")
+                return
+            }
+            // A read mark is in the log, and moves no conversation.
+            #expect(marked.latestUpdateID == after.latestUpdateID + 1)
+            #expect(marked.directSeqSum == after.directSeqSum)
             try await eventually { await bob.state.conversations.values.contains { $0.lastMessage?.text == "two" } }
             await raw.close()
         }
@@ -278,26 +324,27 @@ import Testing
                 Issue.record("expected an ack")
                 return
             }
-            #expect(ack.updateID > 0)
+            #expect(ack.updateID == 0)
             #expect(ack.message.text == "只一次")
             // A round trip on each: whatever the server sent before its reply has arrived.
             for connection in [sending, other] { _ = try await connection.request(.ping(WirePing())) }
             for connection in [sending, other] { await connection.close() }
-            func updates(on connection: ChatConnection) async -> [WireUpdate] {
-                var updates: [WireUpdate] = []
+            func messages(on connection: ChatConnection) async -> [WireChatMessage] {
+                var messages: [WireChatMessage] = []
                 for await push in connection.pushes {
-                    if case .updatePush(let update) = push.payload, update.update.message.senderID == aliceID {
-                        updates.append(update.update)
+                    if case .messagePush(let pushed) = push.payload, pushed.message.senderID == aliceID {
+                        messages.append(pushed.message)
                     }
                 }
-                return updates
+                return messages
             }
-            // Once each: on the sending connection from the ack, on the other as the server's push.
-            let fromAck = await updates(on: sending)
-            let pushed = await updates(on: other)
-            #expect(fromAck.map(\.updateID) == [ack.updateID])
-            #expect(pushed.map(\.updateID) == [ack.updateID])
-            #expect(pushed.first?.message.id == ack.message.id)
+            // Once each: on the sending connection from the ack (ChatConnection puts it in the
+            // stream), on the other as the server's push; neither in the update log.
+            let fromAck = await messages(on: sending)
+            let pushed = await messages(on: other)
+            #expect(fromAck.map(\.id) == [ack.message.id])
+            #expect(pushed.map(\.id) == [ack.message.id])
+            #expect(pushed.first?.seq == ack.message.seq)
             try await eventually { await bob.state.conversations[aliceID]?.lastMessage?.text == "只一次" }
             await alice.stop()
             await bob.stop()

@@ -103,12 +103,13 @@ import Testing
     {
         var fetch = WireFetchHistory()
         fetch.groupID = group
+        // Oldest first after `after` (all that is visible, for 0), as a device catches up.
         fetch.afterSeq = after
         fetch.limit = 200
         guard case .messageList(let list) = try await connection.request(.fetchHistory(fetch)) else {
             throw ChatError(.internalError, "no history")
         }
-        return after == 0 ? list.messages.reversed() : list.messages
+        return list.messages
     }
 
     static func groups(_ connection: ChatConnection) async throws -> [WireGroupConversation] {
@@ -329,13 +330,13 @@ import Testing
             // group's pushes go out in order), and carol's stream by then has no more.
             try await Self.say(w.bob, "nor this", in: w.group)
             for await push in w.alice.pushes {
-                if case .groupPush(let group) = push.payload, group.message.text == "nor this" { break }
+                if case .messagePush(let group) = push.payload, group.message.text == "nor this" { break }
             }
             let seen = Locked<[String]>([])
             let carol = w.carol
             _ = try? await withTimeout(2) {
                 for await push in carol.pushes {
-                    if case .groupPush(let group) = push.payload { seen.withLock { $0.append(group.message.text) } }
+                    if case .messagePush(let group) = push.payload { seen.withLock { $0.append(group.message.text) } }
                 }
             }
             #expect(seen.value.contains("carol left"))
@@ -353,7 +354,7 @@ import Testing
             let sent = try await Self.say(w.alice, "hello team", in: w.group)
             var pushed: WireChatMessage?
             for await push in w.bob.pushes {
-                if case .groupPush(let group) = push.payload, group.message.text == "hello team" {
+                if case .messagePush(let group) = push.payload, group.message.text == "hello team" {
                     pushed = group.message
                     break
                 }

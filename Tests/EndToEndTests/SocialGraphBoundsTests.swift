@@ -111,14 +111,24 @@ import Testing
     }
 
     /// The server keeps only the newest updates of each log. A device that was away for longer
-    /// resyncs: its conversations come back whole (last message, unread count) and its history
-    /// fills from the server, instead of pulling forever at a gap that never closes.
+    /// resyncs: its conversations come back whole (last message, unread count, mute) and its
+    /// history fills from the server, instead of pulling forever at a gap that never closes.
+    /// (Messages are not in the log: what fills alice's while she is away is her other device
+    /// muting and unmuting.)
     @Test func aDeviceBehindTheCompactedLogResyncs() async throws {
         try await withTestStack(updateLogKeepingLast: 5) { stack in
             let (alice, bob, aliceID, bobID) = try await stack.friends()
             await alice.stop()
             for index in 1...20 { _ = try await bob.send("message \(index)", to: aliceID) }
             try await eventually { await bob.state.outbox.isEmpty }
+            let laptop = try await RawClient.connect(stack: stack, token: alice.credentials.token)
+            var mute = WireSetMuted()
+            mute.peerID = bobID
+            for index in 1...21 {
+                mute.muted = index % 2 == 1
+                _ = try await laptop.request(.setMuted(mute))
+            }
+            await laptop.close()
             #expect(await stack.stack.updateLogCompactor.compactNow() > 0)
             await alice.start()
             try await withTimeout { await alice.waitUntilConnected() }
@@ -126,6 +136,7 @@ import Testing
             #expect(conversation.lastSeq == 20)
             #expect(conversation.lastMessage?.text == "message 20")
             #expect(conversation.unread == 20)
+            #expect(conversation.muted)
             let history = try await alice.history(with: bobID, limit: 50)
             #expect(history.map(\.text) == (1...20).reversed().map { "message \($0)" })
             // And it is caught up for good: the next message arrives as a push, as usual.

@@ -103,7 +103,8 @@ import Testing
                 Self.groupMessage(from: ann, in: group, "hello\nsecond line", clientID: "hello")
             )
             #expect(hello.message.seq == 2 && hello.message.groupID == group && hello.message.recipientID == 0)
-            #expect(hello.senderUpdateID == 0 && hello.recipientUpdateID == 0 && !hello.duplicate)
+            #expect(!hello.duplicate)
+            #expect(try await store.latestUpdateID(of: ann.id) == 1, "only the group's creation: no message is logged")
             let resent = try await store.commit(
                 Self.groupMessage(from: ann, in: group, "hello\nsecond line", clientID: "hello")
             )
@@ -141,7 +142,7 @@ import Testing
                 of: group,
                 for: cat.id,
                 beforeSeq: 0,
-                afterSeq: 0,
+                afterSeq: nil,
                 limit: 50
             )
             #expect(catHistory.map(\.seq) == [5])
@@ -172,7 +173,7 @@ import Testing
 
             let oldest = try await f.groups.history(of: group, for: ann.id, beforeSeq: 0, afterSeq: 2, limit: 2)
             #expect(oldest.map(\.seq) == [3, 4])
-            let newest = try await f.groups.history(of: group, for: ann.id, beforeSeq: 5, afterSeq: 0, limit: 2)
+            let newest = try await f.groups.history(of: group, for: ann.id, beforeSeq: 5, afterSeq: nil, limit: 2)
             #expect(newest.map(\.seq) == [4, 3])
             #expect(try await f.groups.groupSeqSum(of: ann.id) == 5)
         }
@@ -316,18 +317,24 @@ import Testing
             let line = try await recall(alice, 1, 10_000 + ProtocolLimits.recallWindowMs)
             #expect(line.message.kind == .recall && line.message.recalledSeq == 1 && !line.duplicate)
             #expect(line.message.seq == 5 && line.message.senderID == alice.id && line.message.recipientID == bob.id)
-            #expect(line.senderUpdateID > 0 && line.recipientUpdateID > 0)
             let again = try await recall(alice, 1, 10_000 + 10 * ProtocolLimits.recallWindowMs)
             #expect(again.duplicate && again.message.id == line.message.id)
-            #expect(again.senderUpdateID == line.senderUpdateID && again.recipientUpdateID == line.recipientUpdateID)
+            #expect(again.message == line.message)
             #expect(await Self.code { _ = try await recall(alice, 5, 10_001) } == .noSuchMessage, "a recall line")
 
-            let history = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, limit: 50)
+            let history = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: nil, limit: 50)
             let recalled = try #require(history.first { $0.seq == 1 })
             #expect(recalled.recalled && recalled.text.isEmpty)
             #expect(history.first { $0.seq == 3 }?.reply?.excerpt == "", "its quotes went with it")
-            let bobLog = try await db.store.updates(of: bob.id, after: 0, limit: 50)
-            #expect(bobLog.last == .message(updateID: line.recipientUpdateID, line.message))
+            // The recall line is the conversation's newest message, reached by its seq like any
+            // other (in the history, in the direct sums), and logged for nobody.
+            #expect(history.first == line.message)
+            let caughtUp = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: 4, limit: 50)
+            #expect(caughtUp == [line.message])
+            #expect(try await db.store.directSeqSum(of: bob.id) == 5)
+            #expect(try await db.store.directSeqSum(of: alice.id) == 5)
+            #expect(try await db.store.updates(of: bob.id, after: 0, limit: 50).isEmpty)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
         }
     }
 
@@ -344,16 +351,17 @@ import Testing
                 NewMessage(senderID: alice.id, recipientID: bob.id, clientMessageID: "hi", text: "hi", sentAtMs: 1)
             )
 
+            // The message logged nothing: the mute is alice's first entry.
             let muted = try await store.setMuted(true, .direct(bob.id), user: alice.id)
-            #expect(muted == .muted(updateID: 2, .direct(bob.id), true))
-            #expect(try await store.updates(of: alice.id, after: 0, limit: 50).last == muted)
-            #expect(try await store.latestUpdateID(of: alice.id) == 2)
+            #expect(muted == .muted(updateID: 1, .direct(bob.id), true))
+            #expect(try await store.updates(of: alice.id, after: 0, limit: 50) == [muted])
+            #expect(try await store.latestUpdateID(of: alice.id) == 1)
             var aliceSees = try await store.conversations(of: alice.id, afterPeer: 0, limit: 50)
             #expect(aliceSees.first?.muted == true && aliceSees.first?.readSeq == 1)
 
             _ = try await store.markRead(user: bob.id, peer: alice.id, seq: 1)
             let receipt = try await store.logReadReceipt(reader: bob.id, peer: alice.id, seq: 1)
-            #expect(receipt == .peerRead(updateID: 3, peerID: bob.id, seq: 1), "in the peer's log")
+            #expect(receipt == .peerRead(updateID: 2, peerID: bob.id, seq: 1), "in the peer's log")
             #expect(try await store.updates(of: alice.id, after: 0, limit: 50).last == receipt)
             aliceSees = try await store.conversations(of: alice.id, afterPeer: 0, limit: 50)
             #expect(aliceSees.first?.peerReadSeq == 1)
@@ -387,6 +395,11 @@ import Testing
             let bobLog = try await store.updates(of: bob.id, after: 0, limit: 50)
             #expect(bobLog.contains(.groupChanged(updateID: created.loggedFor[bob.id] ?? 0, groupID: group)))
             #expect(Array(bobLog.suffix(2)) == [groupMuted, read])
+            let loggedMessages = bobLog.filter {
+                if case .message = $0 { return true }
+                return false
+            }
+            #expect(loggedMessages.isEmpty, "no message, one-to-one or in the group, is in the log")
             #expect(try await store.conversations(of: bob.id, afterPeer: 0, limit: 50).map(\.peerID) == [alice.id])
         }
     }
@@ -486,13 +499,19 @@ import Testing
             }
             let inGroup = committed.filter { $0.message.groupID == group }
             #expect(inGroup.map(\.message.seq).sorted() == Array(2...UInt64(inGroup.count + 1)))
-            #expect(inGroup.allSatisfy { $0.senderUpdateID == 0 })
-            let history = try await f.groups.history(of: group, for: owner.id, beforeSeq: 0, afterSeq: 0, limit: 500)
+            let history = try await f.groups.history(of: group, for: owner.id, beforeSeq: 0, afterSeq: nil, limit: 500)
             #expect(history.count == inGroup.count + 1)
             for member in members {
                 let direct = committed.filter { $0.message.groupID == 0 && $0.message.senderID == member.id }
                 #expect(direct.map(\.message.seq).sorted() == Array(1...UInt64(direct.count)))
-                #expect(try await f.messages.store.latestUpdateID(of: member.id) == UInt64(direct.count + 1))
+                // Their pair's last seq is their direct sum; the group's seqs are not in it.
+                #expect(try await store.directSeqSum(of: member.id) == UInt64(direct.count))
+            }
+            let allDirect = committed.filter { $0.message.groupID == 0 }
+            #expect(try await store.directSeqSum(of: owner.id) == UInt64(allDirect.count))
+            // Neither kind of message is logged: each log holds only the group's creation.
+            for user in [owner] + members {
+                #expect(try await store.latestUpdateID(of: user.id) == 1, "\(user.username)")
             }
             let ownerSees = try #require(try await f.groups.groups(of: owner.id).first)
             #expect(ownerSees.unread == UInt64(inGroup.count))

@@ -26,8 +26,8 @@ import Testing
     }
 
     /// Two nodes hammer one conversation, and each also a conversation of its own with one of
-    /// the two users, so both users' update logs are taken from both nodes at once; resends of
-    /// the same client ids race on both nodes too.
+    /// the two users, so both users' conversations are numbered from both nodes at once; resends
+    /// of the same client ids race on both nodes too. No message writes an update-log row.
     @Test func twoNodesCommittingToOneConversationKeepEveryNumberGapless() async throws {
         do {
             let (server, name) = try await PostgresServer.freshDatabase()
@@ -83,22 +83,43 @@ import Testing
             #expect(committed.count - stored.count == sharedIDs)
             #expect(Set(stored.map(\.message.id)).count == stored.count)
 
-            let aliceBob = stored.filter { Set([$0.message.senderID, $0.message.recipientID]) == [alice.id, bob.id] }
-            let expectedSeqs = Array(1...UInt64(aliceBob.count))
-            #expect(aliceBob.map(\.message.seq).sorted() == expectedSeqs)
-            for user in [alice, bob, carol] {
-                let ids = stored.compactMap { message -> UInt64? in
-                    if message.message.senderID == user.id { return message.senderUpdateID }
-                    if message.message.recipientID == user.id { return message.recipientUpdateID }
-                    return nil
-                }
-                #expect(ids.sorted() == Array(1...UInt64(ids.count)), "\(user.username)'s update log")
-                #expect(try await other.store.latestUpdateID(of: user.id) == UInt64(ids.count))
-                let log = try await one.store.updates(of: user.id, after: 0, limit: 10_000)
-                #expect(log.map(\.updateID) == Array(1...UInt64(ids.count)))
+            // A resend answered as a duplicate carries the message that was stored.
+            var storedByClientID: [String: MessageRecord] = [:]
+            for message in stored { storedByClientID[message.message.clientMessageID] = message.message }
+            for resend in committed where resend.duplicate {
+                #expect(storedByClientID[resend.message.clientMessageID] == resend.message)
             }
-            let history = try await other.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10_000)
-            #expect(history.map(\.seq) == Array(expectedSeqs.reversed()))
+
+            // Each conversation is numbered without a gap or a repeat, whichever node took each seq.
+            for (a, b) in [(alice, bob), (alice, carol), (bob, carol)] {
+                let inPair = stored.filter { Set([$0.message.senderID, $0.message.recipientID]) == [a.id, b.id] }
+                let expectedSeqs = (0..<inPair.count).map { UInt64($0) + 1 }
+                #expect(!inPair.isEmpty, "\(a.username), \(b.username)")
+                #expect(inPair.map(\.message.seq).sorted() == expectedSeqs, "\(a.username), \(b.username)")
+                let history = try await other.store.history(
+                    of: a.id,
+                    with: b.id,
+                    beforeSeq: 0,
+                    afterSeq: nil,
+                    limit: 10_000
+                )
+                #expect(history.map(\.seq) == Array(expectedSeqs.reversed()))
+                let forward = try await one.store.history(
+                    of: b.id,
+                    with: a.id,
+                    beforeSeq: 0,
+                    afterSeq: 1,
+                    limit: 10_000
+                )
+                #expect(forward.map(\.seq) == Array(expectedSeqs.dropFirst()), "oldest first after the first")
+            }
+            // No update-log rows; each user's direct sum counts every message of theirs once.
+            for user in [alice, bob, carol] {
+                #expect(try await other.store.latestUpdateID(of: user.id) == 0, "\(user.username)")
+                #expect(try await one.store.updates(of: user.id, after: 0, limit: 10_000).isEmpty, "\(user.username)")
+                let theirs = stored.filter { $0.message.senderID == user.id || $0.message.recipientID == user.id }
+                #expect(try await one.store.directSeqSum(of: user.id) == UInt64(theirs.count), "\(user.username)")
+            }
         }
     }
 

@@ -52,7 +52,7 @@ struct SQLiteMessageStoreTests {
                 }
             }
             #expect(refusal?.code == .unavailable, "\(String(describing: refusal))")
-            let stored = try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10_000)
+            let stored = try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 10_000)
             #expect(stored.count == committed)
         }
     }
@@ -97,12 +97,18 @@ struct SQLiteMessageStoreTests {
 
             #expect(try await reopened.users.user(id: alice.id) == alice)
             #expect(
-                try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10) == Array(sent.reversed())
+                try await store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 10)
+                    == Array(sent.reversed())
             )
-            #expect(try await store.latestUpdateID(of: alice.id) == 3)
-            #expect(try await store.latestUpdateID(of: bob.id) == 2)
+            #expect(
+                try await store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: 1, limit: 10) == [sent[1]]
+            )
+            #expect(try await store.directSeqSum(of: bob.id) == 2)
+            // Only the read mark was logged (messages are not).
+            #expect(try await store.latestUpdateID(of: alice.id) == 1)
+            #expect(try await store.latestUpdateID(of: bob.id) == 0)
             let aliceLog = try await store.updates(of: alice.id, after: 0, limit: 10)
-            #expect(aliceLog.last == UpdateRecord.read(updateID: 3, peerID: bob.id, seq: 2))
+            #expect(aliceLog == [UpdateRecord.read(updateID: 1, peerID: bob.id, seq: 2)])
             #expect(try await store.conversations(of: alice.id).first?.readSeq == 2)
 
             // Resend detection and numbering carry on where they were.
@@ -111,8 +117,15 @@ struct SQLiteMessageStoreTests {
             #expect(resend.message == sent[0])
             let next = try await send(store, from: alice, to: bob, "after restart", at: 4_000, clientID: "k3")
             #expect(next.message.seq == 3)
-            #expect(next.senderUpdateID == 4)
-            #expect(next.recipientUpdateID == 3)
+            #expect(try await store.directSeqSum(of: alice.id) == 3)
+            #expect(
+                try await store.markRead(user: bob.id, peer: alice.id, seq: 3)
+                    == UpdateRecord.read(updateID: 1, peerID: alice.id, seq: 3)
+            )
+            #expect(
+                try await store.setMuted(true, .direct(bob.id), user: alice.id)
+                    == .muted(updateID: 2, .direct(bob.id), true)
+            )
         }
     }
 }

@@ -95,8 +95,9 @@ public enum GroupStoreContract {
             let group = try await f.create(owner, friends)
             let first = try await f.say(friends[0], in: group, "one")
             try await f.say(friends[1], in: group, "two", mentions: [friends[2].id])
-            // A group message takes no update-log entry of anybody's.
-            #expect(first.senderUpdateID == 0 && first.recipientUpdateID == 0)
+            #expect(first.message.seq == 2 && !first.duplicate)
+            // A group message takes no update-log entry of anybody's, its sender's nor a member's.
+            #expect(try await f.messages.store.latestUpdateID(of: friends[0].id) == 1, "only the group's creation")
             #expect(try await f.messages.store.latestUpdateID(of: friends[3].id) == 1, "only the group's creation")
             let seen = try await f.groups.groups(of: friends[2].id)
             #expect(seen.count == 1)
@@ -112,6 +113,25 @@ public enum GroupStoreContract {
             #expect(read?.mentioned == false)
             #expect(read?.readSeq == read?.lastSeq)
             #expect(try await f.groups.groupSeqSum(of: friends[2].id) == read?.lastSeq)
+
+            // Nor is the group one of anybody's one-to-one conversations: the direct sums count
+            // pairs only (the owner, made first, may have the group's id as theirs).
+            for user in [owner, friends[0], friends[2]] {
+                #expect(try await f.messages.store.directSeqSum(of: user.id) == 0, "\(user.username)")
+            }
+            _ = try await f.messages.store.commit(
+                NewMessage(
+                    senderID: owner.id,
+                    recipientID: friends[0].id,
+                    clientMessageID: "direct",
+                    text: "psst",
+                    sentAtMs: 3_000
+                )
+            )
+            #expect(try await f.messages.store.directSeqSum(of: owner.id) == 1)
+            #expect(try await f.messages.store.directSeqSum(of: friends[0].id) == 1)
+            #expect(try await f.messages.store.directSeqSum(of: friends[2].id) == 0)
+            #expect(try await f.groups.groupSeqSum(of: friends[2].id) == read?.lastSeq, "nor the other way round")
         },
         GroupStoreScenario("one who leaves sees up to their line, and the owner's leaving hands over") { f in
             let (owner, friends) = try await f.ownerWithFriends(3)
@@ -124,7 +144,7 @@ public enum GroupStoreContract {
                 of: group,
                 for: friends[0].id,
                 beforeSeq: 0,
-                afterSeq: 0,
+                afterSeq: nil,
                 limit: 50
             )
             #expect(history.first?.seq == left.line.seq)
@@ -139,7 +159,13 @@ public enum GroupStoreContract {
             // Coming back (invited by a friend): from the line that adds them, not before.
             try await f.messages.social.makeFriends(friends[1].id, friends[0].id, nowMs: 1_000)
             _ = try await f.groups.invite([friends[0].id], to: group, by: friends[1].id, nowMs: 5, line: line)
-            let again = try await f.groups.history(of: group, for: friends[0].id, beforeSeq: 0, afterSeq: 0, limit: 50)
+            let again = try await f.groups.history(
+                of: group,
+                for: friends[0].id,
+                beforeSeq: 0,
+                afterSeq: nil,
+                limit: 50
+            )
             #expect(again.count == 1)
             #expect(again.first?.change?.kind == .invited)
         },
@@ -172,7 +198,7 @@ public enum GroupStoreContract {
             #expect(line.message.kind == .recall)
             #expect(line.message.recalledSeq == seq)
             #expect(line.message.seq == seq + 1)
-            let history = try await f.groups.history(of: group, for: owner.id, beforeSeq: 0, afterSeq: 0, limit: 50)
+            let history = try await f.groups.history(of: group, for: owner.id, beforeSeq: 0, afterSeq: nil, limit: 50)
             #expect(history.first { $0.seq == seq }?.recalled == true)
             #expect(history.first { $0.seq == seq }?.text == "")
             #expect(try await f.groups.groups(of: owner.id).first?.unread == 1, "the recall line is not unread")

@@ -52,6 +52,24 @@ public struct MessageStoreScenario: Sendable, CustomTestStringConvertible {
 /// The message store's contract: numbering, resends, history, the update log, read marks,
 /// conversations, refusals, concurrency.
 public enum MessageStoreContract {
+    /// "message 1" to "message 7", alice and bob in turn (alice first), a second apart.
+    static func sendSevenInTurn(
+        _ db: MessageStoreFixture,
+        _ alice: UserRecord,
+        _ bob: UserRecord
+    ) async throws
+        -> [MessageRecord]
+    {
+        var sent: [MessageRecord] = []
+        for index in 1...7 {
+            let (from, to) = index.isMultiple(of: 2) ? (bob, alice) : (alice, bob)
+            sent.append(
+                try await Self.send(db.store, from: from, to: to, "message \(index)", at: Int64(index) * 1_000).message
+            )
+        }
+        return sent
+    }
+
     /// Commits a message from `sender` to `recipient`; the client id defaults to a fresh one.
     @discardableResult
     static func send(
@@ -74,7 +92,7 @@ public enum MessageStoreContract {
     }
 
     public static let scenarios: [MessageStoreScenario] = [
-        MessageStoreScenario("seqsNumberEachConversationAndUpdateIDsAreGaplessPerUser") { db async throws in
+        MessageStoreScenario("seqsNumberEachConversationAndMessagesAreNotInTheUpdateLog") { db async throws in
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
@@ -97,14 +115,15 @@ public enum MessageStoreContract {
             // Another conversation has its own numbering.
             #expect(other.message.seq == 1)
 
-            // Each user's update log counts their own messages, sent or received, from 1.
-            #expect(first.senderUpdateID == 1 && first.recipientUpdateID == 1)
-            #expect(second.senderUpdateID == 2 && second.recipientUpdateID == 2)
-            #expect(third.senderUpdateID == 3 && third.recipientUpdateID == 3)
-            #expect(other.senderUpdateID == 4 && other.recipientUpdateID == 1)
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 4)
-            #expect(try await db.store.latestUpdateID(of: bob.id) == 3)
-            #expect(try await db.store.latestUpdateID(of: carol.id) == 1)
+            // A device follows each conversation by its seq: no message is in anybody's update
+            // log, and each user's positions sum to their conversations' last seqs.
+            for user in [alice, bob, carol] {
+                #expect(try await db.store.latestUpdateID(of: user.id) == 0, "\(user.username)")
+                #expect(try await db.store.updates(of: user.id, after: 0, limit: 100).isEmpty, "\(user.username)")
+            }
+            #expect(try await db.store.directSeqSum(of: alice.id) == 3 + 1)
+            #expect(try await db.store.directSeqSum(of: bob.id) == 3)
+            #expect(try await db.store.directSeqSum(of: carol.id) == 1)
 
             // Message ids are server-wide and increasing.
             let ids = [first, second, third, other].map(\.message.id)
@@ -117,10 +136,15 @@ public enum MessageStoreContract {
             #expect(third.message.text == "how are you? 你好 👋")
             #expect(third.message.sentAtMs == 3_000)
 
-            let aliceLog = try await db.store.updates(of: alice.id, after: 0, limit: 100)
-            #expect(aliceLog.map(\.updateID) == [1, 2, 3, 4])
-            let carolLog = try await db.store.updates(of: carol.id, after: 0, limit: 100)
-            #expect(carolLog == [UpdateRecord.message(updateID: 1, other.message)])
+            // Each side reads the same conversation, in seq order.
+            #expect(
+                try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: nil, limit: 100)
+                    == [third.message, second.message, first.message]
+            )
+            #expect(
+                try await db.store.history(of: carol.id, with: alice.id, beforeSeq: 0, afterSeq: nil, limit: 100)
+                    == [other.message]
+            )
         },
         MessageStoreScenario("resendWithTheSameClientIDIsADuplicate") { db async throws in
             let alice = try await db.makeUser("alice")
@@ -148,16 +172,17 @@ public enum MessageStoreContract {
             #expect(resend.duplicate)
             #expect(resend.message == original.message)
             #expect(resend.message.text == "only once")
-            #expect(resend.senderUpdateID == original.senderUpdateID)
-            #expect(resend.recipientUpdateID == original.recipientUpdateID)
+            #expect(resend == CommittedMessage(message: original.message, duplicate: true))
 
-            // Nothing new was logged or stored.
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 1)
-            #expect(try await db.store.latestUpdateID(of: bob.id) == 1)
-            #expect(try await db.store.updates(of: bob.id, after: 0, limit: 100).count == 1)
+            // Nothing new was stored, no seq was taken, and nothing was logged.
             #expect(
-                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 100) == [original.message]
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 100)
+                    == [original.message]
             )
+            #expect(try await db.store.conversations(of: bob.id).map(\.lastSeq) == [1])
+            #expect(try await db.store.directSeqSum(of: alice.id) == 1)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
+            #expect(try await db.store.updates(of: bob.id, after: 0, limit: 100).isEmpty)
 
             // The same client id from another sender is a different message.
             let fromBob = try await Self.send(db.store, from: bob, to: alice, "mine", at: 6_000, clientID: "client-1")
@@ -171,55 +196,199 @@ public enum MessageStoreContract {
             let carol = try await db.makeUser("carol")
             try await db.befriend(alice, bob, carol)
 
-            var sent: [MessageRecord] = []
-            for index in 1...7 {
-                let (from, to) = index.isMultiple(of: 2) ? (bob, alice) : (alice, bob)
-                sent.append(
-                    try await Self.send(db.store, from: from, to: to, "message \(index)", at: Int64(index) * 1_000)
-                        .message
-                )
-            }
+            let sent = try await Self.sendSevenInTurn(db, alice, bob)
             try await Self.send(db.store, from: alice, to: carol, "elsewhere", at: 10_000)
 
-            let newest = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 3)
+            let newest = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 3)
             #expect(newest.map(\.seq) == [7, 6, 5])
             #expect(newest == Array(sent.reversed().prefix(3)))
 
-            let older = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 5, limit: 3)
+            let older = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 5, afterSeq: nil, limit: 3)
             #expect(older.map(\.seq) == [4, 3, 2])
-            let oldest = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 2, limit: 3)
+            let oldest = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 2, afterSeq: nil, limit: 3)
             #expect(oldest.map(\.seq) == [1])
             #expect(oldest.first?.text == "message 1")
-            #expect(try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 1, limit: 3).isEmpty)
+            #expect(
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 1, afterSeq: nil, limit: 3).isEmpty
+            )
 
             // Both sides see the same conversation; other conversations stay out of it.
-            let all = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, limit: 100)
+            let all = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: nil, limit: 100)
             #expect(all == Array(sent.reversed()))
-            let withCarol = try await db.store.history(of: alice.id, with: carol.id, beforeSeq: 0, limit: 100)
+            let withCarol = try await db.store.history(
+                of: alice.id,
+                with: carol.id,
+                beforeSeq: 0,
+                afterSeq: nil,
+                limit: 100
+            )
             #expect(withCarol.map(\.text) == ["elsewhere"])
-            #expect(try await db.store.history(of: bob.id, with: carol.id, beforeSeq: 0, limit: 100).isEmpty)
+            #expect(
+                try await db.store.history(of: bob.id, with: carol.id, beforeSeq: 0, afterSeq: nil, limit: 100).isEmpty
+            )
 
             // A beforeSeq past the end reads from the newest.
-            let pastEnd = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 1_000, limit: 2)
+            let pastEnd = try await db.store.history(
+                of: alice.id,
+                with: bob.id,
+                beforeSeq: 1_000,
+                afterSeq: nil,
+                limit: 2
+            )
             #expect(pastEnd.map(\.seq) == [7, 6])
         },
-        MessageStoreScenario("updatesAfterReturnMessagesAndReadMarksInOrder") { db async throws in
+        MessageStoreScenario("historyAfterSeqPagesForwardOldestFirst") { db async throws in
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            let carol = try await db.makeUser("carol")
+            try await db.befriend(alice, bob, carol)
+
+            let sent = try await Self.sendSevenInTurn(db, alice, bob)
+            try await Self.send(db.store, from: alice, to: carol, "elsewhere 1", at: 8_000)
+            let fromCarol = try await Self.send(db.store, from: carol, to: alice, "elsewhere 2", at: 9_000).message
+
+            // Oldest first from afterSeq + 1, at most limit; either side reads the same.
+            let page = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: 2, limit: 3)
+            #expect(page.map(\.seq) == [3, 4, 5])
+            #expect(page == Array(sent[2..<5]))
+            let rest = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: 5, limit: 3)
+            #expect(rest == Array(sent[5...]), "the last page is short")
+            #expect(
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: 7, limit: 3).isEmpty
+            )
+            #expect(
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: 1_000, limit: 3).isEmpty
+            )
+
+            // With a beforeSeq too: only what lies strictly between, still oldest first.
+            let between = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 6, afterSeq: 2, limit: 10)
+            #expect(between.map(\.seq) == [3, 4, 5])
+            let cut = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 6, afterSeq: 2, limit: 2)
+            #expect(cut.map(\.seq) == [3, 4], "the limit keeps the oldest")
+            #expect(
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 3, afterSeq: 2, limit: 10).isEmpty
+            )
+            let pastEnd = try await db.store.history(
+                of: alice.id,
+                with: bob.id,
+                beforeSeq: 1_000,
+                afterSeq: 4,
+                limit: 10
+            )
+            #expect(pastEnd.map(\.seq) == [5, 6, 7])
+
+            // A device that has the first message catches up page by page: each message once, in order.
+            var caughtUp = [sent[0]]
+            for _ in 0..<10 {
+                let position = caughtUp[caughtUp.count - 1].seq
+                let next = try await db.store.history(
+                    of: bob.id,
+                    with: alice.id,
+                    beforeSeq: 0,
+                    afterSeq: position,
+                    limit: 2
+                )
+                if next.isEmpty { break }
+                caughtUp += next
+            }
+            #expect(caughtUp == sent)
+
+            // Other conversations stay out of it.
+            #expect(
+                try await db.store.history(of: alice.id, with: carol.id, beforeSeq: 0, afterSeq: 1, limit: 10)
+                    == [fromCarol]
+            )
+            #expect(
+                try await db.store.history(of: bob.id, with: carol.id, beforeSeq: 0, afterSeq: 1, limit: 10).isEmpty
+            )
+        },
+        MessageStoreScenario("directSeqSumAddsTheLastSeqsOfAUsersConversations") { db async throws in
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            let carol = try await db.makeUser("carol")
+            let dave = try await db.makeUser("dave")
+            try await db.befriend(alice, bob, carol)
+            #expect(try await db.store.directSeqSum(of: alice.id) == 0, "no conversations yet")
+
+            for index in 1...3 { try await Self.send(db.store, from: alice, to: bob, "ab\(index)") }
+            for index in 1...2 { try await Self.send(db.store, from: carol, to: alice, "ca\(index)") }
+            try await Self.send(db.store, from: bob, to: carol, "bc")
+            // Each user's conversations, whichever end of the pair they are.
+            #expect(try await db.store.directSeqSum(of: alice.id) == 3 + 2)
+            #expect(try await db.store.directSeqSum(of: bob.id) == 3 + 1)
+            #expect(try await db.store.directSeqSum(of: carol.id) == 2 + 1)
+            #expect(try await db.store.directSeqSum(of: dave.id) == 0, "a user without conversations")
+
+            // It moves with every message, whoever sent it; a read mark or a refused message does not move it.
+            try await Self.send(db.store, from: bob, to: alice, "ba")
+            #expect(try await db.store.directSeqSum(of: alice.id) == 4 + 2)
+            #expect(try await db.store.directSeqSum(of: bob.id) == 4 + 1)
+            #expect(try await db.store.directSeqSum(of: carol.id) == 2 + 1)
+            _ = try await db.store.markRead(user: alice.id, peer: bob.id, seq: .max)
+            await #expect(throws: ChatError.self) { try await Self.send(db.store, from: alice, to: dave, "stranger") }
+            #expect(try await db.store.directSeqSum(of: alice.id) == 4 + 2)
+            #expect(try await db.store.directSeqSum(of: dave.id) == 0)
+
+            // It is what a device's positions add up to: the last seqs of the conversation list.
+            let lastSeqs = try await db.store.conversations(of: alice.id).map(\.lastSeq)
+            #expect(lastSeqs.sorted() == [2, 4])
+            #expect(try await db.store.directSeqSum(of: alice.id) == lastSeqs.reduce(0, +))
+        },
+        MessageStoreScenario("messagesLeaveTheUpdateLogEmptyAndItsFirstEntryIsOne") { db async throws in
             let alice = try await db.makeUser("alice")
             let bob = try await db.makeUser("bob")
             try await db.befriend(alice, bob)
 
-            let m1 = try await Self.send(db.store, from: alice, to: bob, "one", at: 1_000)
-            let m2 = try await Self.send(db.store, from: alice, to: bob, "two", at: 2_000)
+            for index in 1...3 { try await Self.send(db.store, from: alice, to: bob, "a\(index)") }
+            try await Self.send(db.store, from: bob, to: alice, "b1")
+            for user in [alice, bob] {
+                #expect(try await db.store.latestUpdateID(of: user.id) == 0, "\(user.username)")
+                #expect(try await db.store.updates(of: user.id, after: 0, limit: 100).isEmpty, "\(user.username)")
+            }
+
+            // Alice's mark stands at her own last message (3); reading Bob's is her log's first entry.
+            let read = try #require(try await db.store.markRead(user: alice.id, peer: bob.id, seq: 4))
+            #expect(read == .read(updateID: 1, peerID: bob.id, seq: 4))
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 1)
+            #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100) == [read])
+            #expect(try await db.store.latestUpdateID(of: bob.id) == 0, "a read mark is its reader's")
+
+            // Messages after it still log nothing; the next entry follows on without a gap.
+            try await Self.send(db.store, from: bob, to: alice, "b2")
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 1)
+            let next = try #require(try await db.store.markRead(user: alice.id, peer: bob.id, seq: 5))
+            #expect(next == .read(updateID: 2, peerID: bob.id, seq: 5))
+            try await Self.send(db.store, from: alice, to: bob, "a4")
+            #expect(
+                try await db.store.markRead(user: bob.id, peer: alice.id, seq: .max)
+                    == UpdateRecord.read(updateID: 1, peerID: alice.id, seq: 6)
+            )
+            #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100) == [read, next])
+        },
+        MessageStoreScenario("updatesAfterReturnReadMarksAndSettingsInOrder") { db async throws in
+            let alice = try await db.makeUser("alice")
+            let bob = try await db.makeUser("bob")
+            try await db.befriend(alice, bob)
+
+            try await Self.send(db.store, from: alice, to: bob, "one", at: 1_000)
+            try await Self.send(db.store, from: alice, to: bob, "two", at: 2_000)
             let read = try await db.store.markRead(user: bob.id, peer: alice.id, seq: 2)
-            #expect(read == UpdateRecord.read(updateID: 3, peerID: alice.id, seq: 2))
-            let m3 = try await Self.send(db.store, from: bob, to: alice, "three", at: 3_000)
+            #expect(read == UpdateRecord.read(updateID: 1, peerID: alice.id, seq: 2))
+            let muted = try await db.store.setMuted(true, .direct(alice.id), user: bob.id)
+            #expect(muted == .muted(updateID: 2, .direct(alice.id), true))
+            // Bob's reply moves his own mark (to 3) without an entry; reading Alice's next one makes one.
+            try await Self.send(db.store, from: bob, to: alice, "three", at: 3_000)
+            try await Self.send(db.store, from: alice, to: bob, "four", at: 4_000)
+            #expect(try await db.store.markRead(user: bob.id, peer: alice.id, seq: 3) == nil)
+            _ = try await db.store.markRead(user: bob.id, peer: alice.id, seq: 4)
+            _ = try await db.store.setMuted(false, .direct(alice.id), user: bob.id)
 
             let bobLog = try await db.store.updates(of: bob.id, after: 0, limit: 100)
             let expectedBobLog: [UpdateRecord] = [
-                .message(updateID: 1, m1.message),
-                .message(updateID: 2, m2.message),
-                .read(updateID: 3, peerID: alice.id, seq: 2),
-                .message(updateID: 4, m3.message),
+                .read(updateID: 1, peerID: alice.id, seq: 2),
+                .muted(updateID: 2, .direct(alice.id), true),
+                .read(updateID: 3, peerID: alice.id, seq: 4),
+                .muted(updateID: 4, .direct(alice.id), false),
             ]
             #expect(bobLog == expectedBobLog)
             #expect(try await db.store.latestUpdateID(of: bob.id) == 4)
@@ -228,14 +397,9 @@ public enum MessageStoreContract {
             #expect(try await db.store.updates(of: bob.id, after: 1, limit: 2).map(\.updateID) == [2, 3])
             #expect(try await db.store.updates(of: bob.id, after: 4, limit: 100).isEmpty)
 
-            // Alice's log has only the messages: Bob's read mark is his own.
-            let aliceLog = try await db.store.updates(of: alice.id, after: 0, limit: 100)
-            let expectedAliceLog: [UpdateRecord] = [
-                .message(updateID: 1, m1.message),
-                .message(updateID: 2, m2.message),
-                .message(updateID: 3, m3.message),
-            ]
-            #expect(aliceLog == expectedAliceLog)
+            // Alice's log is empty: Bob's read marks and settings are his own, and messages are not logged.
+            #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100).isEmpty)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
         },
         MessageStoreScenario("markReadMovesForwardOnlyAndNeverPastTheLastSeq") { db async throws in
             let alice = try await db.makeUser("alice")
@@ -246,10 +410,10 @@ public enum MessageStoreContract {
             for index in 1...3 {
                 try await Self.send(db.store, from: alice, to: bob, "m\(index)", at: Int64(index) * 1_000)
             }
-            // Bob has received 3 (updates 1...3).
+            // Bob has received 3, which logged nothing: his first read mark is his log's first entry.
             #expect(
                 try await db.store.markRead(user: bob.id, peer: alice.id, seq: 2)
-                    == UpdateRecord.read(updateID: 4, peerID: alice.id, seq: 2)
+                    == UpdateRecord.read(updateID: 1, peerID: alice.id, seq: 2)
             )
             // Backwards and standing still log nothing.
             #expect(try await db.store.markRead(user: bob.id, peer: alice.id, seq: 1) == nil)
@@ -258,15 +422,15 @@ public enum MessageStoreContract {
             // Past the end is clamped to the last message.
             #expect(
                 try await db.store.markRead(user: bob.id, peer: alice.id, seq: 99)
-                    == UpdateRecord.read(updateID: 5, peerID: alice.id, seq: 3)
+                    == UpdateRecord.read(updateID: 2, peerID: alice.id, seq: 3)
             )
             #expect(try await db.store.markRead(user: bob.id, peer: alice.id, seq: 100) == nil)
             #expect(try await db.store.markRead(user: bob.id, peer: alice.id, seq: .max) == nil)
-            #expect(try await db.store.latestUpdateID(of: bob.id) == 5)
+            #expect(try await db.store.latestUpdateID(of: bob.id) == 2)
 
             // The sender has read her own messages already.
             #expect(try await db.store.markRead(user: alice.id, peer: bob.id, seq: 3) == nil)
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 3)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
 
             // No conversation, nothing to read.
             #expect(try await db.store.markRead(user: carol.id, peer: alice.id, seq: 5) == nil)
@@ -364,12 +528,16 @@ public enum MessageStoreContract {
             }
             let expectedSeqs: [UInt64] = Array(1...19)
             #expect(seqs.sorted() == expectedSeqs)
-            // The failed message was rolled back whole: no message, no update, no seq used.
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 19)
-            let stored = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 100)
+            // The failed message was rolled back whole: no message, no seq used, no conversation.
+            let stored = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 100)
             #expect(stored.count == 19)
             #expect(!stored.contains { $0.clientMessageID == "c7" })
-            #expect(try await db.store.history(of: alice.id, with: nobody, beforeSeq: 0, limit: 100).isEmpty)
+            #expect(
+                try await db.store.history(of: alice.id, with: nobody, beforeSeq: 0, afterSeq: nil, limit: 100).isEmpty
+            )
+            #expect(try await db.store.conversations(of: alice.id).map(\.peerID) == [bob.id])
+            #expect(try await db.store.directSeqSum(of: alice.id) == 19)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
         },
         MessageStoreScenario("messagesPassOnlyBetweenFriendsNeitherOfWhomHasBlockedTheOther") { db async throws in
             let alice = try await db.makeUser("alice")
@@ -413,12 +581,14 @@ public enum MessageStoreContract {
                 default: Issue.record("\(name): \(outcome)")
                 }
             }
-            // Refused messages left nothing: no seq, no update, no conversation.
+            // Refused messages left nothing: no seq, no conversation.
             #expect(
-                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 10).map(\.seq) == [3, 2, 1]
+                try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, afterSeq: nil, limit: 10)
+                    .map(\.seq) == [3, 2, 1]
             )
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 3)
-            #expect(try await db.store.latestUpdateID(of: carol.id) == 0)
+            #expect(try await db.store.directSeqSum(of: alice.id) == 3, "bob's three only")
+            #expect(try await db.store.directSeqSum(of: carol.id) == 0)
+            #expect(try await db.store.directSeqSum(of: dave.id) == 0)
             #expect(try await db.store.conversations(of: alice.id).map(\.peerID) == [bob.id])
 
             // A block either way, and a removal, stop the next message.
@@ -433,14 +603,20 @@ public enum MessageStoreContract {
                 try await Self.send(db.store, from: bob, to: alice, "removed")
             }
         },
-        MessageStoreScenario("messageToSelfLogsOneUpdate") { db async throws in
+        MessageStoreScenario("messageToSelfIsOneConversationCountedOnce") { db async throws in
             let alice = try await db.makeUser("alice")
 
             let note = try await Self.send(db.store, from: alice, to: alice, "note to self", at: 1_000)
             #expect(note.message.seq == 1)
-            #expect(note.senderUpdateID == 1)
-            #expect(note.recipientUpdateID == 1)
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 1)
+            let again = try await Self.send(db.store, from: alice, to: alice, "and another", at: 2_000)
+            #expect(again.message.seq == 2)
+            // Both ends of the pair are alice: its last seq counts once, and nothing is logged.
+            #expect(try await db.store.directSeqSum(of: alice.id) == 2)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
+            #expect(
+                try await db.store.history(of: alice.id, with: alice.id, beforeSeq: 0, afterSeq: 1, limit: 10)
+                    == [again.message]
+            )
             let conversations = try await db.store.conversations(of: alice.id)
             #expect(conversations.map(\.peerID) == [alice.id])
             #expect(conversations.first?.unread == 0)
@@ -476,18 +652,22 @@ public enum MessageStoreContract {
             #expect(committed.map(\.message.seq).sorted() == oneToHundred)
             #expect(Set(committed.map(\.message.id)).count == 100)
 
-            // Both users' update logs are gapless too.
-            let aliceUpdates = committed.map {
-                $0.message.senderID == alice.id ? $0.senderUpdateID : $0.recipientUpdateID
-            }
-            let bobUpdates = committed.map { $0.message.senderID == bob.id ? $0.senderUpdateID : $0.recipientUpdateID }
-            #expect(aliceUpdates.sorted() == oneToHundred)
-            #expect(bobUpdates.sorted() == oneToHundred)
-            #expect(try await db.store.latestUpdateID(of: alice.id) == 100)
-            #expect(try await db.store.latestUpdateID(of: bob.id) == 100)
+            // Nothing was logged: each side follows the conversation by its seq, which both sum to.
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 0)
+            #expect(try await db.store.latestUpdateID(of: bob.id) == 0)
+            #expect(try await db.store.directSeqSum(of: alice.id) == 100)
+            #expect(try await db.store.directSeqSum(of: bob.id) == 100)
 
-            let history = try await db.store.history(of: alice.id, with: bob.id, beforeSeq: 0, limit: 200)
+            let history = try await db.store.history(
+                of: alice.id,
+                with: bob.id,
+                beforeSeq: 0,
+                afterSeq: nil,
+                limit: 200
+            )
             #expect(history.map(\.seq) == Array(oneToHundred.reversed()))
+            let forward = try await db.store.history(of: bob.id, with: alice.id, beforeSeq: 0, afterSeq: 50, limit: 200)
+            #expect(forward.map(\.seq) == Array(oneToHundred[50...]))
             #expect(Set(history.map(\.clientMessageID)).count == 100)
             let conversation = try #require(try await db.store.conversations(of: bob.id).first)
             #expect(conversation.lastSeq == 100)
@@ -497,18 +677,37 @@ public enum MessageStoreContract {
             let bob = try await db.makeUser("bob")
             let carol = try await db.makeUser("carol")
             try await db.befriend(alice, bob, carol)
-            for index in 1...30 { try await Self.send(db.store, from: alice, to: bob, "m\(index)") }
-            try await Self.send(db.store, from: carol, to: alice, "short log")
+            // Messages log nothing, so the logs are made of what does: bob reads alice's 30
+            // messages one at a time, alice mutes and unmutes bob 31 times, carol mutes alice once.
+            for index in 1...30 {
+                try await Self.send(db.store, from: alice, to: bob, "m\(index)")
+                _ = try await db.store.markRead(user: bob.id, peer: alice.id, seq: UInt64(index))
+            }
+            for index in 1...31 {
+                _ = try await db.store.setMuted(!index.isMultiple(of: 2), .direct(bob.id), user: alice.id)
+            }
+            _ = try await db.store.setMuted(true, .direct(alice.id), user: carol.id)
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 31)
+            #expect(try await db.store.latestUpdateID(of: bob.id) == 30)
+            #expect(try await db.store.latestUpdateID(of: carol.id) == 1)
             // Alice's log has 31 entries, bob's 30, carol's 1. Keeping 10, 7 rows a statement.
             #expect(try await db.store.compactUpdateLogs(keepingLast: 10, rowsPerStatement: 7) == 41)
             #expect(try await db.store.compactUpdateLogs(keepingLast: 10, rowsPerStatement: 7) == 0)
             #expect(try await db.store.updates(of: alice.id, after: 0, limit: 100).map(\.updateID) == Array(22...31))
-            #expect(try await db.store.updates(of: bob.id, after: 0, limit: 100).map(\.updateID) == Array(21...30))
+            let bobLog = try await db.store.updates(of: bob.id, after: 0, limit: 100)
+            #expect(bobLog.map(\.updateID) == Array(21...30))
+            #expect(bobLog.first == .read(updateID: 21, peerID: alice.id, seq: 21), "the entries kept are as logged")
             #expect(try await db.store.updates(of: carol.id, after: 0, limit: 100).map(\.updateID) == [1])
-            // The last id survives, so the next entry follows on from it.
+            // The last id survives, so the next entry follows on from it; a message still adds none.
             #expect(try await db.store.latestUpdateID(of: alice.id) == 31)
-            let next = try await Self.send(db.store, from: bob, to: alice, "after")
-            #expect(next.recipientUpdateID == 32 && next.senderUpdateID == 31)
+            try await Self.send(db.store, from: bob, to: alice, "after")
+            #expect(try await db.store.latestUpdateID(of: alice.id) == 31)
+            let next = try await db.store.setMuted(false, .direct(bob.id), user: alice.id)
+            #expect(next == .muted(updateID: 32, .direct(bob.id), false))
+            #expect(
+                try await db.store.markRead(user: alice.id, peer: bob.id, seq: .max)
+                    == UpdateRecord.read(updateID: 33, peerID: bob.id, seq: 31)
+            )
         },
         MessageStoreScenario("conversationsComeInPagesByPeer") { db async throws in
             let alice = try await db.makeUser("alice")

@@ -1,8 +1,8 @@
 import GRDB
 
 /// Groups and conversation settings: what a restart shows before the server answers. A group's
-/// last seq, read mark, mute and preview are its row in `conversations` (keyed by the negated
-/// id, like its messages); the rest is `group_chats`.
+/// last seq, read mark, mute, preview and position (`positions()`) are its row in
+/// `conversations` (keyed by the negated id, like its messages); the rest is `group_chats`.
 extension MessageCache {
     /// Every group this account is or was in, as last saved.
     public func groups() throws -> [GroupConversation] {
@@ -85,30 +85,6 @@ extension MessageCache {
                 )
             }
         }
-    }
-
-    /// How far this device has every message of each group it may see: where its catch-up
-    /// starts.
-    public func groupPositions() throws -> [GroupID: UInt64] {
-        try pool.read { db in
-            var positions: [GroupID: UInt64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, synced_seq FROM group_chats WHERE id > 0") {
-                let id: GroupID = row["id"]
-                positions[id] = UInt64(clamping: row["synced_seq"] as Int64)
-            }
-            return positions
-        }
-    }
-
-    static func setGroupPosition(_ seq: UInt64, group: GroupID, in db: Database) throws {
-        guard group > 0 else { return }
-        try db.execute(
-            sql: """
-                INSERT INTO group_chats(id, synced_seq) VALUES (?, ?)
-                ON CONFLICT(id) DO UPDATE SET synced_seq = max(synced_seq, excluded.synced_seq)
-                """,
-            arguments: [group, Int64(clamping: seq)]
-        )
     }
 
     // MARK: Settings and receipts

@@ -3,8 +3,9 @@ import Foundation
 import GRDB
 
 /// The client's local store, one SQLite file per account and server: friends, messages (with a
-/// full-text index), conversations, groups, the sync cursor and the outbox. The UI reads it first,
-/// so the app opens instantly and works offline; the network fills it in.
+/// full-text index), conversations (with how far this device has each: its position), groups,
+/// the sync cursor and the outbox. The UI reads it first, so the app opens instantly and works
+/// offline; the network fills it in.
 ///
 /// Conversations are keyed by `ConversationKey.rawValue` (the `peer_id` columns): a friend's id,
 /// or a group's id negated. A group's messages, read mark and mute live in the same tables as a
@@ -151,6 +152,29 @@ public final class MessageCache: Sendable {
                     """
             )
         }
+        // Protocol 3: one-to-one messages are no longer in the update log; a friend's conversation
+        // is followed by its position as a group's is. Every conversation's position is now
+        // `conversations.synced_seq` (a group's moves over from `group_chats.synced_seq`, which is
+        // left in place, no longer read). A friend's starts at the highest seq the cache holds of
+        // it: the old log brought every message up to there in order, and a hole (left by a
+        // compacted log) is filled by history when the chat is opened, as it always was.
+        migrator.registerMigration("v4 positions") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE conversations ADD COLUMN synced_seq INTEGER NOT NULL DEFAULT 0;
+                    UPDATE conversations SET synced_seq =
+                        coalesce((SELECT max(m.seq) FROM messages m WHERE m.peer_id = conversations.peer_id), 0)
+                    WHERE peer_id > 0;
+                    INSERT INTO conversations(peer_id, synced_seq)
+                        SELECT -id, synced_seq FROM group_chats WHERE id > 0 AND synced_seq > 0
+                    ON CONFLICT(peer_id) DO UPDATE SET synced_seq = max(synced_seq, excluded.synced_seq);
+                    INSERT OR IGNORE INTO meta(key, value)
+                        SELECT 'caught_up_once', '1'
+                        WHERE EXISTS(SELECT 1 FROM meta WHERE key = 'sync_cursor' AND value <> '0')
+                           OR EXISTS(SELECT 1 FROM messages);
+                    """
+            )
+        }
         return migrator
     }
 
@@ -167,6 +191,16 @@ public final class MessageCache: Sendable {
                 arguments: [key, value]
             )
         }
+    }
+
+    /// This cache finished catching up with the server at least once (a cache from before
+    /// protocol 3 that had synced counts as having done so).
+    public func caughtUpOnce() throws -> Bool {
+        try value(for: "caught_up_once") == "1"
+    }
+
+    public func setCaughtUpOnce() throws {
+        try setValue("1", for: "caught_up_once")
     }
 
     /// The last update id applied to this cache.
@@ -231,8 +265,9 @@ public final class MessageCache: Sendable {
 
     /// Stores messages (ignoring ones already there) and moves conversations forward; withdraws
     /// what their recall lines (or their own `recalled`) say was recalled. Optionally advances
-    /// the sync cursor in the same transaction, so a crash never skips an update, and groups'
-    /// positions (`groupPositions`), so a crash never leaves one past a message not stored.
+    /// the sync cursor in the same transaction, so a crash never skips an update, and
+    /// conversations' positions (`positions`), so a crash never leaves one past a message not
+    /// stored.
     ///
     /// `readMarks` are keyed by conversation (`ConversationKey.rawValue`), `peerReadMarks` by the
     /// friend who read mine. Returns the withdrawals that were news to this cache.
@@ -242,7 +277,7 @@ public final class MessageCache: Sendable {
         readMarks: [(peer: Int64, seq: UInt64)] = [],
         peerReadMarks: [(peer: UserID, seq: UInt64)] = [],
         mutes: [(conversation: ConversationKey, muted: Bool)] = [],
-        groupPositions: [GroupID: UInt64] = [:],
+        positions: [ConversationKey: UInt64] = [:],
         me: UserID,
         cursor: UInt64? = nil
     ) throws -> [MessageWithdrawal] {
@@ -257,8 +292,8 @@ public final class MessageCache: Sendable {
             for mute in mutes {
                 try Self.setMuted(mute.muted, conversation: mute.conversation, in: db)
             }
-            for (group, seq) in groupPositions {
-                try Self.setGroupPosition(seq, group: group, in: db)
+            for (conversation, seq) in positions {
+                try Self.setPosition(seq, of: conversation, in: db)
             }
             if let cursor {
                 try db.execute(
@@ -269,6 +304,31 @@ public final class MessageCache: Sendable {
             }
             return withdrawn
         }
+    }
+
+    /// How far this device has every message of each conversation (a friend's or a group's) it
+    /// may see: where its catch-up starts. The conversation's last seq can be ahead of it (a
+    /// listing, or a push past a gap); one without a row starts at 0.
+    public func positions() throws -> [ConversationKey: UInt64] {
+        try pool.read { db in
+            var positions: [ConversationKey: UInt64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT peer_id, synced_seq FROM conversations WHERE peer_id != 0") {
+                positions[ConversationKey(rawValue: row["peer_id"])] = UInt64(clamping: row["synced_seq"] as Int64)
+            }
+            return positions
+        }
+    }
+
+    static func setPosition(_ seq: UInt64, of conversation: ConversationKey, in db: Database) throws {
+        // Only keys a conversation can have (`ChatMessage.storageKey`): not 0, nor Int64.min.
+        guard conversation.userID != nil || conversation.groupID != nil else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO conversations(peer_id, synced_seq) VALUES (?, ?)
+                ON CONFLICT(peer_id) DO UPDATE SET synced_seq = max(synced_seq, excluded.synced_seq)
+                """,
+            arguments: [conversation.rawValue, Int64(clamping: seq)]
+        )
     }
 
     /// Stores each message a conversation can hold (`ChatMessage.storageKey`), then withdraws what

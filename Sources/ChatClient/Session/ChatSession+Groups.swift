@@ -1,17 +1,12 @@
 import ChatProtocol
 import Foundation
 
-/// Groups: the requests that make and change them, and their messages, which are not in the
-/// user's update log. Each group's history is kept gapless from the device's position
-/// (`GroupPositions`): after connecting the groups are listed and each one behind is caught up
-/// (`FetchHistory` after the position, oldest first); a pushed message that is the next one is
-/// applied, one past a gap calls for a catch-up; a heartbeat whose `group_seq_sum` disagrees with
-/// this device's, or an update saying my groups changed, lists them again.
+/// Groups: the requests that make and change them, their listing, and what only a group's
+/// messages call for. Their messages follow the rules every conversation's do
+/// (`ChatSession+Positions`): after connecting the groups are listed and each one behind is
+/// caught up; a heartbeat whose `group_seq_sum` disagrees with this device's, an update saying my
+/// groups changed, or a line that changes a group lists them again.
 extension ChatSession {
-    /// Catch-up pages one group's catch-up fetches at most (40,000 messages): a server cannot
-    /// keep the client fetching forever. A group left behind is taken up by the next listing.
-    static let maxCatchUpPages = 200
-
     // MARK: Making and changing groups
 
     /// A group with me as its owner and `members` (friends of mine) in it; its id.
@@ -156,8 +151,8 @@ extension ChatSession {
             try cache.saveGroups(Array(state.groups.values), me: state.me.id)
             publishState()
             for id in listed.sorted() {
-                guard let group = state.groups[id], group.lastSeq > groupPositions[id] else { continue }
-                try await catchUpGroup(id, through: group.lastSeq)
+                guard let group = state.groups[id], group.lastSeq > positions[.group(id)] else { continue }
+                try await catchUpConversation(.group(id), through: group.lastSeq)
             }
             if groupChangedInCatchUp {
                 // A rename or a new owner among what was caught up: list once more to show it.
@@ -192,93 +187,10 @@ extension ChatSession {
         return listed
     }
 
-    /// Fetches the group's history after this device's position, oldest first, a page at a time,
-    /// until it reaches `last` (or the server has no more). One catch-up per group at a time: one
-    /// asked for meanwhile makes it go round again.
-    func catchUpGroup(_ id: GroupID, through last: UInt64) async throws {
-        guard let connection, groupPositions.beginCatchUp(id, through: last) else { return }
-        var pagesLeft = Self.maxCatchUpPages
-        do {
-            while true {
-                var more = true
-                while more && pagesLeft > 0 {
-                    let position = groupPositions[id]
-                    // Taken before asking: all up to it was committed when the page was served.
-                    let target = max(groupPositions.catchUpTarget(id), state.groups[id]?.lastSeq ?? 0)
-                    guard position < target else { break }
-                    pagesLeft -= 1
-                    var wire = WireFetchHistory()
-                    wire.groupID = id
-                    wire.afterSeq = position
-                    wire.limit = ProtocolLimits.maxPageSize
-                    guard case .messageList(let list) = try await connection.request(.fetchHistory(wire)) else {
-                        break
-                    }
-                    let page = list.messages.map(ChatMessage.init)
-                        .filter { $0.groupID == id && $0.seq > position && $0.storageKey(of: state.me.id) != nil }
-                        .sorted { $0.seq < $1.seq }
-                    more = list.moreAvailable && !page.isEmpty
-                    // With no more to come, everything up to the target this user may see is here
-                    // (the rest is from before they joined or after they left): the position moves
-                    // there, or each heartbeat's sum would ask for it again.
-                    let reached = more ? (page.last?.seq ?? position) : max(page.last?.seq ?? 0, target)
-                    try applyGroupMessages(page, in: id, through: reached, live: false)
-                }
-                if pagesLeft == 0 {
-                    groupPositions.abandonCatchUp(id)
-                    return
-                }
-                if !groupPositions.endCatchUpRound(id) { return }
-            }
-        } catch {
-            groupPositions.abandonCatchUp(id)
-            throw error
-        }
-    }
-
-    /// Stores a group's messages and moves its position to `position` (in one transaction), then
-    /// the state and the events.
-    func applyGroupMessages(_ messages: [ChatMessage], in id: GroupID, through position: UInt64?, live: Bool) throws {
-        let withdrawn = try cache.apply(
-            messages: messages,
-            groupPositions: position.map { [id: $0] } ?? [:],
-            me: state.me.id
-        )
-        if let position { groupPositions.advance(id, to: position) }
-        if messages.count > 1 || !live, messages.contains(where: { $0.change?.changesSummary == true }) {
-            groupChangedInCatchUp = true
-        }
-        for message in messages { noteMessage(message) }
-        noteWithdrawn(withdrawn)
-        if let group = state.groups[id] { try cache.saveGroups([group], me: state.me.id) }
-        publishState()
-        for message in messages { publish(.message(message, live: live)) }
-        for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
-    }
-
-    /// A group's message that came on its own (a push, an ack, an answer): applied if it is the
-    /// next one, else the group is caught up. A line that changes the group lists the groups
-    /// again (and its members, when they are shown).
-    func receiveGroupMessage(_ message: ChatMessage, live: Bool) async {
-        let id = message.groupID
-        guard id > 0, message.storageKey(of: state.me.id) != nil else { return }
-        guard state.groups[id] != nil else {
-            // A group this device does not know yet (just added to it): its listing brings it.
-            await relistGroups()
-            return
-        }
-        do {
-            switch groupPositions.decide(message.seq, in: id) {
-            case .seen:
-                return
-            case .apply:
-                try applyGroupMessages([message], in: id, through: message.seq, live: live)
-            case .catchUp:
-                try await catchUpGroup(id, through: message.seq)
-            }
-        } catch {
-            logger.debug("a group message could not be applied", metadata: ["error": "\(error)"])
-        }
+    /// What a group's message calls for once received (`receiveMessage`): a rename or a new owner
+    /// among what a catch-up brought, or a line that changes the group, lists the groups again
+    /// (and its members, when they are shown).
+    func followGroupMessage(_ message: ChatMessage, in id: GroupID) async {
         if groupChangedInCatchUp {
             groupChangedInCatchUp = false
             await relistGroups()
@@ -286,16 +198,6 @@ extension ChatSession {
         guard let change = message.change, change.changesSummary else { return }
         await relistGroups()
         if change.changesMembers, state.groupMembers[id] != nil { try? await loadGroup(id) }
-    }
-
-    /// A group message from me, its ack in hand. It is not in the update log (the ack has no
-    /// update id): it is stored at once, so it leaves the outbox even past a gap, and then taken
-    /// as its push would be.
-    func receiveOwnGroupMessage(_ message: ChatMessage) async throws {
-        try cache.apply(messages: [message], me: state.me.id)
-        state.outbox.removeAll { $0.clientMessageID == message.clientMessageID }
-        await receiveGroupMessage(message, live: true)
-        publishState()
     }
 
     /// A group's message, applied to the state: the preview, and the badges (a message from
@@ -335,7 +237,7 @@ extension ChatSession {
     /// again. Once per disagreement, so a server that never agrees costs one listing, not one a
     /// heartbeat.
     func listGroupsIfBehind(previous: UInt64, current: UInt64) async {
-        let mine = groupPositions.sum(of: state.groups.keys)
+        let mine = positions.sum(of: state.groups.keys.map(ConversationKey.group))
         guard mine < min(previous, current) || mine > max(previous, current) else {
             groupSumDisagreement = nil
             return

@@ -21,21 +21,13 @@ extension ChatSession {
         wire.seq = seq
         let answer = try await request(.recallMessage(wire))
         if case .messageAck(let ack) = answer, ack.hasMessage {
+            // The line is the conversation's next message, a friend's or a group's: taken as its
+            // push would be (past a gap, the conversation is caught up, the line with it).
             let line = ChatMessage(ack.message)
             guard line.storageKey(of: state.me.id) == conversation else { return }
-            if conversation.isGroup {
-                await receiveGroupMessage(line, live: true)
-            } else {
-                // Applied at once, as a sent message's ack is; its update follows where the log
-                // has it (as the ack's push), and storing it twice changes nothing.
-                let withdrawn = try cache.apply(messages: [line], me: state.me.id)
-                noteMessage(line)
-                noteWithdrawn(withdrawn)
-                publishState()
-                for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
-            }
+            await receiveMessage(line, live: true)
         } else if try cache.withdraw(seq: seq, sender: state.me.id, in: conversation) {
-            // Answered without the line (it comes with the sync or the group's catch-up): the
+            // Answered without the line (it comes with the conversation's catch-up): the
             // original is withdrawn here now.
             noteWithdrawn([MessageWithdrawal(conversation: conversation, seq: seq)])
             publishState()

@@ -88,13 +88,9 @@ extension ChatSession {
                     logger.error("a message was answered with something other than an ack")
                     return nil
                 }
-                let message = ChatMessage(ack.message)
-                if message.groupID != 0 {
-                    try await receiveOwnGroupMessage(message)
-                } else {
-                    try cache.apply(messages: [message], me: state.me.id)
-                    noteMessage(message)
-                }
+                // A friend's message or a group's alike: not in the update log (the ack's update
+                // id is 0 since protocol 3), it moves its conversation's position.
+                try await receiveOwnMessage(ChatMessage(ack.message))
                 // Acknowledged, so the server has it, whatever the ack says: an ack that does not
                 // name it (a server's bug) must not have it sent again and again.
                 if state.outbox.first?.clientMessageID == next.clientMessageID {

@@ -2,12 +2,18 @@ import ChatProtocol
 import Foundation
 
 /// Sync: the friend list, the conversations and the update log, brought up to date after each
-/// connect and kept there by pushes. The log's rules (in order, once each, gaps pulled) are
-/// `SyncCursor`'s; this applies what it lets through to the cache, then to the state.
+/// connect and kept there by pushes. The log holds what is not a message: read marks (mine, and
+/// friends' receipts), settings (mute) and changes to my groups. Messages are not in it (since
+/// protocol 3): each conversation is followed by its position (`ChatSession+Positions`). The
+/// log's rules (in order, once each, gaps pulled) are `SyncCursor`'s; this applies what it lets
+/// through to the cache, then to the state.
 extension ChatSession {
     /// After Hello: friends, conversations, then every update the cursor has not seen; then the
-    /// groups, whose messages are not in the log. Those are listed once the pull has ended, so an
-    /// update pushed meanwhile is applied (or pulled) as usual, not left to a pull that is over.
+    /// messages, which are not in the log: the groups, listed and each one behind caught up, then
+    /// each one-to-one conversation whose listed last seq is past its position (after the groups,
+    /// so a connect's first requests keep the ids `ClientSeedCorpus` answers). Messages come once
+    /// the pull has ended, so an update pushed meanwhile is applied (or pulled) as usual, not
+    /// left to a pull that is over.
     func catchUpAfterConnecting() async throws {
         do {
             _ = cursor.beginPull()
@@ -16,12 +22,17 @@ extension ChatSession {
             try await refreshConversations()
             try await catchUp()
         }
-        await receiveGroupMessagesOutOfLog()
+        await receiveMessagesOutOfLog()
         do { try await refreshGroups() } catch {
             // A refusal leaves the rest of the session working (groups come with the next
             // listing); a connection lost meanwhile ends this one as any other failure does.
             guard let connection, await connection.closeReason == nil else { throw error }
             logger.warning("listing groups failed", metadata: ["error": "\(error)"])
+        }
+        try await catchUpDirectConversations()
+        if !caughtUpOnce {
+            try cache.setCaughtUpOnce()
+            caughtUpOnce = true
         }
     }
 
@@ -47,19 +58,18 @@ extension ChatSession {
     }
 
     /// Applies the updates that follow on from the cursor: stored first, then the cursor moves,
-    /// then the state and the events. `live`: they arrived as pushes (new now), not replayed.
-    private func apply(_ updates: [WireUpdate], live: Bool = false) throws {
+    /// then the state. Messages among them are only set aside (`messagesOutOfLog`).
+    private func apply(_ updates: [WireUpdate]) throws {
         guard let (run, through) = cursor.run(of: updates) else { return }
-        var messages: [ChatMessage] = []
         var marks: [(peer: Int64, seq: UInt64)] = []
         var peerMarks: [(peer: UserID, seq: UInt64)] = []
         var mutes: [(conversation: ConversationKey, muted: Bool)] = []
         for update in run {
             switch update.kind {
             case .message(let wire):
-                // Group messages are not logged; one that is anyway goes the way of a push.
-                let message = ChatMessage(wire)
-                if message.groupID == 0 { messages.append(message) } else { groupMessagesOutOfLog.append(message) }
+                // Messages are not logged since protocol 3; one a log written before still holds
+                // goes the way of a push: its conversation's position decides (`followUpdates`).
+                messagesOutOfLog.append(ChatMessage(wire))
             case .read(let mark):
                 // Ids a server should never send (0, negative) are dropped: a negative one would
                 // land in a group's key, and negating Int64.min traps.
@@ -79,8 +89,8 @@ extension ChatSession {
             case nil: break
             }
         }
-        let withdrawn = try cache.apply(
-            messages: messages,
+        try cache.apply(
+            messages: [],
             readMarks: marks,
             peerReadMarks: peerMarks,
             mutes: mutes,
@@ -88,28 +98,13 @@ extension ChatSession {
             cursor: through
         )
         cursor.advance(to: through)
-        for message in messages { noteMessage(message) }
         for mark in marks { noteRead(ConversationKey(rawValue: mark.peer), upTo: mark.seq) }
         for mark in peerMarks {
             state.conversations[mark.peer, default: Conversation(peerID: mark.peer)].peerReadSeq =
                 max(state.conversations[mark.peer]?.peerReadSeq ?? 0, mark.seq)
         }
         for mute in mutes { noteMuted(mute.muted, mute.conversation) }
-        noteWithdrawn(withdrawn)
         publishState()
-        // Only what the cache could key: a message from a server that names no real conversation
-        // (a peer id of 0, or Int64.min) is not shown, and cannot be mistaken for a group's.
-        for message in messages where message.groupID > 0 || message.peer(of: state.me.id) > 0 {
-            publish(.message(message, live: live))
-        }
-        for withdrawal in withdrawn { publish(.messageRecalled(withdrawal.conversation, seq: withdrawal.seq)) }
-    }
-
-    private func receiveGroupMessagesOutOfLog() async {
-        while !groupMessagesOutOfLog.isEmpty {
-            let message = groupMessagesOutOfLog.removeFirst()
-            await receiveGroupMessage(message, live: false)
-        }
     }
 
     /// The conversation a request or update names: a friend (`peer`) or a group; nil for ids no
@@ -167,10 +162,10 @@ extension ChatSession {
         }
     }
 
-    /// The server compacted its update log past this device's cursor: what it missed is not in
-    /// the log any more. Conversations and friends are fetched whole (last messages, read marks,
-    /// unread counts), the cursor moves to where the log now begins, and history fills its holes
-    /// from the server when a chat is opened (`history(with:)` asks for what the cache lacks).
+    /// The server compacted its update log past this device's cursor: what it missed (read marks,
+    /// mutes, group changes) is not in the log any more. Conversations and friends are fetched
+    /// whole (read marks, mutes, unread counts) and the cursor moves to where the log now begins.
+    /// Messages are not in the log: their positions do not move, and catching up goes on as usual.
     private func resync(from horizon: UInt64) async throws {
         logger.notice(
             "fell behind the server's update log; resyncing",
@@ -209,7 +204,7 @@ extension ChatSession {
         case .updatePush(let update):
             switch cursor.decide(push: update.update.updateID) {
             case .apply:
-                do { try apply([update.update], live: true) } catch {
+                do { try apply([update.update]) } catch {
                     logger.error("cache write failed", metadata: ["error": "\(error)"])
                 }
             case .pull:
@@ -218,9 +213,11 @@ extension ChatSession {
                 break
             }
             await followUpdates()
-        case .groupPush(let group):
-            guard group.hasMessage else { break }
-            await receiveGroupMessage(ChatMessage(group.message), live: true)
+        case .messagePush(let pushed):
+            // A friend's message or a group's (an ack of this connection's comes this way too,
+            // where it arrived: `ChatConnection`).
+            guard pushed.hasMessage else { break }
+            await receiveMessage(ChatMessage(pushed.message), live: true)
         case .typingPush(let typing):
             noteTyping(typing)
         case .presencePush(let presence):
@@ -259,10 +256,10 @@ extension ChatSession {
         if state.connection.isConnected { resumeWaiters() }
     }
 
-    /// What applied updates left to do over the network: group messages a log carried (not
-    /// where they belong: taken as pushes), and a group list to fetch again.
+    /// What applied updates left to do over the network: messages a log carried (a log written
+    /// before protocol 3: taken as pushes), and a group list to fetch again.
     private func followUpdates() async {
-        await receiveGroupMessagesOutOfLog()
+        await receiveMessagesOutOfLog()
         guard groupListStale, !cursor.isPulling else { return }
         do { try await refreshGroups() } catch {
             logger.debug("listing groups failed", metadata: ["error": "\(error)"])
@@ -271,10 +268,12 @@ extension ChatSession {
 
     func refreshSocial() async throws {
         guard let connection else { return }
-        guard case .friendList(let list) = try await connection.request(.listFriends(WireListFriends())),
-            case .friendRequestList(let requests) = try await connection.request(
-                .listFriendRequests(WireListFriendRequests())
-            )
+        // Both lists in one round trip (connecting waits on this).
+        let replies = try await connection.requests([
+            .listFriends(WireListFriends()), .listFriendRequests(WireListFriendRequests()),
+        ])
+        guard replies.count == 2, case .friendList(let list) = replies[0],
+            case .friendRequestList(let requests) = replies[1]
         else { return }
         // A server listing someone twice keeps the first (the cache's table has one row each).
         var seen = Set<UserID>()

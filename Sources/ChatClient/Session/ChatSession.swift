@@ -12,11 +12,14 @@ import NIOSSL
 ///   ends, and again after a `ReconnectSchedule` delay. While connected, the work of one
 ///   connection (pushes, heartbeat, outbox) runs as child tasks of one task group, so it all
 ///   ends with the connection: no task outlives what it worked on.
-/// - sync (`ChatSession+Sync`): updates applied through a `SyncCursor`, in order, once each.
+/// - sync (`ChatSession+Sync`): friends, conversations, and the update log (read marks, mutes,
+///   group changes) applied through a `SyncCursor`, in order, once each.
+/// - messages (`ChatSession+Positions`): not in the update log; each conversation's position
+///   (`ConversationPositions`), a friend's or a group's, is caught up after connecting and kept
+///   by its pushes and acks.
 /// - the outbox (`ChatSession+Outbox`): typed messages, sent in order, kept until acknowledged.
 /// - the request API (`ChatSession+Requests`): friends, history, search, read marks.
-/// - groups (`ChatSession+Groups`): their messages are not in the update log; each group's
-///   position (`GroupPositions`) is caught up after connecting and kept by its pushes.
+/// - groups (`ChatSession+Groups`): making and changing them, and their listing.
 /// - message actions (`ChatSession+MessageActions`): recall, mute, typing, read receipts.
 ///
 /// Delivery: every message goes to the outbox first, and leaves it only when the server's ack
@@ -42,8 +45,12 @@ public actor ChatSession {
     var outboxWake: AsyncStream<Void>.Continuation?
     /// Conversations read here whose read mark the server has not confirmed yet.
     var pendingReadMarks: Set<ConversationKey> = []
-    /// How far this device has each group's history (mirrors the cache's).
-    var groupPositions: GroupPositions
+    /// How far this device has each conversation's history, a friend's or a group's (mirrors
+    /// the cache's).
+    var positions: ConversationPositions
+    /// This device finished catching up at least once: from then on a conversation at position
+    /// 0 is fetched from its start, not from its newest page (`ChatSession+Positions`).
+    var caughtUpOnce: Bool
     /// A group listing is running; `groupListAgain`: something asked for another meanwhile.
     var listingGroups = false
     var groupListAgain = false
@@ -52,10 +59,13 @@ public actor ChatSession {
     /// A catch-up applied a line that changes a group (renamed, new owner, members): the groups
     /// are listed again once it is over.
     var groupChangedInCatchUp = false
-    /// Group messages an update carried (the log should not): received as pushes once applied.
-    var groupMessagesOutOfLog: [ChatMessage] = []
+    /// Messages an update carried (a log written before protocol 3): received as pushes once
+    /// applied.
+    var messagesOutOfLog: [ChatMessage] = []
     /// The last time my groups' seq sum and the server's disagreed, and a listing was asked for.
     var groupSumDisagreement: (mine: UInt64, server: UInt64)?
+    /// The same for my one-to-one conversations' sum.
+    var directSumDisagreement: (mine: UInt64, server: UInt64)?
     /// When this device last told each conversation I am typing (ms), to say it at most once
     /// every `ProtocolLimits.typingRepeatSeconds`.
     var typingSent: [ConversationKey: Int64] = [:]
@@ -88,7 +98,8 @@ public actor ChatSession {
         for group in try cache.groups() { state.groups[group.group.id] = group }
         state.outbox = try cache.outbox()
         self.state = state
-        self.groupPositions = GroupPositions(try cache.groupPositions())
+        self.positions = ConversationPositions(try cache.positions())
+        self.caughtUpOnce = try cache.caughtUpOnce()
     }
 
     /// Signs in with a password and opens the cache for that account and server.
@@ -281,6 +292,7 @@ public actor ChatSession {
                 await Self.heartbeat(connection, every: Double(max(1, ok.heartbeatSeconds))) { previous, current in
                     await self.pullIfStillBehind(previous.latestUpdateID)
                     await self.listGroupsIfBehind(previous: previous.groupSeqSum, current: current.groupSeqSum)
+                    await self.listConversationsIfBehind(previous: previous.directSeqSum, current: current.directSeqSum)
                 }
             }
             group.addTask {
@@ -312,8 +324,9 @@ public actor ChatSession {
 
     /// Pings every `interval`. A server that vanished without closing (cable pulled, machine
     /// gone) never answers: the connection is closed and the loop reconnects. Each answer says
-    /// where the user's update log ends and the sum of their groups' seqs: `answered` gets the
-    /// previous answer, which every push sent before it should have brought by now, and this one.
+    /// where the user's update log ends and the sums of their conversations' last seqs (friends',
+    /// groups'): `answered` gets the previous answer, which every push sent before it should have
+    /// brought by now, and this one.
     private static func heartbeat(
         _ connection: ChatConnection,
         every interval: Double,

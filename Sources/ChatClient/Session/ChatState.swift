@@ -70,8 +70,8 @@ public struct ChatState: Sendable, Equatable {
 public enum ChatEvent: Sendable {
     case stateChanged(ChatState)
     /// A message arrived or was confirmed (mine, from any of my devices, or theirs), one-to-one
-    /// or in a group. `live` is true for a push (it is new now), false when a sync or a group's
-    /// catch-up replays what came while away.
+    /// or in a group. `live` is true for a push or an ack (it is new now), false when a
+    /// conversation's catch-up replays what came while away.
     case message(ChatMessage, live: Bool)
     /// The message at `seq` of the conversation was withdrawn by its sender: its text is gone
     /// from the cache (and from replies quoting it). Redraw it as "alice recalled a message".

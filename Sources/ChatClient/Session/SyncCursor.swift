@@ -5,6 +5,11 @@ import ChatProtocol
 /// a gap (a push or a page that skips ahead) is repaired by a pull, and a pull that saw a gap
 /// while it ran goes round again.
 ///
+/// The log holds what is not a message: read marks (and friends' read receipts), settings such
+/// as mute, and changes to the user's groups. Messages, a friend's or a group's, are not in it
+/// since protocol 3: each conversation has its own position (`ConversationPositions`), and a
+/// message's ack no longer takes an update id.
+///
 /// A value, so the rules are tested directly (`SyncCursorTests`); `ChatSession` holds one and
 /// moves it only after the cache has stored what it applied.
 public struct SyncCursor: Sendable, Equatable {

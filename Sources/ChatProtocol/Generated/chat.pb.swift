@@ -295,12 +295,12 @@ public nonisolated struct WireEnvelope: Sendable {
     set {payload = .friendEvent(newValue)}
   }
 
-  public var groupPush: WireGroupPush {
+  public var messagePush: WireMessagePush {
     get {
-      if case .groupPush(let v)? = payload {return v}
-      return WireGroupPush()
+      if case .messagePush(let v)? = payload {return v}
+      return WireMessagePush()
     }
-    set {payload = .groupPush(newValue)}
+    set {payload = .messagePush(newValue)}
   }
 
   public var typingPush: WireTypingPush {
@@ -472,7 +472,7 @@ public nonisolated struct WireEnvelope: Sendable {
     case updatePush(WireUpdatePush)
     case presencePush(WirePresencePush)
     case friendEvent(WireFriendEvent)
-    case groupPush(WireGroupPush)
+    case messagePush(WireMessagePush)
     case typingPush(WireTypingPush)
     /// Groups
     case createGroup(WireCreateGroup)
@@ -579,7 +579,8 @@ public nonisolated struct WirePing: Sendable {
 }
 
 /// `latest_update_id`: the last id of the user's update log, so a device that missed a push (a
-/// push is a hint) finds out within a heartbeat and pulls what it lacks.
+/// push is a hint) finds out within a heartbeat and pulls what it lacks. Messages are not in the
+/// log; the two sums stand for them.
 public nonisolated struct WirePong: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -587,9 +588,13 @@ public nonisolated struct WirePong: Sendable {
 
   public var latestUpdateID: UInt64 = 0
 
-  /// The sum of the last seq of every group this user is in: a device whose own sum differs
-  /// missed a group push and lists its groups again (group messages are not in the update log).
+  /// The sum of the last seq of every group this user is in (until they left): a device whose
+  /// own sum differs missed a message push and lists its groups again.
   public var groupSeqSum: UInt64 = 0
+
+  /// The same for the user's one-to-one conversations (their last seqs, summed): a device whose
+  /// own sum differs lists its conversations again and catches up those it is behind in.
+  public var directSeqSum: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1129,10 +1134,8 @@ public nonisolated struct WireSendMessage: Sendable {
 /// Sent only once the message is durably committed. A resend with the same client_msg_id gets
 /// this same ack again (`duplicate` set) and is never stored twice.
 ///
-/// The ack is also the sender's update: the sender's other devices get an UpdatePush for the
+/// The ack is also the sender's copy: the sender's other devices get a MessagePush for the
 /// message, the sending connection does not (it would carry the same message a second time).
-/// `update_id` is that update's number in the sender's update log, to be applied where the ack
-/// arrives in the stream, as the push would have been.
 public nonisolated struct WireMessageAck: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1149,6 +1152,7 @@ public nonisolated struct WireMessageAck: Sendable {
 
   public var duplicate: Bool = false
 
+  /// Always 0 since protocol 3: messages are not in the update log (MessagePush).
   public var updateID: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1175,12 +1179,23 @@ public nonisolated struct WireFetchHistory: Sendable {
   /// they last joined, until they left).
   public var groupID: Int64 = 0
 
-  /// When set: the messages after it, oldest first (how a device catches up on a group).
-  public var afterSeq: UInt64 = 0
+  /// When present (0 included): the messages after it, oldest first (how a device catches up on
+  /// a conversation, a friend's or a group's). A device new to a conversation leaves it out and
+  /// gets the newest page instead (then older pages by before_seq, as it needs them).
+  public var afterSeq: UInt64 {
+    get {_afterSeq ?? 0}
+    set {_afterSeq = newValue}
+  }
+  /// Returns true if `afterSeq` has been explicitly set.
+  public var hasAfterSeq: Bool {self._afterSeq != nil}
+  /// Clears the value of `afterSeq`. Subsequent reads from it will return its default value.
+  public mutating func clearAfterSeq() {self._afterSeq = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _afterSeq: UInt64? = nil
 }
 
 public nonisolated struct WireMessageList: Sendable {
@@ -1235,7 +1250,8 @@ public nonisolated struct WireSyncReply: Sendable {
 }
 
 /// One entry of a user's update log. Update ids are per user, start at 1 and have no gaps, so a
-/// client that sees a gap knows to pull with Sync.
+/// client that sees a gap knows to pull with Sync. Since protocol 3 messages are not logged (a log
+/// written before may still hold some: a device takes them as it takes a MessagePush).
 public nonisolated struct WireUpdate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -1813,9 +1829,11 @@ public nonisolated struct WireGroupList: Sendable {
   public init() {}
 }
 
-/// A group's message or change, to its members online (request_id 0). A hint like every push: a
-/// device that sees a gap in the group's seq fetches the history after what it has.
-public nonisolated struct WireGroupPush: Sendable {
+/// A message of a conversation (a friend's or a group's, a line of a group's change, a recall), to
+/// its participants' devices online (request_id 0). Messages are not in the update log: a device
+/// keeps a position per conversation (the seq up to which it has everything). A hint like every
+/// push: a device that sees a gap in a conversation's seq fetches the history after its position.
+public nonisolated struct WireMessagePush: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
@@ -1935,7 +1953,7 @@ fileprivate nonisolated let _protobuf_package = "wechat.v1"
 
 nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{3}cancel_friend_request\0\u{4}\u{9}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0\u{3}group_push\0\u{3}typing_push\0\u{4}\u{6}create_group\0\u{3}group_info\0\u{3}invite_to_group\0\u{3}leave_group\0\u{3}remove_group_member\0\u{3}edit_group\0\u{3}get_group\0\u{3}list_groups\0\u{3}group_list\0\u{4}\u{2}recall_message\0\u{3}set_muted\0\u{3}set_typing\0\u{3}get_read_count\0\u{3}read_count\0\u{3}set_send_read_receipts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}request_id\0\u{2}\u{9}hello\0\u{3}hello_ok\0\u{1}error\0\u{1}ping\0\u{1}pong\0\u{1}ok\0\u{1}goodbye\0\u{4}\u{4}search_users\0\u{3}user_list\0\u{3}send_friend_request\0\u{3}respond_friend_request\0\u{3}list_friend_requests\0\u{3}friend_request_list\0\u{3}remove_friend\0\u{3}set_blocked\0\u{3}list_friends\0\u{3}friend_list\0\u{3}set_remark\0\u{3}cancel_friend_request\0\u{4}\u{9}send_message\0\u{3}message_ack\0\u{3}fetch_history\0\u{3}message_list\0\u{1}sync\0\u{3}sync_reply\0\u{3}mark_read\0\u{3}list_conversations\0\u{3}conversation_list\0\u{3}set_findable_by_email\0\u{4}\u{b}update_push\0\u{3}presence_push\0\u{3}friend_event\0\u{3}message_push\0\u{3}typing_push\0\u{4}\u{6}create_group\0\u{3}group_info\0\u{3}invite_to_group\0\u{3}leave_group\0\u{3}remove_group_member\0\u{3}edit_group\0\u{3}get_group\0\u{3}list_groups\0\u{3}group_list\0\u{4}\u{2}recall_message\0\u{3}set_muted\0\u{3}set_typing\0\u{3}get_read_count\0\u{3}read_count\0\u{3}set_send_read_receipts\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2361,16 +2379,16 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
         }
       }()
       case 63: try {
-        var v: WireGroupPush?
+        var v: WireMessagePush?
         var hadOneofValue = false
         if let current = self.payload {
           hadOneofValue = true
-          if case .groupPush(let m) = current {v = m}
+          if case .messagePush(let m) = current {v = m}
         }
         try decoder.decodeSingularMessageField(value: &v)
         if let v = v {
           if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .groupPush(v)
+          self.payload = .messagePush(v)
         }
       }()
       case 64: try {
@@ -2723,8 +2741,8 @@ nonisolated extension WireEnvelope: SwiftProtobuf.Message, SwiftProtobuf._Messag
       guard case .friendEvent(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 62)
     }()
-    case .groupPush?: try {
-      guard case .groupPush(let v)? = self.payload else { preconditionFailure() }
+    case .messagePush?: try {
+      guard case .messagePush(let v)? = self.payload else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 63)
     }()
     case .typingPush?: try {
@@ -2964,7 +2982,7 @@ nonisolated extension WirePing: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
 
 nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pong"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}latest_update_id\0\u{3}group_seq_sum\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}latest_update_id\0\u{3}group_seq_sum\0\u{3}direct_seq_sum\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2974,6 +2992,7 @@ nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.latestUpdateID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.groupSeqSum) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.directSeqSum) }()
       default: break
       }
     }
@@ -2986,12 +3005,16 @@ nonisolated extension WirePong: SwiftProtobuf.Message, SwiftProtobuf._MessageImp
     if self.groupSeqSum != 0 {
       try visitor.visitSingularUInt64Field(value: self.groupSeqSum, fieldNumber: 2)
     }
+    if self.directSeqSum != 0 {
+      try visitor.visitSingularUInt64Field(value: self.directSeqSum, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: WirePong, rhs: WirePong) -> Bool {
     if lhs.latestUpdateID != rhs.latestUpdateID {return false}
     if lhs.groupSeqSum != rhs.groupSeqSum {return false}
+    if lhs.directSeqSum != rhs.directSeqSum {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -3920,13 +3943,17 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.beforeSeq) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.groupID) }()
-      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.afterSeq) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self._afterSeq) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if self.peerID != 0 {
       try visitor.visitSingularInt64Field(value: self.peerID, fieldNumber: 1)
     }
@@ -3939,9 +3966,9 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
     if self.groupID != 0 {
       try visitor.visitSingularInt64Field(value: self.groupID, fieldNumber: 4)
     }
-    if self.afterSeq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.afterSeq, fieldNumber: 5)
-    }
+    try { if let v = self._afterSeq {
+      try visitor.visitSingularUInt64Field(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3950,7 +3977,7 @@ nonisolated extension WireFetchHistory: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.beforeSeq != rhs.beforeSeq {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.groupID != rhs.groupID {return false}
-    if lhs.afterSeq != rhs.afterSeq {return false}
+    if lhs._afterSeq != rhs._afterSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5113,8 +5140,8 @@ nonisolated extension WireGroupList: SwiftProtobuf.Message, SwiftProtobuf._Messa
   }
 }
 
-nonisolated extension WireGroupPush: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".GroupPush"
+nonisolated extension WireMessagePush: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MessagePush"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}message\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -5140,7 +5167,7 @@ nonisolated extension WireGroupPush: SwiftProtobuf.Message, SwiftProtobuf._Messa
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: WireGroupPush, rhs: WireGroupPush) -> Bool {
+  public static func ==(lhs: WireMessagePush, rhs: WireMessagePush) -> Bool {
     if lhs._message != rhs._message {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true

@@ -102,18 +102,15 @@ public struct NewMessage: Sendable {
     }
 }
 
-/// The outcome of a commit: the stored message, the update-log entries it made for sender and
-/// recipient, or (for a resend of a known client id) the original with `duplicate` set.
+/// The outcome of a commit: the stored message, or (for a resend of a known client id) the
+/// original with `duplicate` set. A message makes no update-log entry: devices follow each
+/// conversation by its seq (`MessagePush`, `FetchHistory.after_seq`, the `Pong` sums).
 public struct CommittedMessage: Sendable, Equatable {
     public var message: MessageRecord
-    public var senderUpdateID: UInt64
-    public var recipientUpdateID: UInt64
     public var duplicate: Bool
 
-    public init(message: MessageRecord, senderUpdateID: UInt64, recipientUpdateID: UInt64, duplicate: Bool) {
+    public init(message: MessageRecord, duplicate: Bool) {
         self.message = message
-        self.senderUpdateID = senderUpdateID
-        self.recipientUpdateID = recipientUpdateID
         self.duplicate = duplicate
     }
 }

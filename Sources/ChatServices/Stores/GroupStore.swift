@@ -56,12 +56,12 @@ public protocol GroupStore: Sendable {
     /// with its own to find a missed push).
     func groupSeqSum(of user: UserID) async throws -> UInt64
     /// The part of the history the user may see: newest first below `beforeSeq` (0 = from the
-    /// newest), or oldest first above `afterSeq` when it is not 0.
+    /// newest), or oldest first above `afterSeq` when there is one (0 included).
     func history(
         of group: GroupID,
         for user: UserID,
         beforeSeq: UInt64,
-        afterSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws -> [MessageRecord]
     /// Moves the user's read position forward (never back, never past what they may see); the

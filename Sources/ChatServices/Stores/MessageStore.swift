@@ -1,4 +1,9 @@
 /// Messages, per-conversation sequence numbers, read marks and the per-user update log.
+///
+/// Messages are not in the update log: a device follows each conversation by its seq (the
+/// conversation's `last_seq` in `conversations(of:)`, `history(afterSeq:)` to catch up, and
+/// `directSeqSum(of:)` in every heartbeat to notice a push it missed). The log holds what is not
+/// a message: read marks, read receipts, settings, group membership changes.
 public protocol MessageStore: Sendable {
     /// Durably commits the message (or finds the original of a resend) before returning.
     /// Concurrent callers share transactions (group commit). Only between friends neither of whom
@@ -8,8 +13,19 @@ public protocol MessageStore: Sendable {
     /// durably committed. A connection uses this to keep reading while its messages commit,
     /// without losing their order.
     func commit(_ message: NewMessage, then completion: @escaping @Sendable (Result<CommittedMessage, Error>) -> Void)
-    /// Newest first, `seq < beforeSeq` (0 = from the newest).
-    func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord]
+    /// Newest first, `seq < beforeSeq` (0 = from the newest); or, when there is an `afterSeq`
+    /// (0 included), oldest first from `afterSeq + 1` (how a device catches up on the
+    /// conversation).
+    func history(
+        of user: UserID,
+        with peer: UserID,
+        beforeSeq: UInt64,
+        afterSeq: UInt64?,
+        limit: Int
+    ) async throws -> [MessageRecord]
+    /// The sum of the last seq of every one-to-one conversation of `user` (wrapping): a device
+    /// whose own positions sum to something else missed a message.
+    func directSeqSum(of user: UserID) async throws -> UInt64
     /// Oldest first, `updateID > after`.
     func updates(of user: UserID, after: UInt64, limit: Int) async throws -> [UpdateRecord]
     func latestUpdateID(of user: UserID) async throws -> UInt64
@@ -27,10 +43,9 @@ public protocol MessageStore: Sendable {
 
     /// Withdraws `user`'s own message at `seq` within `ProtocolLimits.recallWindowMs` of its
     /// commit: its text (and the excerpts of replies quoting it) are deleted, and a `.recall`
-    /// line is committed after it in the same conversation, logged for both sides of a
-    /// one-to-one chat as a message is. Refused: `noSuchMessage` (not there, or not visible to
-    /// them), `notYourMessage`, `recallTooLate`; recalling a recalled message returns its line again
-    /// with `duplicate` set.
+    /// line is committed after it in the same conversation, and travels as a message does.
+    /// Refused: `noSuchMessage` (not there, or not visible to them), `notYourMessage`,
+    /// `recallTooLate`; recalling a recalled message returns its line again with `duplicate` set.
     func recall(
         seq: UInt64,
         in conversation: ConversationRef,

@@ -72,14 +72,36 @@ import Testing
                 [GroupConversation(group: GroupSummary(id: 7, name: "g", ownerID: 2, memberCount: 2))],
                 me: 1
             )
-            #expect(try cache.groupPositions() == [7: 0])
+            #expect(try cache.positions() == [.group(7): 0])
             try cache.apply(
                 messages: [Self.groupMessage(1, in: 7, from: 2, "hi"), Self.groupMessage(2, in: 7, from: 2, "all")],
-                groupPositions: [7: 2],
+                positions: [.group(7): 2],
                 me: Self.me
             )
-            try cache.apply(messages: [], groupPositions: [7: 1], me: Self.me)
-            #expect(try cache.groupPositions() == [7: 2])
+            try cache.apply(messages: [], positions: [.group(7): 1], me: Self.me)
+            #expect(try cache.positions() == [.group(7): 2])
+        }
+    }
+
+    @Test func aFriendsPositionIsKeptApartFromAGroupsWithTheSameNumber() throws {
+        try Self.withCache { cache, path in
+            let fromFriend = ChatMessage(
+                id: 1,
+                clientMessageID: "a",
+                senderID: 7,
+                recipientID: Self.me,
+                seq: 1,
+                text: "hi",
+                sentAtMs: 1
+            )
+            try cache.apply(messages: [fromFriend], positions: [.direct(7): 1], me: Self.me)
+            let inGroup = Self.groupMessage(1, in: 7, from: 2, "hi")
+            try cache.apply(messages: [inGroup], positions: [.group(7): 1], me: Self.me)
+            try cache.apply(messages: [], positions: [.direct(7): 4, .group(7): 0], me: Self.me)
+            #expect(try MessageCache(path: path).positions() == [.direct(7): 4, .group(7): 1])
+            // A key no conversation has is not kept.
+            try cache.apply(messages: [], positions: [ConversationKey(rawValue: 0): 3], me: Self.me)
+            #expect(try cache.positions().count == 2)
         }
     }
 

@@ -48,7 +48,7 @@ struct MemoryGroupStore: GroupStore {
         of group: GroupID,
         for user: UserID,
         beforeSeq: UInt64,
-        afterSeq: UInt64,
+        afterSeq: UInt64?,
         limit: Int
     ) async throws
         -> [MessageRecord]

@@ -43,7 +43,7 @@ final class MemoryMessageStore: MessageStore {
             if let original = state.messages.first(where: {
                 $0.senderID == message.senderID && $0.clientMessageID == message.clientMessageID
             }) {
-                return CommittedMessage(message: original, senderUpdateID: 0, recipientUpdateID: 0, duplicate: true)
+                return CommittedMessage(message: original, duplicate: true)
             }
             let pair = Set([message.senderID, message.recipientID])
             let seq = UInt64(state.messages.filter { Set([$0.senderID, $0.recipientID]) == pair }.count + 1)
@@ -57,31 +57,30 @@ final class MemoryMessageStore: MessageStore {
                 sentAtMs: message.sentAtMs
             )
             state.messages.append(record)
-            func log(_ user: UserID) -> UInt64 {
-                let id = (state.updates[user]?.last?.updateID ?? 0) + 1
-                state.updates[user, default: []].append(.message(updateID: id, record))
-                return id
-            }
-            let senderUpdate = log(message.senderID)
-            let recipientUpdate = message.recipientID == message.senderID ? senderUpdate : log(message.recipientID)
-            return CommittedMessage(
-                message: record,
-                senderUpdateID: senderUpdate,
-                recipientUpdateID: recipientUpdate,
-                duplicate: false
-            )
+            return CommittedMessage(message: record, duplicate: false)
         }
     }
 
-    func history(of user: UserID, with peer: UserID, beforeSeq: UInt64, limit: Int) async throws -> [MessageRecord] {
+    func history(
+        of user: UserID,
+        with peer: UserID,
+        beforeSeq: UInt64,
+        afterSeq: UInt64?,
+        limit: Int
+    ) async throws -> [MessageRecord] {
         state.withLock { state in
             let pair = Set([user, peer])
-            return Array(
-                state.messages.filter {
-                    Set([$0.senderID, $0.recipientID]) == pair && (beforeSeq == 0 || $0.seq < beforeSeq)
-                }
-                .reversed().prefix(limit)
-            )
+            let page = state.messages.filter {
+                Set([$0.senderID, $0.recipientID]) == pair && (beforeSeq == 0 || $0.seq < beforeSeq)
+                    && $0.seq > afterSeq ?? 0
+            }
+            return afterSeq != nil ? Array(page.prefix(limit)) : Array(page.reversed().prefix(limit))
+        }
+    }
+
+    func directSeqSum(of user: UserID) async throws -> UInt64 {
+        // Seqs count each pair's messages from 1, so the last seqs sum to the user's messages.
+        state.withLock { state in UInt64(state.messages.filter { $0.senderID == user || $0.recipientID == user }.count)
         }
     }
 
