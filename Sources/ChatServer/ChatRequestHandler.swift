@@ -406,13 +406,14 @@ package struct ChatRequestHandler: Sendable {
     /// connection `sentOn`, then the ack, which is that connection's update (it carries the
     /// sender's update id): the message once per frame, not twice.
     func delivered(_ committed: CommittedMessage, sentOn connection: ConnectionID?) -> WireMessageAck {
+        let message = WireChatMessage(committed.message)
         if committed.message.groupID != 0 {
             if !committed.duplicate { fanout.push(committed.message, except: connection) }
         } else if !committed.duplicate {
             // One frame for both sides: the recipient's devices and the sender's others (this
             // runs in commit order, so each conversation's pushes leave in seq order).
             var push = WireMessagePush()
-            push.message = WireChatMessage(committed.message)
+            push.message = message
             if let frame = try? WireEnvelope.push(.messagePush(push)).framed() {
                 router.push(frame, to: committed.message.recipientID)
                 if committed.message.senderID != committed.message.recipientID {
@@ -421,7 +422,7 @@ package struct ChatRequestHandler: Sendable {
             }
         }
         var ack = WireMessageAck()
-        ack.message = WireChatMessage(committed.message)
+        ack.message = message
         ack.duplicate = committed.duplicate
         return ack
     }
