@@ -43,8 +43,10 @@ let package = Package(
             // The generated messages keep their fields in a class, so every field access is a
             // dynamic exclusivity check (≈ 8 % of the server's CPU in `saturate`, from perf:
             // swift_beginAccess, AccessSet::insert and their thread-local lookups). That code is
-            // generated and never overlaps its accesses; release builds of this module skip the
-            // checks (debug builds, and so the tests, keep them).
+            // generated and never overlaps its accesses, and the module's few hand-written files
+            // (limits, text rules, framing) hold no class or global state to overlap on; release
+            // builds of this module skip the checks (debug builds, and so the tests, keep them).
+            // (unsafeFlags: fine for an application, which no package depends on.)
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Service and store protocols and the in-process services. No database in here: a store

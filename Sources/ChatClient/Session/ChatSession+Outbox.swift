@@ -90,7 +90,7 @@ extension ChatSession {
                 }
                 // A friend's message or a group's alike: not in the update log (the ack's update
                 // id is 0 since protocol 3), it moves its conversation's position.
-                try await receiveOwnMessage(ChatMessage(ack.message))
+                try await receiveOwnMessage(ChatMessage(ack.message), duplicate: ack.duplicate)
                 // Acknowledged, so the server has it, whatever the ack says: an ack that does not
                 // name it (a server's bug) must not have it sent again and again.
                 if state.outbox.first?.clientMessageID == next.clientMessageID {

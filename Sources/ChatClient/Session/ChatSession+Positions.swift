@@ -142,13 +142,17 @@ extension ChatSession {
 
     /// A message from me, its ack in hand (the server sends it to my other devices, not to this
     /// one): it is stored and shown at once, so it leaves the outbox even past a gap (and stays
-    /// on screen should that gap's catch-up fail), and then taken as its push would be, which
-    /// moves the position.
-    func receiveOwnMessage(_ message: ChatMessage) async throws {
+    /// on screen should that gap's catch-up fail). Its position is moved by the push loop, where
+    /// `ChatConnection` put the ack in the stream: taking it here could run ahead of pushes
+    /// queued before it (a friend's message, answered at the same moment), see a gap that is not
+    /// there, and show that message as caught up rather than live (no bell). A `duplicate` ack
+    /// is not in the stream (its original was committed on an earlier connection), so it is
+    /// taken here.
+    func receiveOwnMessage(_ message: ChatMessage, duplicate: Bool) async throws {
         try cache.apply(messages: [message], me: state.me.id)
         state.outbox.removeAll { $0.clientMessageID == message.clientMessageID }
         noteMessage(message)
-        await receiveMessage(message, live: true)
+        if duplicate { await receiveMessage(message, live: true) }
         publishState()
     }
 
@@ -166,19 +170,24 @@ extension ChatSession {
     /// Catches up each one-to-one conversation whose last seq (as listed) is past this device's
     /// position, in the order of the friends' ids. One that fails is left to the next listing
     /// (a heartbeat's sum asks for it); a connection lost meanwhile ends this as any request does.
-    func catchUpDirectConversations() async throws {
+    /// Returns whether every one was caught up.
+    @discardableResult
+    func catchUpDirectConversations() async throws -> Bool {
+        var all = true
         for peer in state.conversations.keys.sorted() {
             let conversation = ConversationKey.direct(peer)
             let last = lastSeq(of: conversation)
             guard last > positions[conversation] else { continue }
             do { try await catchUpConversation(conversation, through: last) } catch {
                 guard let connection, await connection.closeReason == nil else { throw error }
+                all = false
                 logger.warning(
                     "catching up a conversation failed",
                     metadata: ["peer": "\(peer)", "error": "\(error)"]
                 )
             }
         }
+        return all
     }
 
     /// Lists the one-to-one conversations again and catches up those behind, logging a failure

@@ -23,14 +23,19 @@ extension ChatSession {
             try await catchUp()
         }
         await receiveMessagesOutOfLog()
+        var complete = true
         do { try await refreshGroups() } catch {
             // A refusal leaves the rest of the session working (groups come with the next
             // listing); a connection lost meanwhile ends this one as any other failure does.
             guard let connection, await connection.closeReason == nil else { throw error }
             logger.warning("listing groups failed", metadata: ["error": "\(error)"])
+            complete = false
         }
-        try await catchUpDirectConversations()
-        if !caughtUpOnce {
+        if !(try await catchUpDirectConversations()) { complete = false }
+        // Only a catch-up that got everything makes this device an old one: one refused
+        // midway (the server's request limit, on a new device with hundreds of conversations)
+        // takes the newest pages again next time, rather than whole histories.
+        if complete && !caughtUpOnce {
             try cache.setCaughtUpOnce()
             caughtUpOnce = true
         }

@@ -330,18 +330,24 @@ public actor ChatSession {
     private static func heartbeat(
         _ connection: ChatConnection,
         every interval: Double,
-        answered: @Sendable (_ previous: WirePong, _ current: WirePong) async -> Void
+        answered: @escaping @Sendable (_ previous: WirePong, _ current: WirePong) async -> Void
     ) async {
-        var previous: WirePong?
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(interval))
-            guard !Task.isCancelled else { return }
-            guard let pong = await connection.ping(timeout: interval * 2) else {
-                await connection.close()
-                return
+        // What an answer calls for (a pull, listings, catch-ups) runs beside the pings, not in
+        // their way: requests have no timeout of their own, so a server that stops answering
+        // midway would otherwise stop the very pings that notice it (and close the connection,
+        // which fails those requests).
+        await withTaskGroup(of: Void.self) { followUps in
+            var previous: WirePong?
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(interval))
+                guard !Task.isCancelled else { break }
+                guard let pong = await connection.ping(timeout: interval * 2) else {
+                    await connection.close()
+                    break
+                }
+                if let previous { followUps.addTask { await answered(previous, pong) } }
+                previous = pong
             }
-            if let previous { await answered(previous, pong) }
-            previous = pong
         }
     }
 
