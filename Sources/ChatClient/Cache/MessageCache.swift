@@ -392,6 +392,17 @@ public final class MessageCache: Sendable {
                     """,
                 arguments: [message.text, message.id]
             )
+            // A preview carries no reply excerpt: the whole message's fills it in (else the
+            // quote above it reads as recalled).
+            if let reply = message.reply, !reply.excerpt.isEmpty {
+                try db.execute(
+                    sql: """
+                        UPDATE messages SET reply_excerpt = ?1
+                        WHERE id = ?2 AND reply_to_seq = ?3 AND reply_excerpt = ''
+                        """,
+                    arguments: [reply.excerpt, message.id, Int64(clamping: reply.seq)]
+                )
+            }
         }
         // `>=`: a listing can move the last seq on before its message is here; when it comes, it
         // becomes the preview.

@@ -66,6 +66,29 @@ import Testing
         }
     }
 
+    /// A listing's last message comes without its reply's excerpt (and with its text cut): the
+    /// whole message, when a catch-up brings it, fills both in, so the quote does not read as
+    /// recalled.
+    @Test func theWholeMessageFillsInAListedPreviewsQuote() throws {
+        try Self.withCache { cache, _ in
+            var whole = Self.groupMessage(5, in: 7, from: 2, "Of course! The more the merrier")
+            whole.reply = ReplyQuote(seq: 4, senderID: 3, excerpt: "can I bring a friend?")
+            var preview = whole
+            preview.reply?.excerpt = ""
+            preview.text = "Of course!"
+            let listed = GroupConversation(
+                group: GroupSummary(id: 7, name: "Hike", ownerID: 2, memberCount: 3),
+                lastMessage: preview,
+                lastSeq: 5
+            )
+            try cache.saveGroups([listed], me: Self.me)
+            try cache.apply(messages: [whole], me: Self.me)
+            let stored = try #require(try cache.history(peer: ConversationKey.group(7).rawValue).first)
+            #expect(stored.text == whole.text)
+            #expect(stored.reply == whole.reply)
+        }
+    }
+
     @Test func aGroupsPositionMovesOnlyForward() throws {
         try Self.withCache { cache, _ in
             try cache.saveGroups(
