@@ -161,9 +161,11 @@ import Testing
                 Self.limiter(server, clock),
                 Self.limiter(server, clock),
             ]
-            // Redis paused: nothing is answered until it is resumed.
+            // Redis paused: nothing is answered until it is resumed. Three seconds, far longer
+            // than the loop below takes even on a loaded machine: with 500 ms a CI run saw Redis
+            // resume midway and grant a lease early, so a node still had trust after settling.
             let admin = server.connection(timeout: Self.patient)
-            try await admin.send(["CLIENT", "PAUSE", "500", "ALL"])
+            try await admin.send(["CLIENT", "PAUSE", "3000", "ALL"])
             var allowed = 0
             for index in 0..<600 where nodes[index % 2].takeWithoutWaiting("msg:8", limit: Self.messages) == nil {
                 allowed += 1

@@ -44,6 +44,10 @@ import Testing
             let mail = InProcessAccountServiceTests.CapturedMail()
             var limits = RateLimitPolicy()
             limits.codeSendsPerAddress = .unlimited
+            // The same rule (five free failures, then a lockout), but a first lockout no slow
+            // machine outlasts between two guesses: at 1 s a loaded CI run let the sixth one-at-a-
+            // time guess through.
+            limits.signInFailuresPerAccount.baseLockoutSeconds = 60
             let accounts = InProcessAccountService(
                 users: database.users,
                 verify: InProcessVerifyService(mail: mail, logger: .quiet),
