@@ -238,12 +238,8 @@ extension ChatSession {
     /// heartbeat.
     func listGroupsIfBehind(previous: UInt64, current: UInt64) async {
         let mine = positions.sum(of: state.groups.keys.map(ConversationKey.group))
-        guard mine < min(previous, current) || mine > max(previous, current) else {
-            groupSumDisagreement = nil
-            return
-        }
-        guard groupSumDisagreement?.mine != mine || groupSumDisagreement?.server != current else { return }
-        groupSumDisagreement = (mine, current)
+        let disagrees = mine < min(previous, current) || mine > max(previous, current)
+        guard groupSumCheck.shouldList(mine: mine, server: current, disagrees: disagrees) else { return }
         logger.debug(
             "group positions disagree with the server; listing groups",
             metadata: ["mine": "\(mine)", "server": "\(current)"]

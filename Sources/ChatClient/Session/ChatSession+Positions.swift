@@ -211,12 +211,8 @@ extension ChatSession {
     /// heartbeat.
     func listConversationsIfBehind(previous: UInt64, current: UInt64) async {
         let mine = positions.sum(of: state.conversations.keys.map(ConversationKey.direct))
-        guard mine < min(previous, current) else {
-            directSumDisagreement = nil
-            return
-        }
-        guard directSumDisagreement?.mine != mine || directSumDisagreement?.server != current else { return }
-        directSumDisagreement = (mine, current)
+        guard directSumCheck.shouldList(mine: mine, server: current, disagrees: mine < min(previous, current))
+        else { return }
         logger.debug(
             "conversation positions disagree with the server; listing conversations",
             metadata: ["mine": "\(mine)", "server": "\(current)"]

@@ -62,10 +62,9 @@ public actor ChatSession {
     /// Messages an update carried (a log written before protocol 3): received as pushes once
     /// applied.
     var messagesOutOfLog: [ChatMessage] = []
-    /// The last time my groups' seq sum and the server's disagreed, and a listing was asked for.
-    var groupSumDisagreement: (mine: UInt64, server: UInt64)?
-    /// The same for my one-to-one conversations' sum.
-    var directSumDisagreement: (mine: UInt64, server: UInt64)?
+    /// The heartbeat's checks of my groups' and my one-to-one conversations' seq sums.
+    var groupSumCheck = SeqSumCheck()
+    var directSumCheck = SeqSumCheck()
     /// When this device last told each conversation I am typing (ms), to say it at most once
     /// every `ProtocolLimits.typingRepeatSeconds`.
     var typingSent: [ConversationKey: Int64] = [:]
