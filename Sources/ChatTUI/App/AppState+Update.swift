@@ -7,7 +7,10 @@ extension AppState {
     public mutating func apply(_ action: Action) -> [Effect] {
         switch action {
         case .key(let key):
-            return handleKey(key)
+            // The user is here: the conversation opened for them is theirs now, read as shown.
+            let settled = autoSelected != nil && screen == .main ? markSelectedReadIfWriting() : []
+            autoSelected = nil
+            return settled + handleKey(key)
         case .resized(let width, let height):
             self.width = width
             self.height = height
@@ -89,6 +92,7 @@ extension AppState {
             chat = nil
             conversations = [:]
             selectedConversation = nil
+            autoSelected = nil
             overlay = nil
             screen = .signIn
             forgetDrafts()
@@ -192,6 +196,7 @@ extension AppState {
                 chat = nil
                 conversations = [:]
                 selectedConversation = nil
+                autoSelected = nil
                 overlay = nil
                 screen = .signIn
                 signIn.error = reason
@@ -201,11 +206,22 @@ extension AppState {
             // made may be opened before the state that holds it arrives, and one left keeps
             // its history.
             let friendGone = selectedPeer.map { state.friends[$0] == nil } ?? false
-            if selectedConversation == nil || friendGone {
-                if let firstConversation = visibleConversations.first {
-                    return select(firstConversation.key)
+            let following = autoSelected != nil && autoSelected == selectedConversation && input.text.isEmpty
+            if selectedConversation == nil || friendGone || following {
+                guard let top = visibleConversations.first else {
+                    selectedConversation = nil
+                    autoSelected = nil
+                    return []
                 }
-                selectedConversation = nil
+                // Nothing is marked read before the catch-up ends: a conversation on top for a
+                // moment keeps its unread count.
+                autoSelected = state.connection.isConnected ? nil : top.key
+                if top.key != selectedConversation {
+                    let effects = select(top.key)
+                    return state.connection.isConnected ? effects : effects.filter { $0 != .markRead(top.key) }
+                }
+                let history: [Effect] = first ? [.loadHistory(conversation: top.key, beforeSeq: 0)] : []
+                return history + (state.connection.isConnected ? markSelectedReadIfWriting() : [])
             }
             if first, let selectedConversation {
                 return [.loadHistory(conversation: selectedConversation, beforeSeq: 0)]
@@ -219,7 +235,7 @@ extension AppState {
                 keepSelectedMessageInPlace(in: key, before: before)
             }
             var effects: [Effect] = []
-            if key == selectedConversation, message.senderID != me.id, focus == .input {
+            if key == selectedConversation, autoSelected == nil, message.senderID != me.id, focus == .input {
                 effects.append(.markRead(key))
             }
             if live && message.senderID != me.id && key != selectedConversation && rings(message, in: key) {

@@ -44,6 +44,11 @@ public struct AppState: Sendable {
     public var chat: ChatState?
     /// The open conversation: a friend's or a group's.
     public var selectedConversation: ConversationKey?
+    /// The conversation opened for the user, not by them, while the first catch-up still fills
+    /// the list: the chat shown follows the list's top entry until then (or the user's first key).
+    /// A start without a cache lists friends before their last messages and groups, and
+    /// whichever came first would otherwise stay open.
+    public var autoSelected: ConversationKey?
     public var focus: Focus = .input
     /// Which key does what on the main screen (help is made from it too).
     public var keyBindings = KeyBindings.standard

@@ -94,8 +94,15 @@ enum FriendListView {
         let name = EmojiDisplay.displayed(entry.name, mode: state.emojiMode)
         var suffix = ""
         if case .group(let group) = entry, !left { suffix = " (\(group.group.memberCount))" }
-        // The member count stays whole: the name gives way to it.
-        let nameEnd = canvas.put(name, x: x + 3, y: y, style: nameStyle, maxX: rightX - 1 - DisplayWidth.of(suffix))
+        // The member count stays whole: the name gives way to it, with an ellipsis to say so.
+        let nameMaxX = rightX - 1 - DisplayWidth.of(suffix)
+        let nameEnd = canvas.put(
+            DisplayWidth.truncate(name, to: max(0, nameMaxX - (x + 3))),
+            x: x + 3,
+            y: y,
+            style: nameStyle,
+            maxX: nameMaxX
+        )
         if !suffix.isEmpty { canvas.put(suffix, x: nameEnd, y: y, style: style(.hint), maxX: rightX - 1) }
         // On two rows the badges sit under the time, a blank cell after them; on one, before it.
         let twoRows = row.height == 2
@@ -156,7 +163,7 @@ enum FriendListView {
         return x
     }
 
-    /// A last message as the list previews it: "me: …" for mine; in a group the sender's name
+    /// A last message as the list previews it: "You: …" for mine; in a group the sender's name
     /// before the text, and a group's own lines (someone joined) as they are.
     static func preview(of message: ChatMessage, in entry: ConversationEntry, state: AppState) -> String {
         let mine = message.senderID == state.me?.id
@@ -164,7 +171,7 @@ enum FriendListView {
         let recalled = message.recalled || message.kind == .recall
         guard case .group(let group) = entry else {
             if recalled { return "\(mine ? "You" : state.memberName(message.senderID, in: nil)) recalled a message" }
-            return (mine ? "me: " : "") + TextWrapper.oneLine(message.text)
+            return (mine ? "You: " : "") + TextWrapper.oneLine(message.text)
         }
         let sender = mine ? "You" : state.memberName(message.senderID, in: group.group.id)
         if recalled { return "\(sender) recalled a message" }

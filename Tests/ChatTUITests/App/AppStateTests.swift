@@ -13,6 +13,64 @@ import Testing
         for character in text { _ = state.apply(.key(.character(character))) }
     }
 
+    /// The main screen of alice, whose first catch-up has listed her friends bob and carol.
+    static func signedInCatchingUp() -> (AppState, ChatState) {
+        var state = AppState(serverURL: "http://127.0.0.1:8888")
+        state.screen = .main
+        var chat = ChatState(me: ScreenFixtures.alice)
+        chat.connection = .connecting
+        chat.friends = [ScreenFixtures.bob, ScreenFixtures.carol].reduce(into: [:]) {
+            $0[$1.id] = Friend(user: $1, online: true)
+        }
+        return (state, chat)
+    }
+
+    /// A start without a cache lists friends before their last messages. The chat shown follows
+    /// the list's top entry until the catch-up ends, marks nothing read before then, and stays
+    /// where it is afterwards.
+    @Test func theChatShownFollowsTheTopEntryUntilTheCatchUpEnds() {
+        let (alice, bob, carol) = (ScreenFixtures.alice, ScreenFixtures.bob, ScreenFixtures.carol)
+        var (state, chat) = Self.signedInCatchingUp()
+        _ = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .direct(bob.id))
+
+        // Carol's last message is listed: she is on top, and hers is the chat shown, still unread.
+        let fromCarol = ScreenFixtures.message(9, from: carol, to: alice, seq: 1, "hi", minutes: 5)
+        chat.conversations[carol.id] = Conversation(peerID: carol.id, lastMessage: fromCarol, lastSeq: 1)
+        var effects = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .direct(carol.id))
+        #expect(!effects.contains(.markRead(.direct(carol.id))))
+        #expect(effects.contains(.loadHistory(conversation: .direct(carol.id), beforeSeq: 0)))
+
+        // Caught up: read now that it is the one, and it stays open when bob writes.
+        chat.connection = .connected(server: "127.0.0.1:8090")
+        effects = state.apply(.session(.stateChanged(chat)))
+        #expect(effects == [.markRead(.direct(carol.id))])
+        let fromBob = ScreenFixtures.message(10, from: bob, to: alice, seq: 1, "later", minutes: 9)
+        chat.conversations[bob.id] = Conversation(peerID: bob.id, lastMessage: fromBob, lastSeq: 1)
+        effects = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .direct(carol.id))
+        #expect(!effects.contains(.markRead(.direct(bob.id))))
+    }
+
+    /// The user's first key makes the chat shown theirs: a catch-up that then puts another
+    /// conversation on top does not take it away, and what is on screen is marked read.
+    @Test func aKeyBeforeTheCatchUpEndsKeepsTheChatShown() {
+        let (alice, bob, carol) = (ScreenFixtures.alice, ScreenFixtures.bob, ScreenFixtures.carol)
+        var (state, chat) = Self.signedInCatchingUp()
+        let fromBob = ScreenFixtures.message(9, from: bob, to: alice, seq: 1, "hi", minutes: 5)
+        chat.conversations[bob.id] = Conversation(peerID: bob.id, lastMessage: fromBob, lastSeq: 1)
+        _ = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .direct(bob.id))
+        #expect(state.apply(.key(.pageUp)).first == .markRead(.direct(bob.id)))
+
+        let fromCarol = ScreenFixtures.message(10, from: carol, to: alice, seq: 1, "newer", minutes: 9)
+        chat.conversations[carol.id] = Conversation(peerID: carol.id, lastMessage: fromCarol, lastSeq: 1)
+        chat.connection = .connected(server: "127.0.0.1:8090")
+        _ = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .direct(bob.id))
+    }
+
     @Test func onlyCodesThisScreenAskedForAreShown() {
         var state = AppState(serverURL: "http://127.0.0.1:8888")
         // Someone else's reset code arrives in the demo server's mailbox: never shown.

@@ -29,6 +29,18 @@ import Testing
         return (canvas[x, y], x)
     }
 
+    /// A name too long for the list gives way to the member count, and says it was cut.
+    @Test(arguments: sizes)
+    func aLongGroupNameIsCutWithAnEllipsisBeforeItsCount(width: Int, height: Int) throws {
+        var state = ScreenFixtures.groupState(width: width, height: height)
+        state.chat?.groups[Self.team]?.group.name = "周末爬山 hikers and climbers of the north ridge"
+        let list = MainView.layout(state).friends
+        let canvas = AppView.render(state)
+        let y = try #require(Self.row("# 周末", in: canvas, within: list), "\(canvas)")
+        let row = Self.text(canvas, row: y, in: list)
+        #expect(row.contains("… (5)"), "\(row)")
+    }
+
     @Test(arguments: sizes)
     func theListShowsAGroupWithItsCountBadgesAndMute(width: Int, height: Int) throws {
         var state = ScreenFixtures.groupState(width: width, height: height)
