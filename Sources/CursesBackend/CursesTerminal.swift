@@ -131,6 +131,10 @@ public final class CursesTerminal: TerminalBackend {
     ///   that started us (`scripts/demo.sh`) stops too and the shell gets its prompt back.
     /// - We wait for SIGCONT before taking the terminal back, instead of assuming the stop
     ///   happened before `kill` returned.
+    ///
+    /// Ctrl-C and Ctrl-\ are ignored meanwhile: the terminal is in the shell's modes, so they are
+    /// signals again, not keys. Where the stop is discarded, one pressed in that second quit the
+    /// app (Ctrl-\ with a core dump) instead of reaching it as a key.
     @discardableResult
     public func suspend() -> Bool {
         guard !isShutDown else { return false }
@@ -139,6 +143,8 @@ public final class CursesTerminal: TerminalBackend {
         Self.continued.store(false, ordering: .relaxed)
         let previousContinue = signal(SIGCONT) { _ in CursesTerminal.continued.store(true, ordering: .relaxed) }
         let previousStop = signal(SIGTSTP, SIG_DFL)
+        let previousInterrupt = signal(SIGINT, SIG_IGN)
+        let previousQuit = signal(SIGQUIT, SIG_IGN)
         var stopSignals = sigset_t()
         var savedMask = sigset_t()
         sigemptyset(&stopSignals)
@@ -156,6 +162,9 @@ public final class CursesTerminal: TerminalBackend {
         _ = signal(SIGTSTP, previousStop)
         _ = signal(SIGCONT, previousContinue)
         resumeProgramMode()
+        // Back in raw mode before the handlers are: a Ctrl-C typed in between is a key now.
+        _ = signal(SIGINT, previousInterrupt)
+        _ = signal(SIGQUIT, previousQuit)
         return Self.continued.load(ordering: .relaxed)
     }
 

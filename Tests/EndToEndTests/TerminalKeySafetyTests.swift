@@ -104,6 +104,26 @@ import Testing
         try await terminal.press("C-q")
     }
 
+    /// With no shell to go back to (the app replaced it: an orphaned process group, whose stop
+    /// the kernel discards), Ctrl-Z says so and the app carries on. For that second the terminal
+    /// is in the shell's modes, where Ctrl-C and Ctrl-\ are signals: they once quit the app.
+    @Test func ctrlZWithNoShellToGoBackToKeepsTheApp() async throws {
+        let terminal = try TmuxSession(width: 100, height: 30)
+        defer { terminal.close() }
+        try await terminal.run(
+            "exec \(TerminalClientTests.wechatPath) --serve --demo --gate-port 0 --chat-port 0 --data-dir \(terminal.home)/server"
+        )
+        try await terminal.waitFor("● connected", timeout: 60)
+        try await terminal.press("C-z")
+        try await terminal.waitUntil("the shell's screen, for a moment") { !$0.contains("Chats (4)") }
+        try await terminal.press("C-c", "C-\\")
+        try await terminal.waitFor("nothing to suspend to here")
+        try terminal.type("still here")
+        let screen = try await terminal.waitFor("still here")
+        #expect(screen.contains("Chats (4)"))
+        try await terminal.press("C-q")
+    }
+
     @Test func aClientWhoseTerminalIsGoneExits() async throws {
         let terminal = try TmuxSession(width: 100, height: 30)
         defer { terminal.close() }
