@@ -105,3 +105,15 @@ public enum Effect: Sendable, Equatable {
     /// message under its sender's name from `names`.
     case exportConversation(conversation: ConversationKey, fileStem: String, names: [UserID: String])
 }
+
+extension Effect {
+    /// What a conversation opened before the first catch-up ends may ask for: not a read mark
+    /// (the user has not chosen it yet) nor a group's members (the server would refuse the request
+    /// as "not connected", a notice for nothing). Its history comes from the cache meanwhile.
+    var answeredWithoutTheServer: Bool {
+        switch self {
+        case .markRead, .loadGroup: false
+        default: true
+        }
+    }
+}

@@ -213,15 +213,15 @@ extension AppState {
                     autoSelected = nil
                     return []
                 }
-                // Nothing is marked read before the catch-up ends: a conversation on top for a
-                // moment keeps its unread count.
-                autoSelected = state.connection.isConnected ? nil : top.key
+                let settled = state.connection.isConnected
+                autoSelected = settled ? nil : top.key
                 if top.key != selectedConversation {
                     let effects = select(top.key)
-                    return state.connection.isConnected ? effects : effects.filter { $0 != .markRead(top.key) }
+                    return settled ? effects : effects.filter(\.answeredWithoutTheServer)
                 }
                 let history: [Effect] = first ? [.loadHistory(conversation: top.key, beforeSeq: 0)] : []
-                return history + (state.connection.isConnected ? markSelectedReadIfWriting() : [])
+                // Settled on the one already open: now it is read, and a group's members come.
+                return history + (settled ? markSelectedReadIfWriting() + membersForThePane() : [])
             }
             if first, let selectedConversation {
                 return [.loadHistory(conversation: selectedConversation, beforeSeq: 0)]

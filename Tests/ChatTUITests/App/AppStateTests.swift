@@ -42,14 +42,29 @@ import Testing
         #expect(!effects.contains(.markRead(.direct(carol.id))))
         #expect(effects.contains(.loadHistory(conversation: .direct(carol.id), beforeSeq: 0)))
 
-        // Caught up: read now that it is the one, and it stays open when bob writes.
+        // A group with a newer message: it is shown, its members not asked for yet (the server
+        // would refuse that before the catch-up ends).
+        let team = ScreenFixtures.teamID
+        chat.groups[team] = GroupConversation(
+            group: GroupSummary(id: team, name: "team", ownerID: bob.id, memberCount: 3),
+            lastMessage: ScreenFixtures.teamMessage(20, from: bob, seq: 1, "hike?", minutes: 7),
+            lastSeq: 1,
+            readSeq: 0,
+            unread: 1
+        )
+        effects = state.apply(.session(.stateChanged(chat)))
+        #expect(state.selectedConversation == .group(team))
+        #expect(effects == [.loadHistory(conversation: .group(team), beforeSeq: 0)])
+
+        // Caught up: read now that it is the one, its members asked for, and it stays open when
+        // bob writes.
         chat.connection = .connected(server: "127.0.0.1:8090")
         effects = state.apply(.session(.stateChanged(chat)))
-        #expect(effects == [.markRead(.direct(carol.id))])
+        #expect(effects == [.markRead(.group(team)), .loadGroup(team)])
         let fromBob = ScreenFixtures.message(10, from: bob, to: alice, seq: 1, "later", minutes: 9)
         chat.conversations[bob.id] = Conversation(peerID: bob.id, lastMessage: fromBob, lastSeq: 1)
         effects = state.apply(.session(.stateChanged(chat)))
-        #expect(state.selectedConversation == .direct(carol.id))
+        #expect(state.selectedConversation == .group(team))
         #expect(!effects.contains(.markRead(.direct(bob.id))))
     }
 
