@@ -161,17 +161,19 @@ import Testing
                 Self.limiter(server, clock),
                 Self.limiter(server, clock),
             ]
-            // Redis paused: nothing is answered until it is resumed. Three seconds, far longer
-            // than the loop below takes even on a loaded machine: with 500 ms a CI run saw Redis
-            // resume midway and grant a lease early, so a node still had trust after settling.
+            // Redis holds every write (the limiter's script is one) until the test lets it go, so
+            // the pause lasts exactly as long as the loop, however loaded the machine. A timed
+            // pause (500 ms, then 3 s) ran out midway in two loaded CI runs: a lease granted early
+            // left a node with tokens after settling. `WRITE`, not `ALL`, so UNPAUSE gets through.
             let admin = server.connection(timeout: Self.patient)
-            try await admin.send(["CLIENT", "PAUSE", "3000", "ALL"])
+            try await admin.send(["CLIENT", "PAUSE", "60000", "WRITE"])
             var allowed = 0
             for index in 0..<600 where nodes[index % 2].takeWithoutWaiting("msg:8", limit: Self.messages) == nil {
                 allowed += 1
             }
             // Each node trusts one burst (100), no more, however long Redis takes.
             #expect(allowed == 200)
+            try await admin.send(["CLIENT", "UNPAUSE"])
             for node in nodes { await node.settle() }
             // Redis charged it all: the shared bucket is empty, and both nodes refuse.
             for node in nodes { #expect(node.takeWithoutWaiting("msg:8", limit: Self.messages) != nil) }
